@@ -1,1 +1,195 @@
-// placeholder: being written
+#include "roundtable/protocol.hpp"
+
+#include <utility>
+
+#include "roundtable/text.hpp"
+
+namespace roundtable::protocol {
+
+using nlohmann::json;
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+// Names, codes and keys are short; only a perspective's text may be long.
+constexpr std::size_t max_name = 200;
+
+struct refusal {
+  error e;
+};
+
+[[noreturn]] void refuse(error_code code, std::string message) { throw refusal{{code, std::move(message)}}; }
+
+const json& need(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) refuse(error_code::bad_message, std::string("missing field \"") + key + "\"");
+  return *it;
+}
+
+std::string str(const json& j, const char* key, std::size_t max = max_name) {
+  const json& v = need(j, key);
+  if (!v.is_string()) refuse(error_code::bad_message, std::string("field \"") + key + "\" must be a string");
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.size() > max)
+    refuse(error_code::too_large, std::string("field \"") + key + "\" is over " + std::to_string(max) + " bytes");
+  return s;
+}
+
+std::optional<long long> opt_int(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) refuse(error_code::bad_message, std::string("field \"") + key + "\" must be an integer");
+  if (it->is_number_unsigned() && it->get<unsigned long long>() > static_cast<unsigned long long>(INT64_MAX))
+    return INT64_MAX;
+  return it->get<long long>();
+}
+
+message read(const std::string& type, const json& j) {
+  if (type == "join") {
+    join m{str(j, "code"), str(j, "token")};
+    if (!text::is_token(m.token))
+      refuse(error_code::bad_message, "malformed token: 22 to 64 characters of A-Z, a-z, 0-9, _ and -");
+    return m;
+  }
+  if (type == "vote") return vote{str(j, "question"), need(j, "ballot")};
+  if (type == "perspective") return perspective{str(j, "question"), str(j, "text", 64 * 1024)};
+  if (type == "endorse") return endorse{str(j, "perspective")};
+  if (type == "host") return host{str(j, "key", 1024)};
+  if (type == "start") {
+    start m{str(j, "scenario"), std::nullopt, std::nullopt};
+    if (const auto it = j.find("options"); it != j.end() && !it->is_null()) {
+      if (!it->is_object()) refuse(error_code::bad_message, "field \"options\" must be an object");
+      if (const auto g = opt_int(*it, "min_group")) {
+        if (*g < 1 || *g > 50) refuse(error_code::bad_message, "options.min_group must be from 1 to 50");
+        m.min_group = static_cast<int>(*g);
+      }
+      if (const auto l = it->find("live"); l != it->end() && !l->is_null()) {
+        if (!l->is_boolean()) refuse(error_code::bad_message, "options.live must be true or false");
+        m.live = l->get<bool>();
+      }
+    }
+    return m;
+  }
+  if (type == "attach") return attach{str(j, "code")};
+  if (type == "watch") return watch{str(j, "code")};
+  if (type == "end") return end{str(j, "code")};
+  if (type == "purge") return purge{str(j, "code")};
+  if (type == "goto") {
+    goto_stage m{str(j, "code"), std::size_t{0}};
+    const json& s = need(j, "stage");
+    if (s.is_number_unsigned()) {
+      m.stage = static_cast<std::size_t>(s.get<unsigned long long>());
+    } else if (s.is_string()) {
+      m.stage = str(j, "stage");
+    } else {
+      refuse(error_code::bad_message, "field \"stage\" must be a stage index (0-based) or a stage id");
+    }
+    return m;
+  }
+  if (type == "open") {
+    open m{str(j, "code"), str(j, "question"), std::nullopt};
+    if (const auto s = opt_int(j, "seconds")) {
+      if (*s < 5 || *s > 3600) refuse(error_code::bad_message, "field \"seconds\" must be from 5 to 3600");
+      m.seconds = static_cast<int>(*s);
+    }
+    return m;
+  }
+  if (type == "close") return close{str(j, "code"), str(j, "question")};
+  if (type == "reveal") return reveal{str(j, "code"), str(j, "question")};
+  if (type == "hide") return hide{str(j, "code"), str(j, "question")};
+  if (type == "moderate") {
+    moderate m{str(j, "code"), str(j, "perspective"), false};
+    const auto action = str(j, "action");
+    if (action != "show" && action != "hide")
+      refuse(error_code::bad_message, "field \"action\" must be \"show\" or \"hide\"");
+    m.show = action == "show";
+    return m;
+  }
+  refuse(error_code::bad_message, "unknown type " + dump(json(type)));
+}
+
+}  // namespace
+
+std::string_view type_name(const message& m) {
+  return std::visit(overloaded{
+                        [](const join&) { return "join"; },
+                        [](const vote&) { return "vote"; },
+                        [](const perspective&) { return "perspective"; },
+                        [](const endorse&) { return "endorse"; },
+                        [](const host&) { return "host"; },
+                        [](const start&) { return "start"; },
+                        [](const attach&) { return "attach"; },
+                        [](const goto_stage&) { return "goto"; },
+                        [](const open&) { return "open"; },
+                        [](const close&) { return "close"; },
+                        [](const reveal&) { return "reveal"; },
+                        [](const hide&) { return "hide"; },
+                        [](const moderate&) { return "moderate"; },
+                        [](const end&) { return "end"; },
+                        [](const purge&) { return "purge"; },
+                        [](const watch&) { return "watch"; },
+                    },
+                    m);
+}
+
+parsed parse(std::string_view frame) {
+  parsed out;
+  json j = json::parse(frame, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    out.err = error{error_code::bad_json, "the frame is not valid JSON"};
+    return out;
+  }
+  if (!j.is_object()) {
+    out.err = error{error_code::bad_message, "a request must be a JSON object"};
+    return out;
+  }
+  if (const auto it = j.find("id"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) {
+      out.err = error{error_code::bad_message, "field \"id\" must be a string"};
+      return out;
+    }
+    const auto& id = it->get_ref<const std::string&>();
+    if (id.size() > max_request_id) {
+      out.err = error{error_code::too_large, "field \"id\" is over " + std::to_string(max_request_id) + " characters"};
+      return out;
+    }
+    out.id = id;
+  }
+  const auto t = j.find("type");
+  if (t == j.end() || !t->is_string()) {
+    out.err = error{error_code::bad_message, "field \"type\" (a string) is required"};
+    return out;
+  }
+  try {
+    out.msg = read(t->get<std::string>(), j);
+  } catch (const refusal& r) {
+    out.err = r.e;
+  } catch (const json::exception& e) {
+    out.err = error{error_code::bad_message, e.what()};
+  }
+  return out;
+}
+
+json ack(const std::optional<std::string>& id) {
+  json j{{"type", "ack"}};
+  if (id) j["id"] = *id;
+  return j;
+}
+
+json error_reply(const std::optional<std::string>& id, const error& e) {
+  json j{{"type", "error"}};
+  if (id) j["id"] = *id;
+  j["code"] = to_string(e.code);
+  j["message"] = e.message;
+  return j;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace roundtable::protocol

@@ -1,1 +1,739 @@
-// placeholder: being written
+#include "roundtable/scenario.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "roundtable/text.hpp"
+
+namespace roundtable {
+
+using nlohmann::json;
+
+std::string_view to_string(question_type type) {
+  switch (type) {
+    case question_type::choice: return "choice";
+    case question_type::scale: return "scale";
+    case question_type::points: return "points";
+    case question_type::rank: return "rank";
+    case question_type::model_outcome: return "model_outcome";
+    case question_type::text: return "text";
+  }
+  return "choice";
+}
+
+std::optional<question_type> question_type_from(std::string_view s) {
+  for (auto t : {question_type::choice, question_type::scale, question_type::points, question_type::rank,
+                 question_type::model_outcome, question_type::text})
+    if (to_string(t) == s) return t;
+  return std::nullopt;
+}
+
+std::string_view to_string(stage_kind kind) {
+  switch (kind) {
+    case stage_kind::case_text: return "case";
+    case stage_kind::question: return "question";
+    case stage_kind::discussion: return "discussion";
+    case stage_kind::revote: return "revote";
+  }
+  return "case";
+}
+
+namespace {
+
+std::optional<stage_kind> stage_kind_from(std::string_view s) {
+  for (auto k : {stage_kind::case_text, stage_kind::question, stage_kind::discussion, stage_kind::revote})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+template <class T>
+std::optional<std::size_t> index_by_id(const std::vector<T>& items, std::string_view id) {
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (items[i].id == id) return i;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::size_t> question::option_index(std::string_view id) const { return index_by_id(options, id); }
+std::optional<std::size_t> scenario::stage_index(std::string_view id) const { return index_by_id(stages, id); }
+std::optional<std::size_t> scenario::model_index(std::string_view id) const { return index_by_id(models, id); }
+std::optional<std::size_t> scenario::outcome_index(std::string_view id) const { return index_by_id(outcomes, id); }
+
+const stage* scenario::question_stage(std::string_view id) const {
+  const auto i = stage_index(id);
+  if (!i || stages[*i].kind != stage_kind::question) return nullptr;
+  return &stages[*i];
+}
+
+std::string scenario_error::to_string() const {
+  if (path.empty()) return file + ": " + rule;
+  return file + ": " + path + ": " + rule;
+}
+
+namespace {
+
+// Limits of scenario-format.md, in code points.
+constexpr std::size_t max_id = 40;
+constexpr std::size_t max_title = 200;
+constexpr std::size_t max_prompt = 1000;
+constexpr std::size_t max_paragraph = 4000;
+constexpr long long max_budget = 1'000'000;
+
+std::string json_quoted(std::string_view s) {
+  // Ids in messages are quoted as JSON strings, so odd characters stay visible.
+  return json(std::string(s)).dump(-1, ' ', true, json::error_handler_t::replace);
+}
+
+std::string plural(std::size_t n, std::string_view word) {
+  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+// Walks one scenario file's JSON, recording every broken rule with its path.
+class reader {
+ public:
+  reader(std::string_view file, std::vector<scenario_error>& errors) : file_(file), errors_(errors) {}
+
+  void fail(const std::string& path, std::string rule) { errors_.push_back({file_, path, std::move(rule)}); }
+
+  static std::string at(const std::string& path, std::string_view field) {
+    return path.empty() ? std::string(field) : path + "." + std::string(field);
+  }
+  static std::string at(const std::string& path, std::size_t index) {
+    return path + "[" + std::to_string(index) + "]";
+  }
+
+  // Refuses every field of obj that is not in allowed; `what` names the object in the message.
+  void only(const json& obj, const std::string& path, std::initializer_list<std::string_view> allowed,
+            std::string_view what = {}) {
+    for (const auto& [key, value] : obj.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string rule = what.empty() ? "unknown field" : "unknown field in " + std::string(what);
+      if (auto hint = closest(key, allowed)) rule += " (did you mean " + json_quoted(*hint) + "?)";
+      fail(at(path, key), rule);
+    }
+  }
+
+  const json* field(const json& obj, const std::string& path, std::string_view name, bool required,
+                    std::string_view why = {}) {
+    const auto it = obj.find(name);
+    if (it != obj.end()) return &*it;
+    if (required) fail(at(path, name), why.empty() ? "is required" : "is required " + std::string(why));
+    return nullptr;
+  }
+
+  bool object(const json* v, const std::string& path) {
+    if (!v) return false;
+    if (v->is_object()) return true;
+    fail(path, "must be an object");
+    return false;
+  }
+
+  // A text field: a string, non-empty after trimming, at most max code points.
+  std::optional<std::string> string(const json* v, const std::string& path, std::size_t max) {
+    if (!v) return std::nullopt;
+    if (!v->is_string()) {
+      fail(path, "must be a string");
+      return std::nullopt;
+    }
+    const auto& s = v->get_ref<const std::string&>();
+    if (text::trim(s).empty()) {
+      fail(path, "must not be empty");
+      return std::nullopt;
+    }
+    const auto n = text::code_points(s);
+    if (n > max) {
+      fail(path, "is " + plural(n, "character") + " long, at most " + std::to_string(max) + " allowed");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::string> id(const json* v, const std::string& path) {
+    if (!v) return std::nullopt;
+    if (!v->is_string()) {
+      fail(path, "must be a string");
+      return std::nullopt;
+    }
+    const auto& s = v->get_ref<const std::string&>();
+    if (!text::is_id(s)) {
+      fail(path, json_quoted(s) + " is not a valid id (1 to " + std::to_string(max_id) +
+                     " characters of a-z, 0-9, _ and -)");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<long long> integer(const json* v, const std::string& path, long long lo, long long hi) {
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer()) {
+      fail(path, "must be an integer");
+      return std::nullopt;
+    }
+    // Unsigned values above the signed range are out of every range we accept.
+    if (v->is_number_unsigned() && v->get<unsigned long long>() > static_cast<unsigned long long>(hi)) {
+      fail(path, "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return std::nullopt;
+    }
+    const auto n = v->get<long long>();
+    if (n < lo || n > hi) {
+      fail(path, "must be from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " + std::to_string(n));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  std::optional<bool> boolean(const json* v, const std::string& path) {
+    if (!v) return std::nullopt;
+    if (v->is_boolean()) return v->get<bool>();
+    fail(path, "must be true or false");
+    return std::nullopt;
+  }
+
+  // A list of lo..hi items; returns nullptr (after recording why) when it is not.
+  const json* list(const json* v, const std::string& path, std::size_t lo, std::size_t hi, std::string_view noun) {
+    if (!v) return nullptr;
+    if (!v->is_array()) {
+      fail(path, "must be a list");
+      return nullptr;
+    }
+    if (v->size() < lo || v->size() > hi) {
+      fail(path, "has " + plural(v->size(), noun) + ", must have " + std::to_string(lo) + " to " +
+                     std::to_string(hi));
+      return nullptr;
+    }
+    return v;
+  }
+
+  std::vector<std::string> paragraphs(const json* v, const std::string& path) {
+    std::vector<std::string> out;
+    const json* l = list(v, path, 1, 50, "paragraph");
+    if (!l) return out;
+    for (std::size_t i = 0; i < l->size(); ++i)
+      if (auto s = string(&(*l)[i], at(path, i), max_paragraph)) out.push_back(std::move(*s));
+    return out;
+  }
+
+  // Records a duplicate id; returns false when id was seen before.
+  bool unique(std::set<std::string>& seen, const std::string& id, const std::string& path) {
+    if (seen.insert(id).second) return true;
+    fail(path, "duplicate id " + json_quoted(id));
+    return false;
+  }
+
+ private:
+  static std::size_t distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  }
+
+  // The allowed name a typo most likely meant, if one is close enough.
+  static std::optional<std::string_view> closest(std::string_view key, std::initializer_list<std::string_view> allowed) {
+    std::optional<std::string_view> best;
+    std::size_t best_d = 3;  // at most two edits away
+    for (auto a : allowed) {
+      const auto d = distance(key, a);
+      if (d < best_d) best_d = d, best = a;
+    }
+    return best;
+  }
+
+  std::string file_;
+  std::vector<scenario_error>& errors_;
+};
+
+std::vector<option> read_options(reader& r, const json& v, const std::string& path) {
+  std::vector<option> out;
+  const json* l = r.list(&v, path, 2, 20, "option");
+  if (!l) return out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < l->size(); ++i) {
+    const auto p = reader::at(path, i);
+    const json& o = (*l)[i];
+    if (!r.object(&o, p)) continue;
+    r.only(o, p, {"id", "label"});
+    auto id = r.id(r.field(o, p, "id", true), reader::at(p, "id"));
+    auto label = r.string(r.field(o, p, "label", true), reader::at(p, "label"), max_title);
+    if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
+    if (id && label) out.push_back({std::move(*id), std::move(*label)});
+  }
+  return out;
+}
+
+// What the question needs from the scenario, checked after all of it is read.
+struct question_needs {
+  bool outcomes = false;
+  bool models = false;
+  std::string path;
+  std::string rule;
+};
+
+std::optional<question> read_question(reader& r, const json& v, const std::string& path,
+                                      std::vector<question_needs>& needs) {
+  if (!r.object(&v, path)) return std::nullopt;
+  question q;
+  bool ok = true;
+  const json* type_v = r.field(v, path, "type", true);
+  std::optional<question_type> type;
+  if (type_v) {
+    if (!type_v->is_string()) {
+      r.fail(reader::at(path, "type"), "must be a string");
+    } else {
+      type = question_type_from(type_v->get_ref<const std::string&>());
+      if (!type)
+        r.fail(reader::at(path, "type"), json_quoted(type_v->get_ref<const std::string&>()) +
+                                             " is not a question type (choice, scale, points, rank, "
+                                             "model_outcome, text)");
+    }
+  }
+  auto prompt = r.string(r.field(v, path, "prompt", true), reader::at(path, "prompt"), max_prompt);
+  if (!type) {
+    r.only(v, path, {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign",
+                     "max_length"});
+    return std::nullopt;
+  }
+  q.type = *type;
+  ok = ok && prompt.has_value();
+  if (prompt) q.prompt = std::move(*prompt);
+
+  const std::string what = "a " + std::string(to_string(q.type)) + " question";
+  // Options shared by choice, points and rank: a list, or the scenario's outcomes.
+  const auto read_opts = [&](std::size_t max_count) {
+    const json* o = r.field(v, path, "options", true);
+    if (!o) return false;
+    const auto p = reader::at(path, "options");
+    if (o->is_string()) {
+      if (o->get_ref<const std::string&>() != "outcomes") {
+        r.fail(p, "must be a list of options or the string \"outcomes\"");
+        return false;
+      }
+      q.options_from_outcomes = true;
+      needs.push_back({true, false, p, ""});
+      return true;
+    }
+    q.options = read_options(r, *o, p);
+    if (q.options.empty()) return false;
+    if (q.options.size() > max_count) {
+      r.fail(p, "has " + plural(q.options.size(), "option") + ", must have 2 to " + std::to_string(max_count));
+      return false;
+    }
+    return true;
+  };
+
+  switch (q.type) {
+    case question_type::choice: {
+      r.only(v, path, {"type", "prompt", "options", "max_choices"}, what);
+      ok = read_opts(20) && ok;
+      if (const json* m = r.field(v, path, "max_choices", false)) {
+        auto n = r.integer(m, reader::at(path, "max_choices"), 1, 20);
+        if (!n) ok = false;
+        else q.max_choices = static_cast<int>(*n);
+      }
+      break;
+    }
+    case question_type::scale: {
+      r.only(v, path, {"type", "prompt", "min", "max", "labels"}, what);
+      constexpr long long bound = 1'000'000'000;
+      auto lo = r.integer(r.field(v, path, "min", true), reader::at(path, "min"), -bound, bound);
+      auto hi = r.integer(r.field(v, path, "max", true), reader::at(path, "max"), -bound, bound);
+      if (!lo || !hi) {
+        ok = false;
+      } else if (*lo >= *hi) {
+        r.fail(reader::at(path, "max"), "must be greater than min (" + std::to_string(*lo) + ")");
+        ok = false;
+      } else if (*hi - *lo > 10) {
+        r.fail(reader::at(path, "max"), "is " + std::to_string(*hi - *lo) + " above min, at most 10 allowed");
+        ok = false;
+      } else {
+        q.min = static_cast<int>(*lo);
+        q.max = static_cast<int>(*hi);
+      }
+      if (const json* l = r.field(v, path, "labels", false)) {
+        const auto p = reader::at(path, "labels");
+        if (!r.object(l, p)) {
+          ok = false;
+        } else {
+          r.only(*l, p, {"min", "max"});
+          auto a = r.string(r.field(*l, p, "min", true), reader::at(p, "min"), max_title);
+          auto b = r.string(r.field(*l, p, "max", true), reader::at(p, "max"), max_title);
+          if (a && b) q.labels = scale_labels{std::move(*a), std::move(*b)};
+          else ok = false;
+        }
+      }
+      break;
+    }
+    case question_type::points: {
+      r.only(v, path, {"type", "prompt", "options", "budget"}, what);
+      ok = read_opts(20) && ok;
+      auto b = r.integer(r.field(v, path, "budget", true), reader::at(path, "budget"), 1, max_budget);
+      if (!b) ok = false;
+      else q.budget = static_cast<int>(*b);
+      break;
+    }
+    case question_type::rank:
+      r.only(v, path, {"type", "prompt", "options"}, what);
+      ok = read_opts(10) && ok;
+      break;
+    case question_type::model_outcome: {
+      r.only(v, path, {"type", "prompt", "assign"}, what);
+      if (const json* a = r.field(v, path, "assign", false)) {
+        auto b = r.boolean(a, reader::at(path, "assign"));
+        if (!b) ok = false;
+        else q.assign = *b;
+      }
+      needs.push_back({true, true, path, ""});
+      break;
+    }
+    case question_type::text: {
+      r.only(v, path, {"type", "prompt", "max_length"}, what);
+      if (const json* m = r.field(v, path, "max_length", false)) {
+        auto n = r.integer(m, reader::at(path, "max_length"), 1, 2000);
+        if (!n) ok = false;
+        else q.max_length = static_cast<int>(*n);
+      }
+      break;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return q;
+}
+
+// Reads the scenario; appends to errors. Returns a value only if nothing failed.
+std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vector<scenario_error>& errors) {
+  if (!doc.is_object()) {
+    r.fail("", "the file must hold one JSON object");
+    return std::nullopt;
+  }
+  const std::string root;
+  r.only(doc, root, {"$schema", "format", "id", "title", "summary", "case", "models", "outcomes", "stages"});
+  scenario s;
+
+  // The version comes first: a file of another version is refused on that alone.
+  if (const json* f = r.field(doc, root, "format", true)) {
+    if (!f->is_number_integer() || f->get<long long>() != 1) {
+      r.fail("format", "version " + f->dump() + " is not supported; this program reads format 1");
+      return std::nullopt;
+    }
+  }
+  if (const json* sc = r.field(doc, root, "$schema", false); sc && !sc->is_string())
+    r.fail("$schema", "must be a string");
+
+  if (auto id = r.id(r.field(doc, root, "id", true), "id")) s.id = *id;
+  if (auto t = r.string(r.field(doc, root, "title", true), "title", max_title)) s.title = *t;
+  if (auto t = r.string(r.field(doc, root, "summary", true), "summary", max_prompt)) s.summary = *t;
+  s.case_text = r.paragraphs(r.field(doc, root, "case", true), "case");
+
+  const json* models = r.list(r.field(doc, root, "models", false), "models", 1, 8, "model");
+  const bool models_ok = models != nullptr;
+  if (models) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < models->size(); ++i) {
+      const auto p = reader::at("models", i);
+      const json& m = (*models)[i];
+      if (!r.object(&m, p)) continue;
+      r.only(m, p, {"id", "name", "prompt"});
+      auto id = r.id(r.field(m, p, "id", true), reader::at(p, "id"));
+      auto name = r.string(r.field(m, p, "name", true), reader::at(p, "name"), max_title);
+      auto prompt = r.string(r.field(m, p, "prompt", true), reader::at(p, "prompt"), max_prompt);
+      if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
+      if (id && name && prompt) s.models.push_back({*id, *name, *prompt});
+    }
+  }
+  const json* outcomes = r.list(r.field(doc, root, "outcomes", false), "outcomes", 2, 20, "outcome");
+  if (outcomes) s.outcomes = read_options(r, *outcomes, "outcomes");
+
+  std::vector<question_needs> needs;
+  const json* stages = r.list(r.field(doc, root, "stages", true), "stages", 1, 100, "stage");
+  if (stages) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < stages->size(); ++i) {
+      const auto p = reader::at("stages", i);
+      const json& st = (*stages)[i];
+      if (!r.object(&st, p)) continue;
+      stage out;
+      bool ok = true;
+      auto id = r.id(r.field(st, p, "id", true), reader::at(p, "id"));
+      if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
+      ok = ok && id.has_value();
+      if (id) out.id = *id;
+      auto title = r.string(r.field(st, p, "title", true), reader::at(p, "title"), max_title);
+      ok = ok && title.has_value();
+      if (title) out.title = *title;
+      if (const json* b = r.field(st, p, "body", false)) {
+        const auto before = errors.size();
+        out.body = r.paragraphs(b, reader::at(p, "body"));
+        ok = ok && errors.size() == before;
+      }
+      const json* kind_v = r.field(st, p, "kind", true);
+      std::optional<stage_kind> kind;
+      if (kind_v && !kind_v->is_string()) {
+        r.fail(reader::at(p, "kind"), "must be a string");
+      } else if (kind_v) {
+        kind = stage_kind_from(kind_v->get_ref<const std::string&>());
+        if (!kind)
+          r.fail(reader::at(p, "kind"), json_quoted(kind_v->get_ref<const std::string&>()) +
+                                            " is not a stage kind (case, question, discussion, revote)");
+      }
+      if (!kind) {
+        r.only(st, p, {"id", "kind", "title", "body", "question", "show", "of"});
+        continue;
+      }
+      out.kind = *kind;
+      const std::string what = "a " + std::string(to_string(out.kind)) + " stage";
+      const std::string why = "for " + what;
+      // An earlier question stage named by a discussion's show or a revote's of.
+      const auto earlier_question = [&](const json* v, const std::string& vp) -> std::optional<std::string> {
+        auto ref = r.id(v, vp);
+        if (!ref) return std::nullopt;
+        std::optional<std::size_t> j;
+        for (std::size_t k = 0; k < i; ++k)
+          if ((*stages)[k].is_object() && (*stages)[k].value("id", json()).is_string() &&
+              (*stages)[k]["id"].get_ref<const std::string&>() == *ref) {
+            j = k;
+            break;
+          }
+        if (!j) {
+          bool later = false;
+          for (std::size_t k = i; k < stages->size(); ++k)
+            if ((*stages)[k].is_object() && (*stages)[k].value("id", json()) == *ref) later = true;
+          r.fail(vp, later ? "stage " + json_quoted(*ref) + " comes later; only an earlier stage can be named"
+                           : "no stage has the id " + json_quoted(*ref));
+          return std::nullopt;
+        }
+        if ((*stages)[*j].value("kind", json()) != "question") {
+          r.fail(vp, "stage " + json_quoted(*ref) + " is not a question stage");
+          return std::nullopt;
+        }
+        return ref;
+      };
+      switch (out.kind) {
+        case stage_kind::case_text:
+          r.only(st, p, {"id", "kind", "title", "body"}, what);
+          break;
+        case stage_kind::question: {
+          r.only(st, p, {"id", "kind", "title", "body", "question"}, what);
+          const json* qv = r.field(st, p, "question", true, why);
+          if (!qv) {
+            ok = false;
+            break;
+          }
+          auto q = read_question(r, *qv, reader::at(p, "question"), needs);
+          if (!q) ok = false;
+          else out.question = std::move(*q);
+          break;
+        }
+        case stage_kind::discussion: {
+          r.only(st, p, {"id", "kind", "title", "body", "show"}, what);
+          const auto sp = reader::at(p, "show");
+          const json* show = r.list(r.field(st, p, "show", true, why), sp, 1, 20, "stage");
+          if (!show) {
+            ok = false;
+            break;
+          }
+          std::set<std::string> shown;
+          for (std::size_t k = 0; k < show->size(); ++k) {
+            auto ref = earlier_question(&(*show)[k], reader::at(sp, k));
+            if (ref && !shown.insert(*ref).second) {
+              r.fail(reader::at(sp, k), "stage " + json_quoted(*ref) + " is listed twice");
+              ref.reset();
+            }
+            if (!ref) ok = false;
+            else out.show.push_back(*ref);
+          }
+          break;
+        }
+        case stage_kind::revote: {
+          r.only(st, p, {"id", "kind", "title", "body", "of"}, what);
+          auto ref = earlier_question(r.field(st, p, "of", true, why), reader::at(p, "of"));
+          if (!ref) ok = false;
+          else out.of = *ref;
+          break;
+        }
+      }
+      if (ok) s.stages.push_back(std::move(out));
+    }
+  }
+
+  // Questions that draw on the scenario's outcomes and models need them.
+  for (const auto& n : needs) {
+    if (n.outcomes && s.outcomes.empty() && !outcomes)
+      r.fail(n.path, n.models ? "a model_outcome question needs the scenario's \"outcomes\""
+                              : "\"outcomes\" is used but the scenario has no \"outcomes\" list");
+    if (n.models && s.models.empty() && !models_ok && !r.field(doc, root, "models", false))
+      r.fail(n.path, "a model_outcome question needs the scenario's \"models\"");
+  }
+  return s;
+}
+
+// Resolves "outcomes" options and checks the counts that depend on them.
+void resolve(reader& r, scenario& s, const json& doc) {
+  for (std::size_t i = 0; i < s.stages.size(); ++i) {
+    auto& st = s.stages[i];
+    if (!st.question || !st.question->options_from_outcomes) continue;
+    auto& q = *st.question;
+    q.options = s.outcomes;
+    // The stage's index in the file, for the path (stages that failed were not kept).
+    std::size_t file_index = i;
+    for (std::size_t k = 0; k < doc["stages"].size(); ++k)
+      if (doc["stages"][k].is_object() && doc["stages"][k].value("id", json()) == st.id) file_index = k;
+    const auto p = "stages[" + std::to_string(file_index) + "].question.options";
+    if (q.type == question_type::rank && q.options.size() > 10)
+      r.fail(p, "\"outcomes\" has " + plural(q.options.size(), "option") + ", a rank question takes 2 to 10");
+  }
+  for (std::size_t k = 0; k < doc["stages"].size(); ++k) {
+    const json& st = doc["stages"][k];
+    if (!st.is_object() || !st.contains("id") || !st["id"].is_string()) continue;
+    const stage* found = s.question_stage(st["id"].get<std::string>());
+    if (!found || found->question->type != question_type::choice) continue;
+    const auto& q = *found->question;
+    if (static_cast<std::size_t>(q.max_choices) > q.options.size())
+      r.fail("stages[" + std::to_string(k) + "].question.max_choices",
+             "is " + std::to_string(q.max_choices) + " but the question has only " +
+                 plural(q.options.size(), "option"));
+  }
+}
+
+// Line and column (1-based) of the byte at offset in text.
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+}  // namespace
+
+scenario_parse parse_scenario(std::string_view text, std::string_view file) {
+  scenario_parse out;
+  reader r(file, out.errors);
+  if (text.size() > max_scenario_bytes) {
+    r.fail("", "the file is " + std::to_string(text.size()) + " bytes; a scenario may be at most 1 MiB (" +
+                   std::to_string(max_scenario_bytes) + " bytes)");
+    return out;
+  }
+  // Parse, noting duplicate keys (nlohmann would silently keep the last one).
+  std::vector<std::set<std::string>> keys;
+  std::vector<std::string> duplicates;
+  json doc;
+  try {
+    doc = json::parse(text, [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+      switch (event) {
+        case json::parse_event_t::object_start: keys.emplace_back(); break;
+        case json::parse_event_t::object_end: keys.pop_back(); break;
+        case json::parse_event_t::key:
+          if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+            duplicates.push_back(parsed.get<std::string>());
+          break;
+        default: break;
+      }
+      return true;
+    });
+  } catch (const json::parse_error& e) {
+    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string detail = e.what();
+    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
+    if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
+                   detail);
+    return out;
+  }
+  for (const auto& d : duplicates)
+    r.fail("", "the field " + json_quoted(d) + " appears twice in one object");
+
+  auto s = read_scenario(r, doc, out.errors);
+  if (s && out.errors.empty()) resolve(r, *s, doc);
+  if (s && out.errors.empty()) out.value = std::move(*s);
+  return out;
+}
+
+catalog_parse parse_catalog(const std::vector<scenario_source>& sources) {
+  catalog_parse out;
+  std::map<std::string, std::string> file_of_id;
+  for (const auto& src : sources) {
+    auto p = parse_scenario(src.text, src.file);
+    out.errors.insert(out.errors.end(), p.errors.begin(), p.errors.end());
+    if (!p.value) continue;
+    auto [it, inserted] = file_of_id.emplace(p.value->id, src.file);
+    if (!inserted) {
+      out.errors.push_back({src.file, "id", "duplicate scenario id " + json_quoted(p.value->id) + " (also in " +
+                                                it->second + ")"});
+      continue;
+    }
+    out.valid.emplace_back(src.file, *p.value);
+  }
+  if (out.errors.empty())
+    for (const auto& [file, s] : out.valid) out.scenarios.push_back(s);
+  return out;
+}
+
+json to_json(const scenario& s) {
+  const auto options_json = [](const std::vector<option>& opts) {
+    json a = json::array();
+    for (const auto& o : opts) a.push_back({{"id", o.id}, {"label", o.label}});
+    return a;
+  };
+  json j = {{"format", s.format}, {"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"case", s.case_text}};
+  if (!s.models.empty()) {
+    json m = json::array();
+    for (const auto& x : s.models) m.push_back({{"id", x.id}, {"name", x.name}, {"prompt", x.prompt}});
+    j["models"] = std::move(m);
+  }
+  if (!s.outcomes.empty()) j["outcomes"] = options_json(s.outcomes);
+  json stages = json::array();
+  for (const auto& st : s.stages) {
+    json o = {{"id", st.id}, {"kind", to_string(st.kind)}, {"title", st.title}};
+    if (!st.body.empty()) o["body"] = st.body;
+    if (st.kind == stage_kind::discussion) o["show"] = st.show;
+    if (st.kind == stage_kind::revote) o["of"] = st.of;
+    if (st.question) {
+      const auto& q = *st.question;
+      json qj = {{"type", to_string(q.type)}, {"prompt", q.prompt}};
+      switch (q.type) {
+        case question_type::choice:
+          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
+          if (q.max_choices != 1) qj["max_choices"] = q.max_choices;
+          break;
+        case question_type::scale:
+          qj["min"] = q.min;
+          qj["max"] = q.max;
+          if (q.labels) qj["labels"] = {{"min", q.labels->min}, {"max", q.labels->max}};
+          break;
+        case question_type::points:
+          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
+          qj["budget"] = q.budget;
+          break;
+        case question_type::rank:
+          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
+          break;
+        case question_type::model_outcome: qj["assign"] = q.assign; break;
+        case question_type::text: qj["max_length"] = q.max_length; break;
+      }
+      o["question"] = std::move(qj);
+    }
+    stages.push_back(std::move(o));
+  }
+  j["stages"] = std::move(stages);
+  return j;
+}
+
+}  // namespace roundtable

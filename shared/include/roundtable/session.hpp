@@ -1,0 +1,195 @@
+// A workshop session as a fold over events: every rule, every view, every visibility decision.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "roundtable/ballot.hpp"
+#include "roundtable/error.hpp"
+#include "roundtable/event.hpp"
+#include "roundtable/protocol.hpp"
+#include "roundtable/scenario.hpp"
+
+namespace roundtable {
+
+enum class role { participant, projector, facilitator };
+
+/// What an applied event changed, so the server knows which pushes to build.
+enum class push_kind { stage, round, progress, results, perspectives, hidden, ended };
+struct effect {
+  push_kind kind;
+  std::string question;  // empty for stage and ended
+  /// perspectives only: false when only the facilitator's view changed.
+  bool everyone = true;
+  friend bool operator==(const effect&, const effect&) = default;
+};
+
+/// Facts the server knows and the core does not: links and live counts.
+struct view_context {
+  std::string join_url;
+  std::size_t participants = 0;  // distinct participant tokens connected
+  std::int64_t now_ms = 0;       // for the time left on a timed round
+};
+
+inline constexpr int min_group_floor = 1;
+inline constexpr int min_group_ceiling = 50;
+inline constexpr int max_perspectives_per_round = 3;
+inline constexpr int min_round_seconds = 5;
+inline constexpr int max_round_seconds = 3600;
+
+/// The started event for a new session: the threshold in force is the larger of
+/// the server's and the requested one, within 1..50.
+events::started make_started(std::string code, scenario s, int server_min_group, const protocol::start& options,
+                             std::int64_t now_ms);
+
+/// One session's state; built only by replaying a started event and what followed.
+class session {
+ public:
+  /// A new session from its started event.
+  explicit session(const events::started& e);
+
+  /// Rebuilds a session from its stored events (the first must be started).
+  static result<session> replay(const std::vector<events::event>& log);
+
+  // --- decide: validate a command against the state; the events to append (none: already so) ---
+
+  /// A participant's join: a joined event the first time this voter is seen.
+  std::vector<events::event> decide_join(const events::voter_key& voter) const;
+  result<std::vector<events::event>> decide_vote(const events::voter_key& voter, const protocol::vote& v,
+                                                 const std::string& request) const;
+  /// perspective_id: a fresh random id from the caller, used if the post is new.
+  result<std::vector<events::event>> decide_perspective(const events::voter_key& voter, const protocol::perspective& p,
+                                                        const std::string& request,
+                                                        const std::string& perspective_id) const;
+  result<std::vector<events::event>> decide_endorse(const events::voter_key& voter, const protocol::endorse& e,
+                                                    const std::string& request) const;
+  result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage) const;
+  result<std::vector<events::event>> decide_open(const protocol::open& o, std::int64_t now_ms) const;
+  result<std::vector<events::event>> decide_close(const std::string& question) const;
+  result<std::vector<events::event>> decide_reveal(const std::string& question, bool reveal) const;
+  result<std::vector<events::event>> decide_moderate(const protocol::moderate& m) const;
+  /// Ending closes every open round first (their exact final tallies are pushed).
+  result<std::vector<events::event>> decide_end(std::int64_t now_ms) const;
+  /// A tally_published event when the question's open round has min_group changed ballots since the last.
+  std::optional<events::event> decide_publish(const std::string& question) const;
+  /// Round-closing events for timed rounds whose time is up at now_ms.
+  std::vector<events::event> decide_timeouts(std::int64_t now_ms) const;
+
+  /// Folds one event in; refuses illegal transitions (state unchanged) with the protocol's code.
+  result<std::vector<effect>> apply(const events::event& e);
+
+  // --- views: what each role may see ---
+
+  /// SessionView; voter is the participant's key (for mine and assigned_model).
+  nlohmann::json view(role r, const std::optional<events::voter_key>& voter, const view_context& ctx) const;
+  /// `{"type":"stage","stage":StageView}` for a role (and a participant's assigned model).
+  nlohmann::json stage_message(role r, std::optional<std::size_t> assigned_model, std::int64_t now_ms) const;
+  nlohmann::json round_message(role r, const std::string& question, std::int64_t now_ms) const;
+  nlohmann::json progress_message(role r, const std::string& question) const;
+  /// The results push, or nothing when this role may not see them.
+  std::optional<nlohmann::json> results_message(role r, const std::string& question) const;
+  /// The perspectives push, or nothing when the question has none this role may see.
+  std::optional<nlohmann::json> perspectives_message(role r, const std::string& question) const;
+  nlohmann::json hidden_message(role r, const std::string& question) const;
+  nlohmann::json ended_message(role r) const;
+  /// What a late joiner (participant, projector) or an attaching console is sent after its reply.
+  std::vector<nlohmann::json> catch_up(role r) const;
+
+  // --- facts ---
+
+  const std::string& code() const { return code_; }
+  const scenario& scenario_copy() const { return scenario_; }
+  int min_group() const { return min_group_; }
+  bool live() const { return live_; }
+  bool ended() const { return ended_; }
+  std::int64_t started_ms() const { return started_ms_; }
+  std::size_t stage_index() const { return stage_; }
+  /// The model a voter answers alone in assigned model_outcome questions (balanced by first join).
+  std::optional<std::size_t> assigned_model(const events::voter_key& voter) const;
+  /// True when the scenario has an assigned model_outcome question.
+  bool assigns_models() const { return assigns_; }
+  std::size_t voters() const { return voter_keys_.size(); }
+  /// The latest round of a question (0 before the first), and whether it is open.
+  int round(const std::string& question) const;
+  bool round_open(const std::string& question) const;
+  /// Ballots (or perspective authors, for text) in the latest round.
+  std::size_t ballots(const std::string& question) const;
+  /// When the open round closes by itself (epoch ms), if timed.
+  std::optional<std::int64_t> closes_at(const std::string& question) const;
+  /// Every question's id, in stage order.
+  std::vector<std::string> question_ids() const;
+
+  /// The export: every question, every round's tally (count only below min_group),
+  /// ballots under pseudonyms in an order unrelated to arrival, perspectives.
+  nlohmann::json export_json() const;
+
+ private:
+  struct published {
+    nlohmann::json tally;  // absent (null) while suppressed
+    std::size_t ballots = 0;
+  };
+  struct round_state {
+    int number = 0;
+    bool open = false;
+    round_ballots ballots;
+    std::unordered_set<voter_id> dirty;  // cast or changed since the last push
+    std::optional<published> last;       // what was last pushed
+    std::optional<std::int64_t> closes_at_ms;
+    std::unordered_set<voter_id> posters;  // text questions: who posted this round
+  };
+  struct perspective_state {
+    std::string id;
+    std::string question;
+    int round = 0;
+    voter_id author = 0;
+    std::string text;
+    bool shown = false;
+    std::set<voter_id> endorsers;
+  };
+  struct question_state {
+    std::size_t stage = 0;  // index of its stage in the scenario
+    std::vector<round_state> rounds;
+    bool revealed = false;
+    std::vector<std::size_t> perspectives;  // indexes into perspectives_
+  };
+
+  const question_state* find(const std::string& question) const;
+  question_state* find(const std::string& question);
+  std::optional<voter_id> voter(const events::voter_key& key) const;
+  nlohmann::json stage_view(role r, std::size_t index, std::optional<std::size_t> assigned_model,
+                            std::int64_t now_ms) const;
+  nlohmann::json question_view(const stage& st, std::optional<std::size_t> assigned_model) const;
+  nlohmann::json results_body(const std::string& question) const;
+  bool may_see_results(role r, const question_state& q) const;
+  std::vector<const perspective_state*> visible_perspectives(role r, const question_state& q) const;
+  nlohmann::json tally_now(const std::string& question, const question_state& q) const;
+  bool seen_request(voter_id v, const std::string& request, const std::string& content) const;
+  nlohmann::json with_code(role r, nlohmann::json msg) const;
+
+  std::string code_;
+  scenario scenario_;
+  int min_group_ = 3;
+  bool live_ = false;
+  bool ended_ = false;
+  bool assigns_ = false;
+  std::int64_t started_ms_ = 0;
+  std::size_t stage_ = 0;
+  std::unordered_map<events::voter_key, voter_id> voter_ids_;
+  std::vector<events::voter_key> voter_keys_;  // by voter_id
+  std::map<std::string, question_state> questions_;
+  std::vector<perspective_state> perspectives_;
+  std::unordered_map<std::string, std::size_t> perspective_index_;
+  // (voter, request) -> content already applied, for idempotent resends.
+  std::map<std::pair<voter_id, std::string>, std::string> requests_;
+};
+
+}  // namespace roundtable

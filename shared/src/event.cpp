@@ -1,0 +1,159 @@
+#include "roundtable/event.hpp"
+
+#include <type_traits>
+
+namespace roundtable::events {
+
+using nlohmann::json;
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+}  // namespace
+
+std::string_view type_name(const event& e) {
+  return std::visit(overloaded{
+                        [](const started&) { return "started"; },
+                        [](const joined&) { return "joined"; },
+                        [](const stage_shown&) { return "stage_shown"; },
+                        [](const round_opened&) { return "round_opened"; },
+                        [](const round_closed&) { return "round_closed"; },
+                        [](const ballot_cast&) { return "ballot_cast"; },
+                        [](const revealed&) { return "revealed"; },
+                        [](const hidden&) { return "hidden"; },
+                        [](const tally_published&) { return "tally_published"; },
+                        [](const perspective_posted&) { return "perspective_posted"; },
+                        [](const perspective_moderated&) { return "perspective_moderated"; },
+                        [](const endorsed&) { return "endorsed"; },
+                        [](const ended&) { return "ended"; },
+                    },
+                    e);
+}
+
+json to_json(const event& e) {
+  json j = std::visit(
+      overloaded{
+          [](const started& x) {
+            return json{{"code", x.code},
+                        {"scenario", roundtable::to_json(x.copy)},
+                        {"min_group", x.min_group},
+                        {"live", x.live},
+                        {"at_ms", x.at_ms}};
+          },
+          [](const joined& x) { return json{{"voter", x.voter}}; },
+          [](const stage_shown& x) { return json{{"index", x.index}}; },
+          [](const round_opened& x) {
+            json o{{"question", x.question}, {"at_ms", x.at_ms}};
+            if (x.seconds) o["seconds"] = *x.seconds;
+            return o;
+          },
+          [](const round_closed& x) { return json{{"question", x.question}}; },
+          [](const ballot_cast& x) {
+            return json{{"question", x.question},
+                        {"round", x.round},
+                        {"voter", x.voter},
+                        {"ballot", x.ballot},
+                        {"request", x.request}};
+          },
+          [](const revealed& x) { return json{{"question", x.question}}; },
+          [](const hidden& x) { return json{{"question", x.question}}; },
+          [](const tally_published& x) { return json{{"question", x.question}, {"round", x.round}}; },
+          [](const perspective_posted& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter},
+                        {"id", x.id},             {"text", x.text},   {"request", x.request}};
+          },
+          [](const perspective_moderated& x) { return json{{"id", x.id}, {"shown", x.shown}}; },
+          [](const endorsed& x) {
+            return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
+          },
+          [](const ended& x) { return json{{"at_ms", x.at_ms}}; },
+      },
+      e);
+  j["type"] = type_name(e);
+  return j;
+}
+
+namespace {
+
+// Typed field readers that throw a message on a malformed stored event.
+struct bad_event {
+  std::string what;
+};
+
+const json& need(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw bad_event{std::string("missing field \"") + key + "\""};
+  return *it;
+}
+std::string str(const json& j, const char* key) {
+  const json& v = need(j, key);
+  if (!v.is_string()) throw bad_event{std::string("field \"") + key + "\" must be a string"};
+  return v.get<std::string>();
+}
+std::int64_t integer(const json& j, const char* key) {
+  const json& v = need(j, key);
+  if (!v.is_number_integer()) throw bad_event{std::string("field \"") + key + "\" must be an integer"};
+  return v.get<std::int64_t>();
+}
+bool boolean(const json& j, const char* key) {
+  const json& v = need(j, key);
+  if (!v.is_boolean()) throw bad_event{std::string("field \"") + key + "\" must be a boolean"};
+  return v.get<bool>();
+}
+
+event read(const json& j) {
+  const std::string type = str(j, "type");
+  if (type == "started") {
+    auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
+    if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
+    return started{str(j, "code"), std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
+                   boolean(j, "live"), integer(j, "at_ms")};
+  }
+  if (type == "joined") return joined{str(j, "voter")};
+  if (type == "stage_shown") {
+    const auto i = integer(j, "index");
+    if (i < 0) throw bad_event{"negative stage index"};
+    return stage_shown{static_cast<std::size_t>(i)};
+  }
+  if (type == "round_opened") {
+    round_opened o{str(j, "question"), std::nullopt, integer(j, "at_ms")};
+    if (j.contains("seconds")) o.seconds = static_cast<int>(integer(j, "seconds"));
+    return o;
+  }
+  if (type == "round_closed") return round_closed{str(j, "question")};
+  if (type == "ballot_cast")
+    return ballot_cast{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"), need(j, "ballot"),
+                       str(j, "request")};
+  if (type == "revealed") return revealed{str(j, "question")};
+  if (type == "hidden") return hidden{str(j, "question")};
+  if (type == "tally_published") return tally_published{str(j, "question"), static_cast<int>(integer(j, "round"))};
+  if (type == "perspective_posted")
+    return perspective_posted{str(j, "question"), static_cast<int>(integer(j, "round")),
+                              str(j, "voter"),    str(j, "id"),
+                              str(j, "text"),     str(j, "request")};
+  if (type == "perspective_moderated") return perspective_moderated{str(j, "id"), boolean(j, "shown")};
+  if (type == "endorsed") return endorsed{str(j, "perspective"), str(j, "voter"), str(j, "request")};
+  if (type == "ended") return ended{integer(j, "at_ms")};
+  throw bad_event{"unknown event type \"" + type + "\""};
+}
+
+}  // namespace
+
+result<event> event_from_json(const json& j) {
+  if (!j.is_object()) return error{error_code::bad_message, "a stored event must be a JSON object"};
+  try {
+    return read(j);
+  } catch (const bad_event& e) {
+    return error{error_code::bad_message, "stored event: " + e.what};
+  } catch (const json::exception& e) {
+    return error{error_code::bad_message, std::string("stored event: ") + e.what()};
+  }
+}
+
+}  // namespace roundtable::events
