@@ -1,1 +1,678 @@
-// placeholder: being written
+// The session fold: rules, visibility and anonymity thresholds, replay.
+#include "roundtable/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace roundtable;
+using nlohmann::json;
+
+namespace {
+
+// A scenario with every question type; `assign` decides whether model_outcome assigns models.
+scenario full_scenario(bool assign = false) {
+  json j = {
+      {"format", 1},
+      {"id", "demo"},
+      {"title", "Demo"},
+      {"summary", "Every question type."},
+      {"case", {"A client asks for something hard."}},
+      {"models",
+       {{{"id", "guidelines"}, {"name", "Ethical Guidelines Model"}, {"prompt", "Codes?"}},
+        {{"id", "stakeholder"}, {"name", "Stakeholder Analysis"}, {"prompt", "Who?"}},
+        {{"id", "utilitarian"}, {"name", "Utilitarian Framework"}, {"prompt", "Most good?"}},
+        {{"id", "virtue"}, {"name", "Virtue Ethics Approach"}, {"prompt", "Character?"}}}},
+      {"outcomes",
+       {{{"id", "decline"}, {"label", "Decline"}},
+        {{"id", "conditions"}, {"label", "Accept with conditions"}},
+        {{"id", "refer"}, {"label", "Refer"}}}},
+      {"stages",
+       {{{"id", "case"}, {"kind", "case"}, {"title", "The case"}, {"body", {"Read it."}}},
+        {{"id", "gut"},
+         {"kind", "question"},
+         {"title", "First reaction"},
+         {"question", {{"type", "choice"}, {"prompt", "What would you do?"}, {"options", "outcomes"}}}},
+        {{"id", "feel"},
+         {"kind", "question"},
+         {"title", "Feelings"},
+         {"question",
+          {{"type", "choice"},
+           {"prompt", "Which?"},
+           {"max_choices", 2},
+           {"options",
+            {{{"id", "confusion"}, {"label", "Confusion"}},
+             {{"id", "anxiety"}, {"label", "Anxiety"}},
+             {{"id", "empowerment"}, {"label", "Empowerment"}}}}}}},
+        {{"id", "sure"},
+         {"kind", "question"},
+         {"title", "Confidence"},
+         {"question", {{"type", "scale"}, {"prompt", "How sure?"}, {"min", 1}, {"max", 5}}}},
+        {{"id", "principles"},
+         {"kind", "question"},
+         {"title", "Principles"},
+         {"question",
+          {{"type", "points"},
+           {"prompt", "Share 10 points."},
+           {"budget", 10},
+           {"options",
+            {{{"id", "autonomy"}, {"label", "Autonomy"}},
+             {{"id", "beneficence"}, {"label", "Beneficence"}},
+             {{"id", "non_maleficence"}, {"label", "Non-maleficence"}},
+             {{"id", "justice"}, {"label", "Justice"}}}}}}},
+        {{"id", "bias"},
+         {"kind", "question"},
+         {"title", "Bias"},
+         {"question",
+          {{"type", "rank"},
+           {"prompt", "Rank"},
+           {"options",
+            {{{"id", "stereotypes"}, {"label", "Stereotypes"}},
+             {{"id", "culture"}, {"label", "Cultural background"}},
+             {{"id", "morals"}, {"label", "Moral beliefs"}}}}}}},
+        {{"id", "models"},
+         {"kind", "question"},
+         {"title", "Lenses"},
+         {"question", {{"type", "model_outcome"}, {"prompt", "Each model?"}, {"assign", assign}}}},
+        {{"id", "voices"},
+         {"kind", "question"},
+         {"title", "Voices"},
+         {"question", {{"type", "text"}, {"prompt", "What matters?"}, {"max_length", 20}}}},
+        {{"id", "discuss"}, {"kind", "discussion"}, {"title", "Discuss"}, {"show", {"gut", "models", "voices"}}},
+        {{"id", "gut-again"}, {"kind", "revote"}, {"title", "Again"}, {"of", "gut"}}}}};
+  auto parsed = parse_scenario(j.dump(), "demo.json");
+  EXPECT_TRUE(parsed.errors.empty()) << (parsed.errors.empty() ? "" : parsed.errors[0].to_string());
+  return *parsed.value;
+}
+
+std::string voter_key(int i) { return "voter-" + std::to_string(i); }
+
+// A session plus helpers that decide and apply like the server does.
+struct workshop {
+  session s;
+  explicit workshop(int min_group = 3, bool live = false, bool assign = false)
+      : s(make_started("123456", full_scenario(assign), min_group, protocol::start{"demo", std::nullopt, live}, 1000)) {}
+
+  std::vector<effect> apply_all(const std::vector<events::event>& evs) {
+    std::vector<effect> all;
+    for (const auto& e : evs) {
+      auto r = s.apply(e);
+      EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
+      if (r) all.insert(all.end(), r->begin(), r->end());
+    }
+    log.insert(log.end(), evs.begin(), evs.end());
+    return all;
+  }
+  std::vector<effect> run(const result<std::vector<events::event>>& decided) {
+    EXPECT_TRUE(decided.ok()) << (decided.ok() ? "" : decided.err().message);
+    return decided ? apply_all(*decided) : std::vector<effect>{};
+  }
+  void join(int i) { apply_all(s.decide_join(voter_key(i))); }
+  void join_many(int n) {
+    for (int i = 0; i < n; ++i) join(i);
+  }
+  void open(const std::string& q, std::optional<int> seconds = std::nullopt, std::int64_t now = 2000) {
+    run(s.decide_open({"123456", q, seconds}, now));
+  }
+  void close(const std::string& q) { run(s.decide_close(q)); }
+  void reveal(const std::string& q) { run(s.decide_reveal(q, true)); }
+  result<std::vector<events::event>> vote(int i, const std::string& q, json ballot, std::string request = "") {
+    return s.decide_vote(voter_key(i), {q, std::move(ballot)}, request);
+  }
+  void cast(int i, const std::string& q, json ballot, std::string request = "") {
+    run(vote(i, q, std::move(ballot), std::move(request)));
+  }
+  bool publish(const std::string& q) {
+    auto e = s.decide_publish(q);
+    if (e) apply_all({*e});
+    return e.has_value();
+  }
+  std::vector<events::event> log{};
+};
+
+json results_for(const session& s, role r, const std::string& q) {
+  auto m = s.results_message(r, q);
+  return m ? *m : json();
+}
+
+}  // namespace
+
+TEST(MakeStarted, RaisesButNeverLowersTheServerThreshold) {
+  const auto s = full_scenario();
+  EXPECT_EQ(make_started("1", s, 3, {"demo", 5, std::nullopt}, 0).min_group, 5);
+  EXPECT_EQ(make_started("1", s, 3, {"demo", 1, std::nullopt}, 0).min_group, 3);
+  EXPECT_EQ(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt}, 0).min_group, 3);
+  EXPECT_EQ(make_started("1", s, 80, {"demo", std::nullopt, std::nullopt}, 0).min_group, 50);
+  EXPECT_TRUE(make_started("1", s, 3, {"demo", std::nullopt, true}, 0).live);
+  EXPECT_FALSE(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt}, 0).live);
+}
+
+TEST(Join, RecordsAParticipantOnce) {
+  workshop w;
+  EXPECT_EQ(w.s.decide_join("a").size(), 1u);
+  w.join(1);
+  EXPECT_TRUE(w.s.decide_join(voter_key(1)).empty());
+  EXPECT_EQ(w.s.voters(), 1u);
+  auto again = w.s.apply(events::joined{voter_key(1)});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.err().code, error_code::bad_message);
+}
+
+TEST(Join, AssignsModelsBalancedAndStable) {
+  workshop w(3, false, /*assign=*/true);
+  w.join_many(12);
+  std::vector<int> per_model(4, 0);
+  for (int i = 0; i < 12; ++i) per_model[*w.s.assigned_model(voter_key(i))]++;
+  EXPECT_EQ(per_model, (std::vector<int>{3, 3, 3, 3}));
+  // Stable across reconnects: asking again (a second join) changes nothing.
+  const auto before = *w.s.assigned_model(voter_key(7));
+  EXPECT_TRUE(w.s.decide_join(voter_key(7)).empty());
+  EXPECT_EQ(*w.s.assigned_model(voter_key(7)), before);
+  // The participant's stage view names the assigned model, nobody else's does.
+  w.run(w.s.decide_goto(std::string("models")));
+  const auto pv = w.s.stage_message(role::participant, before, 0);
+  EXPECT_EQ(pv["stage"]["assigned_model"], w.s.scenario_copy().models[before].id);
+  EXPECT_FALSE(w.s.stage_message(role::projector, std::nullopt, 0)["stage"].contains("assigned_model"));
+}
+
+TEST(Join, NoAssignmentWithoutAnAssignedQuestion) {
+  workshop w;
+  w.join(0);
+  EXPECT_FALSE(w.s.assigned_model(voter_key(0)).has_value());
+}
+
+TEST(Vote, RefusesWithTheProtocolCodes) {
+  workshop w;
+  w.join(0);
+  EXPECT_EQ(w.s.decide_vote("stranger", {"gut", {{"choice", "refer"}}}, "").err().code, error_code::not_joined);
+  EXPECT_EQ(w.vote(0, "nope", {{"choice", "refer"}}).err().code, error_code::unknown_question);
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}).err().code, error_code::voting_closed);
+  w.open("gut");
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "maybe"}}).err().code, error_code::invalid_ballot);
+  EXPECT_EQ(w.vote(0, "case", {{"choice", "refer"}}).err().code, error_code::unknown_question);
+  w.open("voices");
+  const auto text = w.vote(0, "voices", {{"choice", "refer"}});
+  EXPECT_EQ(text.err().code, error_code::invalid_ballot);
+  EXPECT_EQ(text.err().message, "text questions take a perspective, not a vote");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}).err().code, error_code::voting_closed);
+}
+
+TEST(Vote, ApplyRefusesIllegalTransitionsAndLeavesStateAlone) {
+  workshop w;
+  w.join(0);
+  auto closed = w.s.apply(events::ballot_cast{"gut", 1, voter_key(0), {{"choice", "refer"}}, ""});
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.err().code, error_code::voting_closed);
+  EXPECT_EQ(w.s.round("gut"), 0);
+  auto stage = w.s.apply(events::stage_shown{99});
+  ASSERT_FALSE(stage.ok());
+  EXPECT_EQ(stage.err().code, error_code::unknown_stage);
+  EXPECT_EQ(w.s.stage_index(), 0u);
+  w.open("gut");
+  auto stranger = w.s.apply(events::ballot_cast{"gut", 1, "stranger", {{"choice", "refer"}}, ""});
+  EXPECT_EQ(stranger.err().code, error_code::not_joined);
+  auto invalid = w.s.apply(events::ballot_cast{"gut", 1, voter_key(0), {{"choice", "x"}}, ""});
+  EXPECT_EQ(invalid.err().code, error_code::invalid_ballot);
+  EXPECT_EQ(w.s.ballots("gut"), 0u);
+  w.run(w.s.decide_end(5000));
+  auto late = w.s.apply(events::ballot_cast{"gut", 1, voter_key(0), {{"choice", "refer"}}, ""});
+  EXPECT_EQ(late.err().code, error_code::session_ended);
+}
+
+TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}}, "r1");
+  // The same id and content: acked again, nothing to append.
+  auto again = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  // A newer ballot, then the old request arrives again (a reconnect): the newer one stays.
+  w.cast(0, "gut", {{"choice", "decline"}}, "r2");
+  auto stale = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_TRUE(stale->empty());
+  EXPECT_EQ(w.s.view(role::participant, voter_key(0), {})["mine"]["gut"], (json{{"choice", "decline"}}));
+  // A reused id with other content is a new request.
+  auto reused = w.vote(0, "gut", {{"choice", "conditions"}}, "r1");
+  ASSERT_TRUE(reused.ok());
+  EXPECT_EQ(reused->size(), 1u);
+}
+
+TEST(Results, SuppressedBelowMinGroupForEveryoneTheFacilitatorIncluded) {
+  workshop w(3);
+  w.join_many(2);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  EXPECT_FALSE(w.publish("gut"));
+  const auto f = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(f["suppressed"], true);
+  EXPECT_FALSE(f.contains("tally"));
+  EXPECT_EQ(f["code"], "123456");
+  w.close("gut");
+  const auto closed = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(closed["suppressed"], true);
+  EXPECT_EQ(closed["ballots"], 2);
+  EXPECT_FALSE(closed.contains("tally"));
+}
+
+TEST(Results, TalliesMoveOnlyInStepsOfMinGroupWhileOpen) {
+  workshop w(3);
+  w.join_many(8);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  EXPECT_FALSE(w.publish("gut"));
+  w.cast(2, "gut", {{"choice", "decline"}});
+  EXPECT_TRUE(w.publish("gut"));
+  auto r = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(r["ballots"], 3);
+  EXPECT_EQ(r["tally"]["counts"], (json{{"decline", 1}, {"conditions", 0}, {"refer", 2}}));
+  // One more ballot and one voter changing twice: only two distinct changes, no push.
+  w.cast(3, "gut", {{"choice", "conditions"}});
+  w.cast(0, "gut", {{"choice", "decline"}});
+  w.cast(0, "gut", {{"choice", "conditions"}});
+  EXPECT_FALSE(w.publish("gut"));
+  // A late viewer gets the last tally pushed, never a fresher one.
+  EXPECT_EQ(results_for(w.s, role::facilitator, "gut")["ballots"], 3);
+  // Re-casting the same ballot is no change.
+  w.cast(3, "gut", {{"choice", "conditions"}}, "again");
+  EXPECT_FALSE(w.publish("gut"));
+  w.cast(4, "gut", {{"choice", "refer"}});
+  EXPECT_TRUE(w.publish("gut"));
+  r = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(r["ballots"], 5);
+  EXPECT_EQ(r["tally"]["counts"], (json{{"decline", 1}, {"conditions", 2}, {"refer", 2}}));
+  // Close pushes the exact final tally, whatever changed since.
+  w.cast(5, "gut", {{"choice", "refer"}});
+  const auto effects = w.run(w.s.decide_close("gut"));
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::results, "gut"}), effects.end());
+  r = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(r["ballots"], 6);
+  EXPECT_EQ(r["tally"]["counts"], (json{{"decline", 1}, {"conditions", 2}, {"refer", 3}}));
+}
+
+TEST(Results, ApplyRefusesAPublishThatIsNotDue) {
+  workshop w(3);
+  w.join_many(2);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  auto r = w.s.apply(events::tally_published{"gut", 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, error_code::internal);
+}
+
+TEST(Results, ParticipantsAndProjectorSeeThemOnlyAfterReveal) {
+  workshop w(3);
+  w.join_many(3);
+  w.open("gut");
+  for (int i = 0; i < 3; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  w.publish("gut");
+  EXPECT_FALSE(w.s.results_message(role::participant, "gut"));
+  EXPECT_FALSE(w.s.results_message(role::projector, "gut"));
+  EXPECT_TRUE(w.s.results_message(role::facilitator, "gut"));
+  w.reveal("gut");
+  const auto p = results_for(w.s, role::participant, "gut");
+  EXPECT_EQ(p["tally"]["counts"]["refer"], 3);
+  EXPECT_FALSE(p.contains("code"));
+  EXPECT_TRUE(w.s.results_message(role::projector, "gut"));
+  w.run(w.s.decide_reveal("gut", false));
+  EXPECT_FALSE(w.s.results_message(role::participant, "gut"));
+}
+
+TEST(Results, LiveModeShowsResultsWithoutReveal) {
+  workshop w(3, /*live=*/true);
+  w.join_many(3);
+  w.open("sure");
+  for (int i = 0; i < 3; ++i) w.cast(i, "sure", {{"value", i + 1}});
+  w.publish("sure");
+  const auto p = results_for(w.s, role::participant, "sure");
+  EXPECT_EQ(p["tally"]["mean"], 2.0);
+}
+
+TEST(Revote, NewRoundHidesAgainAndCarriesTheShift) {
+  workshop w(3);
+  w.join_many(4);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  w.cast(2, "gut", {{"choice", "decline"}});
+  w.cast(3, "gut", {{"choice", "decline"}});
+  w.close("gut");
+  w.reveal("gut");
+  w.run(w.s.decide_goto(std::string("gut-again")));
+  const auto stage = w.s.stage_message(role::participant, std::nullopt, 0)["stage"];
+  EXPECT_EQ(stage["kind"], "revote");
+  EXPECT_EQ(stage["question"]["id"], "gut");
+  const auto effects = w.run(w.s.decide_open({"123456", "gut", std::nullopt}, 3000));
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::hidden, "gut"}), effects.end());
+  EXPECT_EQ(w.s.round("gut"), 2);
+  EXPECT_FALSE(w.s.results_message(role::participant, "gut"));
+  // Mine is per latest round: empty until this participant votes again.
+  EXPECT_FALSE(w.s.view(role::participant, voter_key(0), {})["mine"].contains("gut"));
+  w.cast(0, "gut", {{"choice", "decline"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  w.cast(2, "gut", {{"choice", "decline"}});
+  w.close("gut");
+  const auto r = results_for(w.s, role::facilitator, "gut");
+  EXPECT_EQ(r["round"], 2);
+  EXPECT_EQ(r["tally"]["shift"]["compared"], 3);
+  EXPECT_EQ(r["tally"]["shift"]["changed"], 1);
+  EXPECT_EQ(r["tally"]["shift"]["transitions"],
+            (json{{"refer", {{"decline", 1}, {"refer", 1}}}, {"decline", {{"decline", 1}}}}));
+}
+
+TEST(Revote, ShiftHeldBackBelowMinGroupCompared) {
+  workshop w(3);
+  w.join_many(5);
+  w.open("gut");
+  for (int i = 0; i < 3; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "decline"}});
+  w.cast(3, "gut", {{"choice", "decline"}});
+  w.cast(4, "gut", {{"choice", "decline"}});
+  w.close("gut");
+  const auto r = results_for(w.s, role::facilitator, "gut");
+  ASSERT_TRUE(r.contains("tally"));
+  EXPECT_FALSE(r["tally"].contains("shift"));
+}
+
+TEST(Perspectives, PreModeratedAndHiddenBelowTheThreshold) {
+  workshop w(3);
+  w.join_many(4);
+  w.open("voices");
+  const auto post = [&](int i, const std::string& text, const std::string& id) {
+    return w.s.decide_perspective(voter_key(i), {"voices", text}, "", id);
+  };
+  w.run(post(0, "  Trust first.  ", "p-b"));
+  w.run(post(1, "Safety.", "p-a"));
+  w.run(w.s.decide_moderate({"123456", "p-a", true}));
+  // Two posted (< 3): nobody but the facilitator sees any, even a shown one.
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 0u);
+  const auto f = *w.s.perspectives_message(role::facilitator, "voices");
+  ASSERT_EQ(f["items"].size(), 2u);
+  EXPECT_EQ(f["items"][0]["id"], "p-a");
+  EXPECT_EQ(f["items"][0]["shown"], true);
+  EXPECT_EQ(f["items"][1]["text"], "Trust first.");
+  EXPECT_EQ(f["items"][1]["shown"], false);
+  // The third post lifts the count to the threshold; only the shown one is visible.
+  const auto effects = w.run(post(2, "Honesty.", "p-c"));
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::perspectives, "voices", true}), effects.end());
+  const auto p = *w.s.perspectives_message(role::projector, "voices");
+  ASSERT_EQ(p["items"].size(), 1u);
+  EXPECT_EQ(p["items"][0], (json{{"id", "p-a"}, {"text", "Safety."}, {"endorsements", 0}}));
+}
+
+TEST(Perspectives, RefusesBadPostsWithTheProtocolCodes) {
+  workshop w(3);
+  w.join_many(2);
+  const auto post = [&](int i, const std::string& q, const std::string& text, const std::string& id) {
+    return w.s.decide_perspective(voter_key(i), {q, text}, "", id);
+  };
+  EXPECT_EQ(post(0, "voices", "x", "p1").err().code, error_code::voting_closed);
+  w.open("voices");
+  w.open("gut");
+  EXPECT_EQ(post(0, "gut", "x", "p1").err().code, error_code::invalid_ballot);
+  EXPECT_EQ(post(0, "nope", "x", "p1").err().code, error_code::unknown_question);
+  EXPECT_EQ(post(0, "voices", " \t\u3000 ", "p1").err().message, "the perspective is empty");
+  EXPECT_EQ(post(0, "voices", std::string(21, 'x'), "p1").err().message,
+            "the perspective is 21 characters long, at most 20 allowed");
+  // Code points, not bytes: 20 two-byte characters fit.
+  std::string umlauts;
+  for (int i = 0; i < 20; ++i) umlauts += "\xC3\xBC";
+  EXPECT_TRUE(post(0, "voices", umlauts, "p0").ok());
+  EXPECT_EQ(w.s.decide_perspective("stranger", {"voices", "x"}, "", "p1").err().code, error_code::not_joined);
+  w.run(post(0, "voices", "one", "p1"));
+  w.run(post(0, "voices", "two", "p2"));
+  w.run(post(0, "voices", "three", "p3"));
+  const auto fourth = post(0, "voices", "four", "p4");
+  EXPECT_EQ(fourth.err().code, error_code::invalid_ballot);
+  EXPECT_EQ(fourth.err().message, "at most 3 perspectives per participant and round");
+  EXPECT_TRUE(post(1, "voices", "mine", "p5").ok());
+}
+
+TEST(Perspectives, EndorseOnlyShownOthersOnce) {
+  workshop w(3);
+  w.join_many(4);
+  w.open("voices");
+  for (int i = 0; i < 3; ++i) w.run(w.s.decide_perspective(voter_key(i), {"voices", "t"}, "", "p" + std::to_string(i)));
+  EXPECT_EQ(w.s.decide_endorse(voter_key(3), {"p0"}, "").err().code, error_code::unknown_perspective);
+  EXPECT_EQ(w.s.decide_endorse(voter_key(3), {"zzz"}, "").err().code, error_code::unknown_perspective);
+  w.run(w.s.decide_moderate({"123456", "p0", true}));
+  EXPECT_EQ(w.s.decide_endorse(voter_key(0), {"p0"}, "").err().code, error_code::invalid_ballot);
+  w.run(w.s.decide_endorse(voter_key(3), {"p0"}, ""));
+  auto twice = w.s.decide_endorse(voter_key(3), {"p0"}, "");
+  ASSERT_TRUE(twice.ok());
+  EXPECT_TRUE(twice->empty());
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"][0]["endorsements"], 1);
+  EXPECT_EQ(w.s.decide_moderate({"123456", "nope", true}).err().code, error_code::unknown_perspective);
+  EXPECT_TRUE(w.s.decide_moderate({"123456", "p0", true})->empty());
+}
+
+TEST(Stages, GotoByIndexOrIdAndRefusesUnknown) {
+  workshop w;
+  EXPECT_TRUE(w.s.decide_goto(std::size_t{0})->empty());
+  w.run(w.s.decide_goto(std::size_t{3}));
+  EXPECT_EQ(w.s.stage_index(), 3u);
+  w.run(w.s.decide_goto(std::string("discuss")));
+  EXPECT_EQ(w.s.stage_index(), 8u);
+  EXPECT_EQ(w.s.decide_goto(std::size_t{10}).err().code, error_code::unknown_stage);
+  EXPECT_EQ(w.s.decide_goto(std::string("nowhere")).err().code, error_code::unknown_stage);
+}
+
+TEST(Stages, ViewsCarryTheirKindsFields) {
+  workshop w;
+  auto v = w.s.stage_message(role::participant, std::nullopt, 0)["stage"];
+  EXPECT_EQ(v["index"], 0);
+  EXPECT_EQ(v["count"], 10);
+  EXPECT_EQ(v["kind"], "case");
+  EXPECT_EQ(v["body"], (json{"A client asks for something hard.", "Read it."}));
+  EXPECT_EQ(v["round"], 0);
+  EXPECT_EQ(v["status"], "closed");
+  w.run(w.s.decide_goto(std::string("gut")));
+  v = w.s.stage_message(role::participant, std::nullopt, 0)["stage"];
+  EXPECT_EQ(v["question"]["options"].size(), 3u);
+  EXPECT_EQ(v["question"]["options"][0], (json{{"id", "decline"}, {"label", "Decline"}}));
+  w.run(w.s.decide_goto(std::string("models")));
+  v = w.s.stage_message(role::participant, std::nullopt, 0)["stage"];
+  EXPECT_EQ(v["question"]["models"].size(), 4u);
+  EXPECT_EQ(v["question"]["outcomes"].size(), 3u);
+  w.run(w.s.decide_goto(std::string("discuss")));
+  v = w.s.stage_message(role::participant, std::nullopt, 0)["stage"];
+  EXPECT_EQ(v["show"], (json{"gut", "models", "voices"}));
+  EXPECT_TRUE(v["results"].empty());  // nothing revealed yet
+  const auto f = w.s.stage_message(role::facilitator, std::nullopt, 0);
+  EXPECT_EQ(f["code"], "123456");
+}
+
+TEST(Rounds, TimedRoundClosesWhenItsTimeIsUp) {
+  workshop w;
+  w.open("gut", 30, 10'000);
+  EXPECT_EQ(*w.s.closes_at("gut"), 40'000);
+  EXPECT_EQ(w.s.round_message(role::participant, "gut", 25'500)["closes_in"], 15);
+  EXPECT_TRUE(w.s.decide_timeouts(39'999).empty());
+  const auto due = w.s.decide_timeouts(40'000);
+  ASSERT_EQ(due.size(), 1u);
+  w.apply_all(due);
+  EXPECT_FALSE(w.s.round_open("gut"));
+  EXPECT_EQ(w.s.decide_open({"123456", "gut", 4}, 0).err().code, error_code::bad_message);
+}
+
+TEST(Rounds, IdempotentCommandsAppendNothing) {
+  workshop w;
+  EXPECT_TRUE(w.s.decide_close("gut")->empty());
+  w.open("gut");
+  EXPECT_TRUE(w.s.decide_open({"123456", "gut", std::nullopt}, 0)->empty());
+  w.reveal("gut");
+  EXPECT_TRUE(w.s.decide_reveal("gut", true)->empty());
+  EXPECT_EQ(w.s.decide_close("nope").err().code, error_code::unknown_question);
+  EXPECT_EQ(w.s.decide_reveal("nope", true).err().code, error_code::unknown_question);
+}
+
+TEST(End, ClosesOpenRoundsAndRefusesLaterVotes) {
+  workshop w(3);
+  w.join_many(3);
+  w.open("gut");
+  for (int i = 0; i < 3; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  const auto effects = w.run(w.s.decide_end(9000));
+  EXPECT_TRUE(w.s.ended());
+  EXPECT_FALSE(w.s.round_open("gut"));
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::results, "gut"}), effects.end());
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::ended, ""}), effects.end());
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}).err().code, error_code::session_ended);
+  EXPECT_EQ(w.s.decide_goto(std::size_t{1}).err().code, error_code::session_ended);
+  EXPECT_TRUE(w.s.decide_end(9999)->empty());
+  EXPECT_TRUE(w.s.decide_join("newcomer").empty());
+  EXPECT_EQ(w.s.view(role::participant, std::nullopt, {})["ended"], true);
+}
+
+TEST(View, SessionViewForEachRole) {
+  workshop w(4);
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  const auto p = w.s.view(role::participant, voter_key(0), {"http://x/j/123456", 7, 0});
+  EXPECT_EQ(p["code"], "123456");
+  EXPECT_EQ(p["join_url"], "http://x/j/123456");
+  EXPECT_EQ(p["participants"], 7);
+  EXPECT_EQ(p["min_group"], 4);
+  EXPECT_EQ(p["live"], false);
+  EXPECT_EQ(p["scenario"]["id"], "demo");
+  EXPECT_EQ(p["mine"], (json{{"gut", {{"choice", "refer"}}}}));
+  EXPECT_FALSE(p.contains("stages"));
+  const auto f = w.s.view(role::facilitator, std::nullopt, {});
+  EXPECT_EQ(f["stages"].size(), 10u);
+  EXPECT_EQ(f["questions"]["gut"]["status"], "open");
+  EXPECT_EQ(f["questions"]["gut"]["ballots"], 1);
+  EXPECT_TRUE(f["mine"].empty());
+}
+
+TEST(Export, PseudonymsFollowHashOrderAndSmallRoundsExportCountsOnly) {
+  workshop w(3);
+  // Keys join in an order unlike their sorted order.
+  for (const auto* k : {"kc", "ka", "kd", "kb"}) w.apply_all(w.s.decide_join(k));
+  w.open("gut");
+  for (const auto* k : {"kc", "ka", "kd", "kb"}) w.run(w.s.decide_vote(k, {"gut", {{"choice", "refer"}}}, ""));
+  w.close("gut");
+  w.open("sure");
+  w.run(w.s.decide_vote("ka", {"sure", {{"value", 2}}}, ""));
+  w.close("sure");
+  const auto e = w.s.export_json();
+  const auto& gut = e["questions"][0];
+  EXPECT_EQ(gut["id"], "gut");
+  ASSERT_EQ(gut["rounds"][0]["votes"].size(), 4u);
+  EXPECT_EQ(gut["rounds"][0]["votes"][0]["voter"], "v1");
+  EXPECT_EQ(gut["rounds"][0]["tally"]["counts"]["refer"], 4);
+  const auto& sure = e["questions"][2];
+  EXPECT_EQ(sure["rounds"][0]["ballots"], 1);
+  EXPECT_EQ(sure["rounds"][0]["suppressed"], true);
+  EXPECT_FALSE(sure["rounds"][0].contains("tally"));
+  EXPECT_FALSE(sure["rounds"][0].contains("votes"));
+  EXPECT_EQ(e.dump().find("ka"), std::string::npos) << "voter keys never appear in an export";
+}
+
+TEST(CatchUp, LateJoinersGetWhatTheyMaySeeOfTheCurrentStage) {
+  workshop w(3);
+  w.join_many(3);
+  w.run(w.s.decide_goto(std::string("gut")));
+  w.open("gut");
+  for (int i = 0; i < 3; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  w.publish("gut");
+  auto msgs = w.s.catch_up(role::participant);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["type"], "progress");
+  w.reveal("gut");
+  msgs = w.s.catch_up(role::projector);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[1]["type"], "results");
+  EXPECT_EQ(msgs[1]["ballots"], 3);
+  const auto f = w.s.catch_up(role::facilitator);
+  EXPECT_TRUE(std::all_of(f.begin(), f.end(), [](const json& m) { return m["code"] == "123456"; }));
+}
+
+// Property: a random workshop, stored and replayed, gives identical views and exports.
+TEST(Replay, RandomWorkshopsReplayToIdenticalViews) {
+  std::mt19937 rng(20261126);
+  for (int trial = 0; trial < 40; ++trial) {
+    workshop w(1 + static_cast<int>(rng() % 4), rng() % 2 == 0, rng() % 2 == 0);
+    const int n = 3 + static_cast<int>(rng() % 12);
+    w.join_many(n);
+    const std::vector<std::string> qs = {"gut", "feel", "sure", "principles", "bias", "models"};
+    for (int step = 0; step < 60; ++step) {
+      const auto& q = qs[rng() % qs.size()];
+      switch (rng() % 6) {
+        case 0: w.run(w.s.decide_open({"123456", q, std::nullopt}, 1000 + step)); break;
+        case 1: w.run(w.s.decide_close(q)); break;
+        case 2: w.run(w.s.decide_reveal(q, rng() % 2 == 0)); break;
+        case 3: w.publish(q); break;
+        default: {
+          if (!w.s.round_open(q)) break;
+          const int who = static_cast<int>(rng() % n);
+          json b;
+          if (q == "gut") b = {{"choice", std::vector<std::string>{"decline", "conditions", "refer"}[rng() % 3]}};
+          if (q == "feel") b = {{"choices", {"anxiety"}}};
+          if (q == "sure") b = {{"value", 1 + static_cast<int>(rng() % 5)}};
+          if (q == "principles") b = {{"points", {{"autonomy", 4}, {"justice", 6}}}};
+          if (q == "bias") b = {{"order", {"morals", "culture", "stereotypes"}}};
+          if (q == "models") {
+            const auto a = w.s.assigned_model(voter_key(who));
+            json o = json::object();
+            for (std::size_t m = 0; m < 4; ++m)
+              if (!a || *a == m) o[w.s.scenario_copy().models[m].id] = "refer";
+            b = {{"outcomes", o}};
+          }
+          w.run(w.vote(who, q, b, "req" + std::to_string(step)));
+        }
+      }
+    }
+    // Through the stored JSON form and back.
+    std::vector<events::event> stored;
+    auto first = events::event_from_json(events::to_json(events::started{
+        "123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(), w.s.started_ms()}));
+    ASSERT_TRUE(first.ok());
+    stored.push_back(*first);
+    for (const auto& e : w.log) {
+      auto back = events::event_from_json(json::parse(protocol::dump(events::to_json(e))));
+      ASSERT_TRUE(back.ok()) << back.err().message;
+      stored.push_back(*back);
+    }
+    auto replayed = session::replay(stored);
+    ASSERT_TRUE(replayed.ok()) << replayed.err().message;
+    auto again = session::replay(stored);
+    ASSERT_TRUE(again.ok());
+    for (auto r : {role::participant, role::projector, role::facilitator}) {
+      for (int i = 0; i < n; ++i)
+        EXPECT_EQ(replayed->view(r, voter_key(i), {}), w.s.view(r, voter_key(i), {}));
+      for (const auto& q : qs) {
+        EXPECT_EQ(replayed->results_message(r, q), w.s.results_message(r, q)) << q;
+        EXPECT_EQ(again->results_message(r, q), replayed->results_message(r, q));
+      }
+    }
+    EXPECT_EQ(replayed->export_json(), w.s.export_json());
+  }
+}
+
+TEST(Replay, RefusesALogThatDoesNotStartWithStarted) {
+  auto r = session::replay({events::joined{"x"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, error_code::internal);
+}
+
+TEST(Events, MalformedStoredEventsAreRefused) {
+  EXPECT_FALSE(events::event_from_json(json::array()).ok());
+  EXPECT_FALSE(events::event_from_json({{"type", "nope"}}).ok());
+  EXPECT_FALSE(events::event_from_json({{"type", "joined"}}).ok());
+  EXPECT_FALSE(events::event_from_json({{"type", "stage_shown"}, {"index", -1}}).ok());
+  EXPECT_FALSE(events::event_from_json({{"type", "ballot_cast"}, {"question", 3}}).ok());
+  const auto e = events::event_from_json({{"type", "joined"}, {"voter", 5}});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.err().message, "stored event: field \"voter\" must be a string");
+}
