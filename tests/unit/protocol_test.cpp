@@ -1,1 +1,130 @@
-// placeholder: being written
+// Client frames to typed messages: every malformed input answered with its code.
+#include "roundtable/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace roundtable;
+using namespace roundtable::protocol;
+
+namespace {
+
+error parse_error(std::string_view frame) {
+  auto p = parse(frame);
+  EXPECT_FALSE(p.msg.has_value()) << frame;
+  return p.err.value_or(error{error_code::internal, "no error"});
+}
+
+const std::string token = "abcdefghijklmnopqrstuvwxyz_-0123";
+
+}  // namespace
+
+TEST(Parse, EveryRequestType) {
+  const std::string frames[] = {
+      R"({"type":"join","code":"482913","token":")" + token + R"("})",
+      R"({"type":"vote","id":"v1","question":"gut","ballot":{"choice":"refer"}})",
+      R"({"type":"perspective","question":"voices","text":"Trust."})",
+      R"({"type":"endorse","perspective":"p1"})",
+      R"({"type":"host","key":"secret"})",
+      R"({"type":"start","scenario":"warm-up","options":{"min_group":5,"live":true}})",
+      R"({"type":"attach","code":"482913"})",
+      R"({"type":"goto","code":"482913","stage":2})",
+      R"({"type":"open","code":"482913","question":"gut","seconds":60})",
+      R"({"type":"close","code":"482913","question":"gut"})",
+      R"({"type":"reveal","code":"482913","question":"gut"})",
+      R"({"type":"hide","code":"482913","question":"gut"})",
+      R"({"type":"moderate","code":"482913","perspective":"p1","action":"show"})",
+      R"({"type":"end","code":"482913"})",
+      R"({"type":"purge","code":"482913"})",
+      R"({"type":"watch","code":"482913"})",
+  };
+  const char* names[] = {"join",  "vote",  "perspective", "endorse", "host",     "start", "attach", "goto",
+                         "open",  "close", "reveal",      "hide",    "moderate", "end",   "purge",  "watch"};
+  for (std::size_t i = 0; i < std::size(frames); ++i) {
+    auto p = parse(frames[i]);
+    ASSERT_TRUE(p.msg.has_value()) << frames[i] << ": " << (p.err ? p.err->message : "");
+    EXPECT_EQ(type_name(*p.msg), names[i]);
+  }
+}
+
+TEST(Parse, FieldsAreRead) {
+  auto p = parse(R"({"type":"start","id":"s","scenario":"x","options":{"min_group":5,"live":true}})");
+  ASSERT_TRUE(p.msg);
+  EXPECT_EQ(*p.id, "s");
+  const auto& s = std::get<start>(*p.msg);
+  EXPECT_EQ(s.scenario, "x");
+  EXPECT_EQ(*s.min_group, 5);
+  EXPECT_TRUE(*s.live);
+  auto g = parse(R"({"type":"goto","code":"1","stage":"discuss"})");
+  EXPECT_EQ(std::get<std::string>(std::get<goto_stage>(*g.msg).stage), "discuss");
+  auto m = parse(R"({"type":"moderate","code":"1","perspective":"p","action":"hide"})");
+  EXPECT_FALSE(std::get<moderate>(*m.msg).show);
+  auto o = parse(R"({"type":"open","code":"1","question":"q"})");
+  EXPECT_FALSE(std::get<open>(*o.msg).seconds.has_value());
+}
+
+TEST(Parse, NotJsonIsBadJson) {
+  EXPECT_EQ(parse_error("{").code, error_code::bad_json);
+  EXPECT_EQ(parse_error("").code, error_code::bad_json);
+  EXPECT_EQ(parse_error("hello").code, error_code::bad_json);
+  EXPECT_EQ(parse_error(R"({"type":"join",})").code, error_code::bad_json);
+}
+
+TEST(Parse, JsonThatIsNotARequestIsBadMessage) {
+  EXPECT_EQ(parse_error("[]").message, "a request must be a JSON object");
+  EXPECT_EQ(parse_error("42").code, error_code::bad_message);
+  EXPECT_EQ(parse_error("{}").message, "field \"type\" (a string) is required");
+  EXPECT_EQ(parse_error(R"({"type":7})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"dance"})").message, "unknown type \"dance\"");
+  EXPECT_EQ(parse_error(R"({"type":"join","code":"1"})").message, "missing field \"token\"");
+  EXPECT_EQ(parse_error(R"({"type":"join","code":1,"token":"x"})").message, "field \"code\" must be a string");
+  EXPECT_EQ(parse_error(R"({"type":"join","code":"1","token":"short"})").message,
+            "malformed token: 22 to 64 characters of A-Z, a-z, 0-9, _ and -");
+  EXPECT_EQ(parse_error(R"({"type":"join","code":"1","token":"abcdefghijklmnopqrstuvwxyz!!"})").code,
+            error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"vote","question":"q"})").message, "missing field \"ballot\"");
+  EXPECT_EQ(parse_error(R"({"type":"goto","code":"1","stage":-1})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"goto","code":"1","stage":1.5})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","seconds":4})").message,
+            "field \"seconds\" must be from 5 to 3600");
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","seconds":3601})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","seconds":"60"})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"moderate","code":"1","perspective":"p","action":"delete"})").code,
+            error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":"x","options":[]})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":"x","options":{"min_group":0}})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":"x","options":{"live":"yes"}})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"host","id":5,"key":"k"})").message, "field \"id\" must be a string");
+}
+
+TEST(Parse, OversizedFieldsAreTooLarge) {
+  const std::string long_id(65, 'x');
+  auto p = parse(R"({"type":"host","key":"k","id":")" + long_id + "\"}");
+  ASSERT_TRUE(p.err);
+  EXPECT_EQ(p.err->code, error_code::too_large);
+  EXPECT_FALSE(p.id.has_value()) << "an id over the limit is not echoed";
+  auto ok = parse(R"({"type":"host","key":"k","id":")" + std::string(64, 'x') + "\"}");
+  EXPECT_TRUE(ok.msg);
+  EXPECT_EQ(parse_error(R"({"type":"vote","question":")" + std::string(201, 'q') + R"(","ballot":{}})").code,
+            error_code::too_large);
+}
+
+TEST(Parse, TheIdIsKeptForTheErrorReply) {
+  auto p = parse(R"({"type":"dance","id":"r7"})");
+  EXPECT_EQ(*p.id, "r7");
+  EXPECT_EQ(error_reply(p.id, *p.err).dump(),
+            R"({"code":"bad_message","id":"r7","message":"unknown type \"dance\"","type":"error"})");
+  EXPECT_EQ(ack(std::string("r7")).dump(), R"({"id":"r7","type":"ack"})");
+  EXPECT_EQ(ack(std::nullopt).dump(), R"({"type":"ack"})");
+}
+
+TEST(Parse, NeverThrowsOnHostileInput) {
+  const char* frames[] = {"{\"type\":\"vote\",\"question\":\"q\",\"ballot\":" "[[[[[[[[[[]]]]]]]]]]}",
+                          "\xff\xfe", "{\"type\":\"join\",\"code\":\"\\ud800\",\"token\":\"x\"}",
+                          "{\"a\":1e999999}", "nul\0l"};
+  for (const char* f : frames) EXPECT_NO_THROW(parse(f));
+}
+
+TEST(Dump, ReplacesInvalidUtf8InsteadOfThrowing) {
+  nlohmann::json j = std::string("bad \xff byte");
+  EXPECT_NO_THROW(dump(j));
+}
