@@ -28,7 +28,7 @@ struct choice_shift {
 struct model_outcome_shift {
   int compared = 0;
   int changed = 0;
-  std::vector<transition_matrix> transitions;  // per model
+  std::vector<transition_matrix> transitions;  // per model; empty: held back (assigned, < min_group compared on it)
 };
 
 struct choice_tally {
