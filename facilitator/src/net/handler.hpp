@@ -1,0 +1,91 @@
+// What the transport and the application see of each other: a connection, an HTTP reply,
+// and the handler the application implements.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+namespace roundtable::net {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using close_code = boost::beast::websocket::close_code;
+
+/// One WebSocket connection, as the application sees it. Every member function is
+/// thread-safe. The object lives as long as someone holds its shared_ptr; once closed,
+/// send() and close() do nothing.
+class connection {
+ public:
+  virtual ~connection() = default;
+
+  /// Queues one text frame; frames go out in order, one write in flight. The same buffer may
+  /// be handed to many connections (a broadcast is serialised once). When the unsent bytes
+  /// would exceed limits::write_queue_max_bytes, the frame is dropped and the connection is
+  /// closed with 1008 "too slow" instead.
+  virtual void send(std::shared_ptr<const std::string> text) = 0;
+
+  /// Closes with code and reason (cut to 123 bytes) once the frames queued before are sent;
+  /// frames sent after this are dropped. on_close follows when the connection is gone.
+  virtual void close(close_code code, std::string reason) = 0;
+
+  /// Unique per process, never 0.
+  virtual std::uint64_t id() const = 0;
+
+  /// The peer's IP address, for rate limiting only: never log or store it.
+  virtual const std::string& remote_address() const = 0;
+
+  /// Bytes accepted by send() and not yet written (for metrics and tests).
+  virtual std::size_t queued_bytes() const = 0;
+
+  /// True once a close is under way (asked for, too slow, server stopping) or the connection
+  /// is gone: send() drops frames from then on.
+  virtual bool closed() const = 0;
+
+  /// Per-connection application state; the transport never touches it. Not synchronised:
+  /// the application decides which strand reads and writes it.
+  std::shared_ptr<void> user_data;
+};
+
+/// The application's answer to an HTTP request.
+struct http_reply {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  /// Extra headers, e.g. {"Cache-Control", "no-cache"}. Without a Cache-Control the transport
+  /// sends "no-store". Content-Length, Connection, Server and Transfer-Encoding are the
+  /// transport's and are ignored here, as are names or values with CR, LF or NUL.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Implemented by the application. Called on the connection's strand (so never twice at
+/// once for one connection), from any of the io_context's threads. Exceptions are caught
+/// and logged: an HTTP request then gets 500, a WebSocket stays open.
+class handler {
+ public:
+  virtual ~handler() = default;
+
+  /// A WebSocket opened on /ws (origin checked).
+  virtual void on_open(const std::shared_ptr<connection>& c) = 0;
+
+  /// One complete text message, valid UTF-8 (otherwise Beast closes with 1007).
+  virtual void on_text(const std::shared_ptr<connection>& c, std::string text) = 0;
+
+  /// A binary message arrived (its content is discarded; the protocol answers bad_message).
+  virtual void on_binary(const std::shared_ptr<connection>& c) = 0;
+
+  /// The connection is gone; exactly once per on_open, never without one.
+  virtual void on_close(const std::shared_ptr<connection>& c) = 0;
+
+  /// Every HTTP request that is not a WebSocket upgrade. HEAD arrives as HEAD: answer as
+  /// for GET, the transport sends the headers only (with the body's Content-Length).
+  virtual http_reply on_http(const http_request& req) = 0;
+};
+
+}  // namespace roundtable::net

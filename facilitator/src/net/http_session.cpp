@@ -1,0 +1,235 @@
+#include "net/http_session.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "net/websocket_session.hpp"
+
+namespace roundtable::net::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// After an error reply, read and discard at most this much of what the client was still
+// sending, so closing does not reset the connection before the reply is read.
+constexpr std::size_t linger_max_bytes = 1024 * 1024;
+
+bool header_safe(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// The path of a request target, without its query.
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace
+
+bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed) {
+  const auto origins = req.equal_range(http::field::origin);
+  const auto count = std::distance(origins.first, origins.second);
+  if (count == 0) return true;  // not a browser: nothing to protect it from
+  if (count > 1) return false;
+  const std::string_view origin = origins.first->value();
+  if (origin.empty()) return false;
+  for (const auto& a : allowed)
+    if (beast::iequals(origin, a)) return true;
+  const auto hosts = req.equal_range(http::field::host);
+  if (std::distance(hosts.first, hosts.second) != 1) return false;
+  const std::string_view host = hosts.first->value();
+  constexpr std::string_view scheme = "http://";
+  return !host.empty() && origin.size() == scheme.size() + host.size() &&
+         beast::iequals(origin.substr(0, scheme.size()), scheme) &&
+         beast::iequals(origin.substr(scheme.size()), host);
+}
+
+http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
+    : session_base(std::move(state), true), stream_(std::move(socket)) {}
+
+std::shared_ptr<http_session> http_session::self() {
+  return std::static_pointer_cast<http_session>(shared_from_this());
+}
+
+void http_session::run() {
+  enroll();
+  beast::error_code ec;
+  stream_.socket().set_option(tcp::no_delay(true), ec);  // small frames, sent at once
+  // Start on the connection's strand.
+  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, self()));
+}
+
+void http_session::shutdown() {
+  asio::post(stream_.get_executor(), [self = self()] {
+    self->stopping_ = true;
+    // Waiting for a request (keep-alive): end now. Writing a reply: end after it.
+    if (self->reading_) self->stream_.cancel();
+  });
+}
+
+void http_session::abort() {
+  asio::post(stream_.get_executor(), [self = self()] { self->stream_.close(); });
+}
+
+void http_session::do_read() {
+  if (stopping_) return;
+  // A parser cannot be reused: a fresh one, with our limits, per request.
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(state_->lim.http_header_max, UINT32_MAX)));
+  parser_->body_limit(state_->lim.http_body_max);
+  stream_.expires_after(state_->lim.handshake_timeout);
+  reading_ = true;
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, self()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  reading_ = false;
+  if (ec == http::error::end_of_stream) {
+    // The client closed between requests.
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+    return reply_error(http::status::request_header_fields_too_large,
+                       "Request header fields too large\n", false);
+  if (ec == http::error::body_limit)
+    return reply_error(http::status::payload_too_large, "Payload too large\n", false);
+  if (ec && ec != http::error::partial_message &&
+      ec.category() == beast::error_code(http::error::bad_target).category())
+    return reply_error(http::status::bad_request, "Bad request\n", false);
+  if (ec) return fail(ec, "http read");
+
+  if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+  answer();
+}
+
+void http_session::upgrade() {
+  const auto& req = parser_->get();
+  const bool keep_alive = req.keep_alive();
+  if (target_path(req.target()) != "/ws")
+    return reply_error(http::status::not_found, "Not found\n", keep_alive);
+  if (!origin_allowed(req, state_->allowed_origins))
+    return reply_error(http::status::forbidden, "Origin not allowed\n", keep_alive);
+  if (stopping_ || state_->stopping.load())
+    return reply_error(http::status::service_unavailable, "Restarting\n", false);
+  // The WebSocket session takes the socket and the connection slot; this object ends.
+  release_slot();
+  stream_.expires_never();
+  std::make_shared<websocket_session>(stream_.release_socket(), state_)->run(parser_->release());
+}
+
+void http_session::answer() {
+  const auto& req = parser_->get();
+  http_reply reply;
+  try {
+    reply = state_->app.on_http(req);
+  } catch (const std::exception& e) {
+    std::cerr << "roundtable net: on_http: " << e.what() << "\n";
+    reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};
+  }
+  if (reply.status < 100 || reply.status > 999) reply.status = 500;
+
+  res_.emplace();
+  auto& res = *res_;
+  res.version(req.version());
+  res.result(reply.status);
+  res.set(http::field::server, "roundtable");
+  if (!reply.content_type.empty() && header_safe(reply.content_type))
+    res.set(http::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) {
+    if (name.empty() || !header_safe(name) || !header_safe(value)) continue;
+    const auto f = http::string_to_field(name);
+    if (f == http::field::content_length || f == http::field::transfer_encoding ||
+        f == http::field::connection || f == http::field::server)
+      continue;
+    res.insert(name, value);
+  }
+  if (res.find(http::field::cache_control) == res.end())
+    res.set(http::field::cache_control, "no-store");
+  const bool keep_alive = req.keep_alive() && !stopping_;
+  res.keep_alive(keep_alive);
+
+  const auto status_class = http::to_status_class(reply.status);
+  const bool no_body = status_class == http::status_class::informational ||
+                       reply.status == 204 || reply.status == 304;
+  if (no_body) {
+    res.content_length(boost::none);
+  } else if (req.method() == http::verb::head) {
+    // HEAD: the GET's headers, no body.
+    res.content_length(reply.body.size());
+  } else {
+    res.body() = std::move(reply.body);
+    res.prepare_payload();
+  }
+  parser_.reset();
+  do_write(keep_alive ? then::read_next : then::close);
+}
+
+void http_session::reply_error(http::status status, std::string_view text, bool keep_alive) {
+  const unsigned version = parser_ ? parser_->get().version() : 11;
+  parser_.reset();
+  res_.emplace(status, version == 10 ? 10 : 11);
+  auto& res = *res_;
+  res.set(http::field::server, "roundtable");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive && !stopping_);
+  res.body() = std::string(text);
+  res.prepare_payload();
+  do_write(res.keep_alive() ? then::read_next : then::linger);
+}
+
+void http_session::do_write(then next) {
+  stream_.expires_after(state_->lim.handshake_timeout);
+  http::async_write(stream_, *res_,
+                    beast::bind_front_handler(&http_session::on_write, self(), next));
+}
+
+void http_session::on_write(then next, beast::error_code ec, std::size_t) {
+  res_.reset();
+  if (ec) return fail(ec, "http write");
+  if (next == then::read_next && !stopping_) return do_read();
+  if (next == then::linger) return do_linger();
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+void http_session::do_linger() {
+  // We answered without reading the whole request: say we are done, then drain what the
+  // client still sends (bounded in bytes and time) until it closes its side.
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return;
+  buffer_.consume(buffer_.size());
+  stream_.expires_after(state_->lim.handshake_timeout);
+  reading_ = true;  // shutdown() may cut it short
+  stream_.async_read_some(buffer_.prepare(4096),
+                          beast::bind_front_handler(&http_session::on_linger, self()));
+}
+
+void http_session::on_linger(beast::error_code ec, std::size_t n) {
+  lingered_ += n;
+  if (ec || lingered_ > linger_max_bytes || stopping_) {
+    reading_ = false;
+    return;  // the socket closes with this object
+  }
+  stream_.async_read_some(buffer_.prepare(4096),
+                          beast::bind_front_handler(&http_session::on_linger, self()));
+}
+
+}  // namespace roundtable::net::detail

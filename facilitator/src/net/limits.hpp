@@ -1,0 +1,32 @@
+// The transport's limits: one struct, each field a command-line flag later.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace roundtable::net {
+
+/// Defaults are protocol.md "Limits".
+struct limits {
+  /// A WebSocket message above this closes the connection with 1009 (message too big).
+  std::size_t ws_message_max = 64 * 1024;
+  /// An HTTP request header (request line included) above this is answered 431.
+  std::size_t http_header_max = 8 * 1024;
+  /// An HTTP request body above this is answered 413.
+  std::size_t http_body_max = 16 * 1024;
+  /// Time to read one HTTP request (keep-alive idle included), to complete the WebSocket
+  /// handshake, and to get a close through (queued frames, then the closing handshake).
+  std::chrono::seconds handshake_timeout{10};
+  /// A WebSocket that receives nothing for this long is closed; a ping is sent at half of it.
+  std::chrono::seconds idle_timeout{60};
+  /// A connection whose unsent frames exceed this many bytes is closed (1008 "too slow")
+  /// instead of growing the heap. Each queued frame also counts a small fixed overhead.
+  std::size_t write_queue_max_bytes = 256 * 1024;
+  /// TCP connections (HTTP and WebSocket) beyond this are accepted and closed at once;
+  /// keeps about 100 descriptors spare under the 20,000 per-process limit.
+  std::size_t max_connections = 20000 - 100;
+  /// stop(): after this, connections still open are closed hard.
+  std::chrono::milliseconds shutdown_timeout{3000};
+};
+
+}  // namespace roundtable::net

@@ -1,0 +1,190 @@
+#include "net/listener.hpp"
+
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/websocket/error.hpp>
+
+#include "net/http_session.hpp"
+
+namespace roundtable::net::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+// ---- server_state -------------------------------------------------------------------------
+
+void server_state::enroll(session_base& s) {
+  const std::lock_guard lock(mutex_);
+  s.prev_ = nullptr;
+  s.next_ = head_;
+  if (head_) head_->prev_ = &s;
+  head_ = &s;
+}
+
+void server_state::withdraw(session_base& s) {
+  const std::lock_guard lock(mutex_);
+  if (s.prev_) s.prev_->next_ = s.next_;
+  else head_ = s.next_;
+  if (s.next_) s.next_->prev_ = s.prev_;
+  s.prev_ = s.next_ = nullptr;
+}
+
+std::vector<std::weak_ptr<session_base>> server_state::snapshot() {
+  std::vector<std::weak_ptr<session_base>> out;
+  const std::lock_guard lock(mutex_);
+  // A session whose destructor waits on this lock yields an expired pointer: skipped later.
+  for (session_base* s = head_; s; s = s->next_) out.push_back(s->weak_from_this());
+  return out;
+}
+
+// ---- session_base -------------------------------------------------------------------------
+
+session_base::session_base(std::shared_ptr<server_state> state, bool owns_slot)
+    : state_(std::move(state)), owns_slot_(owns_slot) {}
+
+session_base::~session_base() {
+  if (enrolled_) state_->withdraw(*this);
+  if (owns_slot_) state_->connections.fetch_sub(1);
+}
+
+void session_base::give_back_slot() {
+  if (!owns_slot_) return;
+  owns_slot_ = false;
+  state_->connections.fetch_sub(1);
+}
+
+void session_base::enroll() {
+  state_->enroll(*this);
+  enrolled_ = true;
+  // stop() sets the flag before it walks the registry: one of the two sees this session.
+  if (state_->stopping.load()) shutdown();
+}
+
+// ---- fail -----------------------------------------------------------------------------------
+
+void fail(beast::error_code ec, const char* what) {
+  // The ordinary ways a peer goes away, times out or breaks the protocol: not news.
+  if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == asio::error::not_connected || ec == asio::error::bad_descriptor ||
+      ec == asio::error::timed_out || ec == beast::error::timeout ||
+      ec == beast::http::error::end_of_stream || ec == beast::websocket::error::closed ||
+      // Protocol violations and malformed requests are the client's business.
+      ec.category() == beast::error_code(beast::websocket::error::closed).category() ||
+      ec.category() == beast::error_code(beast::http::error::end_of_stream).category())
+    return;
+  std::cerr << "roundtable net: " << what << ": " << ec.message() << "\n";
+}
+
+std::string remote_address_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return address.to_string();
+}
+
+// ---- listener -------------------------------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void throw_listen_error(const tcp::endpoint& endpoint, const char* step,
+                                     const beast::error_code& ec) {
+  std::ostringstream out;
+  out << "cannot listen on " << endpoint << ": " << ec.message() << " (" << step << ")";
+  throw std::runtime_error(out.str());
+}
+
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors ||                       // EMFILE
+         ec == boost::system::errc::too_many_files_open_in_system ||  // ENFILE
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
+
+}  // namespace
+
+listener::listener(asio::io_context& ioc, std::shared_ptr<server_state> state,
+                   const tcp::endpoint& endpoint)
+    : ioc_(ioc),
+      state_(std::move(state)),
+      strand_(asio::make_strand(ioc)),
+      acceptor_(strand_),
+      retry_timer_(strand_) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) throw_listen_error(endpoint, "open", ec);
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) throw_listen_error(endpoint, "set_option", ec);
+  acceptor_.bind(endpoint, ec);
+  if (ec) throw_listen_error(endpoint, "bind", ec);
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw_listen_error(endpoint, "listen", ec);
+  port_ = acceptor_.local_endpoint(ec).port();
+  if (ec) throw_listen_error(endpoint, "local_endpoint", ec);
+}
+
+void listener::run() {
+  asio::dispatch(strand_, beast::bind_front_handler(&listener::do_accept, shared_from_this()));
+}
+
+void listener::stop() {
+  asio::post(strand_, [self = shared_from_this()] {
+    beast::error_code ec;
+    self->acceptor_.close(ec);
+    self->retry_timer_.cancel();
+  });
+}
+
+void listener::do_accept() {
+  if (!acceptor_.is_open()) return;
+  // Each connection gets its own strand.
+  acceptor_.async_accept(asio::make_strand(ioc_),
+                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Out of descriptors (or memory), the connection stays in the backlog and the acceptor
+    // stays readable: accepting again at once would spin. Wait, keep serving the
+    // connections we have, then retry. Other accept errors get the same treatment.
+    if (!starved_) {
+      std::cerr << "roundtable net: accept: " << ec.message()
+                << (out_of_descriptors(ec) ? " (out of descriptors)" : "")
+                << "; retrying every 50 ms\n";
+    }
+    starved_ = true;
+    retry_timer_.expires_after(accept_retry_delay);
+    return retry_timer_.async_wait(
+        beast::bind_front_handler(&listener::on_retry, shared_from_this()));
+  }
+  if (starved_) std::cerr << "roundtable net: accepting again\n";
+  starved_ = false;
+  if (state_->stopping.load() ||
+      state_->connections.load() >= state_->lim.max_connections) {
+    // Over the limit: accepted only to be closed, so the backlog does not fill up.
+    socket.close(ec);
+    return do_accept();
+  }
+  state_->connections.fetch_add(1);
+  std::make_shared<http_session>(std::move(socket), state_)->run();
+  do_accept();
+}
+
+void listener::on_retry(beast::error_code ec) {
+  if (ec) return;  // cancelled by stop()
+  do_accept();
+}
+
+}  // namespace roundtable::net::detail

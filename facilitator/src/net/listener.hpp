@@ -1,0 +1,120 @@
+// Accepts TCP connections and hands each to an http_session; also holds what every session
+// shares (as chat-multi's shared_state): the handler, the limits, counters, the registry.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "net/handler.hpp"
+#include "net/limits.hpp"
+
+namespace roundtable::net::detail {
+
+class session_base;
+
+/// State shared by the server, the listener and every session; sessions keep it alive.
+struct server_state {
+  server_state(handler& app, limits lim, std::vector<std::string> allowed_origins)
+      : app(app), lim(lim), allowed_origins(std::move(allowed_origins)) {}
+
+  handler& app;
+  const limits lim;
+  const std::vector<std::string> allowed_origins;
+
+  std::atomic<std::size_t> connections{0};  // TCP connections, HTTP and WebSocket
+  std::atomic<std::size_t> websockets{0};   // between on_open and on_close
+  std::atomic<bool> stopping{false};
+
+  /// Registers a live session so stop() can reach it.
+  void enroll(session_base& s);
+  /// Removes a session (its destructor).
+  void withdraw(session_base& s);
+  /// Weak pointers to every live session, copied under the lock, used after releasing it.
+  std::vector<std::weak_ptr<session_base>> snapshot();
+
+ private:
+  std::mutex mutex_;
+  // Intrusive list: two pointers per connection, no allocation.
+  session_base* head_ = nullptr;
+};
+
+/// An HTTP or WebSocket session, as stop() sees it.
+class session_base : public std::enable_shared_from_this<session_base> {
+ public:
+  session_base(const session_base&) = delete;
+  session_base& operator=(const session_base&) = delete;
+  virtual ~session_base();
+
+  /// Thread-safe: end soon, politely (WebSocket: close 1012 after queued frames).
+  virtual void shutdown() = 0;
+  /// Thread-safe: close the socket now.
+  virtual void abort() = 0;
+
+ protected:
+  /// owns_slot: this session holds one of server_state::connections, released on destruction.
+  session_base(std::shared_ptr<server_state> state, bool owns_slot);
+
+  /// Joins the registry; call once owned by a shared_ptr. Shuts down at once if stopping.
+  void enroll();
+  /// Hands the connection slot to the session that takes the socket over.
+  void release_slot() { owns_slot_ = false; }
+  /// The socket is closed: its slot is free again (at the latest in the destructor).
+  void give_back_slot();
+
+  std::shared_ptr<server_state> state_;
+
+ private:
+  friend struct server_state;
+  session_base* prev_ = nullptr;
+  session_base* next_ = nullptr;
+  bool enrolled_ = false;
+  bool owns_slot_;
+};
+
+/// Logs an I/O failure unless it is an expected way for a connection to end. Never logs
+/// an address.
+void fail(boost::beast::error_code ec, const char* what);
+
+/// The peer's IP address as text (IPv4-mapped IPv6 shown as IPv4); empty if unknown.
+std::string remote_address_of(const boost::asio::ip::tcp::socket& socket);
+
+/// Owns the acceptor. Built bound and listening, or not at all.
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  /// Opens, binds (reuse_address) and listens; throws std::runtime_error naming the endpoint.
+  listener(boost::asio::io_context& ioc, std::shared_ptr<server_state> state,
+           const boost::asio::ip::tcp::endpoint& endpoint);
+
+  /// Starts accepting.
+  void run();
+  /// Thread-safe: stops accepting (closes the acceptor on its strand).
+  void stop();
+  /// The bound port.
+  unsigned short port() const { return port_; }
+
+ private:
+  void do_accept();
+  void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_retry(boost::beast::error_code ec);
+
+  boost::asio::io_context& ioc_;
+  std::shared_ptr<server_state> state_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;  // backs off while out of file descriptors
+  unsigned short port_ = 0;
+  bool starved_ = false;  // accept failing (out of descriptors): logged once per episode
+};
+
+}  // namespace roundtable::net::detail

@@ -1,0 +1,107 @@
+#include "net/server.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+#include "net/listener.hpp"
+
+namespace roundtable::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Watches a stopping server: done once no connection is left; at the deadline, closes
+// whatever remains hard. Polls, so it needs no hooks in the sessions, and stops early.
+class stop_watch : public std::enable_shared_from_this<stop_watch> {
+ public:
+  stop_watch(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)
+      : timer_(asio::make_strand(ioc)),
+        state_(std::move(state)),
+        deadline_(std::chrono::steady_clock::now() + state_->lim.shutdown_timeout) {}
+
+  void run() { poll(); }
+
+ private:
+  void poll() {
+    if (state_->connections.load() == 0) return;
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      for (auto& weak : state_->snapshot())
+        if (auto s = weak.lock()) s->abort();
+      return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(20));
+    timer_.async_wait(beast::bind_front_handler(&stop_watch::on_tick, shared_from_this()));
+  }
+
+  void on_tick(beast::error_code ec) {
+    if (ec) return;
+    poll();
+  }
+
+  asio::steady_timer timer_;
+  std::shared_ptr<detail::server_state> state_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsigned short port) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (!ec) return {address, port};
+  tcp::resolver resolver(ioc);
+  const auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty())
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
+                             ": cannot resolve the host name (" +
+                             (ec ? ec.message() : std::string("no address")) + ")");
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+std::unique_ptr<server> server::create(asio::io_context& ioc, handler& app, limits lim,
+                                       std::vector<std::string> allowed_origins) {
+  return std::unique_ptr<server>(new server(
+      ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins))));
+}
+
+server::server(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)
+    : ioc_(ioc), state_(std::move(state)) {}
+
+server::~server() {
+  if (listener_) listener_->stop();
+}
+
+void server::start(const std::string& host, unsigned short port) {
+  if (listener_) throw std::logic_error("server::start: already started");
+  if (state_->stopping.load()) throw std::logic_error("server::start: already stopped");
+  // The listener is built bound and listening, or throws and leaves nothing behind.
+  auto l = std::make_shared<detail::listener>(ioc_, state_, endpoint_for(ioc_, host, port));
+  port_ = l->port();
+  listener_ = std::move(l);
+  listener_->run();
+}
+
+unsigned short server::port() const { return port_; }
+
+void server::stop() {
+  if (state_->stopping.exchange(true)) return;
+  if (listener_) listener_->stop();
+  for (auto& weak : state_->snapshot())
+    if (auto s = weak.lock()) s->shutdown();
+  std::make_shared<stop_watch>(ioc_, state_)->run();
+}
+
+std::size_t server::connections() const { return state_->connections.load(); }
+
+std::size_t server::websocket_connections() const { return state_->websockets.load(); }
+
+}  // namespace roundtable::net

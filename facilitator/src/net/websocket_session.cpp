@@ -1,0 +1,255 @@
+#include "net/websocket_session.hpp"
+
+#include <exception>
+#include <iostream>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/field.hpp>
+
+namespace roundtable::net::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// An idle connection waits in a read that has already prepared its buffer: ask for only
+// this much at the start of a message (most protocol messages fit), not Beast's default
+// 1.5 KB. The rest of a longer message is read in further calls.
+constexpr std::size_t first_read_max = 128;
+// A queue vector that grew past this many slots is released once drained.
+constexpr std::size_t keep_queue_slots = 16;
+// RFC 6455: a close frame's reason is at most 123 bytes.
+constexpr std::size_t close_reason_max = 123;
+
+std::string cut_reason(std::string reason) {
+  if (reason.size() <= close_reason_max) return reason;
+  std::size_t n = close_reason_max;
+  // Do not cut a UTF-8 sequence in half: back up to the start of the cut character.
+  while (n > 0 && (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80) --n;
+  reason.resize(n);
+  return reason;
+}
+
+// Connection ids are unique in the process, across servers.
+std::atomic<std::uint64_t> next_connection_id{1};
+
+template <class F>
+void guarded(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::cerr << "roundtable net: " << what << ": " << e.what() << "\n";
+  }
+}
+
+}  // namespace
+
+websocket_session::websocket_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
+    : session_base(std::move(state), true),
+      ws_(std::move(socket)),
+      id_(next_connection_id.fetch_add(1)) {
+  remote_ = remote_address_of(beast::get_lowest_layer(ws_).socket());
+}
+
+std::shared_ptr<websocket_session> websocket_session::self() {
+  return std::static_pointer_cast<websocket_session>(shared_from_this());
+}
+
+void websocket_session::run(http_request req) {
+  enroll();
+  const auto& lim = state_->lim;
+  // Beast's own timeouts from here on (the tcp_stream's are off): handshake and closing
+  // handshake bounded, an idle peer pinged at half the idle time and dropped at the end.
+  auto timeout = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeout.handshake_timeout = lim.handshake_timeout;
+  timeout.idle_timeout = lim.idle_timeout;
+  timeout.keep_alive_pings = true;
+  ws_.set_option(timeout);
+  websocket::permessage_deflate deflate;  // off: no zlib state per connection
+  deflate.server_enable = false;
+  deflate.client_enable = false;
+  ws_.set_option(deflate);
+  ws_.read_message_max(lim.ws_message_max);
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "roundtable"); }));
+  // We are on the connection's strand (the http_session's): accept the upgrade.
+  ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept, self()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  if (ec) return fail(ec, "websocket accept");
+  if (close_requested_) return do_close();  // the server stopped during the handshake
+  opened_ = true;
+  state_->websockets.fetch_add(1);
+  guarded("on_open", [&] { state_->app.on_open(self()); });
+  do_read();
+}
+
+void websocket_session::do_read() {
+  // read_message_max holds for the whole message across these partial reads.
+  ws_.async_read_some(buffer_, buffer_.size() == 0 ? first_read_max : 0,
+                      beast::bind_front_handler(&websocket_session::on_read, self()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  // Closed by either side, too big (Beast sent 1009), bad UTF-8 (1007), timed out, reset.
+  if (ec) {
+    fail(ec, "websocket read");
+    return finish();
+  }
+  if (!ws_.is_message_done()) return do_read();
+  const bool text = ws_.got_text();
+  std::string message;
+  if (text) message = beast::buffers_to_string(buffer_.data());
+  // Release the buffer: an idle connection holds none, whatever it received before.
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();
+  // Once a close is under way, what still arrives is not delivered.
+  if (!close_requested_) {
+    if (text)
+      guarded("on_text", [&] { state_->app.on_text(self(), std::move(message)); });
+    else
+      guarded("on_binary", [&] { state_->app.on_binary(self()); });
+  }
+  do_read();
+}
+
+void websocket_session::send(std::shared_ptr<const std::string> text) {
+  if (!text || closed_.load()) return;
+  // Counted here, before the post, so frames waiting on the strand are bounded too.
+  const std::size_t cost = text->size() + frame_overhead;
+  const std::size_t before = queued_bytes_.fetch_add(cost);
+  if (before + cost > state_->lim.write_queue_max_bytes) {
+    queued_bytes_.fetch_sub(cost);
+    if (!closed_.exchange(true))
+      asio::post(ws_.get_executor(),
+                 beast::bind_front_handler(&websocket_session::on_overflow, self()));
+    return;
+  }
+  asio::post(ws_.get_executor(),
+             beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text)));
+}
+
+void websocket_session::on_send(std::shared_ptr<const std::string> text) {
+  if (finished_ || close_started_) {
+    queued_bytes_.fetch_sub(text->size() + frame_overhead);
+    return;
+  }
+  queue_.push_back(std::move(text));
+  if (!writing_) do_write();
+}
+
+void websocket_session::do_write() {
+  writing_ = true;
+  ws_.async_write(asio::buffer(*queue_[queue_head_]),
+                  beast::bind_front_handler(&websocket_session::on_write, self()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  queued_bytes_.fetch_sub(queue_[queue_head_]->size() + frame_overhead);
+  queue_[queue_head_].reset();
+  ++queue_head_;
+  if (queue_head_ == queue_.size()) {
+    queue_head_ = 0;
+    if (queue_.capacity() > keep_queue_slots) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    else queue_.clear();
+  } else if (queue_head_ >= keep_queue_slots && queue_head_ * 2 >= queue_.size()) {
+    // Reclaim the sent slots at the front now and then.
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
+  if (ec) {
+    closed_.store(true);
+    drop_queue();
+    return fail(ec, "websocket write");  // the read fails too and finishes the session
+  }
+  if (queue_head_ < queue_.size()) return do_write();
+  if (close_requested_ && !close_started_ && !finished_) do_close();
+}
+
+void websocket_session::drop_queue() {
+  // Everything queued but not in flight.
+  const std::size_t keep = queue_head_ + (writing_ ? 1 : 0);
+  for (std::size_t i = keep; i < queue_.size(); ++i)
+    queued_bytes_.fetch_sub(queue_[i]->size() + frame_overhead);
+  queue_.resize(std::min(keep, queue_.size()));
+}
+
+void websocket_session::on_overflow() {
+  // Too far behind: what is queued would only grow. Drop it and close; a peer that does
+  // not read may not take the close frame either, and the deadline then ends it.
+  drop_queue();
+  start_close(close_code::policy_error, "too slow");
+}
+
+void websocket_session::close(close_code code, std::string reason) {
+  if (closed_.exchange(true)) return;
+  asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::start_close,
+                                                           self(), code,
+                                                           cut_reason(std::move(reason))));
+}
+
+void websocket_session::shutdown() { close(close_code::service_restart, "server restart"); }
+
+void websocket_session::abort() {
+  asio::post(ws_.get_executor(), [self = self()] { beast::get_lowest_layer(self->ws_).close(); });
+}
+
+void websocket_session::start_close(close_code code, std::string reason) {
+  closed_.store(true);
+  if (finished_ || close_requested_) return;
+  close_requested_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  // Queued frames, then the closing handshake, within one handshake timeout; else hard.
+  deadline_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
+  deadline_->expires_after(state_->lim.handshake_timeout);
+  deadline_->async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (auto s = weak.lock()) std::static_pointer_cast<websocket_session>(s)->on_deadline(ec);
+  });
+  if (!opened_) return;  // on_accept closes when the handshake completes
+  if (!writing_) do_close();
+}
+
+void websocket_session::do_close() {
+  close_started_ = true;
+  ws_.async_close(websocket::close_reason(close_code_, close_reason_),
+                  beast::bind_front_handler(&websocket_session::on_close, self()));
+}
+
+void websocket_session::on_close(beast::error_code ec) {
+  if (ec) fail(ec, "websocket close");
+  if (deadline_) deadline_->cancel();
+  // Done either way: make sure the read (if any) ends now.
+  beast::get_lowest_layer(ws_).close();
+}
+
+void websocket_session::on_deadline(beast::error_code ec) {
+  if (ec) return;  // cancelled: closed in time
+  beast::get_lowest_layer(ws_).close();
+}
+
+void websocket_session::finish() {
+  if (finished_) return;
+  finished_ = true;
+  closed_.store(true);
+  if (deadline_) deadline_->cancel();
+  drop_queue();
+  // Any write still in flight ends too; the descriptor is free from here on, even if the
+  // application keeps its shared_ptr a little longer.
+  beast::get_lowest_layer(ws_).close();
+  give_back_slot();
+  if (!opened_) return;
+  state_->websockets.fetch_sub(1);
+  guarded("on_close", [&] { state_->app.on_close(self()); });
+}
+
+}  // namespace roundtable::net::detail

@@ -1,0 +1,802 @@
+// The network transport against real sockets: a server on 127.0.0.1 (port 0) run by
+// background threads, an echo-ish handler, and Beast's synchronous client.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "net/http_session.hpp"
+#include "net/server.hpp"
+#include "net/websocket_session.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = roundtable::net;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// Before main and before any thread: a single malloc arena, so mallinfo2() sees the io
+// threads' allocations too (the idle-footprint test).
+[[maybe_unused]] const int single_arena = mallopt(M_ARENA_MAX, 1);
+
+// ---- the application side ----------------------------------------------------------------
+
+// Echoes text, answers "binary" to binary frames, closes on "close", serves three routes.
+class test_handler final : public net::handler {
+ public:
+  void on_open(const std::shared_ptr<net::connection>& c) override {
+    {
+      const std::lock_guard lock(mutex_);
+      open_[c->id()] = c;
+      ++opens_;
+      closes_.try_emplace(c->id(), 0);
+    }
+    cv_.notify_all();
+  }
+
+  void on_text(const std::shared_ptr<net::connection>& c, std::string text) override {
+    if (text == "close") return c->close(net::close_code::normal, "bye");
+    c->send(std::make_shared<const std::string>(std::move(text)));
+  }
+
+  void on_binary(const std::shared_ptr<net::connection>& c) override {
+    ++binaries_;
+    c->send(std::make_shared<const std::string>("binary"));
+  }
+
+  void on_close(const std::shared_ptr<net::connection>& c) override {
+    {
+      const std::lock_guard lock(mutex_);
+      ++closes_[c->id()];
+      open_.erase(c->id());
+    }
+    cv_.notify_all();
+  }
+
+  net::http_reply on_http(const net::http_request& req) override {
+    if (req.target() == "/")
+      return {200, "text/plain; charset=utf-8", "hello", {{"Cache-Control", "no-cache"}}};
+    if (req.target() == "/body") return {200, "application/octet-stream", req.body(), {}};
+    if (req.target() == "/throw") throw std::runtime_error("test handler throws");
+    return {404, "text/plain; charset=utf-8", "not found", {}};
+  }
+
+  // Waits until pred() holds (under the lock), at most timeout.
+  bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, pred);
+  }
+  bool wait_opens(std::size_t n) { return wait([&] { return opens_ >= n; }); }
+  bool wait_closed(std::uint64_t id, std::chrono::milliseconds timeout = 5s) {
+    return wait([&] { return closes_.count(id) && closes_[id] > 0; }, timeout);
+  }
+  // Waits until n connections have had their on_close.
+  bool wait_closes(std::size_t n) {
+    return wait([&] {
+      return static_cast<std::size_t>(std::count_if(closes_.begin(), closes_.end(),
+                                                     [](auto& e) { return e.second > 0; })) >= n;
+    });
+  }
+  bool is_open(std::uint64_t id) {
+    const std::lock_guard lock(mutex_);
+    return open_.count(id) > 0;
+  }
+
+  // The connections opened so far and still open, oldest first.
+  std::vector<std::shared_ptr<net::connection>> connections() {
+    std::vector<std::shared_ptr<net::connection>> out;
+    const std::lock_guard lock(mutex_);
+    for (auto& [id, c] : open_) out.push_back(c);
+    return out;
+  }
+  std::shared_ptr<net::connection> newest() {
+    const std::lock_guard lock(mutex_);
+    return open_.empty() ? nullptr : open_.rbegin()->second;
+  }
+
+  // One buffer, handed to every connection; the weak copies are taken under the lock and
+  // used after releasing it, as chat-multi does.
+  void broadcast(const std::shared_ptr<const std::string>& text) {
+    for (auto& c : connections()) c->send(text);
+  }
+
+  std::size_t opens() {
+    const std::lock_guard lock(mutex_);
+    return opens_;
+  }
+  std::map<std::uint64_t, int> closes() {
+    const std::lock_guard lock(mutex_);
+    return closes_;
+  }
+  std::atomic<int> binaries_{0};
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, std::shared_ptr<net::connection>> open_;
+  std::map<std::uint64_t, int> closes_;  // every opened id, and how often it was closed
+  std::size_t opens_ = 0;
+};
+
+// A server on 127.0.0.1, any port, run by background threads. On destruction: stop(),
+// join, and check that every opened connection was closed exactly once.
+struct test_server {
+  explicit test_server(net::limits lim = {}, std::vector<std::string> origins = {},
+                       int threads = 2) {
+    srv = net::server::create(ioc, app, lim, std::move(origins));
+    srv->start("127.0.0.1", 0);
+    port = srv->port();
+    for (int i = 0; i < threads; ++i) runners.emplace_back([this] { ioc.run(); });
+  }
+
+  ~test_server() {
+    stop_and_join();
+    for (const auto& [id, count] : app.closes()) EXPECT_EQ(count, 1) << "connection " << id;
+    EXPECT_EQ(app.closes().size(), app.opens());
+    EXPECT_EQ(srv->connections(), 0u);
+    EXPECT_EQ(srv->websocket_connections(), 0u);
+  }
+
+  // stop(), then how long until every run() returned.
+  std::chrono::milliseconds stop_and_join() {
+    const auto start = std::chrono::steady_clock::now();
+    srv->stop();
+    for (auto& t : runners)
+      if (t.joinable()) t.join();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+  }
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(port); }
+
+  asio::io_context ioc;
+  test_handler app;
+  std::unique_ptr<net::server> srv;
+  std::vector<std::thread> runners;
+  unsigned short port = 0;
+};
+
+// Polls pred until it holds, at most timeout.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// ---- clients ---------------------------------------------------------------------------------
+
+tcp::endpoint local(unsigned short port) { return {asio::ip::make_address("127.0.0.1"), port}; }
+
+struct http_client {
+  explicit http_client(unsigned short port) : socket(ioc) { socket.connect(local(port)); }
+
+  http::response<http::string_body> roundtrip(const http::request<http::string_body>& req) {
+    http::write(socket, req);
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res;
+  }
+
+  http::response<http::string_body> get(const std::string& target) {
+    http::request<http::string_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    return roundtrip(req);
+  }
+
+  asio::io_context ioc;
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+};
+
+struct handshake_result {
+  beast::error_code ec;
+  unsigned status = 0;
+  std::string server;
+};
+
+struct ws_client {
+  ws_client() : ws(ioc) {}
+
+  // Connects and upgrades; origin: the Origin header to send, if any.
+  handshake_result connect(unsigned short port, std::optional<std::string> origin = {},
+                           const std::string& target = "/ws") {
+    handshake_result r;
+    ws.next_layer().connect(local(port), r.ec);
+    if (r.ec) return r;
+    return handshake(port, std::move(origin), target);
+  }
+
+  handshake_result handshake(unsigned short port, std::optional<std::string> origin,
+                             const std::string& target = "/ws") {
+    if (origin)
+      ws.set_option(websocket::stream_base::decorator(
+          [o = *origin](websocket::request_type& req) { req.set(http::field::origin, o); }));
+    websocket::response_type res;
+    handshake_result r;
+    ws.handshake(res, "127.0.0.1:" + std::to_string(port), target, r.ec);
+    r.status = res.result_int();
+    r.server = std::string(res[http::field::server]);
+    return r;
+  }
+
+  std::string read_text() {
+    beast::flat_buffer b;
+    ws.read(b);
+    return beast::buffers_to_string(b.data());
+  }
+
+  // Reads until the connection ends; the error (closed: see ws.reason()).
+  beast::error_code read_until_error(int max_messages = 100000) {
+    beast::flat_buffer b;
+    beast::error_code ec;
+    for (int i = 0; i < max_messages && !ec; ++i) {
+      ws.read(b, ec);
+      b.consume(b.size());
+    }
+    return ec;
+  }
+
+  void echo_ok(const std::string& text) {
+    ws.text(true);
+    ws.write(asio::buffer(text));
+    EXPECT_EQ(read_text(), text);
+  }
+
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws;
+};
+
+std::unique_ptr<ws_client> open_ws(test_server& s) {
+  auto c = std::make_unique<ws_client>();
+  const auto r = c->connect(s.port);
+  EXPECT_FALSE(r.ec) << r.ec.message();
+  return c;
+}
+
+// ---- HTTP ------------------------------------------------------------------------------------
+
+TEST(net_http, get_returns_the_handlers_reply_with_keep_alive) {
+  test_server s;
+  http_client c(s.port);
+  auto res = c.get("/");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), "hello");
+  EXPECT_EQ(res[http::field::server], "roundtable");
+  EXPECT_EQ(res[http::field::cache_control], "no-cache");
+  EXPECT_EQ(res[http::field::content_type], "text/plain; charset=utf-8");
+  EXPECT_TRUE(res.keep_alive());
+  // Same socket, second request: keep-alive works; an unknown route is the handler's 404,
+  // and without a Cache-Control from the handler the transport says no-store.
+  res = c.get("/missing");
+  EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_EQ(res.body(), "not found");
+  EXPECT_EQ(res[http::field::cache_control], "no-store");
+  // A throwing handler is a 500, and the server carries on.
+  EXPECT_EQ(c.get("/throw").result_int(), 500u);
+  EXPECT_EQ(c.get("/").body(), "hello");
+}
+
+TEST(net_http, head_sends_headers_only) {
+  test_server s;
+  http_client c(s.port);
+  http::request<http::string_body> req{http::verb::head, "/", 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(c.socket, req);
+  http::response_parser<http::empty_body> p;
+  p.skip(true);  // a response to HEAD has no body
+  http::read(c.socket, c.buffer, p);
+  EXPECT_EQ(p.get().result_int(), 200u);
+  EXPECT_EQ(p.get()[http::field::content_length], "5");
+  // Nothing else was sent: the next response starts right away.
+  EXPECT_EQ(c.get("/").body(), "hello");
+}
+
+TEST(net_http, header_over_8_kib_is_431) {
+  test_server s;
+  http_client c(s.port);
+  http::request<http::string_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set("X-Big", std::string(9000, 'a'));
+  const auto res = c.roundtrip(req);
+  EXPECT_EQ(res.result_int(), 431u);
+  EXPECT_FALSE(res.keep_alive());
+}
+
+TEST(net_http, body_over_16_kib_is_413_and_16_kib_passes) {
+  test_server s;
+  {
+    http_client c(s.port);
+    http::request<http::string_body> req{http::verb::post, "/body", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.body() = std::string(16 * 1024, 'b');
+    req.prepare_payload();
+    const auto res = c.roundtrip(req);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body().size(), 16u * 1024);
+  }
+  http_client c(s.port);
+  http::request<http::string_body> req{http::verb::post, "/body", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.body() = std::string(16 * 1024 + 1, 'b');
+  req.prepare_payload();
+  const auto res = c.roundtrip(req);
+  EXPECT_EQ(res.result_int(), 413u);
+}
+
+TEST(net_http, malformed_request_is_400) {
+  test_server s;
+  http_client c(s.port);
+  asio::write(c.socket, asio::buffer(std::string("GET / HTTP/9.9\r\n\r\n")));
+  http::response<http::string_body> res;
+  http::read(c.socket, c.buffer, res);
+  EXPECT_EQ(res.result_int(), 400u);
+}
+
+TEST(net_http, a_silent_client_is_dropped_after_the_read_timeout) {
+  net::limits lim;
+  lim.handshake_timeout = 1s;
+  test_server s(lim);
+  http_client c(s.port);
+  asio::write(c.socket, asio::buffer(std::string("GET / HTTP/1.1\r\n")));  // and no more
+  const auto start = std::chrono::steady_clock::now();
+  char byte;
+  beast::error_code ec;
+  c.socket.read_some(asio::buffer(&byte, 1), ec);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(ec);  // closed by the server, not answered
+  EXPECT_GE(waited, 800ms);
+  EXPECT_LT(waited, 3s);
+}
+
+// ---- WebSocket ------------------------------------------------------------------------------
+
+TEST(net_ws, echoes_a_text_frame) {
+  test_server s;
+  ws_client c;
+  const auto r = c.connect(s.port);
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  EXPECT_EQ(r.status, 101u);
+  EXPECT_EQ(r.server, "roundtable");
+  c.echo_ok("hello");
+  c.echo_ok("");
+  c.echo_ok("second");
+  c.echo_ok(std::string(5000, 'm'));  // longer than one read: assembled before on_text
+  auto server_side = s.app.newest();
+  ASSERT_TRUE(server_side);
+  EXPECT_EQ(server_side->remote_address(), "127.0.0.1");
+  EXPECT_NE(server_side->id(), 0u);
+  // A client-initiated close: on_close once (checked by test_server).
+  c.ws.close(websocket::close_code::normal);
+}
+
+TEST(net_ws, a_message_over_64_kib_closes_with_1009_and_others_carry_on) {
+  test_server s;
+  auto other = open_ws(s);
+  auto big = open_ws(s);
+  other->echo_ok(std::string(64 * 1024, 'x'));  // exactly the limit: fine
+  big->ws.auto_fragment(false);                 // one frame
+  big->ws.text(true);
+  big->ws.write(asio::buffer(std::string(64 * 1024 + 1, 'y')));
+  const auto ec = big->read_until_error();
+  EXPECT_EQ(ec, websocket::error::closed) << ec.message();
+  EXPECT_EQ(big->ws.reason().code, websocket::close_code::too_big);
+  other->echo_ok("still here");
+}
+
+TEST(net_ws, a_fragmented_message_over_64_kib_closes_with_1009) {
+  test_server s;
+  auto c = open_ws(s);
+  c->ws.auto_fragment(true);  // frames of 4 KiB, each under the limit, the sum over it
+  c->ws.write_buffer_bytes(4096);
+  c->ws.text(true);
+  c->ws.write(asio::buffer(std::string(64 * 1024 + 1, 'f')));
+  EXPECT_EQ(c->read_until_error(), websocket::error::closed);
+  EXPECT_EQ(c->ws.reason().code, websocket::close_code::too_big);
+}
+
+TEST(net_ws, invalid_utf8_closes_with_1007) {
+  test_server s;
+  auto c = open_ws(s);
+  c->ws.text(true);
+  c->ws.write(asio::buffer(std::string("ok \xff\xfe")));
+  const auto ec = c->read_until_error();
+  EXPECT_EQ(ec, websocket::error::closed) << ec.message();
+  EXPECT_EQ(c->ws.reason().code, websocket::close_code::bad_payload);
+}
+
+TEST(net_ws, a_binary_frame_reaches_on_binary) {
+  test_server s;
+  auto c = open_ws(s);
+  c->ws.binary(true);
+  c->ws.write(asio::buffer(std::string("\x01\x02\x03")));
+  EXPECT_EQ(c->read_text(), "binary");
+  EXPECT_EQ(s.app.binaries_.load(), 1);
+  c->echo_ok("open still");
+}
+
+TEST(net_ws, forged_origins_get_403_and_no_upgrade) {
+  test_server s({}, {"https://vote.example.org"});
+  const std::string port = std::to_string(s.port);
+  for (const std::string& origin : std::vector<std::string>{
+           "http://evil.example", "null", "http://127.0.0.1:" + port + ".evil.com",
+        "https://127.0.0.1:" + port, "http://127.0.0.1:" + port + "/",
+        "http://127.0.0.1:" + port + "@evil.example", "https://vote.example.org:443",
+        "http://vote.example.org", ""}) {
+    ws_client c;
+    const auto r = c.connect(s.port, origin);
+    EXPECT_EQ(r.ec, websocket::error::upgrade_declined) << origin;
+    EXPECT_EQ(r.status, 403u) << origin;
+  }
+  EXPECT_EQ(s.app.opens(), 0u);
+}
+
+TEST(net_ws, no_origin_same_origin_and_allowed_origins_are_accepted) {
+  test_server s({}, {"https://vote.example.org", "http://192.0.2.7:8080"});
+  const std::vector<std::optional<std::string>> origins{
+      std::nullopt, "http://" + s.host(), "HTTP://127.0.0.1:" + std::to_string(s.port),
+      "https://vote.example.org", "http://192.0.2.7:8080"};
+  for (const auto& origin : origins) {
+    ws_client c;
+    const auto r = c.connect(s.port, origin);
+    EXPECT_FALSE(r.ec) << origin.value_or("(none)") << ": " << r.ec.message();
+    if (!r.ec) c.echo_ok("hi");
+  }
+  EXPECT_EQ(s.app.opens(), 5u);
+}
+
+TEST(net_ws, origin_rules_on_raw_requests) {
+  const std::vector<std::string> allowed{"https://vote.example.org"};
+  net::http_request req{http::verb::get, "/ws", 11};
+  req.set(http::field::host, "h:1");
+  EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
+  req.set(http::field::origin, "http://h:1");
+  EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
+  req.insert(http::field::origin, "http://h:1");  // two Origin headers
+  EXPECT_FALSE(net::detail::origin_allowed(req, allowed));
+  req.erase(http::field::origin);
+  req.erase(http::field::host);
+  req.set(http::field::origin, "http://h:1");  // no Host to compare with
+  EXPECT_FALSE(net::detail::origin_allowed(req, allowed));
+  req.set(http::field::origin, "https://vote.example.org");
+  EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
+}
+
+TEST(net_ws, an_upgrade_elsewhere_than_ws_is_404) {
+  test_server s;
+  ws_client c;
+  const auto r = c.connect(s.port, {}, "/chat");
+  EXPECT_EQ(r.ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(r.status, 404u);
+}
+
+TEST(net_ws, on_close_once_for_each_way_of_ending) {
+  test_server s;
+  auto by_client = open_ws(s);
+  auto by_server = open_ws(s);
+  auto dropped = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(3));
+  const auto server_side = s.app.connections();
+  by_client->ws.close(websocket::close_code::normal);
+  by_server->ws.text(true);
+  by_server->ws.write(asio::buffer(std::string("close")));  // the handler closes it
+  EXPECT_EQ(by_server->read_until_error(), websocket::error::closed);
+  EXPECT_EQ(by_server->ws.reason().code, websocket::close_code::normal);
+  EXPECT_EQ(by_server->ws.reason().reason, "bye");
+  dropped->ws.next_layer().close();  // no close frame at all
+  ASSERT_TRUE(s.app.wait_closes(3));
+  for (const auto& [id, n] : s.app.closes()) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(s.srv->websocket_connections(), 0u);
+  // Closing an already closed connection, or sending to it, does nothing.
+  for (const auto& c : server_side) {
+    EXPECT_TRUE(c->closed());
+    c->close(websocket::close_code::going_away, "again");
+    c->send(std::make_shared<const std::string>("late"));
+    EXPECT_EQ(c->queued_bytes(), 0u);
+  }
+  std::this_thread::sleep_for(20ms);
+  for (const auto& [id, n] : s.app.closes()) EXPECT_EQ(n, 1) << id;
+}
+
+// A peer that never reads while the server keeps sending is closed by the server: memory
+// stays bounded by write_queue_max_bytes instead of growing with what it sends.
+TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded) {
+  net::limits lim;
+  lim.handshake_timeout = 1s;  // how long the close may take before the socket is cut
+  test_server s(lim);
+  const auto frame = std::make_shared<const std::string>(64 * 1024, 'z');
+
+  // Sends frames, pacing on the queue like a well-behaved producer: waits (a little) for the
+  // queue to drain below half the bound. Returns the frames sent and the largest queue seen.
+  const auto pump = [&](net::connection& c, int frames, const std::function<bool()>& done) {
+    std::size_t max_queued = 0;
+    int sent = 0;
+    for (; sent < frames && !done(); ++sent) {
+      c.send(frame);
+      max_queued = std::max(max_queued, c.queued_bytes());
+      const auto until = std::chrono::steady_clock::now() + 50ms;
+      while (c.queued_bytes() > lim.write_queue_max_bytes / 2 &&
+             std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(1ms);
+    }
+    return std::pair{sent, max_queued};
+  };
+
+  // A reader that keeps up gets every frame (12.5 MiB) and stays open.
+  {
+    auto reader = open_ws(s);
+    ASSERT_TRUE(s.app.wait_opens(1));
+    auto conn = s.app.newest();
+    std::atomic<int> received{0};
+    std::thread t([&] {
+      beast::flat_buffer b;
+      beast::error_code ec;
+      while (received < 200 && !ec) {
+        reader->ws.read(b, ec);
+        b.consume(b.size());
+        if (!ec) ++received;
+      }
+    });
+    const auto [sent, max_queued] = pump(*conn, 200, [] { return false; });
+    t.join();
+    EXPECT_EQ(sent, 200);
+    EXPECT_EQ(received.load(), 200);
+    EXPECT_LE(max_queued, lim.write_queue_max_bytes);
+    EXPECT_TRUE(s.app.is_open(conn->id()));
+    reader->ws.close(websocket::close_code::normal);
+  }
+
+  // A client that never reads: the kernel's buffers fill, then the queue, then it is closed.
+  auto sleeper = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(2));
+  auto conn = s.app.newest();
+  const auto id = conn->id();
+  // At most 250 MiB offered; closed() turns true when the server gives up on it.
+  const auto [sent, max_queued] = pump(*conn, 4000, [&] { return conn->closed(); });
+  EXPECT_LT(sent, 4000) << "never disconnected";
+  EXPECT_TRUE(s.app.wait_closed(id, 3s));  // gone for good: the server cut it
+  EXPECT_LE(max_queued, lim.write_queue_max_bytes);
+  EXPECT_TRUE(eventually([&] { return conn->queued_bytes() == 0; }));  // nothing held
+  conn->send(frame);  // a closed connection drops it
+  EXPECT_EQ(conn->queued_bytes(), 0u);
+  // The client, reading at last, finds what the kernel held and then the end.
+  EXPECT_TRUE(sleeper->read_until_error(100000));
+  std::cout << "[          ] slow client cut after " << sent << " frames of 64 KiB\n";
+}
+
+TEST(net_ws, two_hundred_connections_all_get_a_broadcast) {
+  test_server s;
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int i = 0; i < 200; ++i) clients.push_back(open_ws(s));
+  ASSERT_TRUE(s.app.wait_opens(200));
+  EXPECT_EQ(s.srv->websocket_connections(), 200u);
+  EXPECT_EQ(s.srv->connections(), 200u);
+  const auto text = std::make_shared<const std::string>("{\"type\":\"presence\",\"participants\":200}");
+  s.app.broadcast(text);
+  for (auto& c : clients) EXPECT_EQ(c->read_text(), *text);
+}
+
+// ---- limits on connections -------------------------------------------------------------------
+
+TEST(net_listener, over_max_connections_new_sockets_are_closed_at_once) {
+  net::limits lim;
+  lim.max_connections = 2;
+  test_server s(lim);
+  auto a = open_ws(s);
+  auto b = open_ws(s);
+  {
+    ws_client c;
+    const auto r = c.connect(s.port);
+    EXPECT_TRUE(r.ec);  // closed without an answer
+  }
+  a->echo_ok("a");
+  b->echo_ok("b");
+  b->ws.close(websocket::close_code::normal);
+  ASSERT_TRUE(eventually([&] { return s.srv->connections() == 1; }));
+  auto d = open_ws(s);  // a slot is free again
+  d->echo_ok("d");
+}
+
+// Out of file descriptors: the listener waits and retries instead of spinning on accept,
+// existing connections are served, and the waiting connection gets in once fds are back.
+TEST(net_listener, out_of_descriptors_backs_off_and_recovers) {
+  test_server s;
+  auto a = open_ws(s);
+  ws_client waiting;
+  waiting.ws.next_layer().open(tcp::v4());  // its descriptor, before the limit drops
+
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  const int lowest_free = ::open("/dev/null", O_RDONLY);  // the next descriptor number
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit tight = old;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // no new descriptor fits
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+
+  waiting.ws.next_layer().connect(local(s.port));  // sits in the backlog
+  const auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  const auto cpu_before = cpu();
+  std::this_thread::sleep_for(400ms);
+  const auto cpu_used = cpu() - cpu_before;
+  a->echo_ok("served while starved");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+
+  EXPECT_LT(cpu_used, 150ms) << "the accept loop spins";
+  const auto r = waiting.handshake(s.port, {});
+  EXPECT_FALSE(r.ec) << r.ec.message();
+  if (!r.ec) waiting.echo_ok("in at last");
+}
+
+TEST(net_listener, start_on_a_bound_port_throws_and_leaves_nothing_behind) {
+  test_server s;
+  asio::io_context ioc;
+  test_handler app;
+  auto second = net::server::create(ioc, app, {}, {});
+  try {
+    second->start("127.0.0.1", s.port);
+    FAIL() << "start() on a bound port did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(s.port)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(second->port(), 0u);
+  second->start("127.0.0.1", 0);  // not half-built: it can still start elsewhere
+  EXPECT_NE(second->port(), 0u);
+  EXPECT_THROW(second->start("127.0.0.1", 0), std::logic_error);
+  second->stop();
+  ioc.run();
+  http_client c(s.port);  // the first server is untouched
+  EXPECT_EQ(c.get("/").body(), "hello");
+}
+
+// ---- stop -----------------------------------------------------------------------------------
+
+TEST(net_stop, sends_1012_to_every_websocket_and_run_returns) {
+  test_server s;
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(open_ws(s));
+  ASSERT_TRUE(s.app.wait_opens(5));
+  http_client idle(s.port);  // a keep-alive HTTP connection, idle
+  EXPECT_EQ(idle.get("/").result_int(), 200u);
+
+  const auto start = std::chrono::steady_clock::now();
+  s.srv->stop();
+  for (auto& c : clients) {
+    EXPECT_EQ(c->read_until_error(), websocket::error::closed);
+    EXPECT_EQ(c->ws.reason().code, websocket::close_code::service_restart);
+  }
+  const auto waited = s.stop_and_join();
+  const auto total = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(total, 5s);
+  EXPECT_LT(waited, 5s);
+  char byte;
+  beast::error_code ec;
+  idle.socket.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec);  // the idle HTTP connection was ended too
+  ws_client late;
+  EXPECT_TRUE(late.connect(s.port).ec);  // no longer accepting
+}
+
+TEST(net_stop, clients_that_ignore_the_close_are_cut_at_the_deadline) {
+  net::limits lim;
+  lim.shutdown_timeout = 1000ms;
+  test_server s(lim);
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(open_ws(s));  // they never read
+  ASSERT_TRUE(s.app.wait_opens(3));
+  const auto waited = s.stop_and_join();
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 2500ms);
+}
+
+// ---- memory ---------------------------------------------------------------------------------
+
+// A raw client: a socket and a hand-written handshake, so the client side allocates nothing
+// on the heap and mallinfo2 measures the server alone.
+int raw_ws_connect(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  char request[256];
+  const int n = std::snprintf(request, sizeof request,
+                              "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n",
+                              static_cast<unsigned>(port));
+  if (::write(fd, request, static_cast<std::size_t>(n)) != n) {
+    ::close(fd);
+    return -1;
+  }
+  char response[512];
+  std::size_t got = 0;
+  while (got < sizeof response - 1) {
+    const auto r = ::read(fd, response + got, sizeof response - 1 - got);
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+    response[got] = '\0';
+    if (std::strstr(response, "\r\n\r\n")) break;
+  }
+  if (std::strncmp(response, "HTTP/1.1 101", 12) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(net_memory, idle_websocket_footprint) {
+  test_server s;
+  // Warm up: one-time allocations (services, pools) do not count.
+  for (int i = 0; i < 4; ++i) ::close(raw_ws_connect(s.port));
+  ASSERT_TRUE(s.app.wait_closes(4));
+  ASSERT_TRUE(eventually([&] { return s.srv->connections() == 0; }));
+
+  constexpr int n = 500;
+  const auto before = mallinfo2().uordblks;
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) {
+    const int fd = raw_ws_connect(s.port);
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  ASSERT_TRUE(s.app.wait_opens(4 + n));
+  std::this_thread::sleep_for(50ms);  // the HTTP sessions that handed over are gone
+  const auto after = mallinfo2().uordblks;
+  if (before == 0 && after == 0) GTEST_SKIP() << "malloc is replaced (a sanitizer build)";
+  const double per_connection = static_cast<double>(after - before) / n;
+  std::cout << "[          ] heap per idle WebSocket (server side, incl. the test handler's "
+               "map entry): "
+            << per_connection << " bytes; sizeof(websocket_session) = "
+            << sizeof(net::detail::websocket_session) << "\n";
+  RecordProperty("heap_per_idle_websocket", static_cast<int>(per_connection));
+  EXPECT_LT(per_connection, 8 * 1024);
+  for (int fd : fds) ::close(fd);
+}
+
+}  // namespace
