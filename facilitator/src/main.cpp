@@ -1,8 +1,9 @@
-// The facilitator program: validate scenarios, and (soon) serve workshops.
+// The facilitator program: serve workshops, validate scenarios, export and purge sessions.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "validate_command.hpp"
 
 namespace {
@@ -10,10 +11,13 @@ namespace {
 constexpr const char* usage =
     "usage: facilitator COMMAND [OPTIONS]\n"
     "\n"
-    "Roundtable's facilitator: runs a group through an ethics case study.\n"
+    "Roundtable's facilitator: runs a group through an ethics case study, with anonymous votes.\n"
     "\n"
     "commands:\n"
+    "  serve                    run workshops (HTTP + WebSocket, SQLite store)\n"
     "  validate [FILE|DIR]...   check scenario files (default: scenarios/)\n"
+    "  export                   write a session's pseudonymous export (JSON or CSV)\n"
+    "  purge                    delete sessions for good\n"
     "\n"
     "Run 'facilitator COMMAND --help' for a command's options.\n";
 
@@ -22,12 +26,16 @@ constexpr const char* usage =
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    std::cout << usage;
+    (args.empty() ? std::cerr : std::cout) << usage;
     return args.empty() ? 2 : 0;
   }
   const std::string command = args[0];
   args.erase(args.begin());
-  if (command == "validate") return roundtable::facilitator::validate_command(args, std::cout, std::cerr);
+  namespace f = roundtable::facilitator;
+  if (command == "validate") return f::validate_command(args, std::cout, std::cerr);
+  if (command == "serve") return f::serve_command(args);
+  if (command == "export") return f::export_command(args);
+  if (command == "purge") return f::purge_command(args);
   std::cerr << "facilitator: unknown command '" << command << "'\n" << usage;
   return 2;
 }

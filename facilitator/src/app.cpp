@@ -1,0 +1,436 @@
+#include "app.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include "crypto.hpp"
+#include "export.hpp"
+#include "store/event_store.hpp"
+
+namespace roundtable::facilitator {
+
+using nlohmann::json;
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_code(const std::string& s) {
+  if (s.size() != 6) return false;
+  for (char ch : s)
+    if (ch < '0' || ch > '9') return false;
+  return true;
+}
+
+net::http_reply page(const std::string& title, const std::string& text) {
+  net::http_reply r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<title>" + title + " · Roundtable</title></head><body><main><h1>" + title + "</h1><p>" + text +
+           "</p></main></body></html>\n";
+  return r;
+}
+
+net::http_reply plain(unsigned status, std::string body) {
+  net::http_reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+/// A connection's role and what it joined, read and written only on its strand.
+struct app::client {
+  enum class kind { none, participant, projector, facilitator } role = kind::none;
+  std::shared_ptr<facilitator::room> room;  // participant or projector
+  std::string code;
+  std::string voter;
+  std::vector<std::weak_ptr<facilitator::room>> consoles;  // facilitator: rooms it is subscribed to
+};
+
+app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options)
+    : ioc_(ioc),
+      store_(store),
+      catalog_(std::move(catalog)),
+      options_(std::move(options)),
+      services_{store, metrics_, ""} {
+  for (const auto& row : store_.sessions()) {
+    std::vector<events::event> log;
+    for (const auto& payload : store_.events(row.code)) {
+      auto e = events::event_from_json(json::parse(payload, nullptr, false));
+      if (!e) throw std::runtime_error("session " + row.code + ": " + e.err().message);
+      log.push_back(std::move(*e));
+    }
+    if (log.empty()) continue;  // created but its started event never committed
+    auto s = session::replay(log);
+    if (!s) throw std::runtime_error("session " + row.code + ": " + s.err().message);
+    auto r = std::make_shared<room>(ioc_, services_, row.hmac_key, std::move(*s));
+    r->resume_timers();
+    rooms_.emplace(row.code, std::move(r));
+  }
+}
+
+void app::shutdown() {
+  std::lock_guard lock(rooms_mutex_);
+  for (auto& [code, r] : rooms_) r->shutdown();
+}
+
+std::size_t app::sessions() const {
+  std::lock_guard lock(rooms_mutex_);
+  return rooms_.size();
+}
+
+std::shared_ptr<room> app::find(const std::string& code) const {
+  std::lock_guard lock(rooms_mutex_);
+  const auto it = rooms_.find(code);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+void app::send(const std::shared_ptr<net::connection>& c, const json& msg) {
+  c->send(std::make_shared<const std::string>(protocol::dump(msg)));
+}
+
+void app::send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id,
+                     error_code code, std::string message) {
+  metrics_.errors++;
+  send(c, protocol::error_reply(id, {code, std::move(message)}));
+}
+
+void app::on_open(const std::shared_ptr<net::connection>& c) {
+  c->user_data = std::make_shared<client>();
+  metrics_.unjoined++;
+}
+
+void app::on_close(const std::shared_ptr<net::connection>& c) {
+  auto cl = std::static_pointer_cast<client>(c->user_data);
+  if (!cl) return;
+  switch (cl->role) {
+    case client::kind::participant:
+    case client::kind::projector:
+      if (cl->room) cl->room->leave(c);
+      break;
+    case client::kind::facilitator:
+      metrics_.facilitators--;
+      for (auto& w : cl->consoles)
+        if (auto r = w.lock()) r->leave(c);
+      break;
+    case client::kind::none: metrics_.unjoined--; break;
+  }
+  c->user_data.reset();
+}
+
+void app::on_binary(const std::shared_ptr<net::connection>& c) {
+  send_error(c, std::nullopt, error_code::bad_message, "binary frames are not part of the protocol; send JSON text");
+}
+
+void app::on_text(const std::shared_ptr<net::connection>& c, std::string text) {
+  metrics_.requests++;
+  auto cl = std::static_pointer_cast<client>(c->user_data);
+  if (!cl) return;
+  const auto p = protocol::parse(text);
+  if (p.err) return send_error(c, p.id, p.err->code, p.err->message);
+  handle(c, *cl, p);
+}
+
+void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const protocol::parsed& p) {
+  const auto& id = p.id;
+  using kind = client::kind;
+  const auto facilitator_only = [&]() -> bool {
+    if (cl.role == kind::facilitator) return true;
+    send_error(c, id, error_code::unauthorized,
+               cl.role == kind::none ? "send host with the facilitator key first" : "only the facilitator may do that");
+    return false;
+  };
+  // Subscribes this console to a room and hands it the command.
+  const auto to_room = [&](const std::string& code, protocol::message m) {
+    auto r = find(code);
+    if (!r) return send_error(c, id, error_code::unknown_code, "no session has the code " + protocol::dump(json(code)));
+    bool known = false;
+    for (auto& w : cl.consoles) known = known || w.lock() == r;
+    if (!known) cl.consoles.push_back(r);
+    r->facilitator_request(c, std::move(m), id);
+  };
+
+  std::visit(
+      overloaded{
+          [&](const protocol::join& j) {
+            if (cl.role == kind::participant) {
+              // The same join again just answers joined; anything else is a second role.
+              if (j.code == cl.code && cl.room->voter_key(j.token) == cl.voter) return cl.room->join(c, cl.voter, id);
+              return send_error(c, id, error_code::bad_message, "this connection already joined a session");
+            }
+            if (cl.role != kind::none)
+              return send_error(c, id, error_code::bad_message, "this connection already has a role");
+            auto r = is_code(j.code) ? find(j.code) : nullptr;
+            if (!r) return send_error(c, id, error_code::unknown_code, "no session has that code");
+            cl.role = kind::participant;
+            cl.room = r;
+            cl.code = j.code;
+            cl.voter = r->voter_key(j.token);
+            r->join(c, cl.voter, id);
+          },
+          [&](const protocol::watch& w) {
+            if (cl.role == kind::projector && w.code == cl.code) return cl.room->watch(c, id);
+            if (cl.role != kind::none)
+              return send_error(c, id, error_code::bad_message, "this connection already has a role");
+            auto r = is_code(w.code) ? find(w.code) : nullptr;
+            if (!r) return send_error(c, id, error_code::unknown_code, "no session has that code");
+            cl.role = kind::projector;
+            cl.room = r;
+            cl.code = w.code;
+            r->watch(c, id);
+          },
+          [&](const protocol::host& h) {
+            if (cl.role != kind::none && cl.role != kind::facilitator)
+              return send_error(c, id, error_code::bad_message, "this connection already has a role");
+            if (!crypto::constant_time_equal(h.key, options_.key))
+              return send_error(c, id, error_code::unauthorized, "wrong facilitator key");
+            if (cl.role == kind::none) {
+              cl.role = kind::facilitator;
+              metrics_.unjoined--;
+              metrics_.facilitators++;
+            }
+            json msg = hosting();
+            if (id) msg["id"] = *id;
+            send(c, msg);
+          },
+          [&](const protocol::vote& v) {
+            if (cl.role != kind::participant)
+              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                                cl.role == kind::none ? "join a session first" : "only participants vote");
+            cl.room->participant_request(c, cl.voter, v, id);
+          },
+          [&](const protocol::perspective& x) {
+            if (cl.role != kind::participant)
+              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                                cl.role == kind::none ? "join a session first" : "only participants post perspectives");
+            cl.room->participant_request(c, cl.voter, x, id);
+          },
+          [&](const protocol::endorse& x) {
+            if (cl.role != kind::participant)
+              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                                cl.role == kind::none ? "join a session first" : "only participants endorse");
+            cl.room->participant_request(c, cl.voter, x, id);
+          },
+          [&](const protocol::start& s) {
+            if (facilitator_only()) start_session(c, cl, s, id);
+          },
+          [&](const protocol::purge& x) {
+            if (facilitator_only()) purge_session(c, x.code, id);
+          },
+          [&](const protocol::attach& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::goto_stage& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::open& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::close& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::reveal& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::hide& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::moderate& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+          [&](const protocol::end& x) {
+            if (facilitator_only()) to_room(x.code, x);
+          },
+      },
+      *p.msg);
+}
+
+json app::hosting() const {
+  json scenarios = json::array();
+  for (const auto& s : catalog_) scenarios.push_back({{"id", s.id}, {"title", s.title}, {"summary", s.summary}});
+  json sessions = json::array();
+  std::vector<room_summary> rows;
+  {
+    std::lock_guard lock(rooms_mutex_);
+    for (const auto& [code, r] : rooms_) rows.push_back(r->summary());
+  }
+  // Newest first: the console lists what is running now at the top.
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+  for (const auto& s : rows)
+    sessions.push_back({{"code", s.code}, {"scenario", s.scenario}, {"participants", s.participants}, {"ended", s.ended}});
+  return json{{"type", "hosting"}, {"scenarios", std::move(scenarios)}, {"sessions", std::move(sessions)}};
+}
+
+std::string app::new_code() {
+  // Six random digits never used in this store (ended and purged sessions keep theirs).
+  for (;;) {
+    auto code = crypto::random_digits(6);
+    {
+      std::lock_guard lock(rooms_mutex_);
+      if (rooms_.count(code)) continue;
+    }
+    if (!store_.code_used(code)) return code;
+  }
+}
+
+void app::start_session(const std::shared_ptr<net::connection>& c, client& cl, const protocol::start& s,
+                        const std::optional<std::string>& id) {
+  const scenario* found = nullptr;
+  for (const auto& sc : catalog_)
+    if (sc.id == s.scenario) found = &sc;
+  if (!found)
+    return send_error(c, id, error_code::unknown_scenario, "no scenario has the id " + protocol::dump(json(s.scenario)));
+  const auto code = new_code();
+  const auto key = crypto::random_bytes(32);
+  const auto now = now_ms();
+  auto started = make_started(code, *found, options_.min_group, s, now);
+  auto r = std::make_shared<room>(ioc_, services_, key, session(started));
+  {
+    std::lock_guard lock(rooms_mutex_);
+    rooms_.emplace(code, r);
+  }
+  cl.consoles.push_back(r);
+  store_.create_session(code, key, now, [](bool) {});
+  store_.append(code, protocol::dump(events::to_json(started)), [this, c, r, id, code](bool ok) {
+    if (ok) return r->started(c, id);
+    {
+      std::lock_guard lock(rooms_mutex_);
+      rooms_.erase(code);
+    }
+    metrics_.write_failures++;
+    send_error(c, id, error_code::internal, "could not store the new session; try again");
+  });
+}
+
+void app::purge_session(const std::shared_ptr<net::connection>& c, const std::string& code,
+                        const std::optional<std::string>& id) {
+  auto r = find(code);
+  if (!r) return send_error(c, id, error_code::unknown_code, "no session has the code " + protocol::dump(json(code)));
+  if (!r->summary().ended)
+    return send_error(c, id, error_code::bad_message, "end the session before purging it");
+  store_.purge(code);
+  {
+    std::lock_guard lock(rooms_mutex_);
+    rooms_.erase(code);
+  }
+  r->shutdown();
+  send(c, protocol::ack(id));
+}
+
+// ----- HTTP -----
+
+net::http_reply app::on_http(const net::http_request& req) {
+  namespace http = boost::beast::http;
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto r = plain(405, "only GET and HEAD are served here\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  std::string target(req.target());
+  if (const auto q = target.find('?'); q != std::string::npos) target.resize(q);
+
+  if (target == "/healthz") {
+    net::http_reply r;
+    r.content_type = "application/json";
+    r.body = R"({"status":"ok"})";
+    return r;
+  }
+  if (target == "/metrics") return metrics_page();
+  const std::string api = "/api/sessions/";
+  if (target.rfind(api, 0) == 0) {
+    const auto rest = target.substr(api.size());
+    const auto slash = rest.find('/');
+    if (slash != std::string::npos) {
+      const auto code = rest.substr(0, slash);
+      const auto file = rest.substr(slash + 1);
+      if (file == "export.json" || file == "export.csv") return export_page(req, code, file == "export.csv");
+    }
+    return plain(404, "not found\n");
+  }
+  if (target == "/" || (target.rfind("/j/", 0) == 0 && is_code(target.substr(3))))
+    return page("Join a session",
+                "The participant page arrives with the next release: enter the six-digit code your facilitator "
+                "shows, then vote anonymously from your phone. Until then, join with the terminal client.");
+  if (target == "/host")
+    return page("Facilitator console",
+                "The console page arrives with the next release: choose a scenario, start a session, show the "
+                "join code and QR code, move through the stages, open and reveal rounds, moderate perspectives.");
+  if (target.rfind("/present/", 0) == 0 && is_code(target.substr(9)))
+    return page("Projector", "The projector view arrives with the next release: the join code, the case, the live "
+                             "ballot count and the revealed results in large type.");
+  return plain(404, "not found\n");
+}
+
+net::http_reply app::metrics_page() const {
+  const auto st = store_.stats();
+  std::ostringstream o;
+  const auto gauge = [&](const char* name, const char* help, auto value, const char* type = "gauge") {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value << "\n";
+  };
+  o << "# HELP roundtable_connections Open WebSocket connections by role.\n"
+       "# TYPE roundtable_connections gauge\n"
+    << "roundtable_connections{role=\"participant\"} " << metrics_.participants.load() << "\n"
+    << "roundtable_connections{role=\"projector\"} " << metrics_.projectors.load() << "\n"
+    << "roundtable_connections{role=\"facilitator\"} " << metrics_.facilitators.load() << "\n"
+    << "roundtable_connections{role=\"none\"} " << metrics_.unjoined.load() << "\n";
+  gauge("roundtable_sessions", "Sessions in the store (running and ended).", sessions());
+  gauge("roundtable_ballots_total", "Votes acked.", metrics_.ballots.load(), "counter");
+  gauge("roundtable_perspectives_total", "Perspectives acked.", metrics_.perspectives.load(), "counter");
+  gauge("roundtable_requests_total", "Client frames received.", metrics_.requests.load(), "counter");
+  gauge("roundtable_errors_total", "Error replies sent.", metrics_.errors.load(), "counter");
+  gauge("roundtable_pushes_total", "Push messages serialised (once per audience).", metrics_.pushes.load(), "counter");
+  gauge("roundtable_limited_total", "Requests refused with rate_limited.", metrics_.limited.load(), "counter");
+  gauge("roundtable_dropped_total", "Requests answered internal because a write failed.",
+        metrics_.write_failures.load(), "counter");
+  gauge("roundtable_store_commits_total", "SQLite transactions committed.", st.commits, "counter");
+  gauge("roundtable_store_writes_total", "Writes committed.", st.writes_committed, "counter");
+  gauge("roundtable_store_write_failures_total", "Writes that failed.", st.writes_failed, "counter");
+  gauge("roundtable_store_batch_max", "Largest group-commit batch so far.", st.max_batch);
+  o << "# HELP roundtable_commit_seconds Commit latency of one group-commit batch.\n"
+       "# TYPE roundtable_commit_seconds summary\n"
+    << "roundtable_commit_seconds_sum " << static_cast<double>(st.commit_latency_us_sum) / 1e6 << "\n"
+    << "roundtable_commit_seconds_count " << st.commit_latency_count << "\n";
+  net::http_reply r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = o.str();
+  return r;
+}
+
+net::http_reply app::export_page(const net::http_request& req, const std::string& code, bool csv) {
+  const auto auth = req[boost::beast::http::field::authorization];
+  const std::string bearer = "Bearer ";
+  if (auth.size() <= bearer.size() || auth.substr(0, bearer.size()) != bearer ||
+      !crypto::constant_time_equal(auth.substr(bearer.size()), options_.key)) {
+    auto r = plain(401, "send the facilitator key as Authorization: Bearer KEY\n");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  auto e = is_code(code) ? export_session(store_, code) : std::nullopt;
+  if (!e) return plain(404, "no session has that code\n");
+  net::http_reply r;
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"roundtable-" + code + (csv ? ".csv\"" : ".json\""));
+  if (csv) {
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = export_csv(*e);
+  } else {
+    r.content_type = "application/json";
+    r.body = e->dump(2);
+  }
+  return r;
+}
+
+}  // namespace roundtable::facilitator

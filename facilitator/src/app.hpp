@@ -1,0 +1,73 @@
+// The facilitator application: routes frames and HTTP requests to rooms, owns the registry.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "metrics.hpp"
+#include "net/handler.hpp"
+#include "room.hpp"
+#include "roundtable/scenario.hpp"
+
+namespace roundtable::store {
+class event_store;
+}
+
+namespace roundtable::facilitator {
+
+struct app_options {
+  std::string key;          // the facilitator key
+  int min_group = 3;        // the server's anonymity threshold
+};
+
+class app final : public net::handler {
+ public:
+  /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
+  app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options);
+
+  void on_open(const std::shared_ptr<net::connection>& c) override;
+  void on_text(const std::shared_ptr<net::connection>& c, std::string text) override;
+  void on_binary(const std::shared_ptr<net::connection>& c) override;
+  void on_close(const std::shared_ptr<net::connection>& c) override;
+  net::http_reply on_http(const net::http_request& req) override;
+
+  /// How participants reach the server (join links); call before serving.
+  void set_base_url(std::string url) { services_.base_url = std::move(url); }
+  /// Stops every room's timers (server shutdown).
+  void shutdown();
+  std::size_t sessions() const;
+  const facilitator::metrics& counters() const { return metrics_; }
+
+ private:
+  struct client;
+  void handle(const std::shared_ptr<net::connection>& c, client& cl, const protocol::parsed& p);
+  void start_session(const std::shared_ptr<net::connection>& c, client& cl, const protocol::start& s,
+                     const std::optional<std::string>& id);
+  void purge_session(const std::shared_ptr<net::connection>& c, const std::string& code,
+                     const std::optional<std::string>& id);
+  void send(const std::shared_ptr<net::connection>& c, const nlohmann::json& msg);
+  void send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id, error_code code,
+                  std::string message);
+  std::shared_ptr<room> find(const std::string& code) const;
+  nlohmann::json hosting() const;
+  std::string new_code();
+  net::http_reply metrics_page() const;
+  net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv);
+
+  boost::asio::io_context& ioc_;
+  store::event_store& store_;
+  std::vector<scenario> catalog_;
+  app_options options_;
+  facilitator::metrics metrics_;
+  room_services services_;
+
+  mutable std::mutex rooms_mutex_;
+  std::map<std::string, std::shared_ptr<room>> rooms_;
+};
+
+}  // namespace roundtable::facilitator

@@ -1,0 +1,18 @@
+// The facilitator's sub-commands besides validate: serve, export, purge.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace roundtable::facilitator {
+
+/// `facilitator serve [OPTIONS]`: runs the server until SIGINT/SIGTERM; returns the exit code.
+int serve_command(const std::vector<std::string>& args);
+
+/// `facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]`.
+int export_command(const std::vector<std::string>& args);
+
+/// `facilitator purge --db FILE (--code CODE | --ended-before DATE)`.
+int purge_command(const std::vector<std::string>& args);
+
+}  // namespace roundtable::facilitator

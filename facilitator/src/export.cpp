@@ -1,0 +1,86 @@
+#include "export.hpp"
+
+#include <sstream>
+
+#include "roundtable/session.hpp"
+#include "store/event_store.hpp"
+
+namespace roundtable::facilitator {
+
+using nlohmann::json;
+
+std::optional<json> export_session(store::event_store& store, const std::string& code) {
+  if (!store.code_used(code)) return std::nullopt;
+  std::vector<events::event> log;
+  for (const auto& payload : store.events(code)) {
+    auto e = events::event_from_json(json::parse(payload, nullptr, false));
+    if (e) log.push_back(std::move(*e));
+  }
+  if (log.empty()) return std::nullopt;
+  auto s = session::replay(log);
+  if (!s) return std::nullopt;
+  return s->export_json();
+}
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A ballot in one cell: "refer", "a;b", "3", "autonomy=4;justice=6", "a>b>c", "guidelines=refer;...".
+std::string answer(const json& b) {
+  std::string out;
+  const auto join = [&](const std::string& sep, const std::string& item) {
+    if (!out.empty()) out += sep;
+    out += item;
+  };
+  if (b.contains("choice")) return b["choice"].get<std::string>();
+  if (b.contains("choices"))
+    for (const auto& c : b["choices"]) join(";", c.get<std::string>());
+  if (b.contains("value")) return std::to_string(b["value"].get<long long>());
+  if (b.contains("points"))
+    for (const auto& [k, v] : b["points"].items()) join(";", k + "=" + std::to_string(v.get<long long>()));
+  if (b.contains("order"))
+    for (const auto& c : b["order"]) join(">", c.get<std::string>());
+  if (b.contains("outcomes"))
+    for (const auto& [k, v] : b["outcomes"].items()) join(";", k + "=" + v.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+std::string export_csv(const json& e) {
+  std::ostringstream out;
+  out << "session,question,type,round,voter,answer,note\n";
+  const std::string code = e["code"].get<std::string>();
+  for (const auto& q : e["questions"]) {
+    const std::string qid = q["id"].get<std::string>();
+    const std::string type = q["type"].get<std::string>();
+    for (const auto& r : q["rounds"]) {
+      const auto round = std::to_string(r["round"].get<int>());
+      if (r.value("suppressed", false)) {
+        out << code << "," << qid << "," << type << "," << round << ",,,"
+            << "suppressed: " << r["ballots"].get<long long>() << " ballots (below min_group)\n";
+        continue;
+      }
+      if (!r.contains("votes")) continue;
+      for (const auto& v : r["votes"])
+        out << code << "," << qid << "," << type << "," << round << "," << v["voter"].get<std::string>() << ","
+            << csv_field(answer(v["ballot"])) << ",\n";
+    }
+    for (const auto& p : q["perspectives"])
+      out << code << "," << qid << ",perspective," << p["round"].get<int>() << ",," << csv_field(p["text"].get<std::string>())
+          << "," << (p["shown"].get<bool>() ? "shown" : "hidden") << "; endorsements "
+          << p["endorsements"].get<long long>() << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace roundtable::facilitator

@@ -1,0 +1,455 @@
+#include "room.hpp"
+
+#include <iostream>
+
+#include <boost/asio/post.hpp>
+
+#include "crypto.hpp"
+#include "metrics.hpp"
+#include "store/event_store.hpp"
+
+namespace roundtable::facilitator {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// At most ten tallies, progress counts or presence counts a second per room and question.
+constexpr auto push_interval = std::chrono::milliseconds(100);
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+std::shared_ptr<const std::string> frame(const json& msg) {
+  return std::make_shared<const std::string>(protocol::dump(msg));
+}
+
+}  // namespace
+
+room::room(asio::io_context& ioc, room_services& services, std::string hmac_key, session s)
+    : strand_(asio::make_strand(ioc)),
+      services_(services),
+      code_(s.code()),
+      hmac_key_(std::move(hmac_key)),
+      session_(std::move(s)),
+      round_timer_(strand_) {
+  update_summary();
+}
+
+std::string room::voter_key(const std::string& token) const { return crypto::hmac_sha256_hex(hmac_key_, token); }
+
+room_summary room::summary() const {
+  std::lock_guard lock(summary_mutex_);
+  return summary_;
+}
+
+void room::update_summary() {
+  std::lock_guard lock(summary_mutex_);
+  summary_ = {code_, session_.scenario_copy().id, connected_voters_.size(), session_.ended(), session_.started_ms()};
+}
+
+std::int64_t room::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+view_context room::context() const {
+  return {services_.base_url + "/j/" + code_, connected_voters_.size(), now_ms()};
+}
+
+void room::reply(const conn_ptr& c, const json& msg) { c->send(frame(msg)); }
+
+void room::error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e) {
+  services_.metrics.errors++;
+  reply(c, protocol::error_reply(id, e));
+}
+
+// ----- writes -----
+
+void room::commit(const std::vector<events::event>& evs, std::function<void(bool)> then) {
+  // Applied at once so the next request is decided on the new state; answered only once durable.
+  std::vector<effect> effects;
+  for (const auto& e : evs) {
+    auto r = session_.apply(e);
+    if (!r) {
+      // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
+      std::cerr << "warning: session " << code_ << ": decided event refused: " << r.err().message << "\n";
+      then(false);
+      return;
+    }
+    effects.insert(effects.end(), r->begin(), r->end());
+  }
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    const std::uint64_t seq = next_seq_++;
+    services_.store.append(code_, protocol::dump(events::to_json(evs[i])),
+                           [self = shared_from_this(), seq](bool committed) {
+                             asio::post(self->strand_, [self, seq, committed] { self->on_written(seq, committed); });
+                           });
+    if (const auto* end = std::get_if<events::ended>(&evs[i]))
+      services_.store.mark_ended(code_, end->at_ms, [](bool) {});
+  }
+  // Pushes are built when the writes are durable, from the state then: never ahead of the disk's word.
+  after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then)] {
+    then(!failed_);
+    if (!failed_) push_effects(effects);
+  });
+}
+
+void room::after_pending(std::function<void()> fn) {
+  if (done_seq_ + 1 == next_seq_) {
+    fn();
+    return;
+  }
+  waiting_.emplace_back(next_seq_ - 1, std::move(fn));
+}
+
+void room::on_written(std::uint64_t seq, bool ok) {
+  if (!ok && !failed_) {
+    failed_ = true;
+    std::cerr << "warning: session " << code_ << ": a write failed; refusing writes until the store recovers\n";
+  }
+  done_seq_ = seq;
+  while (!waiting_.empty() && waiting_.front().first <= done_seq_) {
+    auto fn = std::move(waiting_.front().second);
+    waiting_.pop_front();
+    fn();
+  }
+  if (failed_ && done_seq_ + 1 == next_seq_) reload();
+}
+
+void room::reload() {
+  // The store rolled back what failed: the durable log is the truth again.
+  std::vector<events::event> log;
+  for (const auto& payload : services_.store.events(code_)) {
+    auto e = events::event_from_json(json::parse(payload, nullptr, false));
+    if (e) log.push_back(std::move(*e));
+  }
+  auto s = session::replay(log);
+  if (!s) {
+    std::cerr << "warning: session " << code_ << ": reload failed: " << s.err().message << "\n";
+    return;
+  }
+  session_ = std::move(*s);
+  failed_ = false;
+  broadcast_stage();
+  update_summary();
+}
+
+// ----- requests -----
+
+void room::started(conn_ptr c, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
+    facilitators_[c->id()] = c;
+    after_pending([this, c, id] {
+      json msg{{"type", "started"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+      if (id) msg["id"] = *id;
+      reply(c, msg);
+    });
+  });
+}
+
+void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
+                       id = std::move(id)]() mutable {
+    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+    const auto evs = session_.decide_join(voter);
+    const auto answer = [this, c, voter, id](bool ok) {
+      if (!ok) {
+        services_.metrics.write_failures++;
+        return error_to(c, id, {error_code::internal, "could not store the join; try again"});
+      }
+      if (!participants_.count(c->id())) {
+        participants_[c->id()] = c;
+        voter_of_[c->id()] = voter;
+        if (connected_voters_[voter]++ == 0) schedule_presence();
+        services_.metrics.participants++;
+        services_.metrics.unjoined--;
+      }
+      json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
+      if (id) msg["id"] = *id;
+      reply(c, msg);
+      send_catch_up(c, role::participant);
+      update_summary();
+    };
+    if (evs.empty()) return after_pending([answer] { answer(true); });
+    commit(evs, answer);
+  });
+}
+
+void room::watch(conn_ptr c, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
+    after_pending([this, c, id] {
+      if (!projectors_.count(c->id())) {
+        projectors_[c->id()] = c;
+        services_.metrics.projectors++;
+        services_.metrics.unjoined--;
+      }
+      json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
+      if (id) msg["id"] = *id;
+      reply(c, msg);
+      send_catch_up(c, role::projector);
+    });
+  });
+}
+
+void room::participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
+                       m = std::move(m), id = std::move(id)] {
+    const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
+    result<std::vector<events::event>> decided = std::visit(
+        overloaded{
+            [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
+            [&](const protocol::perspective& p) {
+              return session_.decide_perspective(voter, p, request, crypto::random_token(12));
+            },
+            [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
+            [&](const auto&) -> result<std::vector<events::event>> {
+              return error{error_code::unauthorized, "a participant cannot do that"};
+            },
+        },
+        m);
+    if (!decided) return error_to(c, id, decided.err());
+    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+    const bool is_vote = std::holds_alternative<protocol::vote>(m);
+    const bool is_perspective = std::holds_alternative<protocol::perspective>(m);
+    const auto answer = [this, c, id, is_vote, is_perspective](bool ok) {
+      if (!ok) {
+        services_.metrics.write_failures++;
+        return error_to(c, id, {error_code::internal, "could not store it; send it again"});
+      }
+      if (is_vote) services_.metrics.ballots++;
+      if (is_perspective) services_.metrics.perspectives++;
+      reply(c, protocol::ack(id));
+    };
+    if (decided->empty()) return after_pending([answer] { answer(true); });
+    commit(*decided, answer);
+  });
+}
+
+void room::facilitator_request(conn_ptr c, protocol::message m, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), m = std::move(m), id = std::move(id)] {
+    // Any command subscribes the console to this session's pushes.
+    facilitators_.emplace(c->id(), c);
+    if (std::holds_alternative<protocol::attach>(m)) {
+      return after_pending([this, c, id] {
+        json msg{{"type", "joined"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+        if (id) msg["id"] = *id;
+        reply(c, msg);
+        send_catch_up(c, role::facilitator);
+      });
+    }
+    const auto now = now_ms();
+    result<std::vector<events::event>> decided = std::visit(
+        overloaded{
+            [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+            [&](const protocol::open& o) { return session_.decide_open(o, now); },
+            [&](const protocol::close& x) { return session_.decide_close(x.question); },
+            [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
+            [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
+            [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
+            [&](const protocol::end&) { return session_.decide_end(now); },
+            [&](const auto&) -> result<std::vector<events::event>> {
+              return error{error_code::bad_message, "not a session command"};
+            },
+        },
+        m);
+    if (!decided) return error_to(c, id, decided.err());
+    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+    const auto answer = [this, c, id](bool ok) {
+      if (!ok) {
+        services_.metrics.write_failures++;
+        return error_to(c, id, {error_code::internal, "could not store the change; try again"});
+      }
+      reply(c, protocol::ack(id));
+    };
+    if (decided->empty()) return after_pending([answer] { answer(true); });
+    commit(*decided, answer);
+  });
+}
+
+void room::leave(conn_ptr c) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c)] {
+    const auto id = c->id();
+    if (participants_.erase(id)) {
+      services_.metrics.participants--;
+      const auto voter = voter_of_[id];
+      voter_of_.erase(id);
+      if (--connected_voters_[voter] == 0) {
+        connected_voters_.erase(voter);
+        schedule_presence();
+      }
+      update_summary();
+    }
+    if (projectors_.erase(id)) services_.metrics.projectors--;
+    facilitators_.erase(id);
+  });
+}
+
+void room::shutdown() {
+  asio::post(strand_, [this, self = shared_from_this()] {
+    stopping_ = true;
+    round_timer_.cancel();
+  });
+}
+
+void room::resume_timers() {
+  asio::post(strand_, [this, self = shared_from_this()] { arm_round_timer(); });
+}
+
+// ----- pushes -----
+
+void room::broadcast(role r, const json& msg) {
+  const auto& to = r == role::participant ? participants_ : r == role::projector ? projectors_ : facilitators_;
+  if (to.empty()) return;
+  services_.metrics.pushes++;
+  const auto buf = frame(msg);
+  for (const auto& [id, c] : to) c->send(buf);
+}
+
+void room::broadcast_stage() {
+  const auto now = now_ms();
+  broadcast(role::facilitator, session_.stage_message(role::facilitator, std::nullopt, now));
+  broadcast(role::projector, session_.stage_message(role::projector, std::nullopt, now));
+  if (participants_.empty()) return;
+  // Participants differ only by their assigned model: one buffer per model.
+  std::map<std::optional<std::size_t>, std::shared_ptr<const std::string>> by_model;
+  for (const auto& [id, c] : participants_) {
+    const auto model = session_.assigned_model(voter_of_[id]);
+    auto& buf = by_model[model];
+    if (!buf) {
+      services_.metrics.pushes++;
+      buf = frame(session_.stage_message(role::participant, model, now));
+    }
+    c->send(buf);
+  }
+}
+
+void room::broadcast_results(const std::string& q) {
+  for (auto r : {role::facilitator, role::projector, role::participant})
+    if (auto m = session_.results_message(r, q)) broadcast(r, *m);
+}
+
+void room::broadcast_perspectives(const std::string& q, bool everyone) {
+  if (auto m = session_.perspectives_message(role::facilitator, q)) broadcast(role::facilitator, *m);
+  if (!everyone) return;
+  for (auto r : {role::projector, role::participant})
+    if (auto m = session_.perspectives_message(r, q)) broadcast(r, *m);
+}
+
+void room::push_effects(const std::vector<effect>& effects) {
+  const auto now = now_ms();
+  for (const auto& e : effects) {
+    switch (e.kind) {
+      case push_kind::stage: broadcast_stage(); break;
+      case push_kind::round:
+        for (auto r : {role::facilitator, role::projector, role::participant})
+          broadcast(r, session_.round_message(r, e.question, now));
+        arm_round_timer();
+        break;
+      case push_kind::progress: schedule_progress(e.question); break;
+      case push_kind::results: broadcast_results(e.question); break;
+      case push_kind::perspectives: broadcast_perspectives(e.question, e.everyone); break;
+      case push_kind::hidden:
+        for (auto r : {role::facilitator, role::projector, role::participant})
+          broadcast(r, session_.hidden_message(r, e.question));
+        break;
+      case push_kind::ended:
+        for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
+        update_summary();
+        break;
+    }
+    // Every ballot may make a tally due.
+    if (e.kind == push_kind::progress) schedule_publish(e.question);
+  }
+}
+
+void room::send_catch_up(const conn_ptr& c, role r) {
+  for (const auto& m : session_.catch_up(r)) reply(c, m);
+}
+
+void room::schedule_publish(const std::string& q) {
+  auto& state = publish_[q];
+  if (state.scheduled || !session_.decide_publish(q)) return;
+  const auto due = state.last + push_interval;
+  const auto fire = [this, q] {
+    auto& st = publish_[q];
+    st.scheduled = false;
+    if (stopping_ || failed_) return;
+    auto e = session_.decide_publish(q);
+    if (!e) return;
+    st.last = clock::now();
+    commit({*e}, [](bool) {});
+  };
+  // Leading edge: push at once after a quiet spell, else at the next slot.
+  if (clock::now() >= due) return fire();
+  state.scheduled = true;
+  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
+  timer->async_wait([self = shared_from_this(), timer, fire](boost::system::error_code ec) {
+    if (!ec) fire();
+  });
+}
+
+void room::schedule_progress(const std::string& q) {
+  auto& state = progress_[q];
+  if (state.scheduled) return;
+  const auto send = [this, q] {
+    auto& st = progress_[q];
+    st.scheduled = false;
+    st.last = clock::now();
+    for (auto r : {role::facilitator, role::projector, role::participant})
+      broadcast(r, session_.progress_message(r, q));
+  };
+  const auto due = state.last + push_interval;
+  if (clock::now() >= due) return send();
+  state.scheduled = true;
+  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
+  timer->async_wait([self = shared_from_this(), timer, send](boost::system::error_code ec) {
+    if (!ec) send();
+  });
+}
+
+void room::schedule_presence() {
+  if (presence_.scheduled) return;
+  const auto send = [this] {
+    presence_.scheduled = false;
+    presence_.last = clock::now();
+    if (connected_voters_.size() == presence_sent_) return;
+    presence_sent_ = connected_voters_.size();
+    const json msg{{"type", "presence"}, {"participants", presence_sent_}};
+    broadcast(role::participant, msg);
+    broadcast(role::projector, msg);
+    json f = msg;
+    f["code"] = code_;
+    broadcast(role::facilitator, f);
+  };
+  const auto due = presence_.last + push_interval;
+  if (clock::now() >= due) return send();
+  presence_.scheduled = true;
+  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
+  timer->async_wait([self = shared_from_this(), timer, send](boost::system::error_code ec) {
+    if (!ec) send();
+  });
+}
+
+void room::arm_round_timer() {
+  if (stopping_) return;
+  std::optional<std::int64_t> next;
+  for (const auto& q : session_.question_ids())
+    if (auto at = session_.closes_at(q); at && (!next || *at < *next)) next = *at;
+  round_timer_.cancel();
+  if (!next) return;
+  round_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *next - now_ms())));
+  round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || stopping_ || failed_) return;
+    const auto due = session_.decide_timeouts(now_ms());
+    if (due.empty()) return arm_round_timer();
+    commit(due, [this](bool) { arm_round_timer(); });
+  });
+}
+
+}  // namespace roundtable::facilitator

@@ -1,0 +1,137 @@
+// One live session on its own strand: decides with the core, commits to the store, fans out.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <nlohmann/json.hpp>
+
+#include "net/handler.hpp"
+#include "roundtable/protocol.hpp"
+#include "roundtable/session.hpp"
+
+namespace roundtable::store {
+class event_store;
+}
+
+namespace roundtable::facilitator {
+
+struct metrics;
+
+/// What every room shares: the store, the counters and how links are spelled.
+struct room_services {
+  store::event_store& store;
+  facilitator::metrics& metrics;
+  std::string base_url;  // e.g. http://127.0.0.1:8080, for join links; set before serving
+};
+
+/// A session's summary for the `hosting` reply, readable from any thread.
+struct room_summary {
+  std::string code;
+  std::string scenario;
+  std::size_t participants = 0;
+  bool ended = false;
+  std::int64_t started_ms = 0;
+};
+
+class room : public std::enable_shared_from_this<room> {
+ public:
+  using conn_ptr = std::shared_ptr<net::connection>;
+
+  /// A room for a session rebuilt or started elsewhere; hmac_key keys its voters.
+  room(boost::asio::io_context& ioc, room_services& services, std::string hmac_key, session s);
+
+  const std::string& code() const { return code_; }
+  /// The keyed hash that stands for a participant's token in this session.
+  std::string voter_key(const std::string& token) const;
+  room_summary summary() const;
+
+  // Every call below may come from any thread; the work runs on the room's strand.
+
+  /// Sends `started` to the facilitator once the new session is stored.
+  void started(conn_ptr c, std::optional<std::string> id);
+  void join(conn_ptr c, std::string voter, std::optional<std::string> id);
+  void watch(conn_ptr c, std::optional<std::string> id);
+  /// vote, perspective or endorse from a joined participant.
+  void participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id);
+  /// attach, goto, open, close, reveal, hide, moderate, end from an authenticated facilitator.
+  void facilitator_request(conn_ptr c, protocol::message m, std::optional<std::string> id);
+  /// The connection closed: forget it (presence follows, coalesced).
+  void leave(conn_ptr c);
+  /// Server shutdown: cancel timers so the io_context can run out.
+  void shutdown();
+  /// Closes timed rounds whose time ran out while the server was down.
+  void resume_timers();
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct coalesce {
+    clock::time_point last{};
+    bool scheduled = false;
+  };
+
+  void reply(const conn_ptr& c, const nlohmann::json& msg);
+  void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
+  /// Applies decided events, appends them, and runs then(ok) once they are durable.
+  void commit(const std::vector<events::event>& evs, std::function<void(bool)> then);
+  /// Runs fn once every write appended so far is durable (at once when none is pending).
+  void after_pending(std::function<void()> fn);
+  void on_written(std::uint64_t seq, bool ok);
+  void reload();
+  void push_effects(const std::vector<effect>& effects);
+  void broadcast(role r, const nlohmann::json& msg);
+  void broadcast_stage();
+  void broadcast_results(const std::string& q);
+  void broadcast_perspectives(const std::string& q, bool everyone);
+  void send_catch_up(const conn_ptr& c, role r);
+  void schedule_publish(const std::string& q);
+  void schedule_progress(const std::string& q);
+  void schedule_presence();
+  void arm_round_timer();
+  void update_summary();
+  view_context context() const;
+  std::int64_t now_ms() const;
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  room_services& services_;
+  const std::string code_;
+  const std::string hmac_key_;
+  session session_;
+
+  // Connections by role; participants also by voter for presence and assigned models.
+  std::unordered_map<std::uint64_t, conn_ptr> participants_;
+  std::unordered_map<std::uint64_t, std::string> voter_of_;
+  std::unordered_map<std::string, int> connected_voters_;  // voter -> open connections
+  std::unordered_map<std::uint64_t, conn_ptr> projectors_;
+  std::unordered_map<std::uint64_t, conn_ptr> facilitators_;
+
+  // Writes: sequence numbers in append order; callbacks wait for their sequence.
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t done_seq_ = 0;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> waiting_;
+  bool failed_ = false;  // a write failed: refuse writes until reloaded from the store
+
+  std::map<std::string, coalesce> publish_;
+  std::map<std::string, coalesce> progress_;
+  coalesce presence_;
+  std::size_t presence_sent_ = 0;
+  boost::asio::steady_timer round_timer_;
+  bool stopping_ = false;
+
+  mutable std::mutex summary_mutex_;
+  room_summary summary_;
+};
+
+}  // namespace roundtable::facilitator
