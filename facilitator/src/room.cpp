@@ -303,12 +303,12 @@ void room::resume_timers() {
 
 // ----- pushes -----
 
-void room::broadcast(role r, const json& msg) {
+void room::broadcast(role r, const json& msg, std::uint64_t slot) {
   const auto& to = r == role::participant ? participants_ : r == role::projector ? projectors_ : facilitators_;
   if (to.empty()) return;
   services_.metrics.pushes++;
   const auto buf = frame(msg);
-  for (const auto& [id, c] : to) c->send(buf);
+  for (const auto& [id, c] : to) c->send(buf, slot);
 }
 
 void room::broadcast_stage() {
@@ -331,7 +331,13 @@ void room::broadcast_stage() {
 
 void room::broadcast_results(const std::string& q) {
   for (auto r : {role::facilitator, role::projector, role::participant})
-    if (auto m = session_.results_message(r, q)) broadcast(r, *m);
+    if (auto m = session_.results_message(r, q)) broadcast(r, *m, results_slot(q, m->value("round", 0)));
+}
+
+std::uint64_t room::results_slot(const std::string& q, int round) {
+  auto [it, added] = results_slots_.try_emplace({q, round}, 0);
+  if (added) it->second = net::new_slot();
+  return it->second;
 }
 
 void room::broadcast_perspectives(const std::string& q, bool everyone) {
@@ -372,67 +378,53 @@ void room::send_catch_up(const conn_ptr& c, role r) {
   for (const auto& m : session_.catch_up(r)) reply(c, m);
 }
 
-void room::schedule_publish(const std::string& q) {
-  auto& state = publish_[q];
-  if (state.scheduled || !session_.decide_publish(q)) return;
-  const auto due = state.last + push_interval;
-  const auto fire = [this, q] {
-    auto& st = publish_[q];
-    st.scheduled = false;
-    if (stopping_ || failed_) return;
-    auto e = session_.decide_publish(q);
-    if (!e) return;
-    st.last = clock::now();
-    commit({*e}, [](bool) {});
+void room::run_coalesced(coalesce& state, std::function<bool()> fn) {
+  if (state.scheduled) return;
+  const auto go = [this, &state, fn = std::move(fn)] {  // map nodes are stable: &state stays valid
+    state.scheduled = false;
+    if (fn()) state.last = clock::now();
   };
-  // Leading edge: push at once after a quiet spell, else at the next slot.
-  if (clock::now() >= due) return fire();
+  // Leading edge: push at once after a quiet spell, else once at the next slot.
+  const auto due = state.last + push_interval;
+  if (clock::now() >= due) return go();
   state.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait([self = shared_from_this(), timer, fire](boost::system::error_code ec) {
-    if (!ec) fire();
+  timer->async_wait([self = shared_from_this(), timer, go](boost::system::error_code ec) {
+    if (!ec) go();
+  });
+}
+
+void room::schedule_publish(const std::string& q) {
+  if (!session_.decide_publish(q)) return;
+  run_coalesced(publish_[q], [this, q] {
+    if (stopping_ || failed_) return false;
+    auto e = session_.decide_publish(q);
+    if (!e) return false;
+    commit({*e}, [](bool) {});
+    return true;
   });
 }
 
 void room::schedule_progress(const std::string& q) {
-  auto& state = progress_[q];
-  if (state.scheduled) return;
-  const auto send = [this, q] {
-    auto& st = progress_[q];
-    st.scheduled = false;
-    st.last = clock::now();
+  run_coalesced(progress_[q], [this, q] {
+    const auto slot = progress_[q].slot;
     for (auto r : {role::facilitator, role::projector, role::participant})
-      broadcast(r, session_.progress_message(r, q));
-  };
-  const auto due = state.last + push_interval;
-  if (clock::now() >= due) return send();
-  state.scheduled = true;
-  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait([self = shared_from_this(), timer, send](boost::system::error_code ec) {
-    if (!ec) send();
+      broadcast(r, session_.progress_message(r, q), slot);
+    return true;
   });
 }
 
 void room::schedule_presence() {
-  if (presence_.scheduled) return;
-  const auto send = [this] {
-    presence_.scheduled = false;
-    presence_.last = clock::now();
-    if (connected_voters_.size() == presence_sent_) return;
+  run_coalesced(presence_, [this] {
+    if (connected_voters_.size() == presence_sent_) return false;
     presence_sent_ = connected_voters_.size();
     const json msg{{"type", "presence"}, {"participants", presence_sent_}};
-    broadcast(role::participant, msg);
-    broadcast(role::projector, msg);
+    broadcast(role::participant, msg, presence_.slot);
+    broadcast(role::projector, msg, presence_.slot);
     json f = msg;
     f["code"] = code_;
-    broadcast(role::facilitator, f);
-  };
-  const auto due = presence_.last + push_interval;
-  if (clock::now() >= due) return send();
-  presence_.scheduled = true;
-  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait([self = shared_from_this(), timer, send](boost::system::error_code ec) {
-    if (!ec) send();
+    broadcast(role::facilitator, f, presence_.slot);
+    return true;
   });
 }
 

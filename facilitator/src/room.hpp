@@ -77,9 +77,12 @@ class room : public std::enable_shared_from_this<room> {
 
  private:
   using clock = std::chrono::steady_clock;
+  // One kind of push (a question's tally or progress, the presence count): at most one per
+  // push interval, and its frames share a slot, so a slow client's queue holds only the newest.
   struct coalesce {
     clock::time_point last{};
     bool scheduled = false;
+    std::uint64_t slot = net::new_slot();
   };
 
   void reply(const conn_ptr& c, const nlohmann::json& msg);
@@ -91,9 +94,16 @@ class room : public std::enable_shared_from_this<room> {
   void on_written(std::uint64_t seq, bool ok);
   void reload();
   void push_effects(const std::vector<effect>& effects);
-  void broadcast(role r, const nlohmann::json& msg);
+  /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
+  void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
+  /// Runs fn at once if the last run that did something (fn returned true) was a push
+  /// interval ago, else once at the end of that interval; calls in between fold into it.
+  void run_coalesced(coalesce& state, std::function<bool()> fn);
   void broadcast_stage();
   void broadcast_results(const std::string& q);
+  /// The slot of a question's results in one round: a newer tally of that round replaces a
+  /// queued older one, a final tally of round 1 is never replaced by round 2's.
+  std::uint64_t results_slot(const std::string& q, int round);
   void broadcast_perspectives(const std::string& q, bool everyone);
   void send_catch_up(const conn_ptr& c, role r);
   void schedule_publish(const std::string& q);
@@ -126,6 +136,7 @@ class room : public std::enable_shared_from_this<room> {
   std::map<std::string, coalesce> publish_;
   std::map<std::string, coalesce> progress_;
   coalesce presence_;
+  std::map<std::pair<std::string, int>, std::uint64_t> results_slots_;
   std::size_t presence_sent_ = 0;
   boost::asio::steady_timer round_timer_;
   bool stopping_ = false;

@@ -597,6 +597,58 @@ TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded)
   std::cout << "[          ] slow client cut after " << sent << " frames of 64 KiB\n";
 }
 
+TEST(net_ws, a_slotted_frame_replaces_its_queued_predecessor_so_a_slow_reader_stays) {
+  test_server s;
+  auto reader = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  auto conn = s.app.newest();
+  const auto slot = net::new_slot();
+  EXPECT_NE(slot, 0u);
+  EXPECT_NE(net::new_slot(), slot);
+
+  // 20,000 tallies of 4 KiB (80 MiB, far over the 256 KiB queue bound) to a client that is
+  // not reading yet, with an unslotted marker after every 1,000th: each tally replaces the
+  // one still queued, so the connection is never cut for being slow.
+  // Paced like the room (a few tallies a second, each handed over before the next): a
+  // frame still waiting for the connection's strand counts against the bound already.
+  const std::string pad(4096, 'x');
+  const std::size_t settled = 40 * 1024;  // in flight + one tally waiting + the markers
+  for (int i = 0; i < 20000; ++i) {
+    conn->send(std::make_shared<const std::string>("t" + std::to_string(i) + ":" + pad), slot);
+    if (i % 1000 == 999) conn->send(std::make_shared<const std::string>("m" + std::to_string(i)));
+    const auto until = std::chrono::steady_clock::now() + 1s;
+    while (conn->queued_bytes() > settled && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    ASSERT_LE(conn->queued_bytes(), settled) << "tally " << i << " did not replace the one queued";
+  }
+  ASSERT_FALSE(conn->closed());
+
+  // Reading at last: every marker in order, tallies only ever newer, the newest one last.
+  std::vector<std::string> markers;
+  int last_tally = -1;
+  int tallies = 0;
+  beast::flat_buffer b;
+  while (last_tally != 19999 || markers.size() < 20) {
+    beast::error_code ec;
+    reader->ws.read(b, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    const auto text = beast::buffers_to_string(b.data());
+    b.consume(b.size());
+    if (text[0] == 'm') {
+      markers.push_back(text);
+      continue;
+    }
+    const int n = std::stoi(text.substr(1));
+    EXPECT_GT(n, last_tally);
+    last_tally = n;
+    ++tallies;
+  }
+  EXPECT_EQ(markers.size(), 20u);
+  for (std::size_t k = 0; k < markers.size(); ++k) EXPECT_EQ(markers[k], "m" + std::to_string(k * 1000 + 999));
+  EXPECT_LT(tallies, 20000) << "nothing was replaced";
+  EXPECT_TRUE(s.app.is_open(conn->id()));
+  EXPECT_TRUE(eventually([&] { return conn->queued_bytes() == 0; }));
+}
+
 TEST(net_ws, two_hundred_connections_all_get_a_broadcast) {
   test_server s;
   std::vector<std::unique_ptr<ws_client>> clients;

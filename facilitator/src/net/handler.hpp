@@ -18,6 +18,9 @@ namespace roundtable::net {
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using close_code = boost::beast::websocket::close_code;
 
+/// A fresh, process-unique, non-zero slot id for connection::send (thread-safe).
+std::uint64_t new_slot();
+
 /// One WebSocket connection, as the application sees it. Every member function is
 /// thread-safe. The object lives as long as someone holds its shared_ptr; once closed,
 /// send() and close() do nothing.
@@ -28,8 +31,10 @@ class connection {
   /// Queues one text frame; frames go out in order, one write in flight. The same buffer may
   /// be handed to many connections (a broadcast is serialised once). When the unsent bytes
   /// would exceed limits::write_queue_max_bytes, the frame is dropped and the connection is
-  /// closed with 1008 "too slow" instead.
-  virtual void send(std::shared_ptr<const std::string> text) = 0;
+  /// closed with 1008 "too slow" instead. A frame with a non-zero `slot` (from new_slot())
+  /// replaces a frame of the same slot that is still queued and not yet in flight, and goes
+  /// to the back of the queue: a slow client gets the newest tally once, not every tally.
+  virtual void send(std::shared_ptr<const std::string> text, std::uint64_t slot = 0) = 0;
 
   /// Closes with code and reason (cut to 123 bytes) once the frames queued before are sent;
   /// frames sent after this are dropped. on_close follows when the connection is gone.

@@ -1,5 +1,6 @@
 #include "net/websocket_session.hpp"
 
+#include <atomic>
 #include <exception>
 #include <iostream>
 
@@ -7,6 +8,15 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/field.hpp>
+
+namespace roundtable::net {
+
+std::uint64_t new_slot() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace roundtable::net
 
 namespace roundtable::net::detail {
 
@@ -121,7 +131,7 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void websocket_session::send(std::shared_ptr<const std::string> text) {
+void websocket_session::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (!text || closed_.load()) return;
   // Counted here, before the post, so frames waiting on the strand are bounded too.
   const std::size_t cost = text->size() + frame_overhead;
@@ -134,32 +144,42 @@ void websocket_session::send(std::shared_ptr<const std::string> text) {
     return;
   }
   asio::post(ws_.get_executor(),
-             beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text)));
+             beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
-void websocket_session::on_send(std::shared_ptr<const std::string> text) {
+void websocket_session::on_send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (finished_ || close_started_) {
     queued_bytes_.fetch_sub(text->size() + frame_overhead);
     return;
   }
-  queue_.push_back(std::move(text));
+  if (slot != 0) {
+    // A newer frame of the same slot supersedes one still waiting (never the one in flight).
+    const std::size_t first_waiting = queue_head_ + (writing_ ? 1 : 0);
+    for (std::size_t i = first_waiting; i < queue_.size(); ++i) {
+      if (queue_[i].slot != slot) continue;
+      queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+      break;  // at most one per slot is ever queued
+    }
+  }
+  queue_.push_back({std::move(text), slot});
   if (!writing_) do_write();
 }
 
 void websocket_session::do_write() {
   writing_ = true;
-  ws_.async_write(asio::buffer(*queue_[queue_head_]),
+  ws_.async_write(asio::buffer(*queue_[queue_head_].text),
                   beast::bind_front_handler(&websocket_session::on_write, self()));
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
-  queued_bytes_.fetch_sub(queue_[queue_head_]->size() + frame_overhead);
-  queue_[queue_head_].reset();
+  queued_bytes_.fetch_sub(queue_[queue_head_].text->size() + frame_overhead);
+  queue_[queue_head_].text.reset();
   ++queue_head_;
   if (queue_head_ == queue_.size()) {
     queue_head_ = 0;
-    if (queue_.capacity() > keep_queue_slots) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    if (queue_.capacity() > keep_queue_slots) std::vector<queued>().swap(queue_);
     else queue_.clear();
   } else if (queue_head_ >= keep_queue_slots && queue_head_ * 2 >= queue_.size()) {
     // Reclaim the sent slots at the front now and then.
@@ -179,7 +199,7 @@ void websocket_session::drop_queue() {
   // Everything queued but not in flight.
   const std::size_t keep = queue_head_ + (writing_ ? 1 : 0);
   for (std::size_t i = keep; i < queue_.size(); ++i)
-    queued_bytes_.fetch_sub(queue_[i]->size() + frame_overhead);
+    queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
   queue_.resize(std::min(keep, queue_.size()));
 }
 

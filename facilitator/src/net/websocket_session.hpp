@@ -84,7 +84,7 @@ class websocket_session final : public session_base, public connection {
   /// Completes the handshake for this upgrade request, then reads until the end.
   void run(http_request req);
 
-  void send(std::shared_ptr<const std::string> text) override;
+  void send(std::shared_ptr<const std::string> text, std::uint64_t slot = 0) override;
   void close(close_code code, std::string reason) override;
   std::uint64_t id() const override { return id_; }
   const std::string& remote_address() const override { return remote_; }
@@ -103,7 +103,7 @@ class websocket_session final : public session_base, public connection {
   void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
-  void on_send(std::shared_ptr<const std::string> text);
+  void on_send(std::shared_ptr<const std::string> text, std::uint64_t slot);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t n);
   void on_overflow();
@@ -130,7 +130,11 @@ class websocket_session final : public session_base, public connection {
   // - deadline_: allocated only while closing. remote_: fits the small-string buffer (IPv4).
   boost::beast::websocket::stream<ws_transport> ws_;
   boost::beast::flat_buffer buffer_;
-  std::vector<std::shared_ptr<const std::string>> queue_;  // [queue_head_] is in flight
+  struct queued {
+    std::shared_ptr<const std::string> text;
+    std::uint64_t slot;  // 0: never replaced
+  };
+  std::vector<queued> queue_;  // [queue_head_] is in flight while writing_
   std::size_t queue_head_ = 0;
   std::atomic<std::size_t> queued_bytes_{0};  // counted in send(), released after the write
   std::atomic<bool> closed_{false};           // close requested or gone: send() drops frames
