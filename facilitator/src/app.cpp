@@ -399,10 +399,22 @@ net::http_reply app::metrics_page() const {
   gauge("roundtable_store_writes_total", "Writes committed.", st.writes_committed, "counter");
   gauge("roundtable_store_write_failures_total", "Writes that failed.", st.writes_failed, "counter");
   gauge("roundtable_store_batch_max", "Largest group-commit batch so far.", st.max_batch);
-  o << "# HELP roundtable_commit_seconds Commit latency of one group-commit batch.\n"
-       "# TYPE roundtable_commit_seconds summary\n"
-    << "roundtable_commit_seconds_sum " << static_cast<double>(st.commit_latency_us_sum) / 1e6 << "\n"
-    << "roundtable_commit_seconds_count " << st.commit_latency_count << "\n";
+  gauge("roundtable_store_queued", "Writes waiting for the SQLite writer now.", st.queued);
+  // Prometheus histograms: cumulative buckets, +Inf equal to the count.
+  const auto histogram = [&](const char* name, const char* help, const auto& bounds, double scale,
+                             const auto& buckets, double sum) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+    for (std::size_t i = 0; i < bounds.size(); ++i)
+      o << name << "_bucket{le=\"" << static_cast<double>(bounds[i]) * scale << "\"} " << buckets[i] << "\n";
+    o << name << "_bucket{le=\"+Inf\"} " << buckets.back() << "\n"
+      << name << "_sum " << sum << "\n"
+      << name << "_count " << buckets.back() << "\n";
+  };
+  histogram("roundtable_commit_seconds", "Time from BEGIN to the end of COMMIT of one group-commit batch.",
+            store::commit_latency_bounds_ms, 1e-3, st.commit_latency_buckets,
+            static_cast<double>(st.commit_latency_us_sum) / 1e6);
+  histogram("roundtable_commit_batch_writes", "Writes in one group-commit batch.", store::batch_size_bounds, 1.0,
+            st.batch_size_buckets, static_cast<double>(st.writes_committed + st.writes_failed));
   net::http_reply r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = o.str();

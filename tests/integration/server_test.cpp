@@ -429,6 +429,17 @@ TEST(Server, HttpHealthMetricsAndExports) {
   EXPECT_NE(metrics.body.find("roundtable_connections{role=\"participant\"} 4"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("roundtable_ballots_total 5"), std::string::npos);
   EXPECT_NE(metrics.body.find("roundtable_commit_seconds_count"), std::string::npos);
+  // The histograms are well-formed: +Inf bucket equals the count, and batches were committed.
+  const auto value_of = [&](const std::string& series) {
+    const auto at = metrics.body.find("\n" + series + " ");
+    EXPECT_NE(at, std::string::npos) << series;
+    return at == std::string::npos ? -1.0 : std::stod(metrics.body.substr(at + series.size() + 2));
+  };
+  for (const std::string h : {"roundtable_commit_seconds", "roundtable_commit_batch_writes"}) {
+    EXPECT_GT(value_of(h + "_count"), 0) << h;
+    EXPECT_EQ(value_of(h + "_bucket{le=\"+Inf\"}"), value_of(h + "_count")) << h;
+  }
+  EXPECT_GE(value_of("roundtable_commit_batch_writes_sum"), 5);
   const auto target = "/api/sessions/" + w.code + "/export.json";
   EXPECT_EQ(http_get(port, target).status, 401);
   EXPECT_EQ(http_get(port, target, "wrong").status, 401);
