@@ -3,6 +3,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "roundtable/overloaded.hpp"
 #include "crypto.hpp"
 #include "export.hpp"
 #include "store/event_store.hpp"
@@ -12,13 +13,6 @@ namespace roundtable::facilitator {
 using nlohmann::json;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "roundtable/overloaded.hpp"
 #include "crypto.hpp"
 #include "metrics.hpp"
 #include "store/event_store.hpp"
@@ -17,13 +18,6 @@ namespace {
 
 // At most ten tallies, progress counts or presence counts a second per room and question.
 constexpr auto push_interval = std::chrono::milliseconds(100);
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 std::shared_ptr<const std::string> frame(const json& msg) {
   return std::make_shared<const std::string>(protocol::dump(msg));

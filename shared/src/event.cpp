@@ -2,20 +2,11 @@
 
 #include <type_traits>
 
+#include "roundtable/overloaded.hpp"
+
 namespace roundtable::events {
 
 using nlohmann::json;
-
-namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-
-}  // namespace
 
 std::string_view type_name(const event& e) {
   return std::visit(overloaded{

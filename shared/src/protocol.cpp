@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "roundtable/overloaded.hpp"
 #include "roundtable/text.hpp"
 
 namespace roundtable::protocol {
@@ -9,13 +10,6 @@ namespace roundtable::protocol {
 using nlohmann::json;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 // Names, codes and keys are short; only a perspective's text may be long.
 constexpr std::size_t max_name = 200;

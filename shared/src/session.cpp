@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "roundtable/overloaded.hpp"
 #include "roundtable/tally.hpp"
 #include "roundtable/text.hpp"
 
@@ -12,13 +13,6 @@ using nlohmann::json;
 using events::event;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 std::string json_quoted(std::string_view s) { return protocol::dump(json(std::string(s))); }
 
