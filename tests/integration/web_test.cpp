@@ -122,7 +122,7 @@ TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
   const std::map<std::string, std::string> pages = {
       {"/", "participant.js"}, {"/j/123456", "participant.js"}, {"/host", "host.js"}, {"/present/123456", "present.js"}};
   for (const auto& [target, script] : pages) {
-    const auto r = get(port, target);
+    auto r = get(port, target);
     EXPECT_EQ(r.status, 200) << target;
     EXPECT_EQ(r.headers["content-type"], "text/html; charset=utf-8") << target;
     EXPECT_NE(r.body.find("/assets/" + script), std::string::npos) << target;
@@ -136,8 +136,8 @@ TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
   EXPECT_EQ(get(port, "/assets/host.js?v=2").status, 200);
 
   // An unchanged file is a 304 without a body; another ETag gets the file.
-  const auto first = get(port, "/assets/client.js");
-  const auto again = get(port, "/assets/client.js", {{"If-None-Match", first.headers.at("etag")}});
+  auto first = get(port, "/assets/client.js");
+  auto again = get(port, "/assets/client.js", {{"If-None-Match", first.headers.at("etag")}});
   EXPECT_EQ(again.status, 304);
   EXPECT_TRUE(again.body.empty());
   EXPECT_EQ(get(port, "/assets/client.js", {{"If-None-Match", "\"other\""}}).status, 200);
@@ -152,14 +152,14 @@ TEST(WebServer, QrCodeOfTheJoinLink) {
   temp_dir dir;
   server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {}});
   const auto code = start_session(server.port());
-  const auto r = get(server.port(), "/qr/" + code + ".svg");
+  auto r = get(server.port(), "/qr/" + code + ".svg");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "image/svg+xml");
   EXPECT_NE(r.body.find("<svg"), std::string::npos);
   EXPECT_EQ(r.body, *rf::qr_svg("http://127.0.0.1:" + std::to_string(server.port()) + "/j/" + code));
 
   const std::string other = code == "000000" ? "000001" : "000000";
-  for (const std::string bad : {"/qr/" + other + ".svg", std::string("/qr/12345.svg"), std::string("/qr/abcdef.svg"),
+  for (const std::string& bad : {"/qr/" + other + ".svg", std::string("/qr/12345.svg"), std::string("/qr/abcdef.svg"),
                                 "/qr/" + code, "/qr/" + code + ".png", "/qr/" + code + ".svgx", std::string("/qr/")})
     EXPECT_EQ(get(server.port(), bad).status, 404) << bad;
 }
@@ -181,12 +181,12 @@ TEST(WebServer, WebRootServesFromDiskAtEachRequest) {
   server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {"--web-root", root}});
   const auto port = server.port();
   EXPECT_EQ(get(port, "/").body, "<!doctype html><title>dev copy</title>");
-  const auto js = get(port, "/assets/extra.js");
+  auto js = get(port, "/assets/extra.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.headers["content-type"], "text/javascript; charset=utf-8");
   // Edited while the server runs: the next request sees it, with a new ETag.
   std::ofstream(root + "/extra.js") << "export const x = 2;";
-  const auto edited = get(port, "/assets/extra.js");
+  auto edited = get(port, "/assets/extra.js");
   EXPECT_EQ(edited.body, "export const x = 2;");
   EXPECT_NE(edited.headers["etag"], js.headers["etag"]);
   // Not in the folder: 404, never the embedded copy, never a file outside it.
