@@ -160,10 +160,7 @@ function renderAnswer() {
       fields, h('div', { class: 'send-row' }, send, ack));
     box.replaceChildren(status, timer, form, own);
     const mine = state.mine[q.id];
-    if (mine && q.type !== 'text') {
-      state.widget.set(mine);
-      setAck('Vote recorded. You can change it while voting is open.', 'ok');
-    }
+    if (mine && q.type !== 'text') state.widget.set(mine);
   }
   $('answer-fields').disabled = !open;
   if (state.widget.refresh) state.widget.refresh();
@@ -171,7 +168,7 @@ function renderAnswer() {
   if (open && st.deadline) state.stopTimer = countdown($('timer'), st.deadline);
   else $('timer').textContent = '';
   renderOwn();
-  onEdit(true);
+  onEdit();
 }
 
 function renderStatus() {
@@ -210,8 +207,8 @@ function onEdit(quiet) {
   send.disabled = !open || !v;
   if (quiet || q.type === 'text') return;
   const mine = state.mine[q.id];
-  if (mine && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
-  else if (mine) setAck('Vote recorded. You can change it while voting is open.', 'ok');
+  if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
+  else if (mine) setAck(open ? 'Vote recorded. You can change it while voting is open.' : 'Vote recorded.', 'ok');
   else setAck('', '');
 }
 

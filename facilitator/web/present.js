@@ -67,13 +67,15 @@ function joinPanel(big) {
       h('p', { class: 'join-code', id: 'present-code' }, code)));
 }
 
-function block(q) {
+// The results (or the wall of perspectives) of q; `titled`: with its prompt (a discussion shows several).
+function block(q, titled) {
+  const title = titled ? h('h2', {}, q.prompt) : null;
   if (q.type === 'text') {
     const items = st.perspectives[q.id];
-    return items && items.length ? h('section', { class: 'wall-box' }, h('h2', {}, q.prompt), renderPerspectives(items)) : null;
+    return items && items.length ? h('section', { class: 'wall-box' }, title, renderPerspectives(items)) : null;
   }
   const r = st.results[q.id];
-  return r ? h('section', { class: 'present-results' }, h('h2', {}, q.prompt), renderResults(q, r, st.view.min_group)) : null;
+  return r ? h('section', { class: 'present-results' }, title, renderResults(q, r, st.view.min_group)) : null;
 }
 
 function render() {
@@ -93,7 +95,7 @@ function render() {
         s.round === 0 ? 'Voting opens soon' : `Voting closed${s.round > 1 ? ` · round ${s.round}` : ''}`,
       ' ', timer));
     if (s.status === 'open' && s.deadline) st.stopTimer = countdown(timer, s.deadline);
-    const res = block(q);
+    const res = block(q, false);
     if (res) parts.push(res);
     else if (q.type !== 'text' && q.options)
       parts.push(h('ul', { class: 'present-options' }, q.options.map((o) => h('li', {}, o.label))));
@@ -104,7 +106,7 @@ function render() {
     if (s.kind === 'discussion')
       for (const id of s.show || []) {
         const sq = (s.questions || {})[id];
-        const b = sq && block(sq);
+        const b = sq && block(sq, true);
         if (b) parts.push(b);
       }
   }

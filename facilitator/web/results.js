@@ -95,9 +95,9 @@ function shiftView(q, r) {
   const summary = h('p', { class: 'shift-summary' },
     `${s.changed} of ${s.compared} who voted both times changed their answer.`);
   if (q.type === 'model_outcome')
-    return h('div', { class: 'shift-box' }, h('h4', {}, 'Before and after'), summary,
+    return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary,
       Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
-  return h('div', { class: 'shift-box' }, h('h4', {}, 'Before and after'), summary, table(s.transitions || {}, 'Moves between rounds'));
+  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary, table(s.transitions || {}, 'Moves between rounds'));
 }
 
 /**
@@ -123,7 +123,9 @@ export function renderResults(q, r, minGroup) {
   }
   const consensus = typeof r.tally.consensus === 'number'
     ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
-  return h('div', { class: 'results', 'data-question': q.id }, head, body, consensus, shiftView(q, r));
+  const shift = shiftView(q, r);
+  return h('div', { class: shift ? 'results with-shift' : 'results', 'data-question': q.id },
+    head, h('div', { class: 'chart' }, body, consensus), shift);
 }
 
 /**
