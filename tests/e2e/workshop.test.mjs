@@ -44,6 +44,15 @@ function guardResults(page, who) {
   }));
 }
 
+// Every form control and button has a name a screen reader can read out.
+async function allLabelled(page) {
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
+    .filter((el) => !el.closest('[hidden]'))
+    .filter((el) => !((el.labels && el.labels.length) || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+    .map((el) => el.outerHTML.slice(0, 120)));
+  assert.deepEqual(unnamed, [], `${page.url()}: controls without a label`);
+}
+
 async function noHorizontalScroll(page, width) {
   const w = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(w <= width, `${page.url()} is ${w}px wide at ${width}px`);
@@ -134,6 +143,8 @@ test('console, five participants and the projector run the demo scenario', { tim
   await ballotsIn(5);
   await proj.locator('#present-status', { hasText: '5 ballots in' }).waitFor();
   await people[1].screenshot({ path: join(out, 'participant-vote.png'), fullPage: true });
+  await allLabelled(people[1]);
+  await allLabelled(host);
 
   // A participant reloads mid-session: its recorded vote is shown again.
   await people[2].reload();
@@ -194,6 +205,7 @@ test('console, five participants and the projector run the demo scenario', { tim
     assert.match(await p.locator('.budget').innerText(), /All 10 points shared/);
     await send(p);
   });
+  await allLabelled(people[1]);
   await ballotsIn(5);
   await closeAndReveal('principles');
   assert.match(await proj.locator('.present-results').innerText(), /25 points/);  // autonomy: 5 x 5
@@ -205,6 +217,7 @@ test('console, five participants and the projector run the demo scenario', { tim
   await openedFor();
   await people[0].getByRole('button', { name: 'Move Stereotypes down' }).click();
   assert.deepEqual(await people[0].locator('.rank-label').allInnerTexts(), ['Cultural background', 'Stereotypes', 'Moral beliefs']);
+  await allLabelled(people[1]);
   await people[1].locator('.rank-item[data-option="morals"]').dragTo(people[1].locator('.rank-item[data-option="stereotypes"]'));
   assert.equal((await people[1].locator('.rank-label').allInnerTexts())[0], 'Moral beliefs');
   await all((p) => send(p));
@@ -223,6 +236,7 @@ test('console, five participants and the projector run the demo scenario', { tim
     await send(p);
   });
   await noHorizontalScroll(people[0], 360);
+  await allLabelled(people[0]);
   await ballotsIn(5);
   await closeAndReveal('models');
   await proj.locator('table.heatmap td.heat').first().waitFor();
@@ -263,6 +277,8 @@ test('console, five participants and the projector run the demo scenario', { tim
     await host.locator('#preview .perspective:not(.unshown)').nth(i).waitFor();
   }
   await all((p) => p.locator('.perspective').nth(2).waitFor());
+  await allLabelled(people[3]);
+  await allLabelled(host);
   const card = people[3].locator('.perspective', { hasText: said[0] });
   await card.getByRole('button', { name: 'Endorse' }).click();
   await card.getByRole('button', { name: 'Endorsed' }).waitFor();
@@ -296,6 +312,8 @@ test('console, five participants and the projector run the demo scenario', { tim
   await host.screenshot({ path: join(out, 'host.png'), fullPage: true });
   await proj.screenshot({ path: join(out, 'present-revote.png') });
   await noHorizontalScroll(proj, 1920);
+  await allLabelled(proj);
+  await allLabelled(host);
 
   // Exports, with the key in a header.
   const [download] = await Promise.all([host.waitForEvent('download'), host.click('text=Export CSV')]);
