@@ -111,3 +111,34 @@ test('projector: an unknown code says so', async () => {
   await p.goto(`${server.origin}/present/${wrong}`);
   await p.locator('h1', { hasText: `No session has the code ${wrong}` }).waitFor();
 });
+
+test('live mode: results reach participants while the round is open, suppressed below the threshold', async () => {
+  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
+  await host.goto(`${server.origin}/host#key=${KEY}`);
+  await host.check('#live-demo');
+  await host.click('[data-scenario="demo"] button.start');
+  const live = (await host.locator('#join-code').innerText()).trim();
+  assert.notEqual(live, code);
+  await host.click('#next');
+  await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
+  await host.click('#open-close');
+  const people = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+    await p.goto(`${server.origin}/j/${live}`);
+    await p.locator('#round-status[data-status="open"]').waitFor();
+    people.push(p);
+  }
+  await people[0].getByLabel('Refer', { exact: true }).check();
+  await people[0].click('#send');
+  await people[0].locator('#ack[data-kind="ok"]').waitFor();
+  // One ballot: the results box says why there is nothing to see yet.
+  await people[0].locator('#results .results.suppressed', { hasText: 'at least 3 people' }).waitFor();
+  for (const p of people.slice(1)) {
+    await p.getByLabel('Decline', { exact: true }).check();
+    await p.click('#send');
+    await p.locator('#ack[data-kind="ok"]').waitFor();
+  }
+  await Promise.all(people.map((p) => p.locator('#results .results:not(.suppressed) .bar-row', { hasText: /Refer\s*1 · 33%/ }).waitFor()));
+  assert.match(await host.locator('#round-info').innerText(), /open .*hidden from the room/);
+});
