@@ -244,7 +244,8 @@ function draw() {
         renderPerspectives(st.perspectives[qid], { empty: 'No perspectives posted yet.',
           moderate: (it, action) => command({ type: 'moderate', perspective: it.id, action }) }));
     } else if (st.results[qid]) {
-      preview.push(h('h3', {}, 'Preview (only you see this until you reveal)'), renderResults(qv, st.results[qid], v.min_group));
+      preview.push(h('h3', {}, q.revealed || v.live ? 'Results (the room sees them too)' : 'Preview (only you see this until you reveal)'),
+        renderResults(qv, st.results[qid], v.min_group));
     } else preview.push(h('p', { class: 'muted' }, 'No results yet.'));
   }
   if (stage.kind === 'discussion')

@@ -262,13 +262,15 @@ function renderResultsBox() {
 }
 
 async function endorse(item) {
+  let note = '';
   try {
     await conn.request({ type: 'endorse', perspective: item.id });
     state.endorsed.add(item.id);
   } catch (e) {
-    if (e.code === 'invalid_ballot') state.endorsed.add(item.id);  // one's own: nothing to add
+    note = e.code === 'invalid_ballot' ? 'That perspective is your own: endorse someone else’s.' : `Not recorded: ${e.message}`;
   }
   renderResultsBox();
+  if (note) $('results').prepend(h('p', { class: 'error', role: 'alert' }, note));
 }
 
 $('join-form').addEventListener('submit', (e) => {

@@ -61,6 +61,13 @@ function heatmap(q, r) {
   const matrix = r.tally.matrix || {};
   const outcomes = q.outcomes || [];
   const rows = (q.models || []).filter((m) => matrix[m.id]);
+  const missing = (q.models || []).length - rows.length;
+  // An assigned model's row is held back while it has fewer ballots than the anonymity threshold.
+  const note = missing ? h('p', { class: 'muted' }, `${missing} ${missing === 1 ? 'model is' : 'models are'} not shown: too few ballots to stay anonymous.`) : null;
+  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows), note);
+}
+
+function heatmapTable(q, matrix, outcomes, rows) {
   return h('table', { class: 'heatmap' },
     h('caption', { class: 'sr-only' }, 'Ballots per model and outcome'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)))),

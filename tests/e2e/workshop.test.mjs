@@ -197,6 +197,9 @@ test('console, five participants and the projector run the demo scenario', { tim
     await p.fill('input[data-option="autonomy"]', '5');
     assert.match(await p.locator('.budget').innerText(), /5 of 10 points left/);
     assert.ok(await p.locator('#send').isDisabled(), 'a sum of 5 cannot be sent');
+    await p.fill('input[data-option="beneficence"]', '-5');
+    assert.match(await p.locator('.budget').innerText(), /10 of 10 points left/);
+    assert.ok(await p.locator('#send').isDisabled(), 'a negative share cannot be sent');
     await p.fill('input[data-option="beneficence"]', '7');
     assert.match(await p.locator('.budget').innerText(), /2 points too many/);
     assert.ok(await p.locator('#send').isDisabled(), 'a sum of 12 cannot be sent');
@@ -282,6 +285,9 @@ test('console, five participants and the projector run the demo scenario', { tim
   const card = people[3].locator('.perspective', { hasText: said[0] });
   await card.getByRole('button', { name: 'Endorse' }).click();
   await card.getByRole('button', { name: 'Endorsed' }).waitFor();
+  // One's own perspective cannot be endorsed: the page says so, the count stays.
+  await people[0].locator('.perspective', { hasText: said[0] }).getByRole('button', { name: 'Endorse' }).click();
+  await people[0].locator('#results [role="alert"]', { hasText: 'your own' }).waitFor();
   await host.locator('#preview .perspective', { hasText: said[0] }).locator('.endorsements', { hasText: '1 endorsement' }).waitFor();
   await host.click('#open-close');
   await host.locator('#round-info', { hasText: 'Round 1 · closed' }).waitFor();
