@@ -60,7 +60,9 @@ class app final : public net::handler {
   std::string new_code();
   net::http_reply metrics_page() const;
   net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv);
+  // One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
   net::http_reply web_page(const net::http_request& req, std::string_view name) const;
+  // The QR code of a session's join link as SVG; 404 for a code without a session.
   net::http_reply qr_page(const std::string& code) const;
 
   boost::asio::io_context& ioc_;

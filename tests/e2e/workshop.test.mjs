@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, ensureOutDir, root } from './harness.mjs';
+import { startServer, launchBrowser, newContext, ensureOutDir, root, contrastProblems } from './harness.mjs';
 
 const KEY = 'e2e-key-0123456789abcdef';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
@@ -45,6 +45,10 @@ function guardResults(page, who) {
 }
 
 // Every form control and button has a name a screen reader can read out.
+async function readable(page) {
+  assert.deepEqual(await contrastProblems(page), [], `${page.url()}: text below WCAG AA contrast`);
+}
+
 async function allLabelled(page) {
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
     .filter((el) => !el.closest('[hidden]'))
@@ -145,6 +149,8 @@ test('console, five participants and the projector run the demo scenario', { tim
   await people[1].screenshot({ path: join(out, 'participant-vote.png'), fullPage: true });
   await allLabelled(people[1]);
   await allLabelled(host);
+  await readable(people[1]);
+  await readable(host);
 
   // A participant reloads mid-session: its recorded vote is shown again.
   await people[2].reload();
@@ -240,8 +246,10 @@ test('console, five participants and the projector run the demo scenario', { tim
   });
   await noHorizontalScroll(people[0], 360);
   await allLabelled(people[0]);
+  await readable(people[0]);
   await ballotsIn(5);
   await closeAndReveal('models');
+  await readable(proj);
   await proj.locator('table.heatmap td.heat').first().waitFor();
 
   // 7. lens: only the assigned model, named.
@@ -282,6 +290,8 @@ test('console, five participants and the projector run the demo scenario', { tim
   await all((p) => p.locator('.perspective').nth(2).waitFor());
   await allLabelled(people[3]);
   await allLabelled(host);
+  await readable(people[3]);
+  await readable(host);
   const card = people[3].locator('.perspective', { hasText: said[0] });
   await card.getByRole('button', { name: 'Endorse' }).click();
   await card.getByRole('button', { name: 'Endorsed' }).waitFor();
@@ -320,6 +330,9 @@ test('console, five participants and the projector run the demo scenario', { tim
   await noHorizontalScroll(proj, 1920);
   await allLabelled(proj);
   await allLabelled(host);
+  await readable(proj);
+  await readable(host);
+  await readable(people[0]);
 
   // Exports, with the key in a header.
   const [download] = await Promise.all([host.waitForEvent('download'), host.click('text=Export CSV')]);
