@@ -130,7 +130,7 @@ function points(q, onchange) {
 function rank(q, onchange) {
   const list = h('ol', { class: 'rank' });
   const fs = h('fieldset', { class: 'ranking' }, h('legend', {}, q.prompt),
-    h('p', { class: 'muted' }, 'Drag, or use the arrows: most important first.'), list);
+    h('p', { class: 'muted' }, 'Drag by ⠿, or use the arrows: most important first.'), list);
   let order = q.options.map((o) => o.id);
   let touched = false;
   let dragging = null;
@@ -144,20 +144,8 @@ function rank(q, onchange) {
     onchange();
   };
   const draw = (focusId, dir) => {
-    list.replaceChildren(...order.map((id, i) => h('li', { class: 'rank-item', draggable: 'true', 'data-option': id,
-      ondragstart: (e) => { dragging = id; e.dataTransfer.setData('text/plain', id); },
-      ondragover: (e) => e.preventDefault(),
-      ondrop: (e) => {
-        e.preventDefault();
-        if (!dragging || dragging === id) return;
-        // Dropped on the item at i: take it out and put it in that place (before it from below, after it from above).
-        order.splice(order.indexOf(dragging), 1);
-        order.splice(i, 0, dragging);
-        dragging = null;
-        touched = true;
-        draw();
-        onchange();
-      } },
+    list.replaceChildren(...order.map((id, i) => h('li', { class: id === dragging ? 'rank-item dragging' : 'rank-item', 'data-option': id },
+      h('span', { class: 'grip', 'aria-hidden': 'true', title: 'Drag to reorder', onpointerdown: (e) => startDrag(e, id) }, '⠿'),
       h('span', { class: 'rank-pos' }, `${i + 1}.`),
       h('span', { class: 'rank-label' }, label(id)),
       h('button', { type: 'button', class: 'small', 'data-dir': 'up', disabled: i === 0 || fs.disabled,
@@ -169,6 +157,33 @@ function rank(q, onchange) {
       (b && !b.disabled ? b : list.querySelector(`[data-option="${CSS.escape(focusId)}"] button:not([disabled])`))?.focus();
     }
   };
+  // Dragging by the grip, with pointer events (mouse, pen and touch alike; HTML5 drag and drop does not work
+  // with fingers). The pointer is captured by the list, which stays while its items are redrawn.
+  const startDrag = (e, id) => {
+    if (list.closest('fieldset:disabled')) return;
+    e.preventDefault();
+    dragging = id;
+    list.setPointerCapture(e.pointerId);
+    draw();
+  };
+  list.addEventListener('pointermove', (e) => {
+    if (!dragging) return;
+    const over = document.elementFromPoint(e.clientX, e.clientY)?.closest('.rank-item');
+    if (!over || !list.contains(over) || over.dataset.option === dragging) return;
+    const to = order.indexOf(over.dataset.option);
+    order.splice(order.indexOf(dragging), 1);
+    order.splice(to, 0, dragging);
+    draw();
+  });
+  const endDrag = () => {
+    if (!dragging) return;
+    dragging = null;
+    touched = true;
+    draw();
+    onchange();
+  };
+  list.addEventListener('pointerup', endDrag);
+  list.addEventListener('pointercancel', endDrag);
   draw();
   // A ranking is complete as shown; the first send confirms the order even if nothing was moved.
   return {

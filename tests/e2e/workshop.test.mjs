@@ -227,8 +227,21 @@ test('console, five participants and the projector run the demo scenario', { tim
   await people[0].getByRole('button', { name: 'Move Stereotypes down' }).click();
   assert.deepEqual(await people[0].locator('.rank-label').allInnerTexts(), ['Cultural background', 'Stereotypes', 'Moral beliefs']);
   await allLabelled(people[1]);
-  await people[1].locator('.rank-item[data-option="morals"]').dragTo(people[1].locator('.rank-item[data-option="stereotypes"]'));
+  await people[1].locator('.rank-item[data-option="morals"] .grip').dragTo(people[1].locator('.rank-item[data-option="stereotypes"]'));
   assert.equal((await people[1].locator('.rank-label').allInnerTexts())[0], 'Moral beliefs');
+  // And with a finger: real touch events through the DevTools protocol.
+  const centre = async (loc) => {
+    const b = await loc.boundingBox();
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  };
+  const from = await centre(people[2].locator('.rank-item[data-option="morals"] .grip'));
+  const to = await centre(people[2].locator('.rank-item[data-option="culture"]'));
+  const touch = await people[2].context().newCDPSession(people[2]);
+  await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [from] });
+  await touch.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: from.x, y: (from.y + to.y) / 2 }] });
+  await touch.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [to] });
+  await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  assert.deepEqual(await people[2].locator('.rank-label').allInnerTexts(), ['Stereotypes', 'Moral beliefs', 'Cultural background']);
   await all((p) => send(p));
   await ballotsIn(5);
   await closeAndReveal('bias');
