@@ -163,6 +163,14 @@ test('console, five participants and the projector run the demo scenario', { tim
   await noHorizontalScroll(people[3], 360);
   await people[3].screenshot({ path: join(out, 'participant-results.png'), fullPage: true });
   await proj.screenshot({ path: join(out, 'present-results.png') });
+  // R hides the results from the room again, and R shows them again.
+  await host.keyboard.press('r');
+  await host.locator('#round-info', { hasText: 'hidden from the room' }).waitFor();
+  await all((p) => p.locator('#results .results').waitFor({ state: 'detached' }));
+  await proj.locator('.present-results').waitFor({ state: 'detached' });
+  await host.keyboard.press('r');
+  await all((p) => p.locator('#results .results[data-question="gut"]').waitFor());
+  await proj.locator('.present-results .results[data-question="gut"]').waitFor();
 
   // 2. feel: multiple choice, at most two.
   await host.click('#next');
