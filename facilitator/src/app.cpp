@@ -6,6 +6,7 @@
 #include "roundtable/overloaded.hpp"
 #include "crypto.hpp"
 #include "export.hpp"
+#include "qr.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -24,16 +25,6 @@ bool is_code(const std::string& s) {
   for (char ch : s)
     if (ch < '0' || ch > '9') return false;
   return true;
-}
-
-net::http_reply page(const std::string& title, const std::string& text) {
-  net::http_reply r;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-           "<title>" + title + " · Roundtable</title></head><body><main><h1>" + title + "</h1><p>" + text +
-           "</p></main></body></html>\n";
-  return r;
 }
 
 net::http_reply plain(unsigned status, std::string body) {
@@ -59,7 +50,8 @@ app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<sc
       store_(store),
       catalog_(std::move(catalog)),
       options_(std::move(options)),
-      services_{store, metrics_, ""} {
+      services_{store, metrics_, ""},
+      assets_(options_.web_root.empty() ? web_assets::embedded() : web_assets::from_dir(options_.web_root)) {
   for (const auto& row : store_.sessions()) {
     std::vector<events::event> log;
     for (const auto& payload : store_.events(row.code)) {
@@ -355,17 +347,47 @@ net::http_reply app::on_http(const net::http_request& req) {
     return plain(404, "not found\n");
   }
   if (target == "/" || (target.rfind("/j/", 0) == 0 && is_code(target.substr(3))))
-    return page("Join a session",
-                "The participant page arrives with the next release: enter the six-digit code your facilitator "
-                "shows, then vote anonymously from your phone. Until then, join with the terminal client.");
-  if (target == "/host")
-    return page("Facilitator console",
-                "The console page arrives with the next release: choose a scenario, start a session, show the "
-                "join code and QR code, move through the stages, open and reveal rounds, moderate perspectives.");
-  if (target.rfind("/present/", 0) == 0 && is_code(target.substr(9)))
-    return page("Projector", "The projector view arrives with the next release: the join code, the case, the live "
-                             "ballot count and the revealed results in large type.");
+    return web_page(req, "participant.html");
+  if (target == "/host") return web_page(req, "host.html");
+  if (target.rfind("/present/", 0) == 0 && is_code(target.substr(9))) return web_page(req, "present.html");
+  if (target.rfind("/assets/", 0) == 0) return web_page(req, target.substr(8));
+  if (target.rfind("/qr/", 0) == 0 && target.size() == 4 + 6 + 4 && target.substr(10) == ".svg")
+    return qr_page(target.substr(4, 6));
   return plain(404, "not found\n");
+}
+
+net::http_reply app::web_page(const net::http_request& req, std::string_view name) const {
+  auto a = assets_.get(name);
+  if (!a) return plain(404, "not found\n");
+  net::http_reply r;
+  // Revalidate every time (cheap: an unchanged file is a 304), so a new build is never half-cached.
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("ETag", a->etag);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // The pages may load and connect to this server only: nothing ever leaves a closed classroom network.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; connect-src 'self'; img-src 'self'; style-src 'self'; "
+                         "script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  r.content_type = a->content_type;
+  if (req[boost::beast::http::field::if_none_match] == a->etag) {
+    r.status = 304;
+    return r;
+  }
+  r.body = std::move(a->body);
+  return r;
+}
+
+net::http_reply app::qr_page(const std::string& code) const {
+  if (!is_code(code) || !find(code)) return plain(404, "no session has that code\n");
+  auto svg = qr_svg(services_.base_url + "/j/" + code);
+  if (!svg) return plain(500, "the join link is too long for a QR code\n");
+  net::http_reply r;
+  r.content_type = "image/svg+xml";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.body = std::move(*svg);
+  return r;
 }
 
 net::http_reply app::metrics_page() const {

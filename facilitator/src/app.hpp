@@ -13,6 +13,7 @@
 #include "net/handler.hpp"
 #include "room.hpp"
 #include "roundtable/scenario.hpp"
+#include "web_assets.hpp"
 
 namespace roundtable::store {
 class event_store;
@@ -23,6 +24,7 @@ namespace roundtable::facilitator {
 struct app_options {
   std::string key;          // the facilitator key
   int min_group = 3;        // the server's anonymity threshold
+  std::string web_root;     // serve the web pages from this folder; empty: the embedded copy
 };
 
 class app final : public net::handler {
@@ -58,6 +60,10 @@ class app final : public net::handler {
   std::string new_code();
   net::http_reply metrics_page() const;
   net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv);
+  // One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
+  net::http_reply web_page(const net::http_request& req, std::string_view name) const;
+  // The QR code of a session's join link as SVG; 404 for a code without a session.
+  net::http_reply qr_page(const std::string& code) const;
 
   boost::asio::io_context& ioc_;
   store::event_store& store_;
@@ -65,6 +71,7 @@ class app final : public net::handler {
   app_options options_;
   facilitator::metrics metrics_;
   room_services services_;
+  web_assets assets_;
 
   mutable std::mutex rooms_mutex_;
   std::map<std::string, std::shared_ptr<room>> rooms_;

@@ -107,6 +107,7 @@ constexpr const char* serve_usage =
     "  --min-group N        anonymity threshold, 1 to 50 (default 3)\n"
     "  --public-url URL     how participants reach this server, e.g. https://vote.example.org\n"
     "  --allow-origin URL   another origin allowed to open WebSockets (repeatable)\n"
+    "  --web-root DIR       serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy\n"
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
@@ -146,6 +147,7 @@ int serve_command(const std::vector<std::string>& args) {
     const int min_group = static_cast<int>(f.number("min-group", 3, min_group_floor, min_group_ceiling));
     const auto public_url = f.get("public-url");
     auto origins = f.all("allow-origin");
+    const std::string web_root = f.get("web-root").value_or("");
     const auto cores = std::max(1u, std::thread::hardware_concurrency());
     const int threads = static_cast<int>(f.number("threads", cores, 1, 64));
     net::limits lim;
@@ -170,7 +172,7 @@ int serve_command(const std::vector<std::string>& args) {
 
     boost::asio::io_context ioc(threads);
     const std::string display_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
-    app_options opts{*key, min_group};
+    app_options opts{*key, min_group, web_root};
     // The base URL needs the bound port, known only after start: fill it in then.
     auto application = std::make_unique<app>(ioc, *store, catalog.scenarios, opts);
     if (public_url) origins.push_back(trim_right_slash(*public_url));

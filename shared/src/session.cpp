@@ -603,7 +603,9 @@ json session::stage_view(role r, std::size_t index, std::optional<std::size_t> a
     out["show"] = st.show;
     json results = json::object();
     json perspectives = json::object();
+    json questions = json::object();  // so a page that never saw those stages can label their results
     for (const auto& id : st.show) {
+      if (const auto* q = find(id)) questions[id] = question_view(scenario_.stages[q->stage], std::nullopt);
       if (auto m = results_message(r, id)) {
         m->erase("type");
         m->erase("code");
@@ -613,6 +615,7 @@ json session::stage_view(role r, std::size_t index, std::optional<std::size_t> a
     }
     out["results"] = std::move(results);
     out["perspectives"] = std::move(perspectives);
+    out["questions"] = std::move(questions);
   }
   return out;
 }
@@ -625,7 +628,8 @@ json session::view(role r, const std::optional<events::voter_key>& voter_key, co
   const auto assigned = voter_key ? assigned_model(*voter_key) : std::nullopt;
   json out{{"code", code_},
            {"join_url", ctx.join_url},
-           {"scenario", {{"id", scenario_.id}, {"title", scenario_.title}, {"summary", scenario_.summary}}},
+           {"scenario",
+            {{"id", scenario_.id}, {"title", scenario_.title}, {"summary", scenario_.summary}, {"case", scenario_.case_text}}},
            {"stage", stage_view(r, stage_, assigned, ctx.now_ms)},
            {"participants", ctx.participants},
            {"ended", ended_},

@@ -1,0 +1,164 @@
+// The WebSocket client every page uses: one connection to this server's /ws, reconnect with exponential
+// backoff and jitter, request ids, and a promise per request that settles on the reply echoing its id.
+
+const REPLY_TIMEOUT_MS = 15000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+
+/** A request the server refused, or that got no reply: `code` is the protocol's error code. */
+export class RequestError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * One logical connection that survives network drops.
+ * - onopen(): called after every (re)connect; send join/host/watch there.
+ * - onpush(msg): every message that is not the reply to a pending request.
+ * - onstate(state, detail): 'connecting' | 'open' | 'waiting' (detail: seconds until retry) | 'stopped'.
+ */
+export class Connection {
+  constructor({ onopen, onpush, onstate }) {
+    this.onopen = onopen;
+    this.onpush = onpush;
+    this.onstate = onstate || (() => {});
+    this.pending = new Map();
+    this.prefix = Math.random().toString(36).slice(2, 8);
+    this.next = 1;
+    this.attempt = 0;
+    this.ws = null;
+    this.stopped = false;
+    this.timer = null;
+    window.addEventListener('online', () => this.retryNow());
+  }
+
+  /** Opens the connection (and keeps it open until stop()). */
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Closes for good: no reconnect. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000);
+    this.onstate('stopped');
+  }
+
+  /** Skips the wait before the next attempt (the network came back). */
+  retryNow() {
+    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  get isOpen() {
+    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.onstate('connecting');
+    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.onstate('open');
+      this.onopen();
+    };
+    ws.onmessage = (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      const p = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
+      if (!p) return this.onpush(msg);
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.type === 'error') p.reject(new RequestError(msg.code, msg.message));
+      else p.resolve(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      // Replies to what was in flight will never come on this connection.
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new RequestError('disconnected', 'the connection dropped before the server answered'));
+        this.pending.delete(id);
+      }
+      if (this.stopped) return;
+      // Exponential backoff with full jitter, so a room of phones does not reconnect in lockstep.
+      const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+      const delay = cap / 2 + Math.random() * (cap / 2);
+      this.attempt = Math.min(this.attempt + 1, 10);
+      this.onstate('waiting', Math.ceil(delay / 1000));
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  /** Sends msg with a fresh id; resolves with the server's reply, rejects with a RequestError. */
+  request(msg) {
+    return new Promise((resolve, reject) => {
+      if (!this.isOpen) return reject(new RequestError('disconnected', 'not connected to the server'));
+      const id = `${this.prefix}-${this.next++}`;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestError('timeout', 'the server did not answer in time'));
+      }, REPLY_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.ws.send(JSON.stringify({ ...msg, id }));
+    });
+  }
+}
+
+/** Shows the connection state in plain words in element `el`. */
+export function showState(el, state, detail) {
+  const text = {
+    connecting: 'Connecting…',
+    open: 'Connected',
+    waiting: `Offline, retrying in ${detail} s`,
+    stopped: 'Disconnected',
+  }[state];
+  el.textContent = text;
+  el.dataset.state = state;
+}
+
+/** Creates an element: h('p', {class: 'x', onclick: f}, 'text', child...). Text is never parsed as HTML. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** The paragraphs of a body as <p> elements. */
+export function paragraphs(list) {
+  return (list || []).map((t) => h('p', {}, t));
+}
+
+/** A countdown in `el` to `deadline` (ms since epoch); returns a function that stops it. */
+export function countdown(el, deadline, prefix = 'Time left ') {
+  const tick = () => {
+    const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    el.textContent = `${prefix}${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  };
+  tick();
+  const t = setInterval(tick, 1000);
+  return () => clearInterval(t);
+}

@@ -1,0 +1,332 @@
+// The facilitator console: scenarios, start or re-attach a session, run it stage by stage.
+// The key comes from location.hash (#key=...) and is kept in sessionStorage only, never in a URL query.
+import { Connection, RequestError, showState, h, countdown } from './client.js';
+import { renderResults, renderPerspectives } from './results.js';
+
+const $ = (id) => document.getElementById(id);
+const KEY = 'roundtable.key';
+const SESSION = 'roundtable.session';
+
+const hashKey = new URLSearchParams(location.hash.slice(1)).get('key');
+if (hashKey) {
+  sessionStorage.setItem(KEY, hashKey);
+  // Off the address bar, so the key is not on screen when the laptop is projected.
+  history.replaceState(null, '', location.pathname);
+}
+
+const st = {
+  hosting: null,
+  code: sessionStorage.getItem(SESSION),
+  view: null,        // the facilitator's SessionView
+  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline}
+  results: {},
+  perspectives: {},
+  participants: 0,
+  confirmEnd: false,
+  stopTimer: null,
+  message: '',
+};
+
+const conn = new Connection({ onopen: host, onpush, onstate: (s, d) => showState($('conn'), s, d) });
+
+async function host() {
+  const key = sessionStorage.getItem(KEY);
+  if (!key) return showLogin('');
+  try {
+    st.hosting = await conn.request({ type: 'host', key });
+    $('login').hidden = true;
+    const known = st.code && st.hosting.sessions.find((s) => s.code === st.code);
+    if (known) return attach(st.code);
+    showHome();
+  } catch (e) {
+    if (e.code === 'unauthorized') {
+      sessionStorage.removeItem(KEY);
+      return showLogin('That key is not right.');
+    }
+    if (e.code === 'rate_limited') return showLogin('Too many wrong keys: wait a minute.');
+  }
+}
+
+function showLogin(msg) {
+  $('login').hidden = false;
+  $('home').hidden = true;
+  $('run').hidden = true;
+  $('key-error').textContent = msg;
+  $('key').focus();
+}
+
+function showHome() {
+  st.view = null;
+  $('home').hidden = false;
+  $('run').hidden = true;
+  $('scenarios').replaceChildren(...st.hosting.scenarios.map((s) => {
+    const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
+    const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
+    return h('li', { class: 'card scenario', 'data-scenario': s.id },
+      h('h3', {}, s.title), h('p', {}, s.summary),
+      h('div', { class: 'row' },
+        h('label', { for: mg.id }, 'Anonymity threshold'), mg,
+        live, h('label', { for: live.id }, 'Live results'),
+        h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked) },
+          `Start “${s.title}”`)));
+  }));
+  const sessions = st.hosting.sessions;
+  $('sessions').replaceChildren(...(sessions.length ? sessions.map((s) => h('li', {},
+    h('span', {}, `${s.code} · ${s.scenario} · ${s.participants} participants${s.ended ? ' · ended' : ''}`),
+    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume')))
+    : [h('li', { class: 'muted' }, 'None yet.')]));
+}
+
+async function start(scenario, minGroup, live) {
+  try {
+    const r = await conn.request({ type: 'start', scenario, options: { min_group: minGroup || 3, live } });
+    enter(r.code, r.session);
+  } catch (e) {
+    alertMsg(e.message);
+  }
+}
+
+async function attach(code) {
+  try {
+    const r = await conn.request({ type: 'attach', code });
+    enter(code, r.session);
+  } catch (e) {
+    sessionStorage.removeItem(SESSION);
+    st.code = null;
+    showHome();
+  }
+}
+
+function enter(code, view) {
+  st.code = code;
+  sessionStorage.setItem(SESSION, code);
+  st.view = view;
+  st.participants = view.participants;
+  st.questions = {};
+  for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
+  st.results = {};
+  st.perspectives = {};
+  $('home').hidden = true;
+  $('run').hidden = false;
+  renderRun();
+}
+
+const deadlineOf = (s) => (typeof s === 'number' ? Date.now() + s * 1000 : null);
+
+function onpush(m) {
+  if (!st.view || (m.code && m.code !== st.code)) return;
+  const q = m.question && (st.questions[m.question] ||= { round: 0, status: 'closed', revealed: false, ballots: 0 });
+  switch (m.type) {
+    case 'stage': st.view.stage = m.stage; break;
+    case 'round':
+      if (m.round !== q.round) {
+        q.ballots = 0;
+        q.revealed = false;  // a new round is blind until the next reveal
+      }
+      q.round = m.round;
+      q.status = m.status;
+      q.deadline = m.status === 'open' ? deadlineOf(m.closes_in) : null;
+      break;
+    case 'progress': q.ballots = m.ballots; break;
+    case 'results': st.results[m.question] = m; q.ballots = m.ballots; break;
+    case 'hidden': q.revealed = false; break;
+    case 'perspectives': st.perspectives[m.question] = m.items; break;
+    case 'presence': st.participants = m.participants; break;
+    case 'ended': st.view.ended = true; break;
+    default: return;
+  }
+  renderRun();
+}
+
+async function command(msg, after) {
+  try {
+    await conn.request({ ...msg, code: st.code });
+    st.message = '';
+    if (after) after();
+  } catch (e) {
+    st.message = e instanceof RequestError ? e.message : String(e);
+  }
+  renderRun();
+}
+
+function alertMsg(text) {
+  st.message = text;
+  renderRun();
+}
+
+const stageList = () => st.view.stages || [];
+const currentQuestion = () => {
+  const s = st.view.stage;
+  if (s.kind === 'question') return s.id;
+  if (s.kind === 'revote') return s.of;
+  return null;
+};
+const questionView = (id) => (stageList().find((s) => s.id === id) || {}).question;
+
+function go(index) {
+  const n = stageList().length;
+  if (index < 0 || index >= n) return;
+  command({ type: 'goto', stage: index });
+}
+
+function openClose(qid) {
+  const q = st.questions[qid] || { status: 'closed' };
+  if (q.status === 'open') return command({ type: 'close', question: qid });
+  const secs = Number($('timer-seconds')?.value || 0);
+  const msg = { type: 'open', question: qid };
+  if (secs) msg.seconds = secs;
+  return command(msg);
+}
+
+function revealHide(qid) {
+  const q = st.questions[qid] || {};
+  const revealing = !q.revealed;
+  return command({ type: revealing ? 'reveal' : 'hide', question: qid }, () => {
+    st.questions[qid] = { ...q, revealed: revealing };
+  });
+}
+
+async function exportFile(format) {
+  const res = await fetch(`/api/sessions/${st.code}/export.${format}`, {
+    headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` },
+  });
+  if (!res.ok) return alertMsg(`Export failed (${res.status}).`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: `roundtable-${st.code}.${format}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function renderRun() {
+  if (!st.view) return;
+  // The view is redrawn whole; keep the keyboard focus and the timer field across it.
+  const focused = document.activeElement && document.activeElement.id;
+  const seconds = $('timer-seconds')?.value;
+  draw();
+  if (seconds && $('timer-seconds')) $('timer-seconds').value = seconds;
+  if (focused && $(focused)) $(focused).focus();
+}
+
+function draw() {
+  if (st.stopTimer) st.stopTimer();
+  st.stopTimer = null;
+  const v = st.view;
+  const stage = v.stage;
+  const joinUrl = v.join_url;
+  const copy = h('button', { type: 'button', class: 'small', onclick: async () => {
+    try { await navigator.clipboard.writeText(joinUrl); copy.textContent = 'Copied'; } catch { link.select(); }
+  } }, 'Copy link');
+  const link = h('input', { id: 'join-link', readonly: true, value: joinUrl, 'aria-label': 'Participant link' });
+  const qid = currentQuestion();
+  const q = qid ? st.questions[qid] || { round: 0, status: 'closed', revealed: false, ballots: 0 } : null;
+  const qv = qid ? questionView(qid) : null;
+
+  const controls = [];
+  if (qid && !v.ended) {
+    const timerBox = h('span', { class: 'row' },
+      h('label', { for: 'timer-seconds' }, 'Timer (s, optional)'),
+      h('input', { id: 'timer-seconds', type: 'number', min: '5', max: '3600', step: '5', class: 'narrow', placeholder: 'none' }));
+    controls.push(h('div', { class: 'row controls' },
+      h('button', { type: 'button', id: 'open-close', onclick: () => openClose(qid),
+        'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
+        : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
+      q.status === 'open' ? null : timerBox,
+      h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
+        'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));
+  }
+  const timer = h('span', { id: 'host-timer', class: 'timer' });
+  const preview = [];
+  if (qid && qv) {
+    if (qv.type === 'text') {
+      preview.push(h('h3', {}, 'Moderation'),
+        renderPerspectives(st.perspectives[qid], { empty: 'No perspectives posted yet.',
+          moderate: (it, action) => command({ type: 'moderate', perspective: it.id, action }) }));
+    } else if (st.results[qid]) {
+      preview.push(h('h3', {}, q.revealed || v.live ? 'Results (the room sees them too)' : 'Preview (only you see this until you reveal)'),
+        renderResults(qv, st.results[qid], v.min_group));
+    } else preview.push(h('p', { class: 'muted' }, 'No results yet.'));
+  }
+  if (stage.kind === 'discussion')
+    for (const id of stage.show || []) {
+      const sq = questionView(id);
+      if (!sq) continue;
+      preview.push(h('h3', {}, sq.prompt));
+      if (sq.type === 'text')
+        preview.push(renderPerspectives(st.perspectives[id], { empty: 'No perspectives posted.',
+          moderate: (it, action) => command({ type: 'moderate', perspective: it.id, action }) }));
+      else if (st.results[id]) preview.push(renderResults(sq, st.results[id], v.min_group));
+      else preview.push(h('p', { class: 'muted' }, 'No results.'));
+    }
+
+  $('run').replaceChildren(
+    h('div', { class: 'run-grid' },
+      h('section', { class: 'card join-box', 'aria-label': 'How to join' },
+        h('p', { class: 'muted' }, v.scenario.title),
+        h('p', { class: 'join-code-label' }, 'Join code'),
+        h('p', { class: 'join-code', id: 'join-code' }, v.code),
+        h('img', { src: `/qr/${v.code}.svg`, alt: `QR code of ${joinUrl}`, class: 'qr', width: '180', height: '180' }),
+        h('div', { class: 'row' }, link, copy),
+        h('p', {}, h('a', { href: `/present/${v.code}`, target: '_blank', rel: 'noopener' }, 'Open the projector view')),
+        h('p', { class: 'counts', id: 'participants', role: 'status' }, `${st.participants} ${st.participants === 1 ? 'participant' : 'participants'} connected`)),
+      h('section', { class: 'card stage-box', 'aria-label': 'Current stage' },
+        h('div', { class: 'row nav' },
+          h('button', { type: 'button', id: 'prev', onclick: () => go(stage.index - 1), disabled: stage.index === 0,
+            'aria-keyshortcuts': 'P' }, '← Previous (P)'),
+          h('span', {}, `Stage ${stage.index + 1} of ${stage.count}`),
+          h('button', { type: 'button', id: 'next', onclick: () => go(stage.index + 1), disabled: stage.index >= stage.count - 1,
+            'aria-keyshortcuts': 'N' }, 'Next (N) →')),
+        h('h2', { id: 'host-stage-title' }, stage.title, h('span', { class: 'badge' }, stage.kind)),
+        qv ? h('p', { class: 'prompt' }, qv.prompt) : null,
+        q ? h('p', { class: 'round-info', id: 'round-info', role: 'status' },
+          q.round === 0 ? 'Not opened yet' : `Round ${q.round} · ${q.status}`,
+          q.status === 'open' ? ` · ${q.ballots} ${q.ballots === 1 ? 'ballot' : 'ballots'} in` : '',
+          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer) : null,
+        ...controls,
+        h('div', { class: 'preview', id: 'preview' }, preview),
+        st.message ? h('p', { class: 'error', role: 'alert' }, st.message) : null),
+      h('nav', { class: 'card stages', 'aria-label': 'Stages' },
+        h('h2', {}, 'Stages'),
+        h('ol', {}, stageList().map((s) => h('li', {},
+          h('button', { type: 'button', class: 'link', id: `stage-${s.index}`, 'aria-current': s.index === stage.index ? 'step' : null,
+            onclick: () => go(s.index) }, s.title, h('span', { class: 'muted' }, ` · ${s.kind}`)))))),
+      h('section', { class: 'card session-box', 'aria-label': 'Session' },
+        h('h2', {}, 'Session'),
+        h('p', {}, `Anonymity threshold ${v.min_group}${v.live ? ' · live results' : ''}${v.ended ? ' · ended' : ''}`),
+        h('div', { class: 'row' },
+          h('button', { type: 'button', onclick: () => exportFile('json') }, 'Export JSON'),
+          h('button', { type: 'button', onclick: () => exportFile('csv') }, 'Export CSV')),
+        v.ended ? null : h('div', { class: 'row' },
+          st.confirmEnd
+            ? [h('button', { type: 'button', class: 'danger', id: 'confirm-end', onclick: () => { st.confirmEnd = false; command({ type: 'end' }); } }, 'Yes, end the session'),
+              h('button', { type: 'button', onclick: () => { st.confirmEnd = false; renderRun(); } }, 'Cancel')]
+            : h('button', { type: 'button', class: 'danger', id: 'end', onclick: () => { st.confirmEnd = true; renderRun(); } }, 'End session')),
+        h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, 'Back to the scenario list')),
+        h('p', { class: 'muted' }, 'Keys: N next stage, P previous, O open or close voting, R reveal or hide.'))));
+  if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);
+}
+
+// Keyboard: the workshop can be run without the mouse (not while typing in a field).
+document.addEventListener('keydown', (e) => {
+  if (!st.view || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+  const qid = currentQuestion();
+  const k = e.key.toLowerCase();
+  if (k === 'n') go(st.view.stage.index + 1);
+  else if (k === 'p') go(st.view.stage.index - 1);
+  else if (k === 'o' && qid && !st.view.ended) openClose(qid);
+  else if (k === 'r' && qid && !st.view.ended) revealHide(qid);
+  else return;
+  e.preventDefault();
+});
+
+$('key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, $('key').value.trim());
+  if (conn.isOpen) host();
+});
+
+if (!sessionStorage.getItem(KEY)) showLogin('');
+conn.start();

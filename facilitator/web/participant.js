@@ -1,0 +1,301 @@
+// The participant page: join by code (or the QR link), follow the stages, vote, see revealed results.
+import { Connection, RequestError, showState, h, paragraphs, countdown } from './client.js';
+import { widgetFor } from './widgets.js';
+import { renderResults, renderPerspectives } from './results.js';
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = 'roundtable.token';
+const CODE_KEY = 'roundtable.code';
+
+/** This browser's participant token: random, kept in localStorage, the same on every visit. */
+function token() {
+  let t = localStorage.getItem(TOKEN_KEY);
+  if (t && /^[A-Za-z0-9_-]{22,64}$/.test(t)) return t;
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  t = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  localStorage.setItem(TOKEN_KEY, t);
+  return t;
+}
+
+const state = {
+  code: null,
+  session: null,
+  stage: null,
+  mine: {},
+  results: {},       // question -> last results push
+  perspectives: {},  // question -> items
+  progress: {},      // question -> ballots
+  endorsed: new Set(),
+  widget: null,
+  widgetKey: '',
+  stopTimer: null,
+};
+
+const conn = new Connection({
+  onopen: () => { if (state.code) join(state.code); },
+  onpush,
+  onstate: (s, d) => showState($('conn'), s, d),
+});
+
+function showJoin(message) {
+  state.code = null;
+  $('session').hidden = true;
+  $('join').hidden = false;
+  $('join-error').textContent = message || '';
+  $('code').focus();
+}
+
+async function join(code) {
+  try {
+    const r = await conn.request({ type: 'join', code, token: token() });
+    localStorage.setItem(CODE_KEY, code);
+    state.session = r.session;
+    state.mine = r.session.mine || {};
+    state.results = {};
+    state.perspectives = {};
+    setStage(r.session.stage, true);
+    $('join').hidden = true;
+    $('session').hidden = false;
+    $('scenario-title').textContent = r.session.scenario.title + (r.session.ended ? ' · this session has ended' : '');
+    const c = r.session.scenario.case || [];
+    $('case-box').hidden = !c.length;
+    $('case-text').replaceChildren(...paragraphs(c));
+  } catch (e) {
+    if (!(e instanceof RequestError) || e.code === 'disconnected' || e.code === 'timeout') return;
+    localStorage.removeItem(CODE_KEY);
+    showJoin(e.code === 'unknown_code' ? `No session has the code ${code}. Check the code on the screen.`
+      : e.code === 'rate_limited' ? 'Too many wrong codes: wait a minute, then try again.' : e.message);
+  }
+}
+
+function questionOf(stage) {
+  return stage && stage.question ? stage.question : null;
+}
+
+function setStage(stage, fresh) {
+  state.stage = stage;
+  const q = questionOf(stage);
+  if (q && typeof stage.closes_in === 'number') stage.deadline = Date.now() + stage.closes_in * 1000;
+  if (stage.kind === 'discussion') {
+    for (const [qid, r] of Object.entries(stage.results || {})) state.results[qid] = r;
+    for (const [qid, items] of Object.entries(stage.perspectives || {})) state.perspectives[qid] = items;
+  }
+  render(fresh);
+}
+
+function onpush(m) {
+  const stage = state.stage;
+  const q = questionOf(stage);
+  switch (m.type) {
+    case 'stage': return setStage(m.stage, false);
+    case 'round':
+      if (q && q.id === m.question) {
+        if (m.round !== stage.round) delete state.mine[m.question];  // a new round: a fresh, blind ballot
+        stage.round = m.round;
+        stage.status = m.status;
+        stage.deadline = typeof m.closes_in === 'number' ? Date.now() + m.closes_in * 1000 : null;
+        if (m.status === 'open') state.progress[m.question] = 0;
+        render(false);
+      }
+      return;
+    case 'progress':
+      state.progress[m.question] = m.ballots;
+      return renderStatus();
+    case 'results':
+      state.results[m.question] = m;
+      return renderResultsBox();
+    case 'hidden':
+      delete state.results[m.question];
+      return renderResultsBox();
+    case 'perspectives':
+      state.perspectives[m.question] = m.items;
+      return renderResultsBox();
+    case 'ended':
+      state.session.ended = true;
+      $('scenario-title').textContent = `${state.session.scenario.title} · this session has ended`;
+      if (stage) stage.status = 'closed';
+      return render(false);
+    default:
+  }
+}
+
+function render(fresh) {
+  const st = state.stage;
+  const q = questionOf(st);
+  $('stage').replaceChildren(
+    h('p', { class: 'stage-count' }, `Step ${st.index + 1} of ${st.count}`),
+    h('h1', { id: 'stage-title' }, st.title),
+    ...paragraphs(st.body));
+  $('case-box').hidden = st.kind === 'case' || !(state.session.scenario.case || []).length;
+  renderAnswer(fresh);
+  renderResultsBox();
+}
+
+function renderAnswer() {
+  const st = state.stage;
+  const q = questionOf(st);
+  const box = $('answer');
+  if (state.stopTimer) state.stopTimer();
+  state.stopTimer = null;
+  if (!q) {
+    box.hidden = true;
+    state.widget = null;
+    state.widgetKey = '';
+    return;
+  }
+  box.hidden = false;
+  const key = `${q.id}/${st.round}`;
+  const open = st.status === 'open' && !state.session.ended;
+  // Keep the widget (and what was typed or picked) while only the status changes.
+  if (state.widgetKey !== key || !state.widget) {
+    state.widgetKey = key;
+    state.widget = widgetFor(q, st.assigned_model || q.assigned_model, () => onEdit());
+    const status = h('p', { id: 'round-status', class: 'round-status', role: 'status' });
+    const timer = h('p', { id: 'timer', class: 'timer' });
+    const fields = h('fieldset', { id: 'answer-fields', class: 'plain' }, state.widget.el);
+    const send = h('button', { type: 'submit', id: 'send' }, q.type === 'text' ? 'Post' : 'Send vote');
+    const ack = h('p', { id: 'ack', class: 'ack', role: 'status', 'aria-live': 'polite' });
+    const own = h('div', { id: 'own' });
+    const form = h('form', { id: 'answer-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(); } },
+      fields, h('div', { class: 'send-row' }, send, ack));
+    box.replaceChildren(status, timer, form, own);
+    const mine = state.mine[q.id];
+    if (mine && q.type !== 'text') state.widget.set(mine);
+  }
+  $('answer-fields').disabled = !open;
+  if (state.widget.refresh) state.widget.refresh();
+  renderStatus();
+  if (open && st.deadline) state.stopTimer = countdown($('timer'), st.deadline);
+  else $('timer').textContent = '';
+  renderOwn();
+  onEdit();
+}
+
+function renderStatus() {
+  const st = state.stage;
+  const q = questionOf(st);
+  const el = $('round-status');
+  if (!q || !el) return;
+  const n = state.progress[q.id];
+  el.textContent = state.session.ended ? 'The session has ended.'
+    : st.status === 'open' ? `Voting is open${st.round > 1 ? ` (round ${st.round})` : ''}${typeof n === 'number' ? ` · ${n} voted so far` : ''}`
+    : st.round === 0 ? 'Voting has not opened yet.' : 'Voting is closed.';
+  el.dataset.status = st.status;
+}
+
+function renderOwn() {
+  const q = questionOf(state.stage);
+  const own = $('own');
+  if (!own || !q || q.type !== 'text') return;
+  const posts = (state.mine[q.id] && state.mine[q.id].perspectives) || [];
+  own.replaceChildren(...(posts.length ? [h('h2', {}, 'You posted'), h('ul', { class: 'own-posts' }, posts.map((p) => h('li', {}, p.text)))] : []));
+}
+
+function setAck(text, kind) {
+  const el = $('ack');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind || '';
+}
+
+function onEdit(quiet) {
+  const q = questionOf(state.stage);
+  const send = $('send');
+  if (!q || !send) return;
+  const open = state.stage.status === 'open' && !state.session.ended;
+  const v = state.widget.value();
+  send.disabled = !open || !v;
+  if (quiet || q.type === 'text') return;
+  const mine = state.mine[q.id];
+  if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
+  else if (mine) setAck(open ? 'Vote recorded. You can change it while voting is open.' : 'Vote recorded.', 'ok');
+  else setAck('', '');
+}
+
+async function submit() {
+  const q = questionOf(state.stage);
+  const v = state.widget && state.widget.value();
+  if (!q || !v) return;
+  $('send').disabled = true;
+  setAck('Sending…', 'pending');
+  try {
+    if (q.type === 'text') {
+      await conn.request({ type: 'perspective', question: q.id, text: v.text });
+      const prev = (state.mine[q.id] && state.mine[q.id].perspectives) || [];
+      state.mine[q.id] = { perspectives: [...prev, { text: v.text }] };
+      state.widget.clear();
+      renderOwn();
+      setAck('Posted. The facilitator shows perspectives to the group.', 'ok');
+    } else {
+      await conn.request({ type: 'vote', question: q.id, ballot: v });
+      state.mine[q.id] = v;
+      setAck('Vote recorded. You can change it while voting is open.', 'ok');
+    }
+  } catch (e) {
+    setAck(e.code === 'voting_closed' ? 'Voting closed before your vote arrived.'
+      : e.code === 'disconnected' || e.code === 'timeout' ? 'Not recorded: the connection dropped. Send again once connected.'
+      : `Not recorded: ${e.message}`, 'error');
+  }
+  onEdit(true);
+}
+
+function renderResultsBox() {
+  const st = state.stage;
+  const box = $('results');
+  const parts = [];
+  const questions = st.kind === 'discussion' ? (st.show || []).map((id) => (st.questions || {})[id]).filter(Boolean)
+    : questionOf(st) ? [questionOf(st)] : [];
+  for (const q of questions) {
+    const r = state.results[q.id];
+    const items = state.perspectives[q.id];
+    if (q.type === 'text') {
+      if (items && items.length)
+        parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : 'Perspectives'),
+          renderPerspectives(items, { endorse, endorsed: state.endorsed })));
+      continue;
+    }
+    if (r) parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : 'Results'),
+      renderResults(q, r, state.session.min_group)));
+  }
+  box.hidden = !parts.length;
+  box.replaceChildren(...parts);
+}
+
+async function endorse(item) {
+  let note = '';
+  try {
+    await conn.request({ type: 'endorse', perspective: item.id });
+    state.endorsed.add(item.id);
+  } catch (e) {
+    note = e.code === 'invalid_ballot' ? 'That perspective is your own: endorse someone else’s.' : `Not recorded: ${e.message}`;
+  }
+  renderResultsBox();
+  if (note) $('results').prepend(h('p', { class: 'error', role: 'alert' }, note));
+}
+
+$('join-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const code = $('code').value.replace(/\D/g, '');
+  if (code.length !== 6) {
+    $('join-error').textContent = 'The code has six digits.';
+    return;
+  }
+  $('join-error').textContent = '';
+  state.code = code;
+  if (conn.isOpen) join(code);
+});
+$('code').addEventListener('input', () => {
+  $('code').value = $('code').value.replace(/\D/g, '').slice(0, 6);
+});
+$('leave').addEventListener('click', () => {
+  localStorage.removeItem(CODE_KEY);
+  history.replaceState(null, '', '/');
+  showJoin('');
+});
+
+// A /j/CODE link (the QR code) joins at once; otherwise rejoin the session of the last visit.
+const fromPath = location.pathname.match(/^\/j\/(\d{6})$/);
+state.code = fromPath ? fromPath[1] : localStorage.getItem(CODE_KEY);
+if (state.code) $('code').value = state.code;
+else showJoin('');
+conn.start();

@@ -1,0 +1,157 @@
+// Renders results (the `results` push) and perspectives for every question type, on every page.
+// Every option is always drawn (with 0), and bars change width only, so updates never move the layout.
+import { h } from './client.js';
+
+const pct = (n, d) => (d > 0 ? Math.round((100 * n) / d) : 0);
+
+function labelOf(list, id) {
+  const o = (list || []).find((x) => x.id === id);
+  return o ? o.label || o.name : id;
+}
+
+/** One horizontal bar: label, bar, "n (p%)" or a custom value text. */
+function bar(label, share, valueText) {
+  const fill = h('span', { class: 'fill' });
+  fill.style.width = `${Math.max(0, Math.min(100, share))}%`;
+  return h('li', { class: 'bar-row' },
+    h('span', { class: 'bar-label' }, label),
+    h('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
+    h('span', { class: 'bar-value' }, valueText));
+}
+
+function choiceBars(q, r) {
+  const counts = r.tally.counts || {};
+  return h('ul', { class: 'bars', 'aria-label': 'Votes per option' },
+    q.options.map((o) => {
+      const n = counts[o.id] || 0;
+      return bar(o.label, pct(n, r.ballots), `${n} · ${pct(n, r.ballots)}%`);
+    }));
+}
+
+function histogram(q, r) {
+  const hist = r.tally.histogram || {};
+  const values = [];
+  for (let v = q.min; v <= q.max; v++) values.push(v);
+  const top = Math.max(1, ...values.map((v) => hist[String(v)] || 0));
+  const cols = values.map((v) => {
+    const n = hist[String(v)] || 0;
+    const col = h('span', { class: 'col-fill' });
+    col.style.height = `${(100 * n) / top}%`;
+    return h('li', { class: 'col', 'aria-label': `${v}: ${n} (${pct(n, r.ballots)}%)` },
+      h('span', { class: 'col-value' }, `${n}`),
+      h('span', { class: 'col-track' }, col),
+      h('span', { class: 'col-label' }, `${v}`));
+  });
+  const t = r.tally;
+  const fmt = (x) => (typeof x === 'number' ? x.toFixed(1) : '–');
+  return h('div', { class: 'histogram' },
+    h('ul', { class: 'cols' }, cols),
+    q.labels ? h('p', { class: 'scale-ends' }, h('span', {}, `${q.min}: ${q.labels.min}`), h('span', {}, `${q.max}: ${q.labels.max}`)) : null,
+    h('p', { class: 'stats' }, `mean ${fmt(t.mean)} · median ${fmt(t.median)} · spread ${fmt(t.stdev)}`));
+}
+
+function totals(q, values, unit, extra) {
+  const top = Math.max(1, ...q.options.map((o) => values[o.id] || 0));
+  const sorted = [...q.options].sort((a, b) => (values[b.id] || 0) - (values[a.id] || 0));
+  return h('ul', { class: 'bars', 'aria-label': unit },
+    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${values[o.id] || 0} ${unit}${extra ? extra(o) : ''}`)));
+}
+
+function heatmap(q, r) {
+  const matrix = r.tally.matrix || {};
+  const outcomes = q.outcomes || [];
+  const rows = (q.models || []).filter((m) => matrix[m.id]);
+  const missing = (q.models || []).length - rows.length;
+  // An assigned model's row is held back while it has fewer ballots than the anonymity threshold.
+  const note = missing ? h('p', { class: 'muted' }, `${missing} ${missing === 1 ? 'model is' : 'models are'} not shown: too few ballots to stay anonymous.`) : null;
+  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows), note);
+}
+
+function heatmapTable(q, matrix, outcomes, rows) {
+  return h('table', { class: 'heatmap' },
+    h('caption', { class: 'sr-only' }, 'Ballots per model and outcome'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)))),
+    h('tbody', {}, rows.map((m) => {
+      const row = matrix[m.id];
+      const total = outcomes.reduce((s, o) => s + (row[o.id] || 0), 0);
+      return h('tr', {}, h('th', { scope: 'row' }, m.name), outcomes.map((o) => {
+        const n = row[o.id] || 0;
+        const share = total ? n / total : 0;
+        // Five steps of one hue; text flips to white where the cell is dark (AA contrast both ways).
+        const step = Math.min(4, Math.ceil(share * 4));
+        return h('td', { class: `heat heat-${step}` }, `${n}`, h('span', { class: 'heat-pct' }, ` ${pct(n, total)}%`));
+      }));
+    })));
+}
+
+/** The before-to-after view of a re-vote: how many moved, and from where to where (in aggregate). */
+function shiftView(q, r) {
+  const s = r.tally.shift;
+  if (!s) return null;
+  const labels = q.type === 'model_outcome' ? q.outcomes : q.options;
+  const table = (transitions, caption) => {
+    const froms = Object.keys(transitions);
+    if (!froms.length) return null;
+    const tos = [...new Set(froms.flatMap((f) => Object.keys(transitions[f])))];
+    return h('table', { class: 'shift' },
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Before ↓ / after →'), tos.map((t) => h('th', { scope: 'col' }, labelOf(labels, t))))),
+      h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(labels, f)),
+        tos.map((t) => h('td', { class: t === f ? 'same' : 'moved' }, `${transitions[f][t] || 0}`))))));
+  };
+  const summary = h('p', { class: 'shift-summary' },
+    `${s.changed} of ${s.compared} who voted both times changed their answer.`);
+  if (q.type === 'model_outcome')
+    return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary,
+      Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
+  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary, table(s.transitions || {}, 'Moves between rounds'));
+}
+
+/**
+ * The results of question `q` (a question view) from `r` (a results push, or a discussion's results entry).
+ * `minGroup`: the anonymity threshold, for the suppressed message.
+ */
+export function renderResults(q, r, minGroup) {
+  const head = h('p', { class: 'results-head' },
+    `Round ${r.round} · ${r.ballots} ${r.ballots === 1 ? 'ballot' : 'ballots'}`);
+  if (r.suppressed || !r.tally)
+    return h('div', { class: 'results suppressed', 'data-question': q.id }, head,
+      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have voted, so nobody's vote can be singled out.`));
+  let body;
+  switch (q.type) {
+    case 'choice': body = choiceBars(q, r); break;
+    case 'scale': body = histogram(q, r); break;
+    case 'points': body = totals(q, r.tally.total || {}, 'points',
+      (o) => (r.tally.mean && typeof r.tally.mean[o.id] === 'number' ? ` (mean ${r.tally.mean[o.id].toFixed(1)})` : '')); break;
+    case 'rank': body = totals(q, r.tally.borda || {}, 'Borda points',
+      (o) => ` · first ${(r.tally.first || {})[o.id] || 0}×`); break;
+    case 'model_outcome': body = heatmap(q, r); break;
+    default: body = h('p', {}, 'No chart for this question type.');
+  }
+  const consensus = typeof r.tally.consensus === 'number'
+    ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
+  const shift = shiftView(q, r);
+  return h('div', { class: shift ? 'results with-shift' : 'results', 'data-question': q.id },
+    head, h('div', { class: 'chart' }, body, consensus), shift);
+}
+
+/**
+ * Perspectives as cards. `opts.endorse(item)`: adds an endorse button (participants);
+ * `opts.moderate(item, action)`: adds show/hide buttons (facilitator); `opts.endorsed`: a Set of ids.
+ */
+export function renderPerspectives(items, opts = {}) {
+  if (!items || !items.length) return h('p', { class: 'muted' }, opts.empty || 'No perspectives shown yet.');
+  return h('ul', { class: 'perspectives' }, items.map((it) => {
+    const endorsed = opts.endorsed && opts.endorsed.has(it.id);
+    return h('li', { class: `perspective${it.shown === false ? ' unshown' : ''}`, 'data-id': it.id },
+      h('blockquote', {}, it.text),
+      h('p', { class: 'perspective-foot' },
+        h('span', { class: 'endorsements' }, `${it.endorsements} ${it.endorsements === 1 ? 'endorsement' : 'endorsements'}`),
+        opts.endorse ? h('button', { type: 'button', class: 'small', disabled: endorsed, 'aria-pressed': endorsed ? 'true' : 'false',
+          onclick: () => opts.endorse(it) }, endorsed ? 'Endorsed' : 'Endorse') : null,
+        opts.moderate ? h('span', { class: 'mod' },
+          h('span', { class: 'badge' }, it.shown ? 'shown' : 'hidden'),
+          h('button', { type: 'button', class: 'small', onclick: () => opts.moderate(it, it.shown ? 'hide' : 'show') },
+            it.shown ? 'Hide' : 'Show')) : null));
+  }));
+}

@@ -1,0 +1,121 @@
+// Test harness for the browser tests: a real `facilitator serve` child process and Debian's Chromium
+// driven by playwright-core, with every request checked to stay on the server's origin.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const outDir = join(root, 'test-output');
+
+/** Starts the server on a free port; resolves once it printed `listening on http://...`. */
+export async function startServer({ key, scenarios = join(root, 'tests/fixtures/server'), extra = [] }) {
+  const dir = mkdtempSync(join(tmpdir(), 'roundtable-e2e-'));
+  // ROUNDTABLE_WEB_ROOT=facilitator/web: test the pages as edited, without rebuilding the embedded copy.
+  if (process.env.ROUNDTABLE_WEB_ROOT) extra = [...extra, '--web-root', process.env.ROUNDTABLE_WEB_ROOT];
+  const child = spawn(join(root, 'build/bin/facilitator'),
+    ['serve', '--port', '0', '--db', join(dir, 'rt.db'), '--key', key, '--scenarios', scenarios, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d) => { output += d; });
+  const origin = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      output += d;
+      const m = output.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${output}`)));
+  });
+  return {
+    origin,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with nothing of its own reaching the network. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * A browser context whose every request (pages, assets, WebSockets) is recorded in `foreign` unless it goes
+ * to `origin`; foreign requests are aborted, so a page that tries one still fails the test, not the network.
+ * Page errors (uncaught exceptions) are collected in `errors`.
+ */
+export async function newContext(browser, origin, options, watch) {
+  const ctx = await browser.newContext(options);
+  const ws = origin.replace(/^http/, 'ws');
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${origin}/`)) return route.continue();
+    watch.foreign.push(url);
+    return route.abort();
+  });
+  ctx.on('page', (p) => attach(p));
+  const attach = (p) => {
+    p.on('websocket', (s) => { if (!s.url().startsWith(`${ws}/`)) watch.foreign.push(s.url()); });
+    p.on('pageerror', (e) => watch.errors.push(`${p.url()}: ${e.message}`));
+    p.on('request', (r) => {
+      if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('blob:') && !r.url().startsWith('data:'))
+        watch.foreign.push(r.url());
+    });
+  };
+  return ctx;
+}
+
+export function ensureOutDir() {
+  mkdirSync(outDir, { recursive: true });
+  return outDir;
+}
+
+/**
+ * Text on the page whose contrast with its background is below WCAG AA (4.5:1, or 3:1 for large text:
+ * 24 px, or 18.66 px bold). The background is the nearest ancestor's opaque background colour.
+ */
+export async function contrastProblems(page) {
+  return page.evaluate(() => {
+    const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const c = [r, g, b].map((v) => {
+        const x = v / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const problems = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const hasText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!hasText || !el.checkVisibility()) continue;
+      const cs = getComputedStyle(el);
+      const fg = rgb(cs.color).slice(0, 3);
+      const [a, b] = [lum(fg), lum(background(el))].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+    }
+    return problems;
+  });
+}

@@ -1,0 +1,144 @@
+// Each page against bad input and a bad network: wrong codes and keys, an ack that is late, a dropped
+// connection. The server is real; the WebSocket is routed through the test so it can hold or cut frames.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newContext } from './harness.mjs';
+
+const KEY = 'e2e-key-pages-0123456789';
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+let server;
+let browser;
+let code;
+const watch = { foreign: [], errors: [] };
+
+before(async () => {
+  server = await startServer({ key: KEY });
+  browser = await launchBrowser();
+  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
+  await host.goto(`${server.origin}/host#key=${KEY}`);
+  await host.click('[data-scenario="demo"] button.start');
+  code = (await host.locator('#join-code').innerText()).trim();
+  await host.click('#next');
+  await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
+  await host.click('#open-close');
+  await host.locator('#round-info', { hasText: 'open' }).waitFor();
+});
+
+after(async () => {
+  assert.deepEqual(watch.foreign, [], 'requests left the server');
+  assert.deepEqual(watch.errors, [], 'page errors');
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+test('participant: a code that is not six digits is refused on the page', async () => {
+  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  await p.goto(`${server.origin}/`);
+  await p.fill('#code', '12a4');
+  assert.equal(await p.inputValue('#code'), '124', 'only digits are kept');
+  await p.press('#code', 'Enter');
+  await p.locator('#join-error', { hasText: 'six digits' }).waitFor();
+  assert.ok(await p.locator('#session').isHidden());
+});
+
+test('participant: an unknown code says so and the form stays', async () => {
+  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const wrong = code === '000000' ? '000001' : '000000';
+  await p.goto(`${server.origin}/`);
+  await p.fill('#code', wrong);
+  await p.press('#code', 'Enter');
+  await p.locator('#join-error', { hasText: `No session has the code ${wrong}` }).waitFor();
+  assert.equal(await p.evaluate(() => localStorage.getItem('roundtable.code')), null);
+  // A QR link with an unknown code lands on the same form.
+  await p.goto(`${server.origin}/j/${wrong}`);
+  await p.locator('#join-error', { hasText: 'No session has the code' }).waitFor();
+});
+
+test('participant: "Vote recorded" waits for the server\'s ack; a dropped connection reconnects', async () => {
+  const ctx = await newContext(browser, server.origin, PHONE, watch);
+  const p = await ctx.newPage();
+  let hold = false;
+  let cut = null;
+  const held = [];
+  let heldOne;
+  const gotHeld = new Promise((r) => { heldOne = r; });
+  await p.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    cut = () => ws.close({ code: 1012, reason: 'test restart' });
+    upstream.onMessage((m) => {
+      if (hold && JSON.parse(m).type === 'ack') {
+        held.push(() => ws.send(m));
+        return heldOne();
+      }
+      ws.send(m);
+    });
+    ws.onMessage((m) => upstream.send(m));
+  });
+  await p.goto(`${server.origin}/j/${code}`);
+  await p.locator('#round-status[data-status="open"]').waitFor();
+  await p.getByLabel('Decline', { exact: true }).check();
+  hold = true;
+  await p.click('#send');
+  await gotHeld;
+  assert.equal(await p.locator('#ack').innerText(), 'Sending…');
+  hold = false;
+  held.shift()();
+  await p.locator('#ack[data-kind="ok"]', { hasText: 'Vote recorded' }).waitFor();
+
+  // The connection drops: the state is shown, then it comes back by itself and rejoins.
+  cut();
+  await p.locator('#conn[data-state="waiting"]', { hasText: /Offline, retrying in \d+ s/ }).waitFor();
+  await p.locator('#conn[data-state="open"]', { hasText: 'Connected' }).waitFor();
+  await p.locator('#ack[data-kind="ok"]', { hasText: 'Vote recorded' }).waitFor();
+  assert.ok(await p.getByLabel('Decline', { exact: true }).isChecked());
+});
+
+test('console: a wrong key is refused and asked again; nothing is stored', async () => {
+  const p = await (await newContext(browser, server.origin, {}, watch)).newPage();
+  await p.goto(`${server.origin}/host#key=not-the-key`);
+  await p.locator('#key-error', { hasText: 'That key is not right.' }).waitFor();
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('roundtable.key')), null);
+  assert.equal(await p.evaluate(() => localStorage.length), 0, 'the key never goes to localStorage');
+  await p.fill('#key', KEY);
+  await p.press('#key', 'Enter');
+  await p.locator('[data-scenario="demo"]').waitFor();
+  assert.ok(await p.locator('#sessions li', { hasText: code }).isVisible());
+});
+
+test('projector: an unknown code says so', async () => {
+  const p = await (await newContext(browser, server.origin, { viewport: { width: 1920, height: 1080 } }, watch)).newPage();
+  const wrong = code === '000000' ? '000001' : '000000';
+  await p.goto(`${server.origin}/present/${wrong}`);
+  await p.locator('h1', { hasText: `No session has the code ${wrong}` }).waitFor();
+});
+
+test('live mode: results reach participants while the round is open, suppressed below the threshold', async () => {
+  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
+  await host.goto(`${server.origin}/host#key=${KEY}`);
+  await host.check('#live-demo');
+  await host.click('[data-scenario="demo"] button.start');
+  const live = (await host.locator('#join-code').innerText()).trim();
+  assert.notEqual(live, code);
+  await host.click('#next');
+  await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
+  await host.click('#open-close');
+  const people = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+    await p.goto(`${server.origin}/j/${live}`);
+    await p.locator('#round-status[data-status="open"]').waitFor();
+    people.push(p);
+  }
+  await people[0].getByLabel('Refer', { exact: true }).check();
+  await people[0].click('#send');
+  await people[0].locator('#ack[data-kind="ok"]').waitFor();
+  // One ballot: the results box says why there is nothing to see yet.
+  await people[0].locator('#results .results.suppressed', { hasText: 'at least 3 people' }).waitFor();
+  for (const p of people.slice(1)) {
+    await p.getByLabel('Decline', { exact: true }).check();
+    await p.click('#send');
+    await p.locator('#ack[data-kind="ok"]').waitFor();
+  }
+  await Promise.all(people.map((p) => p.locator('#results .results:not(.suppressed) .bar-row', { hasText: /Refer\s*1 · 33%/ }).waitFor()));
+  assert.match(await host.locator('#round-info').innerText(), /open .*hidden from the room/);
+});
