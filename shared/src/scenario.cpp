@@ -424,7 +424,11 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
 
   // The version comes first: a file of another version is refused on that alone.
   if (const json* f = r.field(doc, root, "format", true)) {
-    if (!f->is_number_integer() || f->get<long long>() != 1) {
+    if (!f->is_number_integer()) {
+      r.fail("format", "must be the number 1, not " + f->dump());
+      return std::nullopt;
+    }
+    if (f->get<long long>() != 1) {
       r.fail("format", "version " + f->dump() + " is not supported; this program reads format 1");
       return std::nullopt;
     }
@@ -570,7 +574,7 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
 
   // Questions that draw on the scenario's outcomes and models need them.
   for (const auto& n : needs) {
-    if (n.outcomes && s.outcomes.empty() && !outcomes)
+    if (n.outcomes && s.outcomes.empty() && !r.field(doc, root, "outcomes", false))
       r.fail(n.path, n.models ? "a model_outcome question needs the scenario's \"outcomes\""
                               : "\"outcomes\" is used but the scenario has no \"outcomes\" list");
     if (n.models && s.models.empty() && !models_ok && !r.field(doc, root, "models", false))
@@ -631,20 +635,46 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
                    std::to_string(max_scenario_bytes) + " bytes)");
     return out;
   }
-  // Parse, noting duplicate keys (nlohmann would silently keep the last one).
-  std::vector<std::set<std::string>> keys;
-  std::vector<std::string> duplicates;
+  // Parse, noting duplicate keys with their JSON path (nlohmann would silently keep the last one).
+  struct container {
+    std::string path;               // of this object or array
+    bool array = false;
+    std::size_t next = 0;           // array: index of the next element
+    std::string key;                // object: the key being read
+    std::set<std::string> keys;     // object: keys seen
+  };
+  std::vector<container> open;
+  std::vector<std::pair<std::string, std::string>> duplicates;  // path of the object, key
+  const auto child_path = [&]() -> std::string {
+    if (open.empty()) return "";
+    auto& c = open.back();
+    if (c.array) return c.path + "[" + std::to_string(c.next++) + "]";
+    return c.path.empty() ? c.key : c.path + "." + c.key;
+  };
   json doc;
   try {
     doc = json::parse(text, [&](int /*depth*/, json::parse_event_t event, json& parsed) {
       switch (event) {
-        case json::parse_event_t::object_start: keys.emplace_back(); break;
-        case json::parse_event_t::object_end: keys.pop_back(); break;
-        case json::parse_event_t::key:
-          if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
-            duplicates.push_back(parsed.get<std::string>());
+        case json::parse_event_t::object_start:
+        case json::parse_event_t::array_start: {
+          container c;
+          c.path = child_path();
+          c.array = event == json::parse_event_t::array_start;
+          open.push_back(std::move(c));
           break;
-        default: break;
+        }
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end: open.pop_back(); break;
+        case json::parse_event_t::key:
+          if (!open.empty()) {
+            auto& c = open.back();
+            c.key = parsed.get<std::string>();
+            if (!c.keys.insert(c.key).second) duplicates.emplace_back(c.path, c.key);
+          }
+          break;
+        case json::parse_event_t::value:
+          if (!open.empty() && open.back().array) ++open.back().next;
+          break;
       }
       return true;
     });
@@ -657,8 +687,8 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
                    detail);
     return out;
   }
-  for (const auto& d : duplicates)
-    r.fail("", "the field " + json_quoted(d) + " appears twice in one object");
+  for (const auto& [object, key] : duplicates)
+    r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");
 
   auto s = read_scenario(r, doc, out.errors);
   if (s && out.errors.empty()) resolve(r, *s, doc);
