@@ -18,6 +18,14 @@ namespace {
 // At most ten tallies, progress counts or presence counts a second per room and question.
 constexpr auto push_interval = std::chrono::milliseconds(100);
 
+// Progress and presence go to every connection of the room, and on loopback one delivery
+// costs the server about 8 us (bench/run, docs/benchmarks.md): past 4,000 connections their
+// slot widens with the audience (25 us per connection: 10,000 -> 250 ms), so these counts
+// never take more than about a third of a core. Tallies keep the 100 ms slot.
+std::chrono::milliseconds count_interval(std::size_t audience) {
+  return std::max(push_interval, std::chrono::milliseconds(audience / 40));
+}
+
 template <class... F>
 struct overloaded : F... {
   using F::operator()...;
@@ -404,7 +412,7 @@ void room::schedule_progress(const std::string& q) {
     for (auto r : {role::facilitator, role::projector, role::participant})
       broadcast(r, session_.progress_message(r, q));
   };
-  const auto due = state.last + push_interval;
+  const auto due = state.last + count_interval(participants_.size() + projectors_.size());
   if (clock::now() >= due) return send();
   state.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
@@ -427,7 +435,7 @@ void room::schedule_presence() {
     f["code"] = code_;
     broadcast(role::facilitator, f);
   };
-  const auto due = presence_.last + push_interval;
+  const auto due = presence_.last + count_interval(participants_.size() + projectors_.size());
   if (clock::now() >= due) return send();
   presence_.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
