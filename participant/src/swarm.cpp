@@ -85,8 +85,11 @@ struct swarm_config {
   int open_at = 0;
   long expect = 0;
   int inflight_max = 500;
+  double hold = 0;
+  int repeat = 1;
   bool json_out = false;
   bool close_round = false;
+  bool not_live = false;
   std::vector<asio::ip::address> sources;
   std::uint64_t seed = 0;
 };
@@ -104,6 +107,7 @@ struct sim {
   std::optional<std::size_t> assigned_model;
   clock_type::time_point t_start, t_sent;
   phase state = phase::waiting;
+  int votes_cast = 0;
   bool vote_scheduled = false;
 
   explicit sim(asio::io_context& ioc) : strand(asio::make_strand(ioc)) {}
@@ -174,7 +178,7 @@ class swarm {
       return finish();
     }
     if (type == "hosting") {
-      json options{{"live", true}};
+      json options{{"live", !cfg_.not_live}};
       if (cfg_.min_group > 0) options["min_group"] = cfg_.min_group;
       return host_send(json{{"type", "start"}, {"id", "h2"}, {"scenario", cfg_.scenario}, {"options", options}});
     }
@@ -224,7 +228,20 @@ class swarm {
 
   void maybe_open() {
     if (cfg_.key.empty() || open_sent_ || !joins_done()) return;
-    if (presence_ < cfg_.open_at) return;
+    if (presence_ < cfg_.open_at && !open_anyway_) {
+      // Other swarm processes may never bring everyone: open anyway after a while.
+      if (!open_fallback_) {
+        open_fallback_ = std::make_unique<asio::steady_timer>(main_, std::chrono::seconds(20));
+        open_fallback_->async_wait([this](boost::system::error_code ec) {
+          if (ec || open_sent_) return;
+          note("only " + std::to_string(presence_) + " of " + std::to_string(cfg_.open_at) +
+               " participants present after 20 s: opening the round anyway");
+          open_anyway_ = true;
+          maybe_open();
+        });
+      }
+      return;
+    }
     open_sent_ = true;
     host_send(json{{"type", "open"}, {"id", "h4"}, {"code", code_}, {"question", question_->id}});
   }
@@ -378,14 +395,31 @@ class swarm {
   }
 
   void on_joins_done() {
-    note("joined " + std::to_string(joined_) + " of " + std::to_string(cfg_.count) + " in " +
-         std::to_string(static_cast<int>(ms_between(joins_started_, clock_type::now()))) + " ms");
+    {
+      std::lock_guard lock(out_mutex_);
+      // On stdout, flushed: a benchmark script samples the server while the swarm holds.
+      std::cout << "joined " << joined_now() << " of " << cfg_.count << " in "
+                << static_cast<int>(ms_between(joins_started_, clock_type::now())) << " ms\n"
+                << std::flush;
+    }
+    if (cfg_.hold > 0) {
+      hold_timer_ = std::make_unique<asio::steady_timer>(main_, std::chrono::milliseconds(static_cast<long>(cfg_.hold * 1000)));
+      hold_timer_->async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        held_ = true;
+        maybe_open();
+        check_vote_phase();
+        check_done();
+      });
+      return;
+    }
+    held_ = true;
     maybe_open();
     check_vote_phase();
     check_done();
   }
 
-  bool joins_done() const { return joins_finished_.load() >= cfg_.count; }
+  bool joins_done() const { return joins_finished_.load() >= cfg_.count && held_; }
 
   // Runs on main_: once every participant has joined (or failed) and the round is open,
   // every participant's vote moment is drawn inside the window.
@@ -430,8 +464,9 @@ class swarm {
       a = random_answer(q, rng);
     }
     const auto qid = question_->id;
-    json msg = a.perspective ? json{{"type", "perspective"}, {"id", "v"}, {"question", qid}, {"text", a.text}}
-                             : json{{"type", "vote"}, {"id", "v"}, {"question", qid}, {"ballot", a.ballot}};
+    const auto id = "v" + std::to_string(++s.votes_cast);
+    json msg = a.perspective ? json{{"type", "perspective"}, {"id", id}, {"question", qid}, {"text", a.text}}
+                             : json{{"type", "vote"}, {"id", id}, {"question", qid}, {"ballot", a.ballot}};
     s.t_sent = clock_type::now();
     s.state = sim::phase::voted;
     if (!s.conn->send(msg.dump())) {
@@ -448,12 +483,26 @@ class swarm {
   void on_ack(sim& s) {
     if (s.state != sim::phase::voted) return;
     const auto now = clock_type::now();
+    {
+      std::lock_guard lock(stats_mutex_);
+      ++total_acks_;
+      last_ack_ = now;
+      if (s.votes_cast == 1) {
+        ack_ms_.push_back(ms_between(s.t_sent, now));
+        acked_sends_.push_back(s.t_sent);  // in ack order: the k-th acked vote
+      } else {
+        repeat_ack_ms_.push_back(ms_between(s.t_sent, now));
+      }
+    }
+    // --repeat: the next ballot replaces this one, sent as soon as this one is durable.
+    if (s.votes_cast < cfg_.repeat) {
+      s.state = sim::phase::joined;
+      return vote(s, (static_cast<std::uint64_t>(s.index) << 20) + static_cast<std::uint64_t>(s.votes_cast));
+    }
     s.state = sim::phase::acked;
     {
       std::lock_guard lock(stats_mutex_);
-      ack_ms_.push_back(ms_between(s.t_sent, now));
-      acked_sends_.push_back(s.t_sent);  // in ack order: the k-th acked vote
-      last_ack_ = now;
+      ++finished_voters_;
     }
     asio::post(main_, [this] { check_done(); });
   }
@@ -506,7 +555,8 @@ class swarm {
     std::size_t answered = 0;
     {
       std::lock_guard lock(stats_mutex_);
-      answered = ack_ms_.size();
+      // A participant is answered once its last ballot is acked.
+      answered = static_cast<std::size_t>(finished_voters_);
     }
     // Participants that failed or got an error count as answered.
     std::size_t settled = answered + static_cast<std::size_t>(errors_in_votes());
@@ -559,6 +609,8 @@ class swarm {
     ramp_timer_.cancel();
     deadline_.cancel();
     if (results_grace_) results_grace_->cancel();
+    if (open_fallback_) open_fallback_->cancel();
+    if (hold_timer_) hold_timer_->cancel();
     for (auto& s : sims_) {
       if (s->conn) s->conn->close();
       asio::post(s->strand, [p = s.get()] {
@@ -586,12 +638,16 @@ class swarm {
   std::atomic<long> max_progress_{0};
   int presence_ = 0;
   bool open_sent_ = false;
+  bool open_anyway_ = false;
+  std::unique_ptr<asio::steady_timer> open_fallback_;
   bool close_sent_ = false;
   bool host_closed_round_ = false;
   bool round_open_ = false;
   bool vote_phase_ = false;
   bool finishing_ = false;
   bool timed_out_ = false;
+  bool held_ = false;
+  std::unique_ptr<asio::steady_timer> hold_timer_;
   bool results_wait_over_ = false;
   std::unique_ptr<asio::steady_timer> results_grace_;
   std::atomic<bool> results_grace_armed_{false};
@@ -608,6 +664,9 @@ class swarm {
   long disconnects_ = 0;
   long connect_failures_ = 0;
   long sent_ = 0;
+  long total_acks_ = 0;
+  long finished_voters_ = 0;
+  std::vector<double> repeat_ack_ms_;
   long results_pushes_ = 0;
   std::map<std::string, long> error_reasons_;
   std::vector<double> join_ms_, ack_ms_;
@@ -642,11 +701,19 @@ swarm_report swarm::report() const {
   r.error_reasons = error_reasons_;
   r.join = summarize(join_ms_);
   r.ack = summarize(ack_ms_);
+  r.total_acks = total_acks_;
+  {
+    std::vector<double> all = ack_ms_;
+    all.insert(all.end(), repeat_ack_ms_.begin(), repeat_ack_ms_.end());
+    r.ack_all = summarize(std::move(all));
+  }
   const double join_span = last_join_ > joins_started_ ? std::chrono::duration<double>(last_join_ - joins_started_).count() : 0;
   r.join_rate = join_span > 0 ? static_cast<double>(joined_) / join_span : 0;
+  r.votes_per_s = 0;
   r.burst_s = last_ack_ > first_send_ && first_send_ != clock_type::time_point{}
                   ? std::chrono::duration<double>(last_ack_ - first_send_).count()
                   : 0;
+  if (r.burst_s > 0) r.votes_per_s = static_cast<double>(total_acks_) / r.burst_s;
   // Vote-to-results: the k-th acked vote (k = 1 .. N - min_group + 1) against the first
   // results push counting at least k ballots.
   std::vector<double> v2r;
@@ -728,7 +795,12 @@ const char* swarm_usage =
     "                       (default N; the total when other swarm processes join too)\n"
     "  --min-group N        with --key: the session's min_group option\n"
     "  --close              with --key: close the round at the end (final tally, export votes)\n"
+    "  --not-live           with --key: start the session with {\"live\":false} (no live results)\n"
     "  --max-inflight N     connection attempts in progress at most (default 500)\n"
+    "  --hold S             once everyone has joined, wait S seconds before voting (prints\n"
+    "                       `joined N of M` when the wait starts: a script can sample the server)\n"
+    "  --repeat K           each participant casts K ballots, the next as soon as the last is\n"
+    "                       acked (each replaces the last): sustained durable votes per second\n"
     "  --seed N             random seed (default: random)\n"
     "  --json               end with one line: a JSON object with every number below\n"
     "\n"
@@ -740,8 +812,8 @@ const char* swarm_usage =
 int swarm_command(const std::vector<std::string>& args) {
   flags f("swarm", args,
           {"server", "code", "key", "scenario", "question", "count", "ramp", "vote-window", "source-ips", "threads",
-           "timeout", "expect-ballots", "open-at", "min-group", "max-inflight", "seed"},
-          {"json", "close"});
+           "timeout", "expect-ballots", "open-at", "min-group", "max-inflight", "seed", "hold", "repeat"},
+          {"json", "close", "not-live"});
   if (f.help()) {
     std::cout << swarm_usage;
     return 0;
@@ -763,8 +835,8 @@ int swarm_command(const std::vector<std::string>& args) {
   if (cfg.key.empty() && !cfg.scenario.empty()) throw flag_error("--scenario needs --key (only a facilitator starts sessions)");
   if (!cfg.code.empty() && (cfg.code.size() != 6 || cfg.code.find_first_not_of("0123456789") != std::string::npos))
     throw flag_error("--code must be the six-digit join code, got \"" + cfg.code + "\"");
-  if (cfg.key.empty() && (f.get("open-at") || f.get("min-group") || f.has("close")))
-    throw flag_error("--open-at, --min-group and --close need --key (they drive the session)");
+  if (cfg.key.empty() && (f.get("open-at") || f.get("min-group") || f.has("close") || f.has("not-live")))
+    throw flag_error("--open-at, --min-group, --close and --not-live need --key (they drive the session)");
   cfg.question = f.get("question").value_or("");
   cfg.ramp = f.real("ramp", 2000, 0, 1e6);
   cfg.window = f.real("vote-window", 2, 0, 3600);
@@ -774,11 +846,14 @@ int swarm_command(const std::vector<std::string>& args) {
   cfg.min_group = static_cast<int>(f.number("min-group", 0, 1, 50));
   cfg.inflight_max = static_cast<int>(f.number("max-inflight", 500, 1, 100000));
   cfg.close_round = f.has("close");
+  cfg.not_live = f.has("not-live");
+  cfg.hold = f.real("hold", 0, 0, 3600);
+  cfg.repeat = static_cast<int>(f.number("repeat", 1, 1, 1000000));
   cfg.json_out = f.has("json");
   cfg.seed = static_cast<std::uint64_t>(f.number("seed", static_cast<long>(std::random_device{}() & 0x7fffffff), 0, 0x7fffffffffffffff));
   if (auto s = f.get("source-ips")) cfg.sources = parse_sources(*s);
   const double join_estimate = cfg.ramp > 0 ? cfg.count / cfg.ramp : cfg.count / 2000.0;
-  cfg.timeout = f.real("timeout", join_estimate + cfg.window + 60, 1, 86400);
+  cfg.timeout = f.real("timeout", join_estimate + cfg.window + cfg.hold + 60, 1, 86400);
 
   // One descriptor per connection, plus a few: raise the soft limit to the hard one.
   rlimit rl{};

@@ -52,6 +52,11 @@ std::string format_table(const swarm_report& r) {
   s += row("connect+join", r.join);
   s += row("ack (send to ack)", r.ack);
   s += row("vote to results", r.results);
+  if (r.total_acks > r.acked) {
+    s += row("ack, every ballot", r.ack_all);
+    std::snprintf(buf, sizeof buf, "  %ld ballots acked in all: %.0f durable votes/s\n", r.total_acks, r.votes_per_s);
+    s += buf;
+  }
   if (r.results_missing > 0) {
     std::snprintf(buf, sizeof buf, "  %ld votes saw no results push counting them\n", r.results_missing);
     s += buf;
@@ -87,6 +92,10 @@ nlohmann::json to_json(const swarm_report& r) {
           {"results_p99_ms", round1(r.results.p99)},
           {"results_max_ms", round1(r.results.max)},
           {"results_samples", r.results.count},
+          {"total_acks", r.total_acks},
+          {"votes_per_s", std::round(r.votes_per_s)},
+          {"ack_all_p50_ms", round1(r.ack_all.p50)},
+          {"ack_all_p99_ms", round1(r.ack_all.p99)},
           {"burst_s", std::round(r.burst_s * 1000.0) / 1000.0},
           {"duration_s", std::round(r.duration_s * 1000.0) / 1000.0},
           {"timed_out", r.timed_out},

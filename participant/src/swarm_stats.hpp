@@ -28,6 +28,7 @@ struct swarm_report {
   long errors = 0;  // error replies and failed connections
   long disconnects = 0;
   long sent = 0;
+  long total_acks = 0;  // every ballot acked, --repeat included
   long max_progress = 0;
   long results_pushes = 0;
   long results_missing = 0;  // votes k with no results push counting k ballots
@@ -38,8 +39,10 @@ struct swarm_report {
   std::string question;
   std::map<std::string, long> error_reasons;
   latency join, ack, results;
+  latency ack_all;  // every ballot's ack, --repeat included
   double join_rate = 0;  // joins completed per second
   double burst_s = 0;    // first vote sent to last ack
+  double votes_per_s = 0;  // total_acks / burst_s
   double duration_s = 0;
 };
 
