@@ -20,8 +20,8 @@ constexpr auto push_interval = std::chrono::milliseconds(100);
 
 // Progress and presence go to every connection of the room, and on loopback one delivery
 // costs the server about 8 us (bench/run, docs/benchmarks.md): past 4,000 connections their
-// slot widens with the audience (25 us per connection: 10,000 -> 250 ms), so these counts
-// never take more than about a third of a core. Tallies keep the 100 ms slot.
+// slot widens with the audience (25 us per connection: 10,000 -> 250 ms; presence 700 ms),
+// so these counts never take more than about a third of a core. Tallies keep 100 ms.
 std::chrono::milliseconds count_interval(std::size_t audience) {
   return std::max(push_interval, std::chrono::milliseconds(audience / 40));
 }
@@ -435,7 +435,8 @@ void room::schedule_presence() {
     f["code"] = code_;
     broadcast(role::facilitator, f);
   };
-  const auto due = presence_.last + count_interval(participants_.size() + projectors_.size());
+  // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 700 ms).
+  const auto due = presence_.last + 4 * count_interval(participants_.size() + projectors_.size()) - 3 * push_interval;
   if (clock::now() >= due) return send();
   presence_.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
