@@ -282,6 +282,8 @@ class swarm {
     s.t_start = clock_type::now();
     connection_options opts;
     opts.queue_max = 8;
+    // A loaded server may take a while to answer a handshake: a browser would wait too.
+    opts.handshake_timeout = std::chrono::seconds(30);
     if (!cfg_.sources.empty()) opts.source = cfg_.sources[static_cast<std::size_t>(s.index) % cfg_.sources.size()];
     events ev;
     ev.on_open = [this, &s] {
@@ -310,7 +312,7 @@ class swarm {
     }
     if (was == sim::phase::connecting) {
       --inflight_;
-      ++joins_finished_;
+      return join_settled();
     }
     asio::post(main_, [this] {
       check_vote_phase();
@@ -390,8 +392,12 @@ class swarm {
     }
     if (session.contains("stage") && session["stage"].contains("question")) learn_question(s, session["stage"]);
     --inflight_;
-    ++joins_finished_;
-    if (joins_finished_.load() == cfg_.count) asio::post(main_, [this] { on_joins_done(); });
+    join_settled();
+  }
+
+  // One participant's join is over (joined or failed); the last one starts what follows.
+  void join_settled() {
+    if (++joins_finished_ == cfg_.count) asio::post(main_, [this] { on_joins_done(); });
   }
 
   void on_joins_done() {
@@ -517,8 +523,7 @@ class swarm {
       // The join was refused.
       s.state = sim::phase::failed;
       --inflight_;
-      ++joins_finished_;
-      if (joins_finished_.load() == cfg_.count) asio::post(main_, [this] { on_joins_done(); });
+      join_settled();
     } else if (s.state == sim::phase::voted) {
       s.state = sim::phase::failed;
     }
@@ -561,7 +566,21 @@ class swarm {
     // Participants that failed or got an error count as answered.
     std::size_t settled = answered + static_cast<std::size_t>(errors_in_votes());
     if (settled < static_cast<std::size_t>(joined_now())) return;
-    if (max_progress_.load() < cfg_.expect) return;
+    if (max_progress_.load() < cfg_.expect && !progress_wait_over_) {
+      // Every own ballot is answered; others' (another swarm process's) may never come:
+      // wait for the count a bounded while, then report what was seen.
+      if (!progress_grace_) {
+        progress_grace_ = std::make_unique<asio::steady_timer>(main_, std::chrono::seconds(10));
+        progress_grace_->async_wait([this](boost::system::error_code ec) {
+          if (ec) return;
+          note("progress reached " + std::to_string(max_progress_.load()) + " of " + std::to_string(cfg_.expect) +
+               " expected ballots");
+          progress_wait_over_ = true;
+          check_done();
+        });
+      }
+      return;
+    }
     // Live results trail progress by up to one push interval: wait (briefly) for the push
     // counting N - min_group + 1 ballots, the last one the vote-to-results figure uses.
     if (!results_wait_over_ && results_short()) {
@@ -610,6 +629,7 @@ class swarm {
     deadline_.cancel();
     if (results_grace_) results_grace_->cancel();
     if (open_fallback_) open_fallback_->cancel();
+    if (progress_grace_) progress_grace_->cancel();
     if (hold_timer_) hold_timer_->cancel();
     for (auto& s : sims_) {
       if (s->conn) s->conn->close();
@@ -649,6 +669,8 @@ class swarm {
   bool held_ = false;
   std::unique_ptr<asio::steady_timer> hold_timer_;
   bool results_wait_over_ = false;
+  bool progress_wait_over_ = false;
+  std::unique_ptr<asio::steady_timer> progress_grace_;
   std::unique_ptr<asio::steady_timer> results_grace_;
   std::atomic<bool> results_grace_armed_{false};
   std::string fatal_;
@@ -879,7 +901,7 @@ int swarm_command(const std::vector<std::string>& args) {
   std::cout << format_table(r);
   if (cfg.json_out) std::cout << to_json(r).dump() << "\n";
   std::cout << std::flush;
-  return r.connected == r.participants && r.acked == r.participants && r.fatal.empty() ? 0 : 1;
+  return r.connected == r.participants && r.acked == r.participants && r.max_progress >= cfg.expect && r.fatal.empty() ? 0 : 1;
 }
 
 }  // namespace roundtable::participant
