@@ -19,11 +19,19 @@ namespace {
 constexpr auto push_interval = std::chrono::milliseconds(100);
 
 // Progress and presence go to every connection of the room, and on loopback one delivery
-// costs the server about 8 us (bench/run, docs/benchmarks.md): past 4,000 connections their
-// slot widens with the audience (25 us per connection: 10,000 -> 250 ms; presence 700 ms),
-// so these counts never take more than about a third of a core. Tallies keep 100 ms.
+// costs the server about 8 us (bench/run, docs/benchmarks.md): past 2,000 connections their
+// slot widens with the audience (50 us per connection: 10,000 -> 500 ms; presence 1.7 s),
+// so these counts never take more than about a third of a core.
 std::chrono::milliseconds count_interval(std::size_t audience) {
-  return std::max(push_interval, std::chrono::milliseconds(audience / 40));
+  return std::max(push_interval, std::chrono::milliseconds(audience / 20));
+}
+
+// A tally goes to every connection too (live sessions): past 5,000 connections its slot
+// widens by 20 us per connection (10,000 -> 200 ms, 19,900 -> 400 ms). Kept at 100 ms, a
+// burst of votes in a room of 10,000 spends most of a core on tallies and acks queue behind
+// them for seconds (docs/benchmarks.md); widened, the core keeps up.
+std::chrono::milliseconds tally_interval(std::size_t audience) {
+  return std::max(push_interval, std::chrono::milliseconds(audience / 50));
 }
 
 template <class... F>
@@ -383,7 +391,7 @@ void room::send_catch_up(const conn_ptr& c, role r) {
 void room::schedule_publish(const std::string& q) {
   auto& state = publish_[q];
   if (state.scheduled || !session_.decide_publish(q)) return;
-  const auto due = state.last + push_interval;
+  const auto due = state.last + tally_interval(participants_.size() + projectors_.size());
   const auto fire = [this, q] {
     auto& st = publish_[q];
     st.scheduled = false;
@@ -435,7 +443,7 @@ void room::schedule_presence() {
     f["code"] = code_;
     broadcast(role::facilitator, f);
   };
-  // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 700 ms).
+  // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 1.7 s).
   const auto due = presence_.last + 4 * count_interval(participants_.size() + projectors_.size()) - 3 * push_interval;
   if (clock::now() >= due) return send();
   presence_.scheduled = true;
