@@ -103,7 +103,6 @@ class join_client {
 
   void finish_io() {
     retry_.cancel();
-    done_ = true;
     ioc_.stop();
   }
 
@@ -328,7 +327,7 @@ class join_client {
       } else if (q.type == question_type::scale) {
         std::string s = "scale " + std::to_string(q.min) + " to " + std::to_string(q.max);
         if (q.labels) s += " (" + std::to_string(q.min) + " = " + q.labels->min + ", " + std::to_string(q.max) + " = " + q.labels->max + ")";
-        out.push_back(tty_ ? s : s);
+        out.push_back(s);
       } else {
         list("option", q.options);
       }
@@ -400,7 +399,6 @@ class join_client {
   bool ever_joined_ = false;
   bool eof_ = false;
   bool stopping_ = false;
-  bool done_ = false;
 };
 
 }  // namespace

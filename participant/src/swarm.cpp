@@ -256,7 +256,7 @@ class swarm {
       sims_.push_back(std::move(s));
     }
     joins_started_ = clock_type::now();
-    if (cfg_.count == 0) return check_vote_phase();
+    if (cfg_.count == 0) return on_joins_done();
     launch();
   }
 
@@ -697,8 +697,6 @@ class swarm {
   std::size_t max_results_ = 0;
   clock_type::time_point last_join_, first_send_, last_ack_;
 
-  friend struct swarm_access;
-
  public:
   /// Sets the join code (with --code).
   void set_code(std::string c) { code_ = std::move(c); }
@@ -802,7 +800,8 @@ const char* swarm_usage =
     "                       `session CODE question ID` first, for a second swarm process.\n"
     "\n"
     "  --server URL         the server's WebSocket URL (required)\n"
-    "  --count N            participants, 0 to 100000 (required)\n"
+    "  --count N            participants, 0 to 100000 (required); --count 0 with --key just\n"
+    "                       creates the live session, opens the round and prints its code\n"
     "  --ramp PER_SECOND    joins started per second (default 2000; 0: as fast as possible)\n"
     "  --vote-window S      votes are spread uniformly over S seconds (default 2)\n"
     "  --question ID        the question to vote on\n"
