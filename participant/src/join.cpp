@@ -308,9 +308,13 @@ class join_client {
       }
       auto list = [&](const char* word, const std::vector<option>& opts) {
         for (std::size_t i = 0; i < opts.size(); ++i) {
-          if (tty_)
-            for (auto& l : wrap(std::to_string(i + 1) + ". " + opts[i].label, width_, i + 1 < 10 ? "   " : "    "))
-              out.push_back(std::move(l));
+          if (tty_) {
+            // "   1. text", continuation lines hanging under the text.
+            const std::string number = std::to_string(i + 1) + ". ";
+            auto lines = wrap(opts[i].label, width_ > 3 + number.size() ? width_ - 3 - number.size() : width_);
+            for (std::size_t k = 0; k < lines.size(); ++k)
+              out.push_back((k == 0 ? "   " + number : std::string(3 + number.size(), ' ')) + lines[k]);
+          }
           else
             out.push_back(std::string(word) + " " + std::to_string(i + 1) + " " + opts[i].id + ": " + opts[i].label);
         }
@@ -333,7 +337,9 @@ class join_client {
       }
       const auto status = stage_.value("status", "closed");
       if (tty_) {
-        out.push_back(status == "open" ? "Voting is open. " + answer_hint(*question_) : "Voting is not open yet.");
+        out.push_back(status == "open"                 ? "Voting is open. " + answer_hint(*question_)
+                      : stage_.value("round", 0) == 0 ? "Voting is not open yet."
+                                                      : "Voting is closed.");
       } else {
         out.push_back("hint " + answer_hint(*question_));
         out.push_back("status " + question_->id + " round " + std::to_string(stage_.value("round", 0)) + " " + status);
