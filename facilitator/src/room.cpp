@@ -19,6 +19,22 @@ namespace {
 // At most ten tallies, progress counts or presence counts a second per room and question.
 constexpr auto push_interval = std::chrono::milliseconds(100);
 
+// Progress and presence go to every connection of the room, and on loopback one delivery
+// costs the server about 8 us (bench/run, docs/benchmarks.md): past 2,000 connections their
+// slot widens with the audience (50 us per connection: 10,000 -> 500 ms; presence 1.7 s),
+// so these counts never take more than about a third of a core.
+std::chrono::milliseconds count_interval(std::size_t audience) {
+  return std::max(push_interval, std::chrono::milliseconds(audience / 20));
+}
+
+// A tally goes to every connection too (live sessions): past 5,000 connections its slot
+// widens by 20 us per connection (10,000 -> 200 ms, 19,900 -> 400 ms). Kept at 100 ms, a
+// burst of votes in a room of 10,000 spends most of a core on tallies and acks queue behind
+// them for seconds (docs/benchmarks.md); widened, the core keeps up.
+std::chrono::milliseconds tally_interval(std::size_t audience) {
+  return std::max(push_interval, std::chrono::milliseconds(audience / 50));
+}
+
 std::shared_ptr<const std::string> frame(const json& msg) {
   return std::make_shared<const std::string>(protocol::dump(msg));
 }
@@ -372,14 +388,14 @@ void room::send_catch_up(const conn_ptr& c, role r) {
   for (const auto& m : session_.catch_up(r)) reply(c, m);
 }
 
-void room::run_coalesced(coalesce& state, std::function<bool()> fn) {
+void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, std::function<bool()> fn) {
   if (state.scheduled) return;
   const auto go = [this, &state, fn = std::move(fn)] {  // map nodes are stable: &state stays valid
     state.scheduled = false;
     if (fn()) state.last = clock::now();
   };
   // Leading edge: push at once after a quiet spell, else once at the next slot.
-  const auto due = state.last + push_interval;
+  const auto due = state.last + interval;
   if (clock::now() >= due) return go();
   state.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
@@ -390,7 +406,7 @@ void room::run_coalesced(coalesce& state, std::function<bool()> fn) {
 
 void room::schedule_publish(const std::string& q) {
   if (!session_.decide_publish(q)) return;
-  run_coalesced(publish_[q], [this, q] {
+  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()), [this, q] {
     if (stopping_ || failed_) return false;
     auto e = session_.decide_publish(q);
     if (!e) return false;
@@ -400,7 +416,7 @@ void room::schedule_publish(const std::string& q) {
 }
 
 void room::schedule_progress(const std::string& q) {
-  run_coalesced(progress_[q], [this, q] {
+  run_coalesced(progress_[q], count_interval(participants_.size() + projectors_.size()), [this, q] {
     const auto slot = progress_[q].slot;
     for (auto r : {role::facilitator, role::projector, role::participant})
       broadcast(r, session_.progress_message(r, q), slot);
@@ -409,7 +425,9 @@ void room::schedule_progress(const std::string& q) {
 }
 
 void room::schedule_presence() {
-  run_coalesced(presence_, [this] {
+  // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 1.7 s).
+  const auto interval = 4 * count_interval(participants_.size() + projectors_.size()) - 3 * push_interval;
+  run_coalesced(presence_, interval, [this] {
     if (connected_voters_.size() == presence_sent_) return false;
     presence_sent_ = connected_voters_.size();
     const json msg{{"type", "presence"}, {"participants", presence_sent_}};

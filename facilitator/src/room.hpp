@@ -96,9 +96,9 @@ class room : public std::enable_shared_from_this<room> {
   void push_effects(const std::vector<effect>& effects);
   /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
   void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
-  /// Runs fn at once if the last run that did something (fn returned true) was a push
+  /// Runs fn at once if the last run that did something (fn returned true) was at least
   /// interval ago, else once at the end of that interval; calls in between fold into it.
-  void run_coalesced(coalesce& state, std::function<bool()> fn);
+  void run_coalesced(coalesce& state, std::chrono::milliseconds interval, std::function<bool()> fn);
   void broadcast_stage();
   void broadcast_results(const std::string& q);
   /// The slot of a question's results in one round: a newer tally of that round replaces a

@@ -1,0 +1,235 @@
+#include "client/connection.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "roundtable/text.hpp"
+
+namespace roundtable::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+std::shared_ptr<connection> connection::create(asio::any_io_executor ex, events ev, connection_options opts) {
+  return std::shared_ptr<connection>(new connection(std::move(ex), std::move(ev), std::move(opts)));
+}
+
+connection::connection(asio::any_io_executor ex, events ev, connection_options opts)
+    : ws_(std::move(ex)), ev_(std::move(ev)), opts_(std::move(opts)) {}
+
+void connection::start(target t) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(t)]() mutable {
+    self->target_ = std::move(t);
+    auto& layer = beast::get_lowest_layer(self->ws_);
+    beast::error_code ec;
+    layer.socket().open(self->target_.endpoint.protocol(), ec);
+    if (!ec && self->opts_.source) layer.socket().bind(tcp::endpoint(*self->opts_.source, 0), ec);
+    if (ec) return self->finish("cannot open a socket: " + ec.message());
+    // The tcp_stream's timer bounds connect and handshake together.
+    layer.expires_after(self->opts_.handshake_timeout);
+    layer.async_connect(self->target_.endpoint,
+                        beast::bind_front_handler(&connection::on_connect, self->shared_from_this()));
+  });
+}
+
+void connection::on_connect(beast::error_code ec) {
+  if (ec) return finish("connect: " + ec.message());
+  websocket::permessage_deflate deflate;
+  deflate.client_enable = false;
+  ws_.set_option(deflate);
+  ws_.read_message_max(opts_.read_message_max);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "roundtable-participant"); }));
+  ws_.async_handshake(target_.host, target_.path,
+                      beast::bind_front_handler(&connection::on_handshake, shared_from_this()));
+}
+
+void connection::on_handshake(beast::error_code ec) {
+  if (ec) return finish("handshake: " + ec.message());
+  // From here Beast's own timeouts: the server pings idle connections, we answer.
+  beast::get_lowest_layer(ws_).expires_never();
+  auto timeout = websocket::stream_base::timeout::suggested(beast::role_type::client);
+  timeout.handshake_timeout = opts_.handshake_timeout;
+  ws_.set_option(timeout);
+  open_ = true;
+  if (ev_.on_open) ev_.on_open();
+  if (closing_) return do_close();
+  do_read();
+}
+
+void connection::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&connection::on_read, shared_from_this()));
+}
+
+void connection::on_read(beast::error_code ec, std::size_t) {
+  if (ec == websocket::error::closed) {
+    const auto& r = ws_.reason();
+    return finish("closed by the server (" + std::to_string(r.code) + (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) + ")");
+  }
+  if (ec) return finish("read: " + ec.message());
+  const auto data = buffer_.cdata();
+  if (ev_.on_message) ev_.on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+bool connection::send(std::string text) {
+  if (!open_ || closing_ || finished_ || queue_.size() >= opts_.queue_max) return false;
+  queue_.push_back(std::move(text));
+  if (!writing_) do_write();
+  return true;
+}
+
+void connection::do_write() {
+  writing_ = true;
+  ws_.async_write(asio::buffer(queue_.front()), beast::bind_front_handler(&connection::on_write, shared_from_this()));
+}
+
+void connection::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  queue_.erase(queue_.begin());
+  if (ec) return finish("write: " + ec.message());
+  if (!queue_.empty()) return do_write();
+  if (closing_ && open_) do_close();
+}
+
+void connection::close() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->closing_ || self->finished_) return;
+    self->closing_ = true;
+    if (!self->open_) {
+      // Not open yet: stop the connect or handshake in progress.
+      beast::get_lowest_layer(self->ws_).cancel();
+      return;
+    }
+    if (!self->writing_) self->do_close();
+  });
+}
+
+void connection::do_close() {
+  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {
+    // The read loop ends with websocket::error::closed (or an error) and finishes.
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+void connection::finish(const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  open_ = false;
+  queue_.clear();
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+  if (ev_.on_close) ev_.on_close(closing_ ? std::string("closed") : why);
+  // Break reference cycles through captured owners.
+  ev_ = {};
+}
+
+std::optional<server_url> parse_server_url(std::string_view url, std::string& why) {
+  server_url out;
+  bool http = false;
+  if (url.starts_with("ws://")) {
+    url.remove_prefix(5);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+    http = true;
+  } else {
+    why = "the server URL must start with ws:// (or be an http:// join link), got \"" + std::string(url) + "\"";
+    return std::nullopt;
+  }
+  const auto slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view{} : url.substr(slash);
+  const auto colon = authority.rfind(':');
+  if (authority.empty() || colon == 0) {
+    why = "the server URL has no host";
+    return std::nullopt;
+  }
+  out.port = 80;
+  if (colon != std::string_view::npos) {
+    const auto digits = authority.substr(colon + 1);
+    int port = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9' || port > 65535) { port = -1; break; }
+      port = port * 10 + (c - '0');
+    }
+    if (digits.empty() || port <= 0 || port > 65535) {
+      why = "the port in the server URL is not a number from 1 to 65535";
+      return std::nullopt;
+    }
+    out.port = static_cast<unsigned short>(port);
+    authority = authority.substr(0, colon);
+  }
+  out.host = std::string(authority);
+  if (http) {
+    // http://HOST:PORT/j/CODE: the participant page's link; the WebSocket is at /ws.
+    if (path.starts_with("/j/")) {
+      auto code = path.substr(3);
+      while (!code.empty() && (code.back() == '/')) code.remove_suffix(1);
+      out.code = std::string(code);
+    }
+    out.path = "/ws";
+    return out;
+  }
+  out.path = path.empty() ? "/ws" : std::string(path);
+  return out;
+}
+
+target resolve(const server_url& url) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(url.host, std::to_string(url.port));
+  if (results.empty()) throw std::runtime_error("cannot resolve " + url.host);
+  target t;
+  t.endpoint = results.begin()->endpoint();
+  t.host = url.host + ":" + std::to_string(url.port);
+  t.path = url.path;
+  return t;
+}
+
+std::string random_token() {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::random_device rd;
+  std::string t(32, 'x');
+  for (auto& c : t) c = alphabet[rd() % 64];
+  return t;
+}
+
+std::string load_or_create_token(const std::string& path) {
+  {
+    std::ifstream in(path);
+    std::string t;
+    if (in && std::getline(in, t) && text::is_token(t)) return t;
+  }
+  const auto p = std::filesystem::path(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  const auto t = random_token();
+  std::ofstream out(path, std::ios::trunc);
+  out << t << "\n";
+  if (!out) throw std::runtime_error("cannot write the token file " + path);
+  std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return t;
+}
+
+std::string default_token_path(const server_url& url, const std::string& code) {
+  std::filesystem::path base;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".config";
+  else base = ".";
+  std::string host;
+  for (char c : url.host) host += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
+  return (base / "roundtable" / ("token-" + host + "-" + std::to_string(url.port) + "-" + code)).string();
+}
+
+}  // namespace roundtable::client
