@@ -731,8 +731,27 @@ json session::export_json() const {
           round["tally"] = to_json(scenario_, qd, compute_tally(scenario_, qd, rs.ballots, prev, min_group_));
         }
         if (!rs.open) {
+          // An assigned model_outcome question hides a model's row while it has fewer than min_group
+          // ballots; its ballots are held back here too, or the export would name what those few chose.
+          std::vector<std::size_t> per_model(scenario_.models.size(), 0);
+          const auto answered = [&](const ballot& b, std::size_t m) {
+            const auto* mo = std::get_if<model_outcome_ballot>(&b);
+            return mo && m < mo->outcomes.size() && mo->outcomes[m].has_value();
+          };
+          const bool assigned = qd.type == question_type::model_outcome && qd.assign;
+          if (assigned)
+            for (const auto& [v, b] : rs.ballots)
+              for (std::size_t m = 0; m < per_model.size(); ++m)
+                if (answered(b, m)) ++per_model[m];
+          const auto held_back = [&](const ballot& b) {
+            if (!assigned) return false;
+            for (std::size_t m = 0; m < per_model.size(); ++m)
+              if (answered(b, m) && per_model[m] < static_cast<std::size_t>(min_group_)) return true;
+            return false;
+          };
           std::vector<std::pair<std::string, json>> votes;
-          for (const auto& [v, b] : rs.ballots) votes.emplace_back(pseudonym[v], to_json(scenario_, qd, b));
+          for (const auto& [v, b] : rs.ballots)
+            if (!held_back(b)) votes.emplace_back(pseudonym[v], to_json(scenario_, qd, b));
           std::sort(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
             return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
           });

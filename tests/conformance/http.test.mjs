@@ -204,3 +204,36 @@ test('--min-group out of range is refused, in range is in force', async () => {
   await assert.rejects(startServer({ extra: ['--min-group', '0'] }));
   await assert.rejects(startServer({ extra: ['--min-group', '51'] }));
 });
+
+test('export threshold: perspectives below min_group and assigned model rows below min_group are not exported', async () => {
+  const f = await facilitator(server);
+  const { code } = await startSession(f);
+  const ps = [];
+  for (let i = 0; i < 5; i++) ps.push(await participant(server, code));
+  await f.ok({ type: 'goto', code, stage: 'moa' });
+  await f.ok({ type: 'open', code, question: 'moa' });
+  await f.ok({ type: 'open', code, question: 'voices' });
+  const counts = {};
+  for (const p of ps) {
+    const am = (await p.ok({ type: 'join', code, token: p.token })).session.stage.assigned_model;
+    counts[am] = (counts[am] || 0) + 1;
+    await p.ok({ type: 'vote', question: 'moa', ballot: { outcomes: { [am]: am === 'm1' ? 'o2' : 'o3' } } });
+  }
+  const small = counts.m1 === 2 ? 'm1' : 'm2';
+  const smallOutcome = small === 'm1' ? 'o2' : 'o3';
+  await ps[0].ok({ type: 'perspective', question: 'voices', text: 'secret-a' });
+  await ps[1].ok({ type: 'perspective', question: 'voices', text: 'secret-b' });
+  await f.ok({ type: 'close', code, question: 'moa' });
+  await f.ok({ type: 'close', code, question: 'voices' });
+  const json = (await httpGet(server, `/api/sessions/${code}/export.json`, { Authorization: `Bearer ${KEY}` })).body;
+  const csv = (await httpGet(server, `/api/sessions/${code}/export.csv`, { Authorization: `Bearer ${KEY}` })).body;
+  for (const body of [json, csv]) assert.ok(!body.includes('secret-'), `perspectives below min_group exported: ${body.slice(0, 2000)}`);
+  const data = JSON.parse(json);
+  const moa = JSON.stringify(data.questions?.find((q) => q.id === 'moa') ?? data);
+  // no ballot of the small model's group may be exported
+  const rows = csv.split('\n').filter((l) => l.includes(',moa,'));
+  assert.ok(!rows.some((l) => l.includes(small) && l.includes(smallOutcome)), `a row below min_group exported: ${rows.join('\n')}`);
+  assert.ok(!new RegExp(`"${small}"\\s*:\\s*"${smallOutcome}"`).test(moa) && !new RegExp(`"${small}":\\{[^}]*"${smallOutcome}":2`).test(moa),
+    `the small model's ballots exported: ${moa}`);
+  f.close(); for (const p of ps) p.close();
+});

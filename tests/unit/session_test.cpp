@@ -579,6 +579,37 @@ TEST(Export, PseudonymsFollowHashOrderAndSmallRoundsExportCountsOnly) {
   EXPECT_EQ(e.dump().find("ka"), std::string::npos) << "voter keys never appear in an export";
 }
 
+TEST(Export, AssignedModelRowsBelowMinGroupExportNoBallots) {
+  workshop w(3, false, /*assign=*/true);
+  // 14 participants over 4 models: 4, 4, 3, 3; then the last two of one model leave it at 2 ballots.
+  w.join_many(14);
+  w.open("models");
+  std::vector<int> per_model(4, 0);
+  for (int i = 0; i < 14; ++i) {
+    const auto m = *w.s.assigned_model(voter_key(i));
+    if (m == 3 && per_model[3] == 2) continue;  // model 3 gets only 2 ballots
+    ++per_model[m];
+    w.cast(i, "models", {{"outcomes", {{w.s.scenario_copy().models[m].id, "refer"}}}});
+  }
+  ASSERT_EQ(per_model[3], 2);
+  w.close("models");
+  const auto e = w.s.export_json();
+  const json* models = nullptr;
+  for (const auto& q : e["questions"])
+    if (q["id"] == "models") models = &q;
+  ASSERT_NE(models, nullptr);
+  const auto& r = (*models)["rounds"][0];
+  const auto small = w.s.scenario_copy().models[3].id;
+  EXPECT_FALSE(r["tally"]["matrix"].contains(small));
+  std::size_t exported = 0;
+  for (const auto& v : r["votes"]) {
+    EXPECT_FALSE(v["ballot"]["outcomes"].contains(small)) << v.dump();
+    ++exported;
+  }
+  EXPECT_EQ(exported, static_cast<std::size_t>(per_model[0] + per_model[1] + per_model[2]));
+  EXPECT_EQ(r["ballots"], per_model[0] + per_model[1] + per_model[2] + 2) << "the count still covers every ballot";
+}
+
 TEST(CatchUp, LateJoinersGetWhatTheyMaySeeOfTheCurrentStage) {
   workshop w(3);
   w.join_many(3);
