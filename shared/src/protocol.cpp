@@ -51,12 +51,7 @@ message read(const std::string& type, const json& j) {
       refuse(error_code::bad_message, "malformed token: 22 to 64 characters of A-Z, a-z, 0-9, _ and -");
     return m;
   }
-  if (type == "vote") {
-    vote m{str(j, "question"), need(j, "ballot")};
-    // Every ballot of the contract is an object; anything else is a mistyped field, not a ballot.
-    if (!m.ballot.is_object()) refuse(error_code::bad_message, "field \"ballot\" must be an object");
-    return m;
-  }
+  if (type == "vote") return vote{str(j, "question"), need(j, "ballot")};
   if (type == "perspective") return perspective{str(j, "question"), str(j, "text", 64 * 1024)};
   if (type == "endorse") return endorse{str(j, "perspective")};
   if (type == "host") return host{str(j, "key", 1024)};

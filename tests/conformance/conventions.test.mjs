@@ -121,7 +121,7 @@ test('bad_message: not an object, no/unknown/mistyped type, missing or mistyped 
   // participant requests with missing fields
   const p = await participant(server, code);
   for (const req of [{ type: 'vote', question: 'pick' }, { type: 'vote', ballot: { choice: 'a' } },
-    { type: 'vote', question: 'pick', ballot: 'a' }, { type: 'perspective', question: 'voices' },
+    { type: 'perspective', question: 'voices' },
     { type: 'perspective', question: 'voices', text: 5 }, { type: 'endorse' }, { type: 'endorse', perspective: 3 }]) {
     const rr = await p.request(req);
     assert.equal(rr.code, 'bad_message', `${JSON.stringify(req)} -> ${JSON.stringify(rr)}`);
@@ -277,7 +277,8 @@ test('invalid_ballot: every way a ballot does not fit, and state is unchanged', 
   const { f, code, ps: [p] } = g;
   for (const q of ['pick', 'multi', 'scale', 'points', 'rank', 'mo', 'moa', 'voices']) await f.ok({ type: 'open', code, question: q });
   const bad = {
-    pick: [{}, { choice: 'zz' }, { choice: 1 }, { choices: ['a', 'b'] }, { choices: [] }, { choice: 'a', extra: undefined, choices: ['b'] }],
+    // a ballot that is not an object does not fit either (docs/protocol.md, Decisions)
+    pick: ['a', ['a'], 3, {}, { choice: 'zz' }, { choice: 1 }, { choices: ['a', 'b'] }, { choices: [] }, { choice: 'a', extra: undefined, choices: ['b'] }],
     multi: [{ choices: ['o1', 'o2', 'o3'] }, { choices: ['o1', 'o1'] }, { choices: [] }, { choices: ['zz'] }, { choice: 'zz' }],
     scale: [{ value: 0 }, { value: 6 }, { value: 2.5 }, { value: '3' }, {}, { choice: 'a' }],
     points: [{ points: { p: 5, q: 4 } }, { points: { p: 11 } }, { points: { p: 12, q: -2 } }, { points: { p: 5.5, q: 4.5 } },
@@ -438,9 +439,40 @@ test('text: trimmed of Unicode white space, stored trimmed; lengths in code poin
   await q.ok({ type: 'perspective', question: 'voices', text: 'e\u0301'.repeat(5) }); // 10 code points
   assert.equal((await q.request({ type: 'perspective', question: 'voices', text: 'e\u0301'.repeat(5) + 'x' })).code, 'invalid_ballot');
   await r.ok({ type: 'perspective', question: 'voices', text: '   0123456789   ' }); // 10 after trimming
+  await r.ok({ type: 'perspective', question: 'voices', text: '\u2028\u0085\u1680ok\u205f\u3000' }); // more White_Space
+  const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}'; // 5 code points
+  await r.ok({ type: 'perspective', question: 'voices', text: family + family });
+  assert.equal((await p.request({ type: 'perspective', question: 'voices', text: family + family + '!' })).code, 'invalid_ballot');
   await sleep(300);
   const items = lastOf(f, (m) => m.type === 'perspectives' && m.question === 'voices', fm).items;
   const texts = items.map((x) => x.text).sort();
-  assert.deepEqual(texts, ['0123456789', 'e\u0301'.repeat(5), 'hello', '😀'.repeat(10)].sort());
+  assert.deepEqual(texts, ['0123456789', 'e\u0301'.repeat(5), 'hello', '😀'.repeat(10), 'ok',
+    '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}'.repeat(2)].sort());
+  g.close();
+});
+
+test('a resend of an applied vote is acked even after its round closed, and is not applied to a new round', async () => {
+  const g = await group(server, 3);
+  const { f, code, ps } = g;
+  const [p] = ps;
+  await f.ok({ type: 'open', code, question: 'pick' });
+  await p.ok({ type: 'vote', id: 'late-1', question: 'pick', ballot: { choice: 'a' } });
+  await f.ok({ type: 'close', code, question: 'pick' });
+  // the client lost the ack and retries after the close
+  const r = await p.request({ type: 'vote', id: 'late-1', question: 'pick', ballot: { choice: 'a' } });
+  assert.equal(r.type, 'ack', `a resend after close: ${JSON.stringify(r)}`);
+  await f.ok({ type: 'open', code, question: 'pick' });
+  const r2 = await p.request({ type: 'vote', id: 'late-1', question: 'pick', ballot: { choice: 'a' } });
+  assert.equal(r2.type, 'ack');
+  const j = await p.ok({ type: 'join', code, token: p.token });
+  assert.ok(!('pick' in j.session.mine), `the resend was applied to round 2: ${JSON.stringify(j.session.mine)}`);
+  g.close();
+});
+
+test('unknown fields in a request are ignored', async () => {
+  const g = await group(server, 1);
+  const { f, code, ps: [p] } = g;
+  await f.ok({ type: 'open', code, question: 'pick', extra: 1 });
+  await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' }, client: 'x' });
   g.close();
 });

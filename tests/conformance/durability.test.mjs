@@ -98,3 +98,25 @@ test('30 messages in one second on one connection are never refused', async () =
     g.close();
   } finally { await s.stop(); }
 });
+
+test('a timed round survives a restart and still closes by itself', async () => {
+  const s = await startServer();
+  const g = await group(s, 1);
+  await g.f.ok({ type: 'open', code: g.code, question: 'pick', seconds: 6 });
+  const t0 = Date.now();
+  await g.ps[0].ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });
+  g.close();
+  await s.stop();
+  const s2 = await startServer({ db: s.db, scenarios: s.scenarios });
+  try {
+    const p = await participant(s2, g.code, g.ps[0].token);
+    assert.deepEqual(p.joined.session.mine.pick, { choice: 'a' });
+    const f = await facilitator(s2);
+    const a = await f.ok({ type: 'attach', code: g.code });
+    assert.equal(a.session.questions?.pick?.status ?? 'open', 'open');
+    await p.waitFor((m) => m.type === 'round' && m.question === 'pick' && m.status === 'closed', { timeout: 9000 });
+    const dt = Date.now() - t0;
+    assert.ok(dt >= 5500 && dt <= 8500, `closed ${dt} ms after open`);
+    p.close(); f.close();
+  } finally { await s2.stop(); }
+});

@@ -71,6 +71,10 @@ test('exports: 401 without or with a wrong bearer key, 404 for an unknown code, 
   }
   assert.match((await httpGet(server, `/api/sessions/${code}/export.json`, { Authorization: `Bearer ${KEY}` })).headers.get('content-type'), /json/);
   assert.match((await httpGet(server, `/api/sessions/${code}/export.csv`, { Authorization: `Bearer ${KEY}` })).headers.get('content-type'), /csv/);
+  // an ended session is still exportable
+  await f.ok({ type: 'end', code });
+  assert.equal((await httpGet(server, `/api/sessions/${code}/export.json`, { Authorization: `Bearer ${KEY}` })).status, 200);
+  assert.equal((await httpGet(server, `/api/sessions/${code}/export.csv`, { Authorization: `Bearer ${KEY}` })).status, 200);
   f.close();
 });
 
@@ -149,6 +153,12 @@ test('origin check: own origin and no Origin pass; forged, null and look-alike h
     `http://evil127.0.0.1:${server.port}`]) {
     await assert.rejects(Client.connect(server, { origin }), (e) => e.status === 403, origin);
   }
+});
+
+test('origin check uses the request\'s Host header: localhost with Origin http://localhost:PORT passes', async () => {
+  const viaName = { ...server, ws: `ws://localhost:${server.port}/ws` };
+  (await Client.connect(viaName, { origin: `http://localhost:${server.port}` })).close();
+  await assert.rejects(Client.connect(viaName, { origin: `http://127.0.0.1.nip.io:${server.port}` }), (e) => e.status === 403);
 });
 
 test('--allow-origin and --public-url origins are allowed, others still 403', async () => {

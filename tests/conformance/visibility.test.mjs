@@ -309,6 +309,10 @@ test('SessionView and StageView fields, every stage kind, options resolved, mine
     assert.equal(v.stage.round, 0); assert.equal(v.stage.status, 'closed');
   }
   assert.ok(started.session.stages?.length === 11, 'facilitator view without the stage list');
+  const w = await projector(server, code);
+  for (const k of SESSION_KEYS) assert.ok(k in w.joined.session, `projector SessionView lacks ${k}`);
+  assert.ok(!('stages' in w.joined.session));
+  w.close();
   assert.ok(!('stages' in p.joined.session), 'participant view holds the facilitator stage list');
   const expect = {
     1: ['pick', 'question', (q) => { assert.deepEqual(q.options, [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }, { id: 'c', label: 'C' }]); }],

@@ -245,6 +245,43 @@ TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   EXPECT_EQ(reused->size(), 1u);
 }
 
+TEST(Vote, AResendAfterItsRoundClosedIsAckedAndNeverReachesTheNextRound) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}}, "r1");
+  w.close("gut");
+  // The ack was lost; the client sends the same request again after the close: acked, nothing applied.
+  auto after_close = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(after_close.ok()) << after_close.err().message;
+  EXPECT_TRUE(after_close->empty());
+  // A request never applied is still refused once the round is closed.
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}, "r9").err().code, error_code::voting_closed);
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "decline"}}, "r1").err().code, error_code::voting_closed);
+  // In the next round the same request is still the one already applied: not a vote in round 2.
+  w.open("gut");
+  auto in_round_2 = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(in_round_2.ok());
+  EXPECT_TRUE(in_round_2->empty());
+  EXPECT_FALSE(w.s.view(role::participant, voter_key(0), {})["mine"].contains("gut"));
+}
+
+TEST(Perspective, AResendIsAckedOnceInAnyRound) {
+  workshop w;
+  w.join(0);
+  w.open("voices");
+  w.run(w.s.decide_perspective(voter_key(0), {"voices", "  hello "}, "p1", "pid-1"));
+  w.close("voices");
+  auto after_close = w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p1", "pid-2");
+  ASSERT_TRUE(after_close.ok()) << after_close.err().message;
+  EXPECT_TRUE(after_close->empty());
+  w.open("voices");
+  auto in_round_2 = w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p1", "pid-3");
+  ASSERT_TRUE(in_round_2.ok());
+  EXPECT_TRUE(in_round_2->empty());
+  EXPECT_EQ(w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p2", "pid-4")->size(), 1u);
+}
+
 TEST(Results, SuppressedBelowMinGroupForEveryoneTheFacilitatorIncluded) {
   workshop w(3);
   w.join_many(2);
