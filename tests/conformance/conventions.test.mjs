@@ -155,6 +155,28 @@ test('frames above 64 KiB close with 1009; exactly 64 KiB does not', async () =>
   assert.equal(closed.code, 1009);
 });
 
+test('a fragmented message is one message; fragments above 64 KiB in all close with 1009', async () => {
+  const c = await Client.connect(server);
+  const small = JSON.stringify({ type: 'bogus', id: 'frag' });
+  c.ws.send(small.slice(0, 10), { fin: false });
+  c.ws.send(small.slice(10), { fin: true });
+  assert.equal((await c.waitFor((m) => m.id === 'frag')).code, 'bad_message');
+  const body = JSON.stringify({ type: 'bogus', pad: 'x'.repeat(90000) });
+  c.ws.send(body.slice(0, 30000), { fin: false });
+  c.ws.send(body.slice(30000, 60000), { fin: false });
+  c.ws.send(body.slice(60000), { fin: true });
+  assert.equal((await c.closed).code, 1009);
+});
+
+test('invalid UTF-8 split across fragments closes with 1007', async () => {
+  const c = await Client.connect(server);
+  const frame = (data, opcode, fin) => c.ws._sender.send(Buffer.from(data), { binary: false, fin, mask: true, rsv1: false, opcode }, () => {});
+  frame('{"type":"bogus","a":"', 1, false);
+  frame([0xe2, 0x82], 0, false);
+  frame([0x22, 0x7d], 0, true);
+  assert.equal((await c.closed).code, 1007);
+});
+
 test('invalid UTF-8 in a text frame closes with 1007', async () => {
   const c = await Client.connect(server);
   // ws validates outgoing text only if asked; send raw bytes as a text frame

@@ -59,11 +59,13 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     const s = await startServer();
     const g = await group(s, 3);
     const w = await projector(s, g.code);
+    const { Client } = await import('./harness.mjs');
+    const idle = await Client.connect(s); // no role yet
     await g.f.ok({ type: 'open', code: g.code, question: 'pick' });
     for (const p of g.ps) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'b' } });
     const t0 = Date.now();
     s.child.kill(signal);
-    const closes = await Promise.all([g.f, w, ...g.ps].map((c) => c.closed));
+    const closes = await Promise.all([g.f, w, idle, ...g.ps].map((c) => c.closed));
     const { code: exitCode, signal: sig } = await s.exited;
     const dt = Date.now() - t0;
     for (const c of closes) assert.equal(c.code, 1012);

@@ -247,3 +247,21 @@ test('export threshold: perspectives below min_group and assigned model rows bel
     `the small model's ballots exported: ${moa}`);
   f.close(); for (const p of ps) p.close();
 });
+
+test('--key-file: the key is read from the file and never printed; --public-url makes the join_url', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('./harness.mjs');
+  const file = join(tempDir(), 'key');
+  writeFileSync(file, 'file-key-0123456789abcdef\n');
+  const s = await startServer({ key: null, extra: ['--key-file', file, '--public-url', 'https://vote.example.org'] });
+  try {
+    await sleep(200);
+    assert.ok(!(s.stdout() + s.stderr()).includes('file-key-0123456789abcdef'));
+    assert.doesNotMatch(s.stdout(), /#key=/);
+    const f = await facilitator(s, 'file-key-0123456789abcdef');
+    const { code, started } = await startSession(f);
+    assert.equal(started.session.join_url, `https://vote.example.org/j/${code}`);
+    f.close();
+  } finally { await s.stop(); }
+});

@@ -76,6 +76,8 @@ test('facilitator commands need no attach first (another facilitator connection 
   const other = await facilitator(server);
   const from = g.ps[0].mark();
   await other.ok({ type: 'goto', code: g.code, stage: 'pick' });
+  // and the commanding connection gets the pushes that follow, with the code
+  assert.equal((await other.waitFor('stage')).code, g.code);
   await other.ok({ type: 'open', code: g.code, question: 'pick' });
   await g.ps[0].waitFor((m) => m.type === 'round' && m.status === 'open', { from });
   await g.ps[0].ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });

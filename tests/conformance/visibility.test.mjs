@@ -425,3 +425,57 @@ test('assigned model_outcome: participant view holds assigned_model; ballot must
   assert.equal(again.joined.session.stage.assigned_model, models[0]);
   g.close(); again.close();
 });
+
+test('a discussion stage during an open round shows the last tally pushed, never a fresher one (facilitator too)', async () => {
+  const g = await group(server, 5);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'open', code, question: 'pick' });
+  for (const p of ps.slice(0, 3)) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });
+  await f.waitFor((m) => isResults('pick')(m) && m.tally);
+  await ps[3].ok({ type: 'vote', question: 'pick', ballot: { choice: 'c' } });
+  await ps[4].ok({ type: 'vote', question: 'pick', ballot: { choice: 'c' } });
+  await sleep(200);
+  await f.ok({ type: 'reveal', code, question: 'pick' });
+  const pm = ps[0].mark(); const fm = f.mark();
+  await f.ok({ type: 'goto', code, stage: 'talk' });
+  const st = JSON.stringify((await ps[0].waitFor('stage', { from: pm })).stage);
+  const fst = JSON.stringify((await f.waitFor('stage', { from: fm })).stage);
+  for (const [who, s] of [['participant', st], ['facilitator', fst]]) {
+    assert.ok(s.includes('"counts"'), `${who}: no pick results in the discussion view: ${s}`);
+    assert.ok(!s.includes('"c":2'), `${who}: a fresher tally than the last pushed: ${s}`);
+  }
+  const late = await participant(server, code);
+  const ls = JSON.stringify(late.joined.session.stage);
+  assert.ok(!ls.includes('"c":2'), `late joiner: a fresher tally: ${ls}`);
+  const f2 = await facilitator(server);
+  const a = JSON.stringify(await f2.ok({ type: 'attach', code }));
+  assert.ok(!a.includes('"c":2'), `attach: a fresher tally: ${a.slice(0, 1500)}`);
+  g.close(); late.close(); f2.close();
+});
+
+test('revealed during an open round: participants then get each new tally under the same step rule; hide stops them', async () => {
+  const g = await group(server, 6);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'open', code, question: 'pick' });
+  for (const p of ps.slice(0, 3)) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });
+  await f.waitFor((m) => isResults('pick')(m) && m.tally);
+  await f.ok({ type: 'reveal', code, question: 'pick' });
+  const w = ps[0];
+  await w.waitFor((m) => isResults('pick')(m) && m.tally);
+  const from = w.mark();
+  await ps[3].ok({ type: 'vote', question: 'pick', ballot: { choice: 'b' } });
+  await ps[4].ok({ type: 'vote', question: 'pick', ballot: { choice: 'b' } });
+  await sleep(300);
+  assert.equal(w.since(from, (m) => isResults('pick')(m) && m.tally).length, 0, 'a tally after 2 changes');
+  await ps[5].ok({ type: 'vote', question: 'pick', ballot: { choice: 'b' } });
+  const t = await w.waitFor((m) => isResults('pick')(m) && m.tally, { from });
+  assert.deepEqual(t.tally.counts, { a: 3, b: 3, c: 0 });
+  await f.ok({ type: 'hide', code, question: 'pick' });
+  await w.waitFor('hidden', { from });
+  const h = w.mark();
+  for (const p of ps.slice(0, 3)) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'c' } });
+  await f.ok({ type: 'close', code, question: 'pick' });
+  await sleep(300);
+  assert.equal(w.since(h, isResults('pick')).length, 0, 'results after hide');
+  g.close();
+});
