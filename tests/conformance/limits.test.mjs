@@ -133,6 +133,13 @@ test('the store never holds a participant token (nor a request id)', async () =>
   const { f, code, ps } = g;
   await f.ok({ type: 'open', code, question: 'pick' });
   await f.ok({ type: 'open', code, question: 'voices' });
+  // one more participant with a distinctive user agent
+  const UA = 'ConformanceAgent/9.9 (distinctive-user-agent)';
+  const ua = await Client.connect(s, { headers: { 'User-Agent': UA } });
+  const uaTok = 'U'.repeat(30);
+  await ua.ok({ type: 'join', code, token: uaTok });
+  await ua.ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });
+  ua.close();
   for (const p of ps) {
     await p.ok({ type: 'vote', id: `reqid-${p.token.slice(0, 10)}`, question: 'pick', ballot: { choice: 'b' } });
     await p.ok({ type: 'perspective', question: 'voices', text: 'hello' });
@@ -144,6 +151,8 @@ test('the store never holds a participant token (nor a request id)', async () =>
   for (const name of readdirSync(dir)) if (name.startsWith(basename(s.db))) bytes += readFileSync(join(dir, name)).toString('latin1');
   assert.ok(bytes.length > 0);
   assert.ok(bytes.includes('hello'), 'the perspective text is not in the store at all?');
+  assert.ok(!bytes.includes(UA) && !bytes.includes('distinctive-user-agent'), 'a user agent is stored');
+  assert.ok(!bytes.includes(uaTok), 'a token is stored');
   for (const p of ps) {
     assert.ok(!bytes.includes(p.token), 'a token is stored');
     assert.ok(!bytes.includes(`reqid-${p.token.slice(0, 10)}`), 'a request id is stored as sent');

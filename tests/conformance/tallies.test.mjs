@@ -185,3 +185,24 @@ test('a new vote replaces the old one in the same round', async () => {
   assert.deepEqual(r.tally.counts, { a: 1, b: 0, c: 2 });
   g.close(); again.close();
 });
+
+test('assigned model_outcome shift: only models comparing >= min_group participants (docs/protocol.md, Decisions)', async () => {
+  const g = await group(server, 5);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'goto', code, stage: 'moa' });
+  const model = [];
+  for (const p of ps) model.push((await p.ok({ type: 'join', code, token: p.token })).session.stage.assigned_model);
+  const big = model.filter((m) => m === 'm1').length === 3 ? 'm1' : 'm2';
+  const castAll = async (pick) => {
+    await f.ok({ type: 'open', code, question: 'moa' });
+    for (const [i, p] of ps.entries()) await p.ok({ type: 'vote', question: 'moa', ballot: { outcomes: { [model[i]]: pick(i) } } });
+    const from = f.mark();
+    await f.ok({ type: 'close', code, question: 'moa' });
+    return f.waitFor((m) => m.type === 'results' && m.question === 'moa', { from });
+  };
+  await castAll(() => 'o1');
+  const bigVoters = model.map((m, i) => (m === big ? i : -1)).filter((i) => i >= 0);
+  const r2 = await castAll((i) => (i === bigVoters[0] ? 'o2' : 'o1'));
+  assert.deepEqual(r2.tally.shift, { compared: 3, changed: 1, transitions: { [big]: { o1: { o1: 2, o2: 1 } } } });
+  g.close();
+});

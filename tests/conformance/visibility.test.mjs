@@ -479,3 +479,19 @@ test('revealed during an open round: participants then get each new tally under 
   assert.equal(w.since(h, isResults('pick')).length, 0, 'results after hide');
   g.close();
 });
+
+test('perspectives come in an order unrelated to posting (no times, no authors)', async () => {
+  const g = await group(server, 3);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'open', code, question: 'voices' });
+  const posted = [];
+  for (let k = 0; k < 3; k++) for (const [i, p] of ps.entries()) {
+    const t = `t${k}${i}`;
+    posted.push(t);
+    await p.ok({ type: 'perspective', question: 'voices', text: t });
+  }
+  const items = (await f.waitFor((m) => m.type === 'perspectives' && m.items.length === 9)).items;
+  assert.notDeepEqual(items.map((x) => x.text), posted, 'items in posting order (1/362880 by luck)');
+  for (const it of items) assert.deepEqual(Object.keys(it).sort(), ['endorsements', 'id', 'shown', 'text']);
+  g.close();
+});
