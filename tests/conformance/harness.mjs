@@ -36,7 +36,7 @@ export function scenarioDir(extraFiles = {}) {
  * Starts `facilitator serve --port 0` and resolves once it printed `listening on http://HOST:PORT`.
  * `key: null` starts it without --key (and without ROUNDTABLE_KEY in the environment).
  */
-export async function startServer({ key = KEY, scenarios, db, extra = [], env = {} } = {}) {
+export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile } = {}) {
   const dir = tempDir();
   db = db ?? join(dir, 'rt.db');
   scenarios = scenarios ?? scenarioDir();
@@ -44,7 +44,10 @@ export async function startServer({ key = KEY, scenarios, db, extra = [], env = 
   if (key !== null) args.push('--key', key);
   const childEnv = { ...process.env, ...env };
   if (key === null && !('ROUNDTABLE_KEY' in env)) delete childEnv.ROUNDTABLE_KEY;
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  // nofile: run with that file descriptor limit (prlimit execs the server, so the pid is the server's)
+  const child = nofile
+    ? spawn('prlimit', [`--nofile=${nofile}:${nofile}`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });

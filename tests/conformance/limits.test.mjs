@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { startServer, Client, facilitator, participant, startSession, group, sleep, scenarioDir, KEY, lastOf } from './harness.mjs';
+import { startServer, Client, facilitator, participant, startSession, group, sleep, scenarioDir, KEY, lastOf, httpGet } from './harness.mjs';
 
 let server;
 before(async () => {
@@ -156,5 +156,67 @@ test('the store never holds a participant token (nor a request id)', async () =>
   for (const p of ps) {
     assert.ok(!bytes.includes(p.token), 'a token is stored');
     assert.ok(!bytes.includes(`reqid-${p.token.slice(0, 10)}`), 'a request id is stored as sent');
+  }
+});
+
+test('out of file descriptors: new connections are refused or delayed without spinning; existing ones are served', async () => {
+  const { readFileSync } = await import('node:fs');
+  const cpu = (pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in seconds (USER_HZ 100)
+  };
+  const s = await startServer({ nofile: 128 });
+  const opened = [];
+  try {
+    const g = await group(s, 3);
+    await g.f.ok({ type: 'open', code: g.code, question: 'pick' });
+    const attempts = [];
+    for (let i = 0; i < 200; i++) attempts.push(Client.connect(s).then((c) => { opened.push(c); }, () => {}));
+    await Promise.race([Promise.allSettled(attempts), sleep(3000)]);
+    assert.ok(opened.length < 200, 'the descriptor limit was not reached');
+    const c0 = cpu(s.child.pid);
+    await sleep(2000);
+    const used = cpu(s.child.pid) - c0;
+    assert.ok(used < 0.5, `the server spun at the limit: ${used} s of CPU in 2 s`);
+    assert.equal((await g.ps[0].request({ type: 'vote', question: 'pick', ballot: { choice: 'a' } })).type, 'ack');
+    for (const c of opened.splice(0)) c.close();
+    await sleep(1000);
+    const late = await participant(s, g.code);
+    assert.equal(late.joined.type, 'joined');
+    late.close(); g.close();
+  } finally {
+    for (const c of opened) c.close();
+    await s.stop();
+  }
+});
+
+test('3,000 participants at once: all join, presence counts them, every vote is acked and tallied', async () => {
+  const { token } = await import('./harness.mjs');
+  const s = await startServer();
+  const cs = [];
+  try {
+    const f = await facilitator(s);
+    const { code } = await startSession(f);
+    await f.ok({ type: 'open', code, question: 'pick' });
+    const N = 3000;
+    for (let b = 0; b < N; b += 250) {
+      await Promise.all(Array.from({ length: 250 }, async () => {
+        const c = await Client.connect(s);
+        cs.push(c);
+        await c.ok({ type: 'join', code, token: token() });
+      }));
+    }
+    await f.waitFor((m) => m.type === 'presence' && m.participants === N, { timeout: 10000 });
+    const opts = ['a', 'b', 'c'];
+    await Promise.all(cs.map((c, i) => c.ok({ type: 'vote', question: 'pick', ballot: { choice: opts[i % 3] } }, { timeout: 20000 })));
+    const from = f.mark();
+    await f.ok({ type: 'close', code, question: 'pick' });
+    const r = await f.waitFor((m) => m.type === 'results' && m.question === 'pick', { from, timeout: 10000 });
+    assert.equal(r.ballots, N);
+    assert.deepEqual(r.tally.counts, { a: 1000, b: 1000, c: 1000 });
+    f.close();
+  } finally {
+    for (const c of cs) c.close();
+    await s.stop();
   }
 });
