@@ -122,3 +122,49 @@ test('a timed round survives a restart and still closes by itself', async () => 
     p.close(); f.close();
   } finally { await s2.stop(); }
 });
+
+test('SIGKILL after acked commands: stage, rounds, reveal, perspectives, moderation and endorsements survive', async () => {
+  const s = await startServer();
+  const g = await group(s, 3);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'goto', code, stage: 'voices' });
+  await f.ok({ type: 'open', code, question: 'pick' });
+  for (const p of ps) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'c' } });
+  await f.ok({ type: 'close', code, question: 'pick' });
+  await f.ok({ type: 'reveal', code, question: 'pick' });
+  await f.ok({ type: 'open', code, question: 'pick' });
+  await ps[0].ok({ type: 'vote', question: 'pick', ballot: { choice: 'a' } });
+  await f.ok({ type: 'open', code, question: 'voices' });
+  for (const [i, p] of ps.entries()) await p.ok({ type: 'perspective', question: 'voices', text: `v${i}` });
+  const items = (await f.waitFor((m) => m.type === 'perspectives' && m.items.length === 3)).items;
+  const v0 = items.find((x) => x.text === 'v0').id;
+  await f.ok({ type: 'moderate', code, perspective: v0, action: 'show' });
+  await ps[1].ok({ type: 'endorse', perspective: v0 });
+  s.child.kill('SIGKILL');
+  await s.exited;
+  g.close();
+  const s2 = await startServer({ db: s.db, scenarios: s.scenarios });
+  try {
+    const p1 = await participant(s2, code, ps[1].token);
+    const st = p1.joined.session.stage;
+    assert.equal(st.id, 'voices');
+    const pv = await p1.waitFor((m) => m.type === 'perspectives' && m.items.length === 1);
+    assert.deepEqual(pv.items.map((x) => [x.text, x.endorsements]), [['v0', 1]]);
+    const p0 = await participant(s2, code, ps[0].token);
+    assert.deepEqual(p0.joined.session.mine.pick, { choice: 'a' });
+    const f2 = await facilitator(s2);
+    const from = f2.mark();
+    await f2.ok({ type: 'attach', code });
+    const fp = await f2.waitFor((m) => m.type === 'perspectives' && m.question === 'voices', { from });
+    assert.equal(fp.items.find((x) => x.text === 'v0').shown, true);
+    assert.equal(fp.items.filter((x) => x.shown).length, 1);
+    // pick: round 2 open (hidden again after the re-open), one ballot
+    const cm = p0.mark();
+    await f2.ok({ type: 'close', code, question: 'pick' });
+    const closed = await p0.waitFor((m) => m.type === 'round' && m.question === 'pick' && m.status === 'closed', { from: cm });
+    assert.equal(closed.round, 2);
+    await sleep(200);
+    assert.equal(p0.since(cm, (m) => m.type === 'results').length, 0, 'round 2 results shown before its reveal');
+    p0.close(); p1.close(); f2.close();
+  } finally { await s2.stop(); }
+});

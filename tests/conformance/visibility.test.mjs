@@ -495,3 +495,39 @@ test('perspectives come in an order unrelated to posting (no times, no authors)'
   for (const it of items) assert.deepEqual(Object.keys(it).sort(), ['endorsements', 'id', 'shown', 'text']);
   g.close();
 });
+
+test('close pushes the final tally even when it equals the last one pushed (facilitator, and revealed participants)', async () => {
+  const g = await group(server, 3);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'open', code, question: 'pick' });
+  for (const p of ps) await p.ok({ type: 'vote', question: 'pick', ballot: { choice: 'b' } });
+  await f.waitFor((m) => isResults('pick')(m) && m.tally);
+  await f.ok({ type: 'reveal', code, question: 'pick' });
+  await ps[0].waitFor((m) => isResults('pick')(m) && m.tally);
+  await sleep(300);
+  const fm = f.mark(); const pm = ps[0].mark();
+  await f.ok({ type: 'close', code, question: 'pick' });
+  for (const c of [f, ps[0]]) {
+    const from = c === f ? fm : pm;
+    const r = await c.waitFor((m) => isResults('pick')(m) && m.tally, { from });
+    assert.deepEqual(r.tally.counts, { a: 0, b: 3, c: 0 });
+    assert.equal(r.round, 1);
+  }
+  g.close();
+});
+
+test('perspectives of one session cannot be moderated or endorsed through another', async () => {
+  const A = await group(server, 3);
+  const B = await group(server, 3);
+  await A.f.ok({ type: 'open', code: A.code, question: 'voices' });
+  for (const [i, p] of A.ps.entries()) await p.ok({ type: 'perspective', question: 'voices', text: `a${i}` });
+  const items = (await A.f.waitFor((m) => m.type === 'perspectives' && m.items.length === 3)).items;
+  await A.f.ok({ type: 'moderate', code: A.code, perspective: items[0].id, action: 'show' });
+  assert.equal((await B.f.request({ type: 'moderate', code: B.code, perspective: items[1].id, action: 'show' })).code, 'unknown_perspective');
+  assert.equal((await B.ps[0].request({ type: 'endorse', perspective: items[0].id })).code, 'unknown_perspective');
+  await sleep(200);
+  const last = lastOf(A.f, (m) => m.type === 'perspectives');
+  assert.equal(last.items.filter((x) => x.shown).length, 1);
+  assert.equal(last.items.find((x) => x.id === items[0].id).endorsements, 0);
+  A.close(); B.close();
+});
