@@ -195,6 +195,10 @@ test('tallies during an open round: at most 10 a second per question', async () 
       const inWindow = ts.filter((t) => t >= ts[i] && t < ts[i] + 1000).length;
       assert.ok(inWindow <= 10 + 1, `${inWindow} tallies within one second`); // +1: client-side timing jitter
     }
+    // coalesced, not lost: once the burst is over the last tally pushed is the final state
+    const hist = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+    for (let i = 0; i < 6; i++) hist[((9 + i) % 5) + 1]++;
+    assert.deepEqual(lastOf(f, (m) => isResults('scale')(m) && m.tally).tally.histogram, hist);
     g.close();
   } finally { await s.stop(); }
 });
