@@ -10,6 +10,8 @@ after(async () => { await server.stop(); });
 
 test('listening line is exactly `listening on http://HOST:PORT` with the real port', () => {
   assert.match(server.stdout(), /^listening on http:\/\/127\.0\.0\.1:\d+$/m);
+  // the first line, so a client that reads one line finds it
+  assert.match(server.stdout().split('\n')[0], /^listening on http:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(server.port > 0);
 });
 
