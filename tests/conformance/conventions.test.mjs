@@ -289,6 +289,10 @@ test('voting_closed before open and after close; session_ended after end', async
   await f.ok({ type: 'open', code, question: 'scale' });
   await f.ok({ type: 'end', code });
   assert.equal((await p.request({ type: 'vote', question: 'scale', ballot: { value: 2 } })).code, 'session_ended');
+  assert.equal((await p.request({ type: 'perspective', question: 'voices', text: 'late' })).code, 'session_ended');
+  assert.equal((await p.request({ type: 'endorse', perspective: 'whatever' })).code, 'session_ended');
+  assert.equal((await f.request({ type: 'reveal', code, question: 'pick' })).code, 'session_ended');
+  assert.equal((await f.request({ type: 'moderate', code, perspective: 'whatever', action: 'show' })).code, 'session_ended');
   assert.equal((await f.request({ type: 'open', code, question: 'pick' })).code, 'session_ended');
   assert.equal((await f.request({ type: 'goto', code, stage: 2 })).code, 'session_ended');
   g.close();

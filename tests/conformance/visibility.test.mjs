@@ -535,3 +535,31 @@ test('perspectives of one session cannot be moderated or endorsed through anothe
   assert.equal(last.items.find((x) => x.id === items[0].id).endorsements, 0);
   A.close(); B.close();
 });
+
+test('StageView `revealed` follows reveal, hide and a new round; a late joiner of a revealed stage gets its results', async () => {
+  const g = await group(server, 3);
+  const { f, code, ps } = g;
+  await f.ok({ type: 'goto', code, stage: 'scale' });
+  await f.ok({ type: 'open', code, question: 'scale' });
+  for (const p of ps) await p.ok({ type: 'vote', question: 'scale', ballot: { value: 3 } });
+  await f.ok({ type: 'close', code, question: 'scale' });
+  await f.ok({ type: 'reveal', code, question: 'scale' });
+  const a = await participant(server, code);
+  assert.equal(a.joined.session.stage.revealed, true);
+  assert.equal(a.joined.session.stage.round, 1);
+  const r = await a.waitFor((m) => isResults('scale')(m) && m.tally);
+  assert.deepEqual(r.tally.histogram, { 1: 0, 2: 0, 3: 3, 4: 0, 5: 0 });
+  approx(r.tally.stdev, 0, 1e-9);
+  await f.ok({ type: 'hide', code, question: 'scale' });
+  const b = await participant(server, code);
+  assert.equal(b.joined.session.stage.revealed, false);
+  await f.ok({ type: 'reveal', code, question: 'scale' });
+  await f.ok({ type: 'open', code, question: 'scale' });
+  const c = await participant(server, code);
+  assert.equal(c.joined.session.stage.revealed, false);
+  assert.equal(c.joined.session.stage.round, 2);
+  assert.equal(c.joined.session.stage.status, 'open');
+  await sleep(200);
+  assert.equal(c.since(0, isResults('scale')).length, 0);
+  g.close(); a.close(); b.close(); c.close();
+});
