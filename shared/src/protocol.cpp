@@ -79,6 +79,9 @@ message read(const std::string& type, const json& j) {
     const json& s = need(j, "stage");
     if (s.is_number_unsigned()) {
       m.stage = static_cast<std::size_t>(s.get<unsigned long long>());
+    } else if (s.is_number_integer()) {
+      // A negative index names no stage: unknown_stage, like an index past the end.
+      m.stage = static_cast<std::size_t>(-1);
     } else if (s.is_string()) {
       m.stage = str(j, "stage");
     } else {
@@ -149,11 +152,13 @@ parsed parse(std::string_view frame) {
       return out;
     }
     const auto& id = it->get_ref<const std::string&>();
-    if (id.size() > max_request_id) {
+    // The reply echoes the id even when it is refused, so the client can match it to its request.
+    out.id = id;
+    // "at most 64 characters": code points, like every length of the protocol.
+    if (text::code_points(id) > max_request_id) {
       out.err = error{error_code::too_large, "field \"id\" is over " + std::to_string(max_request_id) + " characters"};
       return out;
     }
-    out.id = id;
   }
   const auto t = j.find("type");
   if (t == j.end() || !t->is_string()) {

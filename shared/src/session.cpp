@@ -139,14 +139,23 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
   const question& qd = *scenario_.stages[q->stage].question;
   if (qd.type == question_type::text)
     return error{error_code::invalid_ballot, "text questions take a perspective, not a vote"};
-  if (q->rounds.empty() || !q->rounds.back().open)
-    return error{error_code::voting_closed, "voting on " + json_quoted(v.question) + " is not open"};
   const auto assigned = qd.type == question_type::model_outcome && qd.assign ? assigned_model(voter_key) : std::nullopt;
+  const bool open = !q->rounds.empty() && q->rounds.back().open;
+  if (!open) {
+    // A resend of a request already applied (same id, same content) is acked again, even after its round
+    // closed: the request's content is its question and ballot, not the round it happened to reach.
+    if (!request.empty())
+      if (auto b = parse_ballot(scenario_, qd, v.ballot, assigned);
+          b && seen_request(*who, request, v.question + "|" + to_json(scenario_, qd, *b).dump()))
+        return none();
+    return error{error_code::voting_closed, "voting on " + json_quoted(v.question) + " is not open"};
+  }
   auto b = parse_ballot(scenario_, qd, v.ballot, assigned);
   if (!b) return b.err();
   const auto& r = q->rounds.back();
   json canonical = to_json(scenario_, qd, *b);
-  const std::string content = v.question + "|" + std::to_string(r.number) + "|" + canonical.dump();
+  // Applied once: a resend in a later round is the same request, not a new vote in that round.
+  const std::string content = v.question + "|" + canonical.dump();
   if (seen_request(*who, request, content)) return none();
   const auto current = r.ballots.find(*who);
   if (request.empty() && current != r.ballots.end() && current->second == *b) return none();
@@ -164,17 +173,18 @@ events_result session::decide_perspective(const events::voter_key& voter_key, co
   if (qd.type != question_type::text)
     return error{error_code::invalid_ballot, json_quoted(p.question) + " is a " + std::string(to_string(qd.type)) +
                                                  " question; only text questions take perspectives"};
+  const auto trimmed = std::string(text::trim(p.text));
+  const std::string content = p.question + "|" + trimmed;
+  // A resend of a perspective already posted is acked again, in any round and after a close.
+  if (seen_request(*who, request, content)) return none();
   if (q->rounds.empty() || !q->rounds.back().open)
     return error{error_code::voting_closed, "perspectives on " + json_quoted(p.question) + " are not open"};
-  const auto trimmed = std::string(text::trim(p.text));
   if (trimmed.empty()) return error{error_code::invalid_ballot, "the perspective is empty"};
   const auto n = text::code_points(trimmed);
   if (n > static_cast<std::size_t>(qd.max_length))
     return error{error_code::invalid_ballot, "the perspective is " + std::to_string(n) + " characters long, at most " +
                                                  std::to_string(qd.max_length) + " allowed"};
   const auto& r = q->rounds.back();
-  const std::string content = p.question + "|" + std::to_string(r.number) + "|" + trimmed;
-  if (seen_request(*who, request, content)) return none();
   int mine = 0;
   for (auto i : q->perspectives)
     if (perspectives_[i].round == r.number && perspectives_[i].author == *who) ++mine;
@@ -361,7 +371,7 @@ result<std::vector<effect>> session::apply(const event& e) {
             if (inserted || !(it->second == *b)) r.dirty.insert(*who);
             it->second = std::move(*b);
             if (!x.request.empty())
-              requests_[{*who, x.request}] = x.question + "|" + std::to_string(r.number) + "|" + x.ballot.dump();
+              requests_[{*who, x.request}] = x.question + "|" + x.ballot.dump();
             return effects{{push_kind::progress, x.question}};
           },
           [&](const events::revealed& x) -> result<effects> {
@@ -403,7 +413,7 @@ result<std::vector<effect>> session::apply(const event& e) {
             perspectives_.push_back({x.id, x.question, x.round, *who, x.text, false, {}});
             r.posters.insert(*who);
             if (!x.request.empty())
-              requests_[{*who, x.request}] = x.question + "|" + std::to_string(r.number) + "|" + x.text;
+              requests_[{*who, x.request}] = x.question + "|" + x.text;
             // Participants' set changes only when this post lifts the count to the threshold.
             const bool crossed = q->perspectives.size() == static_cast<std::size_t>(min_group_) &&
                                  std::any_of(q->perspectives.begin(), q->perspectives.end(),
@@ -731,8 +741,27 @@ json session::export_json() const {
           round["tally"] = to_json(scenario_, qd, compute_tally(scenario_, qd, rs.ballots, prev, min_group_));
         }
         if (!rs.open) {
+          // An assigned model_outcome question hides a model's row while it has fewer than min_group
+          // ballots; its ballots are held back here too, or the export would name what those few chose.
+          std::vector<std::size_t> per_model(scenario_.models.size(), 0);
+          const auto answered = [&](const ballot& b, std::size_t m) {
+            const auto* mo = std::get_if<model_outcome_ballot>(&b);
+            return mo && m < mo->outcomes.size() && mo->outcomes[m].has_value();
+          };
+          const bool assigned = qd.type == question_type::model_outcome && qd.assign;
+          if (assigned)
+            for (const auto& [v, b] : rs.ballots)
+              for (std::size_t m = 0; m < per_model.size(); ++m)
+                if (answered(b, m)) ++per_model[m];
+          const auto held_back = [&](const ballot& b) {
+            if (!assigned) return false;
+            for (std::size_t m = 0; m < per_model.size(); ++m)
+              if (answered(b, m) && per_model[m] < static_cast<std::size_t>(min_group_)) return true;
+            return false;
+          };
           std::vector<std::pair<std::string, json>> votes;
-          for (const auto& [v, b] : rs.ballots) votes.emplace_back(pseudonym[v], to_json(scenario_, qd, b));
+          for (const auto& [v, b] : rs.ballots)
+            if (!held_back(b)) votes.emplace_back(pseudonym[v], to_json(scenario_, qd, b));
           std::sort(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
             return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
           });

@@ -82,7 +82,6 @@ TEST(Parse, JsonThatIsNotARequestIsBadMessage) {
   EXPECT_EQ(parse_error(R"({"type":"join","code":"1","token":"abcdefghijklmnopqrstuvwxyz!!"})").code,
             error_code::bad_message);
   EXPECT_EQ(parse_error(R"({"type":"vote","question":"q"})").message, "missing field \"ballot\"");
-  EXPECT_EQ(parse_error(R"({"type":"goto","code":"1","stage":-1})").code, error_code::bad_message);
   EXPECT_EQ(parse_error(R"({"type":"goto","code":"1","stage":1.5})").code, error_code::bad_message);
   EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","seconds":4})").message,
             "field \"seconds\" must be from 5 to 3600");
@@ -101,11 +100,24 @@ TEST(Parse, OversizedFieldsAreTooLarge) {
   auto p = parse(R"({"type":"host","key":"k","id":")" + long_id + "\"}");
   ASSERT_TRUE(p.err);
   EXPECT_EQ(p.err->code, error_code::too_large);
-  EXPECT_FALSE(p.id.has_value()) << "an id over the limit is not echoed";
+  EXPECT_EQ(p.id, long_id) << "every request's reply echoes its id, a refused one too";
   auto ok = parse(R"({"type":"host","key":"k","id":")" + std::string(64, 'x') + "\"}");
   EXPECT_TRUE(ok.msg);
+  // 64 characters are 64 code points, not bytes: 64 emoji (256 bytes) are fine, 65 are not.
+  std::string emoji;
+  for (int i = 0; i < 64; ++i) emoji += "\xF0\x9F\x98\x80";
+  EXPECT_TRUE(parse(R"({"type":"host","key":"k","id":")" + emoji + "\"}").msg);
+  auto over = parse(R"({"type":"host","key":"k","id":")" + emoji + "\xC3\xA9\"}");
+  ASSERT_TRUE(over.err);
+  EXPECT_EQ(over.err->code, error_code::too_large);
   EXPECT_EQ(parse_error(R"({"type":"vote","question":")" + std::string(201, 'q') + R"(","ballot":{}})").code,
             error_code::too_large);
+}
+
+TEST(Parse, ANegativeStageIndexNamesNoStage) {
+  auto g = parse(R"({"type":"goto","code":"1","stage":-1})");
+  ASSERT_TRUE(g.msg);
+  EXPECT_EQ(std::get<std::size_t>(std::get<goto_stage>(*g.msg).stage), static_cast<std::size_t>(-1));
 }
 
 TEST(Parse, TheIdIsKeptForTheErrorReply) {

@@ -245,6 +245,43 @@ TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   EXPECT_EQ(reused->size(), 1u);
 }
 
+TEST(Vote, AResendAfterItsRoundClosedIsAckedAndNeverReachesTheNextRound) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}}, "r1");
+  w.close("gut");
+  // The ack was lost; the client sends the same request again after the close: acked, nothing applied.
+  auto after_close = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(after_close.ok()) << after_close.err().message;
+  EXPECT_TRUE(after_close->empty());
+  // A request never applied is still refused once the round is closed.
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}, "r9").err().code, error_code::voting_closed);
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "decline"}}, "r1").err().code, error_code::voting_closed);
+  // In the next round the same request is still the one already applied: not a vote in round 2.
+  w.open("gut");
+  auto in_round_2 = w.vote(0, "gut", {{"choice", "refer"}}, "r1");
+  ASSERT_TRUE(in_round_2.ok());
+  EXPECT_TRUE(in_round_2->empty());
+  EXPECT_FALSE(w.s.view(role::participant, voter_key(0), {})["mine"].contains("gut"));
+}
+
+TEST(Perspective, AResendIsAckedOnceInAnyRound) {
+  workshop w;
+  w.join(0);
+  w.open("voices");
+  w.run(w.s.decide_perspective(voter_key(0), {"voices", "  hello "}, "p1", "pid-1"));
+  w.close("voices");
+  auto after_close = w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p1", "pid-2");
+  ASSERT_TRUE(after_close.ok()) << after_close.err().message;
+  EXPECT_TRUE(after_close->empty());
+  w.open("voices");
+  auto in_round_2 = w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p1", "pid-3");
+  ASSERT_TRUE(in_round_2.ok());
+  EXPECT_TRUE(in_round_2->empty());
+  EXPECT_EQ(w.s.decide_perspective(voter_key(0), {"voices", "hello"}, "p2", "pid-4")->size(), 1u);
+}
+
 TEST(Results, SuppressedBelowMinGroupForEveryoneTheFacilitatorIncluded) {
   workshop w(3);
   w.join_many(2);
@@ -577,6 +614,37 @@ TEST(Export, PseudonymsFollowHashOrderAndSmallRoundsExportCountsOnly) {
   EXPECT_FALSE(sure["rounds"][0].contains("tally"));
   EXPECT_FALSE(sure["rounds"][0].contains("votes"));
   EXPECT_EQ(e.dump().find("ka"), std::string::npos) << "voter keys never appear in an export";
+}
+
+TEST(Export, AssignedModelRowsBelowMinGroupExportNoBallots) {
+  workshop w(3, false, /*assign=*/true);
+  // 14 participants over 4 models: 4, 4, 3, 3; then the last two of one model leave it at 2 ballots.
+  w.join_many(14);
+  w.open("models");
+  std::vector<int> per_model(4, 0);
+  for (int i = 0; i < 14; ++i) {
+    const auto m = *w.s.assigned_model(voter_key(i));
+    if (m == 3 && per_model[3] == 2) continue;  // model 3 gets only 2 ballots
+    ++per_model[m];
+    w.cast(i, "models", {{"outcomes", {{w.s.scenario_copy().models[m].id, "refer"}}}});
+  }
+  ASSERT_EQ(per_model[3], 2);
+  w.close("models");
+  const auto e = w.s.export_json();
+  const json* models = nullptr;
+  for (const auto& q : e["questions"])
+    if (q["id"] == "models") models = &q;
+  ASSERT_NE(models, nullptr);
+  const auto& r = (*models)["rounds"][0];
+  const auto small = w.s.scenario_copy().models[3].id;
+  EXPECT_FALSE(r["tally"]["matrix"].contains(small));
+  std::size_t exported = 0;
+  for (const auto& v : r["votes"]) {
+    EXPECT_FALSE(v["ballot"]["outcomes"].contains(small)) << v.dump();
+    ++exported;
+  }
+  EXPECT_EQ(exported, static_cast<std::size_t>(per_model[0] + per_model[1] + per_model[2]));
+  EXPECT_EQ(r["ballots"], per_model[0] + per_model[1] + per_model[2] + 2) << "the count still covers every ballot";
 }
 
 TEST(CatchUp, LateJoinersGetWhatTheyMaySeeOfTheCurrentStage) {

@@ -1,0 +1,242 @@
+// Conformance harness: a real `facilitator serve` child process and a plain WebSocket client (the npm
+// package `ws`), written from /work/shared/protocol.md alone. Nothing here knows the server's code.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const binary = join(root, 'build/bin/facilitator');
+export const fixtures = join(root, 'tests/fixtures/conformance');
+export const KEY = 'conformance-key-0123456789';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const token = () => randomBytes(24).toString('base64url'); // 32 chars of [A-Za-z0-9_-]
+
+/** A fresh temporary directory, removed at process exit. */
+export function tempDir(prefix = 'rt-conf-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A scenario folder holding a copy of the conformance fixtures (so a test may edit the files). */
+export function scenarioDir(extraFiles = {}) {
+  const dir = tempDir('rt-conf-scen-');
+  cpSync(fixtures, dir, { recursive: true });
+  for (const [name, obj] of Object.entries(extraFiles))
+    writeFileSync(join(dir, name), typeof obj === 'string' ? obj : JSON.stringify(obj, null, 2));
+  return dir;
+}
+
+/**
+ * Starts `facilitator serve --port 0` and resolves once it printed `listening on http://HOST:PORT`.
+ * `key: null` starts it without --key (and without ROUNDTABLE_KEY in the environment).
+ */
+export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile } = {}) {
+  const dir = tempDir();
+  db = db ?? join(dir, 'rt.db');
+  scenarios = scenarios ?? scenarioDir();
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--scenarios', scenarios, ...extra];
+  if (key !== null) args.push('--key', key);
+  const childEnv = { ...process.env, ...env };
+  if (key === null && !('ROUNDTABLE_KEY' in env)) delete childEnv.ROUNDTABLE_KEY;
+  // nofile: run with that file descriptor limit (prlimit execs the server, so the pid is the server's)
+  const child = nofile
+    ? spawn('prlimit', [`--nofile=${nofile}:${nofile}`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const origin = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no listening line in 15 s:\n${stdout}\n${stderr}`)), 15000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = stdout.match(/^listening on (http:\/\/[^\s]+)$/m);
+      if (m) { clearTimeout(t); resolve(m[1]); }
+    });
+    exited.then(({ code }) => { clearTimeout(t); reject(new Error(`server exited (${code}):\n${stdout}\n${stderr}`)); });
+  });
+  const url = new URL(origin);
+  const server = {
+    origin, db, scenarios, child, exited,
+    host: url.hostname, port: Number(url.port),
+    ws: origin.replace(/^http/, 'ws') + '/ws',
+    stdout: () => stdout, stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  process.on('exit', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
+  return server;
+}
+
+let idCounter = 0;
+export const nextId = () => `r${++idCounter}`;
+
+/** One WebSocket connection that records every message it receives. */
+export class Client {
+  constructor(ws) {
+    this.ws = ws;
+    this.msgs = [];
+    this.waiters = [];
+    this.closed = new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+    this.isClosed = false;
+    this.closed.then((c) => { this.isClosed = true; this.closeInfo = c; this.flush(); });
+    ws.on('message', (data, isBinary) => {
+      let m;
+      try { m = JSON.parse(data.toString()); } catch { m = { type: '__unparsable', raw: data.toString(), isBinary }; }
+      m.__at = Date.now();
+      this.msgs.push(m);
+      this.flush();
+    });
+    ws.on('error', () => {});
+  }
+
+  static async connect(server, { origin, headers = {}, path = '/ws' } = {}) {
+    const url = server.ws.replace(/\/ws$/, path);
+    const opts = { headers: { ...headers }, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 };
+    if (origin !== undefined) opts.origin = origin;
+    const ws = new WebSocket(url, opts);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+      ws.once('unexpected-response', (req, res) => {
+        const e = new Error(`handshake refused: ${res.statusCode}`);
+        e.status = res.statusCode;
+        reject(e);
+      });
+    });
+    return new Client(ws);
+  }
+
+  flush() {
+    this.waiters = this.waiters.filter((w) => {
+      for (let i = w.from; i < this.msgs.length; i++) {
+        if (w.pred(this.msgs[i])) { w.resolve(this.msgs[i]); clearTimeout(w.timer); return false; }
+      }
+      if (this.isClosed) { clearTimeout(w.timer); w.reject(new Error(`closed (${this.closeInfo.code}) while waiting for ${w.what}`)); return false; }
+      return true;
+    });
+  }
+
+  mark() { return this.msgs.length; }
+
+  /** The first message from index `from` on that matches `pred`. */
+  waitFor(pred, { from = 0, timeout = 5000, what = String(pred) } = {}) {
+    if (typeof pred === 'string') { const t = pred; pred = (m) => m.type === t; what = t; }
+    return new Promise((resolve, reject) => {
+      const w = { pred, from, resolve, reject, what };
+      w.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`timeout waiting for ${what}; got ${JSON.stringify(this.msgs.slice(from).map(strip))}`));
+      }, timeout);
+      this.waiters.push(w);
+      this.flush();
+    });
+  }
+
+  /** Messages from index `from` on matching pred. */
+  since(from, pred = () => true) {
+    if (typeof pred === 'string') { const t = pred; pred = (m) => m.type === t; }
+    return this.msgs.slice(from).filter(pred);
+  }
+
+  sendRaw(data, opts) { this.ws.send(data, opts); }
+  send(obj) { this.ws.send(JSON.stringify(obj)); }
+
+  /** Sends a request with an id (one is made if absent) and resolves with its direct reply. */
+  async request(obj, { timeout = 5000 } = {}) {
+    const id = obj.id ?? nextId();
+    const from = this.mark();
+    this.send({ ...obj, id });
+    return this.waitFor((m) => m.id === id, { from, timeout, what: `reply to ${JSON.stringify(obj)}` });
+  }
+
+  /** Like request, but asserts the reply is not an error. */
+  async ok(obj, opts) {
+    const r = await this.request(obj, opts);
+    if (r.type === 'error') throw new Error(`${JSON.stringify(obj)} -> ${JSON.stringify(strip(r))}`);
+    return r;
+  }
+
+  close() { try { this.ws.close(); } catch { /* closed */ } }
+}
+
+export function strip(m) { const { __at, ...rest } = m; return rest; }
+
+/** A facilitator connection that sent `host`. */
+export async function facilitator(server, key = KEY) {
+  const c = await Client.connect(server);
+  const r = await c.ok({ type: 'host', key });
+  c.hosting = r;
+  return c;
+}
+
+/** A participant connection that joined `code` (with a fresh token unless given). */
+export async function participant(server, code, tok = token()) {
+  const c = await Client.connect(server);
+  c.token = tok;
+  c.joined = await c.ok({ type: 'join', code, token: tok });
+  return c;
+}
+
+export async function projector(server, code) {
+  const c = await Client.connect(server);
+  c.joined = await c.ok({ type: 'watch', code });
+  return c;
+}
+
+/** Starts a session of the conformance scenario; returns { code, started }. */
+export async function startSession(f, { scenario = 'conf', options } = {}) {
+  const started = await f.ok({ type: 'start', scenario, ...(options ? { options } : {}) });
+  return { code: started.code, started };
+}
+
+export async function httpGet(server, path, headers = {}) {
+  const res = await fetch(server.origin + path, { headers });
+  const body = await res.text();
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** Expected consensus, computed from the contract's formula: 1 - H/log2(k). */
+export function consensus(counts) {
+  const values = Object.values(counts);
+  const k = values.length;
+  const n = values.reduce((a, b) => a + b, 0);
+  if (n === 0) return undefined;
+  let h = 0;
+  for (const v of values) if (v > 0) { const p = v / n; h -= p * Math.log2(p); }
+  return 1 - h / Math.log2(k);
+}
+
+export function approx(actual, expected, eps = 0.011, msg = '') {
+  if (typeof actual !== 'number' || Math.abs(actual - expected) > eps)
+    throw new Error(`${msg} expected ~${expected}, got ${JSON.stringify(actual)}`);
+}
+
+/** A facilitator, a fresh session and n joined participants. */
+export async function group(server, n, { options, scenario } = {}) {
+  const f = await facilitator(server);
+  const { code, started } = await startSession(f, { options, scenario });
+  const ps = [];
+  for (let i = 0; i < n; i++) ps.push(await participant(server, code));
+  return { f, code, started, ps, close() { f.close(); for (const p of ps) p.close(); } };
+}
+
+/** Asserts that a connection is still healthy: a harmless request still gets its reply. */
+export async function alive(c) {
+  const r = await c.request({ type: 'no_such_type_ping' });
+  if (r.type !== 'error' || r.code !== 'bad_message') throw new Error(`not alive: ${JSON.stringify(r)}`);
+}
+
+/** The facilitator's latest perspectives push for a question. */
+export function lastOf(c, pred, from = 0) {
+  const list = c.since(from, pred);
+  return list[list.length - 1];
+}
