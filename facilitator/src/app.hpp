@@ -11,6 +11,7 @@
 
 #include "metrics.hpp"
 #include "net/handler.hpp"
+#include "rate_limit.hpp"
 #include "room.hpp"
 #include "roundtable/scenario.hpp"
 
@@ -23,6 +24,7 @@ namespace roundtable::facilitator {
 struct app_options {
   std::string key;          // the facilitator key
   int min_group = 3;        // the server's anonymity threshold
+  rate_limits limits;       // per connection and per address (protocol.md "Limits")
 };
 
 class app final : public net::handler {
@@ -54,6 +56,13 @@ class app final : public net::handler {
   void send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id, error_code code,
                   std::string message);
   std::shared_ptr<room> find(const std::string& code) const;
+  /// True while this connection or its address has used up its wrong join codes.
+  bool join_limited(client& cl);
+  /// Counts a wrong join code (connection and address) and answers unknown_code.
+  void wrong_code(const std::shared_ptr<net::connection>& c, client& cl, const std::optional<std::string>& id);
+  /// Answers rate_limited and counts it for /metrics.
+  void send_limited(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id,
+                    std::string message);
   nlohmann::json hosting() const;
   std::string new_code();
   net::http_reply metrics_page() const;
@@ -68,6 +77,12 @@ class app final : public net::handler {
 
   mutable std::mutex rooms_mutex_;
   std::map<std::string, std::shared_ptr<room>> rooms_;
+
+  // Rate limiting (rate_limit.hpp): keyed by an HMAC of the address under a key made at start
+  // and never written down, so the tables hold no address and die with the process.
+  std::string address_key_;
+  failure_table join_failures_;
+  failure_table key_failures_;
 };
 
 }  // namespace roundtable::facilitator

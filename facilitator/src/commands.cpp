@@ -110,6 +110,16 @@ constexpr const char* serve_usage =
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
+    "  --max-header BYTES   largest HTTP request header, else 431 (default 8192)\n"
+    "  --max-body BYTES     largest HTTP request body, else 413 (default 16384)\n"
+    "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
+    "  --idle-timeout S     a WebSocket silent this long is closed; pinged at half of it (default 60)\n"
+    "  --write-queue BYTES  unsent bytes per connection before it is dropped as too slow (default 262144)\n"
+    "  --rate-messages N    messages per second (and burst) per connection, else rate_limited (default 30)\n"
+    "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
+    "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
+    "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
+    "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
@@ -151,6 +161,17 @@ int serve_command(const std::vector<std::string>& args) {
     net::limits lim;
     lim.ws_message_max = static_cast<std::size_t>(f.number("max-message", 64 * 1024, 1024, 16 * 1024 * 1024));
     lim.max_connections = static_cast<std::size_t>(f.number("max-connections", 19900, 1, 1'000'000));
+    lim.http_header_max = static_cast<std::size_t>(f.number("max-header", 8 * 1024, 1024, 1024 * 1024));
+    lim.http_body_max = static_cast<std::size_t>(f.number("max-body", 16 * 1024, 0, 16 * 1024 * 1024));
+    lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
+    lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
+    lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
+    rate_limits rl;
+    rl.messages_per_second = static_cast<int>(f.number("rate-messages", 30, 1, 1'000'000));
+    rl.join_failures_per_connection = static_cast<int>(f.number("join-failures-per-connection", 5, 1, 1'000'000));
+    rl.join_failures_per_address = static_cast<int>(f.number("join-failures-per-address", 60, 1, 1'000'000));
+    rl.key_failures_per_address = static_cast<int>(f.number("key-failures-per-address", 5, 1, 1'000'000));
+    rl.failure_window = std::chrono::seconds(f.number("failure-window", 60, 1, 86400));
     f.done();
 
     if (!key && key_file) key = read_key_file(*key_file);
@@ -170,7 +191,7 @@ int serve_command(const std::vector<std::string>& args) {
 
     boost::asio::io_context ioc(threads);
     const std::string display_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
-    app_options opts{*key, min_group};
+    app_options opts{*key, min_group, rl};
     // The base URL needs the bound port, known only after start: fill it in then.
     auto application = std::make_unique<app>(ioc, *store, catalog.scenarios, opts);
     if (public_url) origins.push_back(trim_right_slash(*public_url));
