@@ -44,11 +44,24 @@ ws_client::ws_client(asio::io_context& ioc) : ws_(asio::make_strand(ioc)) {}
 ws_client::~ws_client() = default;
 
 std::shared_ptr<ws_client> ws_client::connect(unsigned short port, std::optional<std::string> origin) {
+  return open(port, std::move(origin), std::nullopt);
+}
+
+std::shared_ptr<ws_client> ws_client::connect_from(unsigned short port, const std::string& local_address) {
+  return open(port, std::nullopt, local_address);
+}
+
+std::shared_ptr<ws_client> ws_client::open(unsigned short port, std::optional<std::string> origin,
+                                           std::optional<std::string> local_address) {
   auto& ioc = client_loop::instance().ioc();
   std::shared_ptr<ws_client> c(new ws_client(ioc));
   // The handshake runs synchronously on the caller's thread, before the read loop starts.
   auto& layer = beast::get_lowest_layer(c->ws_);
   layer.expires_after(5s);
+  if (local_address) {
+    layer.socket().open(tcp::v4());
+    layer.socket().bind(tcp::endpoint(asio::ip::make_address(*local_address), 0));
+  }
   layer.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   layer.expires_never();
   c->ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
