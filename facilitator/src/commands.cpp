@@ -187,6 +187,9 @@ int serve_command(const std::vector<std::string>& args) {
                 << scenarios_dir << "')\n";
       return 1;
     }
+    // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG: answered internal), not
+    // kill the server.
+    std::signal(SIGXFSZ, SIG_IGN);
     auto store = store::event_store::open(db);
 
     boost::asio::io_context ioc(threads);
