@@ -18,6 +18,7 @@
 #include "crypto.hpp"
 #include "export.hpp"
 #include "net/server.hpp"
+#include "net/tls.hpp"
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
 #include "store/event_store.hpp"
@@ -107,6 +108,8 @@ constexpr const char* serve_usage =
     "  --min-group N        anonymity threshold, 1 to 50 (default 3)\n"
     "  --public-url URL     how participants reach this server, e.g. https://vote.example.org\n"
     "  --allow-origin URL   another origin allowed to open WebSockets (repeatable)\n"
+    "  --tls-cert FILE      serve https and wss with this PEM certificate chain (with --tls-key)\n"
+    "  --tls-key FILE       the PEM private key of --tls-cert\n"
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
@@ -166,6 +169,9 @@ int serve_command(const std::vector<std::string>& args) {
     lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
     lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
     lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
+    const auto tls_cert = f.get("tls-cert");
+    const auto tls_key = f.get("tls-key");
+    if (!tls_cert != !tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
     rate_limits rl;
     rl.messages_per_second = static_cast<int>(f.number("rate-messages", 30, 1, 1'000'000));
     rl.join_failures_per_connection = static_cast<int>(f.number("join-failures-per-connection", 5, 1, 1'000'000));
@@ -198,9 +204,11 @@ int serve_command(const std::vector<std::string>& args) {
     // The base URL needs the bound port, known only after start: fill it in then.
     auto application = std::make_unique<app>(ioc, *store, catalog.scenarios, opts);
     if (public_url) origins.push_back(trim_right_slash(*public_url));
-    auto srv = net::server::create(ioc, *application, lim, origins);
+    auto tls = tls_cert ? net::make_tls_context(*tls_cert, *tls_key) : nullptr;
+    const std::string scheme = tls ? "https" : "http";
+    auto srv = net::server::create(ioc, *application, lim, origins, tls);
     srv->start(host, port);
-    const std::string local = "http://" + display_host + ":" + std::to_string(srv->port());
+    const std::string local = scheme + "://" + display_host + ":" + std::to_string(srv->port());
     application->set_base_url(public_url ? trim_right_slash(*public_url) : local);
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -210,7 +218,7 @@ int serve_command(const std::vector<std::string>& args) {
       srv->stop();
     });
 
-    std::cout << "listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
+    std::cout << "listening on " << scheme << "://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
               << srv->port() << std::endl;
     const std::string base = public_url ? trim_right_slash(*public_url) : local;
     if (generated)
