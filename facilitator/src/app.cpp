@@ -390,6 +390,23 @@ void app::purge_session(const std::shared_ptr<net::connection>& c, const std::st
 
 // ----- HTTP -----
 
+net::http_reply app::on_http(const net::http_request& req, const std::string& remote_address) {
+  // The export API takes the facilitator key too: the same 5 wrong keys a minute per address
+  // as `host`, and the same refusal of right keys while limited.
+  const std::string target(req.target().substr(0, req.target().find('?')));
+  if (target.rfind("/api/", 0) != 0) return on_http(req);
+  const auto address = crypto::hmac_sha256_hex(address_key_, remote_address);
+  if (key_failures_.limited(address, steady_now())) {
+    metrics_.limited++;
+    auto r = plain(429, "too many wrong keys from this network; wait a minute\n");
+    r.headers.emplace_back("Retry-After", std::to_string(options_.limits.failure_window.count()));
+    return r;
+  }
+  auto r = on_http(req);
+  if (r.status == 401) key_failures_.record(address, steady_now());
+  return r;
+}
+
 net::http_reply app::on_http(const net::http_request& req) {
   namespace http = boost::beast::http;
   if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -37,6 +37,8 @@ class app final : public net::handler {
   void on_binary(const std::shared_ptr<net::connection>& c) override;
   void on_close(const std::shared_ptr<net::connection>& c) override;
   net::http_reply on_http(const net::http_request& req) override;
+  /// Rate-limits wrong keys on the export API per address, then answers as on_http(req).
+  net::http_reply on_http(const net::http_request& req, const std::string& remote_address) override;
 
   /// How participants reach the server (join links); call before serving.
   void set_base_url(std::string url) { services_.base_url = std::move(url); }

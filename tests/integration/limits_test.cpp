@@ -167,3 +167,17 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   std::this_thread::sleep_for(1100ms);
   EXPECT_EQ(flooder->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
 }
+
+TEST(Limits, WrongKeysOnTheExportApiCountAsWrongKeysToo) {
+  served s({"--failure-window", "3"});
+  const auto target = "/api/sessions/" + s.code + "/export.json";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(http_get(s.server->port(), target, "guess-" + std::to_string(i)).status, 401);
+  // Limited: the right key is refused too, over HTTP and over the WebSocket.
+  EXPECT_EQ(http_get(s.server->port(), target, hardening_key).status, 429);
+  auto other = ws_client::connect(s.server->port());
+  EXPECT_EQ(other->request({{"type", "host"}, {"key", hardening_key}})["code"], "rate_limited");
+  // Pages and health are not behind the limit.
+  EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);
+  std::this_thread::sleep_for(3200ms);
+  EXPECT_EQ(http_get(s.server->port(), target, hardening_key).status, 200);
+}

@@ -180,7 +180,7 @@ void http_session<Stream>::answer() {
   const auto& req = parser_->get();
   http_reply reply;
   try {
-    reply = state_->app.on_http(req);
+    reply = state_->app.on_http(req, remote_address_of(beast::get_lowest_layer(stream_).socket()));
   } catch (const std::exception& e) {
     std::cerr << "roundtable net: on_http: " << e.what() << "\n";
     reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};
