@@ -45,7 +45,7 @@ template <class... F>
 overloaded(F...) -> overloaded<F...>;
 
 // A results message may carry a tally only with at least min_group ballots.
-void check_results(const std::optional<json>& msg, int min_group) {
+void check_result_message(const std::optional<json>& msg, int min_group) {
   if (!msg) return;
   if (msg->contains("tally") && msg->value("ballots", 0) < min_group) std::abort();
   if (!msg->value("suppressed", true) && msg->value("ballots", 0) < min_group) std::abort();
@@ -101,7 +101,7 @@ struct driver {
   // Cheap, after every step: no tally under min_group for anyone.
   void check_results() {
     for (const auto r : {rt::role::participant, rt::role::facilitator})
-      for (const auto& q : s.question_ids()) ::check_results(s.results_message(r, q), s.min_group());
+      for (const auto& q : s.question_ids()) check_result_message(s.results_message(r, q), s.min_group());
   }
 
   // Every view and push serialises (at the end: costly).
@@ -110,7 +110,7 @@ struct driver {
     for (const auto r : {rt::role::participant, rt::role::projector, rt::role::facilitator}) {
       (void)rt::protocol::dump(s.view(r, std::string("v0"), ctx));
       for (const auto& q : s.question_ids()) {
-        check_results(s.results_message(r, q), s.min_group());
+        check_result_message(s.results_message(r, q), s.min_group());
         if (auto p = s.perspectives_message(r, q)) (void)rt::protocol::dump(*p);
       }
       for (const auto& m : s.catch_up(r)) (void)rt::protocol::dump(m);

@@ -9,6 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -225,4 +226,73 @@ TEST(Faults, TwoHundredSlowlorisSocketsAreDroppedWhileParticipantsAreServed) {
   EXPECT_EQ(closed, 200);
   EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);
   EXPECT_FALSE(p->closed());
+}
+
+namespace {
+
+// The server's resident memory in KiB, from /proc.
+long rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemoryAndIsCutOff) {
+  served s({"--rate-messages", "1000"});
+  namespace asio = boost::asio;
+  namespace websocket = boost::beast::websocket;
+  s.command({{"type", "open"}, {"question", "voices"}});
+  // The stalled participant: joins, then never reads again (a small receive buffer, so the
+  // kernel does not hide the problem).
+  asio::io_context ioc;
+  websocket::stream<boost::beast::tcp_stream> stalled(ioc);
+  auto& sock = boost::beast::get_lowest_layer(stalled).socket();
+  sock.open(asio::ip::tcp::v4());
+  sock.set_option(asio::socket_base::receive_buffer_size(4096));
+  sock.connect({asio::ip::make_address("127.0.0.1"), s.server->port()});
+  stalled.handshake("127.0.0.1", "/ws");
+  stalled.write(asio::buffer(json{{"type", "join"}, {"code", s.code}, {"token", token(99)}}.dump()));
+  // Twenty others post three long perspectives each: every moderation pushes the whole set.
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 20; ++i) {
+    people.push_back(s.join(i));
+    for (int k = 0; k < 3; ++k)
+      ASSERT_EQ(people.back()->request({{"type", "perspective"}, {"question", "voices"},
+                                        {"text", std::to_string(i) + "/" + std::to_string(k) + std::string(270, 'x')}})["type"],
+                "ack");
+  }
+  std::this_thread::sleep_for(300ms);
+  std::vector<std::string> ids;
+  for (const auto& m : s.console->received())
+    if (m.value("type", "") == "perspectives" && m["items"].size() == 60) {
+      ids.clear();
+      for (const auto& item : m["items"]) ids.push_back(item["id"]);
+    }
+  ASSERT_EQ(ids.size(), 60u);
+  const long before = rss_kib(s.server->pid());
+  // About 1,000 pushes of up to 18 KB each, 8 MiB in all: beyond the 256 KiB write queue plus
+  // what the kernel's socket buffers take (up to 4 MiB on loopback).
+  for (int pass = 0; pass < 16; ++pass)
+    for (const auto& id : ids)
+      s.command({{"type", "moderate"}, {"perspective", id}, {"action", pass % 2 ? "hide" : "show"}});
+  const long after = rss_kib(s.server->pid());
+  std::cout << "server RSS " << before << " KiB before, " << after << " KiB after the broadcasts\n";
+  EXPECT_LT(after - before, 16 * 1024) << "the stalled client grew the heap";
+  // The server closed the stalled connection (1008, too slow) instead of queueing forever.
+  const auto participants = [&] {
+    const auto page = http_get(s.server->port(), "/metrics").body;
+    const std::string key = "roundtable_connections{role=\"participant\"} ";
+    return std::stoi(page.substr(page.find(key) + key.size()));
+  };
+  for (int i = 0; i < 50 && participants() > 20; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(participants(), 20);
+  // Everyone else still got every push and is answered at once.
+  const auto t0 = clk::now();
+  EXPECT_EQ(people[3]->request({{"type", "endorse"}, {"perspective", ids[0]}})["type"], "error");  // hidden now
+  EXPECT_LT(clk::now() - t0, 500ms);
+  EXPECT_FALSE(people[3]->closed());
 }
