@@ -124,6 +124,7 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   auto flooder = s.join(1);
   auto calm = s.join(2);
   std::atomic<bool> stop{false};
+  std::atomic<long> sent_total{0};
   const auto flood_start = clk::now();
   std::thread flood([&] {
     int i = 0;
@@ -132,6 +133,7 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
       for (int k = 0; k < 100; ++k, ++i)
         flooder->send_raw(std::string(R"({"type":"vote","id":"f)") + std::to_string(i) +
                           R"(","question":"gut","ballot":{"choice":")" + (i % 2 ? "refer" : "decline") + "\"}}");
+      sent_total = i;
       std::this_thread::sleep_for(10ms);
     }
   });
@@ -148,23 +150,40 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   }
   stop = true;
   flood.join();
-  const double flood_seconds = std::chrono::duration<double>(clk::now() - flood_start).count();
-  // Wait until the flood's replies are in, then count.
-  std::this_thread::sleep_for(500ms);
+  // Wait until the server has answered every flood frame (it may still be reading its backlog),
+  // then count: the bucket's bound holds over the time the server spent on them.
+  const long sent = sent_total.load();
   int acks = 0, limited = 0;
-  for (const auto& m : flooder->received()) {
-    if (m.value("type", "") == "ack") ++acks;
-    if (m.value("code", "") == "rate_limited") ++limited;
+  for (int wait = 0; wait < 600; ++wait) {
+    acks = limited = 0;
+    for (const auto& m : flooder->received()) {
+      if (m.value("type", "") == "ack") ++acks;
+      if (m.value("code", "") == "rate_limited") ++limited;
+    }
+    if (acks + limited >= sent || flooder->closed()) break;
+    std::this_thread::sleep_for(50ms);
   }
-  std::cout << "flood: " << acks << " acked, " << limited << " rate_limited; calm worst "
+  const double flood_seconds = std::chrono::duration<double>(clk::now() - flood_start).count();
+  // Either every flood frame got its answer, or the flooder did not read its answers fast
+  // enough and was cut off as too slow (1008): both are the server defending itself.
+  const bool cut_off = flooder->closed();
+  if (cut_off) {
+    EXPECT_EQ(flooder->close_code(), 1008);
+  } else {
+    EXPECT_EQ(acks + limited, sent) << "every flood frame gets its answer";
+  }
+  std::cout << "flood: " << sent << " sent, " << acks << " acked, " << limited << " rate_limited in "
+            << flood_seconds << " s; calm worst "
             << std::chrono::duration_cast<std::chrono::milliseconds>(worst).count() << " ms\n";
   EXPECT_GT(limited, 1000);
-  // The burst, then 30 a second while the flood lasted (plus the replies still in flight).
-  EXPECT_LE(acks, 30 + 30 * (flood_seconds + 0.6)) << flood_seconds << " s of flooding";
+  // The burst, then 30 a second while the server worked through the flood.
+  EXPECT_LE(acks, 30 + 30 * (flood_seconds + 0.2)) << flood_seconds << " s of flooding";
   EXPECT_GE(metric(s.server->port(), "roundtable_limited_total"), limited);
   EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);
-  // The flooder is still a participant in good standing once it calms down.
+  // The flooder is still a participant in good standing once it calms down (on its connection,
+  // or on a new one if it was cut off).
   std::this_thread::sleep_for(1100ms);
+  if (cut_off) flooder = s.join(1);
   EXPECT_EQ(flooder->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
 }
 
