@@ -15,6 +15,15 @@ using nlohmann::json;
 
 namespace {
 
+nanos steady_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+nanos window_of(const rate_limits& lim) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count();
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -43,6 +52,16 @@ struct app::client {
   std::string code;
   std::string voter;
   std::vector<std::weak_ptr<facilitator::room>> consoles;  // facilitator: rooms it is subscribed to
+  // Rate limiting: the keyed hash of the peer's address (never the address), this
+  // connection's message bucket and its wrong join codes.
+  std::string address;
+  token_bucket messages;
+  failure_window join_failures;
+  client(std::string address, const rate_limits& lim, nanos now)
+      : address(std::move(address)),
+        messages(lim.messages_per_second, lim.messages_per_second, now),
+        join_failures(lim.join_failures_per_connection,
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count()) {}
 };
 
 app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options)
@@ -51,7 +70,12 @@ app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<sc
       catalog_(std::move(catalog)),
       options_(std::move(options)),
       services_{store, metrics_, ""},
-      assets_(options_.web_root.empty() ? web_assets::embedded() : web_assets::from_dir(options_.web_root)) {
+      assets_(options_.web_root.empty() ? web_assets::embedded() : web_assets::from_dir(options_.web_root)),
+      address_key_(crypto::random_bytes(32)),
+      join_failures_(options_.limits.join_failures_per_address, window_of(options_.limits),
+                     options_.limits.max_addresses),
+      key_failures_(options_.limits.key_failures_per_address, window_of(options_.limits),
+                    options_.limits.max_addresses) {
   for (const auto& row : store_.sessions()) {
     std::vector<events::event> log;
     for (const auto& payload : store_.events(row.code)) {
@@ -95,7 +119,8 @@ void app::send_error(const std::shared_ptr<net::connection>& c, const std::optio
 }
 
 void app::on_open(const std::shared_ptr<net::connection>& c) {
-  c->user_data = std::make_shared<client>();
+  c->user_data = std::make_shared<client>(crypto::hmac_sha256_hex(address_key_, c->remote_address()),
+                                          options_.limits, steady_now());
   metrics_.unjoined++;
 }
 
@@ -126,6 +151,13 @@ void app::on_text(const std::shared_ptr<net::connection>& c, std::string text) {
   auto cl = std::static_pointer_cast<client>(c->user_data);
   if (!cl) return;
   const auto p = protocol::parse(text);
+  // Every frame counts, bad ones too; the reply still echoes the id when there is one.
+  if (!cl->messages.take(steady_now())) {
+    metrics_.limited++;
+    return send_error(c, p.id, error_code::rate_limited,
+                      "more than " + std::to_string(options_.limits.messages_per_second) +
+                          " messages a second; slow down");
+  }
   if (p.err) return send_error(c, p.id, p.err->code, p.err->message);
   handle(c, *cl, p);
 }
@@ -159,8 +191,9 @@ void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const pr
             }
             if (cl.role != kind::none)
               return send_error(c, id, error_code::bad_message, "this connection already has a role");
+            if (join_limited(cl)) return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
             auto r = is_code(j.code) ? find(j.code) : nullptr;
-            if (!r) return send_error(c, id, error_code::unknown_code, "no session has that code");
+            if (!r) return wrong_code(c, cl, id);
             cl.role = kind::participant;
             cl.room = r;
             cl.code = j.code;
@@ -171,8 +204,9 @@ void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const pr
             if (cl.role == kind::projector && w.code == cl.code) return cl.room->watch(c, id);
             if (cl.role != kind::none)
               return send_error(c, id, error_code::bad_message, "this connection already has a role");
+            if (join_limited(cl)) return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
             auto r = is_code(w.code) ? find(w.code) : nullptr;
-            if (!r) return send_error(c, id, error_code::unknown_code, "no session has that code");
+            if (!r) return wrong_code(c, cl, id);
             cl.role = kind::projector;
             cl.room = r;
             cl.code = w.code;
@@ -181,8 +215,13 @@ void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const pr
           [&](const protocol::host& h) {
             if (cl.role != kind::none && cl.role != kind::facilitator)
               return send_error(c, id, error_code::bad_message, "this connection already has a role");
-            if (!crypto::constant_time_equal(h.key, options_.key))
+            // A limited address is refused even with the right key: the limit tells nothing.
+            if (key_failures_.limited(cl.address, steady_now()))
+              return send_limited(c, id, "too many wrong keys from this network; wait a minute");
+            if (!crypto::constant_time_equal(h.key, options_.key)) {
+              key_failures_.record(cl.address, steady_now());
               return send_error(c, id, error_code::unauthorized, "wrong facilitator key");
+            }
             if (cl.role == kind::none) {
               cl.role = kind::facilitator;
               metrics_.unjoined--;
@@ -242,6 +281,25 @@ void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const pr
           },
       },
       *p.msg);
+}
+
+bool app::join_limited(client& cl) {
+  // Right codes are refused too while limited, so a guesser learns nothing from the answer.
+  const auto now = steady_now();
+  return cl.join_failures.limited(now) || join_failures_.limited(cl.address, now);
+}
+
+void app::wrong_code(const std::shared_ptr<net::connection>& c, client& cl, const std::optional<std::string>& id) {
+  const auto now = steady_now();
+  cl.join_failures.record(now);
+  join_failures_.record(cl.address, now);
+  send_error(c, id, error_code::unknown_code, "no session has that code");
+}
+
+void app::send_limited(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id,
+                       std::string message) {
+  metrics_.limited++;
+  send_error(c, id, error_code::rate_limited, std::move(message));
 }
 
 json app::hosting() const {
@@ -317,6 +375,23 @@ void app::purge_session(const std::shared_ptr<net::connection>& c, const std::st
 }
 
 // ----- HTTP -----
+
+net::http_reply app::on_http(const net::http_request& req, const std::string& remote_address) {
+  // The export API takes the facilitator key too: the same 5 wrong keys a minute per address
+  // as `host`, and the same refusal of right keys while limited.
+  const std::string target(req.target().substr(0, req.target().find('?')));
+  if (target.rfind("/api/", 0) != 0) return on_http(req);
+  const auto address = crypto::hmac_sha256_hex(address_key_, remote_address);
+  if (key_failures_.limited(address, steady_now())) {
+    metrics_.limited++;
+    auto r = plain(429, "too many wrong keys from this network; wait a minute\n");
+    r.headers.emplace_back("Retry-After", std::to_string(options_.limits.failure_window.count()));
+    return r;
+  }
+  auto r = on_http(req);
+  if (r.status == 401) key_failures_.record(address, steady_now());
+  return r;
+}
 
 net::http_reply app::on_http(const net::http_request& req) {
   namespace http = boost::beast::http;

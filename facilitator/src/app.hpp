@@ -11,6 +11,7 @@
 
 #include "metrics.hpp"
 #include "net/handler.hpp"
+#include "rate_limit.hpp"
 #include "room.hpp"
 #include "roundtable/scenario.hpp"
 #include "web_assets.hpp"
@@ -25,6 +26,7 @@ struct app_options {
   std::string key;          // the facilitator key
   int min_group = 3;        // the server's anonymity threshold
   std::string web_root;     // serve the web pages from this folder; empty: the embedded copy
+  rate_limits limits;       // per connection and per address (protocol.md "Limits")
 };
 
 class app final : public net::handler {
@@ -37,6 +39,8 @@ class app final : public net::handler {
   void on_binary(const std::shared_ptr<net::connection>& c) override;
   void on_close(const std::shared_ptr<net::connection>& c) override;
   net::http_reply on_http(const net::http_request& req) override;
+  /// Rate-limits wrong keys on the export API per address, then answers as on_http(req).
+  net::http_reply on_http(const net::http_request& req, const std::string& remote_address) override;
 
   /// How participants reach the server (join links); call before serving.
   void set_base_url(std::string url) { services_.base_url = std::move(url); }
@@ -56,6 +60,13 @@ class app final : public net::handler {
   void send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id, error_code code,
                   std::string message);
   std::shared_ptr<room> find(const std::string& code) const;
+  /// True while this connection or its address has used up its wrong join codes.
+  bool join_limited(client& cl);
+  /// Counts a wrong join code (connection and address) and answers unknown_code.
+  void wrong_code(const std::shared_ptr<net::connection>& c, client& cl, const std::optional<std::string>& id);
+  /// Answers rate_limited and counts it for /metrics.
+  void send_limited(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id,
+                    std::string message);
   nlohmann::json hosting() const;
   std::string new_code();
   net::http_reply metrics_page() const;
@@ -75,6 +86,12 @@ class app final : public net::handler {
 
   mutable std::mutex rooms_mutex_;
   std::map<std::string, std::shared_ptr<room>> rooms_;
+
+  // Rate limiting (rate_limit.hpp): keyed by an HMAC of the address under a key made at start
+  // and never written down, so the tables hold no address and die with the process.
+  std::string address_key_;
+  failure_table join_failures_;
+  failure_table key_failures_;
 };
 
 }  // namespace roundtable::facilitator

@@ -18,6 +18,7 @@
 #include "crypto.hpp"
 #include "export.hpp"
 #include "net/server.hpp"
+#include "net/tls.hpp"
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
 #include "store/event_store.hpp"
@@ -108,9 +109,21 @@ constexpr const char* serve_usage =
     "  --public-url URL     how participants reach this server, e.g. https://vote.example.org\n"
     "  --allow-origin URL   another origin allowed to open WebSockets (repeatable)\n"
     "  --web-root DIR       serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy\n"
+    "  --tls-cert FILE      serve https and wss with this PEM certificate chain (with --tls-key)\n"
+    "  --tls-key FILE       the PEM private key of --tls-cert\n"
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
+    "  --max-header BYTES   largest HTTP request header, else 431 (default 8192)\n"
+    "  --max-body BYTES     largest HTTP request body, else 413 (default 16384)\n"
+    "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
+    "  --idle-timeout S     a WebSocket silent this long is closed; pinged at half of it (default 60)\n"
+    "  --write-queue BYTES  unsent bytes per connection before it is dropped as too slow (default 262144)\n"
+    "  --rate-messages N    messages per second (and burst) per connection, else rate_limited (default 30)\n"
+    "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
+    "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
+    "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
+    "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
@@ -153,6 +166,20 @@ int serve_command(const std::vector<std::string>& args) {
     net::limits lim;
     lim.ws_message_max = static_cast<std::size_t>(f.number("max-message", 64 * 1024, 1024, 16 * 1024 * 1024));
     lim.max_connections = static_cast<std::size_t>(f.number("max-connections", 19900, 1, 1'000'000));
+    lim.http_header_max = static_cast<std::size_t>(f.number("max-header", 8 * 1024, 1024, 1024 * 1024));
+    lim.http_body_max = static_cast<std::size_t>(f.number("max-body", 16 * 1024, 0, 16 * 1024 * 1024));
+    lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
+    lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
+    lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
+    const auto tls_cert = f.get("tls-cert");
+    const auto tls_key = f.get("tls-key");
+    if (!tls_cert != !tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
+    rate_limits rl;
+    rl.messages_per_second = static_cast<int>(f.number("rate-messages", 30, 1, 1'000'000));
+    rl.join_failures_per_connection = static_cast<int>(f.number("join-failures-per-connection", 5, 1, 1'000'000));
+    rl.join_failures_per_address = static_cast<int>(f.number("join-failures-per-address", 60, 1, 1'000'000));
+    rl.key_failures_per_address = static_cast<int>(f.number("key-failures-per-address", 5, 1, 1'000'000));
+    rl.failure_window = std::chrono::seconds(f.number("failure-window", 60, 1, 86400));
     f.done();
 
     if (!key && key_file) key = read_key_file(*key_file);
@@ -168,17 +195,22 @@ int serve_command(const std::vector<std::string>& args) {
                 << scenarios_dir << "')\n";
       return 1;
     }
+    // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG: answered internal), not
+    // kill the server.
+    std::signal(SIGXFSZ, SIG_IGN);
     auto store = store::event_store::open(db);
 
     boost::asio::io_context ioc(threads);
     const std::string display_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
-    app_options opts{*key, min_group, web_root};
+    app_options opts{*key, min_group, web_root, rl};
     // The base URL needs the bound port, known only after start: fill it in then.
     auto application = std::make_unique<app>(ioc, *store, catalog.scenarios, opts);
     if (public_url) origins.push_back(trim_right_slash(*public_url));
-    auto srv = net::server::create(ioc, *application, lim, origins);
+    auto tls = tls_cert ? net::make_tls_context(*tls_cert, *tls_key) : nullptr;
+    const std::string scheme = tls ? "https" : "http";
+    auto srv = net::server::create(ioc, *application, lim, origins, tls);
     srv->start(host, port);
-    const std::string local = "http://" + display_host + ":" + std::to_string(srv->port());
+    const std::string local = scheme + "://" + display_host + ":" + std::to_string(srv->port());
     application->set_base_url(public_url ? trim_right_slash(*public_url) : local);
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -188,7 +220,7 @@ int serve_command(const std::vector<std::string>& args) {
       srv->stop();
     });
 
-    std::cout << "listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
+    std::cout << "listening on " << scheme << "://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
               << srv->port() << std::endl;
     const std::string base = public_url ? trim_right_slash(*public_url) : local;
     if (generated)

@@ -686,6 +686,13 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
     r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
                    detail);
     return out;
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
+    // fuzz_scenario): an error in the file, not an exception out of the loader.
+    std::string detail = e.what();
+    if (auto pos = detail.find("] "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON: " + detail);
+    return out;
   }
   for (const auto& [object, key] : duplicates)
     r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");

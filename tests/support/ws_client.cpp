@@ -44,11 +44,24 @@ ws_client::ws_client(asio::io_context& ioc) : ws_(asio::make_strand(ioc)) {}
 ws_client::~ws_client() = default;
 
 std::shared_ptr<ws_client> ws_client::connect(unsigned short port, std::optional<std::string> origin) {
+  return open(port, std::move(origin), std::nullopt);
+}
+
+std::shared_ptr<ws_client> ws_client::connect_from(unsigned short port, const std::string& local_address) {
+  return open(port, std::nullopt, local_address);
+}
+
+std::shared_ptr<ws_client> ws_client::open(unsigned short port, std::optional<std::string> origin,
+                                           std::optional<std::string> local_address) {
   auto& ioc = client_loop::instance().ioc();
   std::shared_ptr<ws_client> c(new ws_client(ioc));
   // The handshake runs synchronously on the caller's thread, before the read loop starts.
   auto& layer = beast::get_lowest_layer(c->ws_);
   layer.expires_after(5s);
+  if (local_address) {
+    layer.socket().open(tcp::v4());
+    layer.socket().bind(tcp::endpoint(asio::ip::make_address(*local_address), 0));
+  }
   layer.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   layer.expires_never();
   c->ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
@@ -209,10 +222,14 @@ server_process::server_process(options o) : opts_(std::move(o)) {
     const auto n = read(out_fd_, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<std::size_t>(n));
-      const auto at = out.find("listening on http://127.0.0.1:");
+      // "listening on http://127.0.0.1:PORT" (or https:// with --tls-cert).
+      const std::string host = "://127.0.0.1:";
+      const auto line = out.find("listening on http");
+      const auto at = line == std::string::npos ? std::string::npos : out.find(host, line);
       const auto eol = at == std::string::npos ? std::string::npos : out.find('\n', at);
       if (eol != std::string::npos) {
-        port_ = static_cast<unsigned short>(std::stoi(out.substr(at + 30, eol - at - 30)));
+        const auto digits = at + host.size();
+        port_ = static_cast<unsigned short>(std::stoi(out.substr(digits, eol - digits)));
         std::ofstream(log_path_, std::ios::app) << out;
         return;
       }

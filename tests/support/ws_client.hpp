@@ -43,6 +43,8 @@ class ws_client : public std::enable_shared_from_this<ws_client> {
  public:
   /// Connects to ws://127.0.0.1:port/ws (with an Origin header when given); throws on failure.
   static std::shared_ptr<ws_client> connect(unsigned short port, std::optional<std::string> origin = std::nullopt);
+  /// Like connect, from a given local address (e.g. 127.0.0.2, another loopback address).
+  static std::shared_ptr<ws_client> connect_from(unsigned short port, const std::string& local_address);
   ~ws_client();
 
   void send(const json& msg);
@@ -67,6 +69,8 @@ class ws_client : public std::enable_shared_from_this<ws_client> {
 
  private:
   explicit ws_client(boost::asio::io_context& ioc);
+  static std::shared_ptr<ws_client> open(unsigned short port, std::optional<std::string> origin,
+                                         std::optional<std::string> local_address);
   void do_read();
   void do_write();
 
@@ -96,6 +100,8 @@ class server_process {
 
   unsigned short port() const { return port_; }
   const options& opts() const { return opts_; }
+  /// The child's process id (-1 once it is gone), e.g. to set its resource limits.
+  int pid() const { return pid_; }
   /// SIGKILL, no goodbye.
   void kill_hard();
   /// SIGTERM; returns the exit status (or -1 if it did not exit within timeout).

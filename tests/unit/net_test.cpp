@@ -845,7 +845,7 @@ TEST(net_memory, idle_websocket_footprint) {
   std::cout << "[          ] heap per idle WebSocket (server side, incl. the test handler's "
                "map entry): "
             << per_connection << " bytes; sizeof(websocket_session) = "
-            << sizeof(net::detail::websocket_session) << "\n";
+            << sizeof(net::detail::websocket_session<net::detail::ws_transport>) << "\n";
   RecordProperty("heap_per_idle_websocket", static_cast<int>(per_connection));
   EXPECT_LT(per_connection, 8 * 1024);
   for (int fd : fds) ::close(fd);

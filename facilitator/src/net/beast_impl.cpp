@@ -3,3 +3,4 @@
 // that includes them compiles headers only.
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

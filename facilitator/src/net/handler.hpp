@@ -91,6 +91,13 @@ class handler {
   /// Every HTTP request that is not a WebSocket upgrade. HEAD arrives as HEAD: answer as
   /// for GET, the transport sends the headers only (with the body's Content-Length).
   virtual http_reply on_http(const http_request& req) = 0;
+
+  /// The same, with the peer's IP address (for rate limiting only: never log or store it).
+  /// The transport calls this one; by default it forgets the address.
+  virtual http_reply on_http(const http_request& req, const std::string& remote_address) {
+    (void)remote_address;
+    return on_http(req);
+  }
 };
 
 }  // namespace roundtable::net

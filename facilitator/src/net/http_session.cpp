@@ -40,7 +40,7 @@ std::string_view target_path(std::string_view target) {
 
 }  // namespace
 
-bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed) {
+bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed, std::string_view scheme_name) {
   const auto origins = req.equal_range(http::field::origin);
   const auto count = std::distance(origins.first, origins.second);
   if (count == 0) return true;  // not a browser: nothing to protect it from
@@ -52,57 +52,94 @@ bool origin_allowed(const http_request& req, const std::vector<std::string>& all
   const auto hosts = req.equal_range(http::field::host);
   if (std::distance(hosts.first, hosts.second) != 1) return false;
   const std::string_view host = hosts.first->value();
-  constexpr std::string_view scheme = "http://";
+  const std::string scheme = std::string(scheme_name) + "://";
   return !host.empty() && origin.size() == scheme.size() + host.size() &&
          beast::iequals(origin.substr(0, scheme.size()), scheme) &&
          beast::iequals(origin.substr(scheme.size()), host);
 }
 
-http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : session_base(std::move(state), true), stream_(std::move(socket)) {}
+namespace {
 
-std::shared_ptr<http_session> http_session::self() {
+constexpr bool is_tls(const plain_stream*) { return false; }
+constexpr bool is_tls(const tls_stream*) { return true; }
+
+plain_stream make_stream(tcp::socket&& socket, server_state&, const plain_stream*) {
+  return plain_stream(std::move(socket));
+}
+tls_stream make_stream(tcp::socket&& socket, server_state& state, const tls_stream*) {
+  return tls_stream(std::move(socket), *state.tls);
+}
+
+}  // namespace
+
+template <class Stream>
+http_session<Stream>::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
+    : session_base(std::move(state), true),
+      stream_(make_stream(std::move(socket), *state_, static_cast<const Stream*>(nullptr))) {}
+
+template <class Stream>
+std::shared_ptr<http_session<Stream>> http_session<Stream>::self() {
   return std::static_pointer_cast<http_session>(shared_from_this());
 }
 
-void http_session::run() {
+template <class Stream>
+void http_session<Stream>::run() {
   enroll();
   beast::error_code ec;
-  stream_.socket().set_option(tcp::no_delay(true), ec);  // small frames, sent at once
-  // Start on the connection's strand.
-  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, self()));
+  beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);  // small frames, sent at once
+  if constexpr (is_tls(static_cast<const Stream*>(nullptr))) {
+    // The TLS handshake first, within the handshake timeout (slowloris included).
+    beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
+    reading_ = true;
+    stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                            beast::bind_front_handler(&http_session::on_handshake, self()));
+  } else {
+    // Start on the connection's strand.
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, self()));
+  }
 }
 
-void http_session::shutdown() {
+template <class Stream>
+void http_session<Stream>::on_handshake(beast::error_code ec) {
+  reading_ = false;
+  if (ec) return fail(ec, "tls handshake");
+  do_read();
+}
+
+template <class Stream>
+void http_session<Stream>::shutdown() {
   asio::post(stream_.get_executor(), [self = self()] {
     self->stopping_ = true;
     // Waiting for a request (keep-alive): end now. Writing a reply: end after it.
-    if (self->reading_) self->stream_.cancel();
+    if (self->reading_) beast::get_lowest_layer(self->stream_).cancel();
   });
 }
 
-void http_session::abort() {
-  asio::post(stream_.get_executor(), [self = self()] { self->stream_.close(); });
+template <class Stream>
+void http_session<Stream>::abort() {
+  asio::post(stream_.get_executor(), [self = self()] { beast::get_lowest_layer(self->stream_).close(); });
 }
 
-void http_session::do_read() {
+template <class Stream>
+void http_session<Stream>::do_read() {
   if (stopping_) return;
   // A parser cannot be reused: a fresh one, with our limits, per request.
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(state_->lim.http_header_max, UINT32_MAX)));
   parser_->body_limit(state_->lim.http_body_max);
-  stream_.expires_after(state_->lim.handshake_timeout);
+  beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
   reading_ = true;
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read, self()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   reading_ = false;
   if (ec == http::error::end_of_stream) {
     // The client closed between requests.
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
     return;
   }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
@@ -119,26 +156,31 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   answer();
 }
 
-void http_session::upgrade() {
+template <class Stream>
+void http_session<Stream>::upgrade() {
   const auto& req = parser_->get();
   const bool keep_alive = req.keep_alive();
   if (target_path(req.target()) != "/ws")
     return reply_error(http::status::not_found, "Not found\n", keep_alive);
-  if (!origin_allowed(req, state_->allowed_origins))
+  if (!origin_allowed(req, state_->allowed_origins, state_->tls ? "https" : "http"))
     return reply_error(http::status::forbidden, "Origin not allowed\n", keep_alive);
   if (stopping_ || state_->stopping.load())
     return reply_error(http::status::service_unavailable, "Restarting\n", false);
   // The WebSocket session takes the socket and the connection slot; this object ends.
   release_slot();
-  stream_.expires_never();
-  std::make_shared<websocket_session>(stream_.release_socket(), state_)->run(parser_->release());
+  beast::get_lowest_layer(stream_).expires_never();
+  if constexpr (is_tls(static_cast<const Stream*>(nullptr)))
+    std::make_shared<websocket_session<tls_stream>>(std::move(stream_), state_)->run(parser_->release());
+  else
+    std::make_shared<websocket_session<ws_transport>>(stream_.release_socket(), state_)->run(parser_->release());
 }
 
-void http_session::answer() {
+template <class Stream>
+void http_session<Stream>::answer() {
   const auto& req = parser_->get();
   http_reply reply;
   try {
-    reply = state_->app.on_http(req);
+    reply = state_->app.on_http(req, remote_address_of(beast::get_lowest_layer(stream_).socket()));
   } catch (const std::exception& e) {
     std::cerr << "roundtable net: on_http: " << e.what() << "\n";
     reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};
@@ -181,7 +223,8 @@ void http_session::answer() {
   do_write(keep_alive ? then::read_next : then::close);
 }
 
-void http_session::reply_error(http::status status, std::string_view text, bool keep_alive) {
+template <class Stream>
+void http_session<Stream>::reply_error(http::status status, std::string_view text, bool keep_alive) {
   const unsigned version = parser_ ? parser_->get().version() : 11;
   parser_.reset();
   res_.emplace(status, version == 10 ? 10 : 11);
@@ -195,34 +238,38 @@ void http_session::reply_error(http::status status, std::string_view text, bool 
   do_write(res.keep_alive() ? then::read_next : then::linger);
 }
 
-void http_session::do_write(then next) {
-  stream_.expires_after(state_->lim.handshake_timeout);
+template <class Stream>
+void http_session<Stream>::do_write(then next) {
+  beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
   http::async_write(stream_, *res_,
                     beast::bind_front_handler(&http_session::on_write, self(), next));
 }
 
-void http_session::on_write(then next, beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(then next, beast::error_code ec, std::size_t) {
   res_.reset();
   if (ec) return fail(ec, "http write");
   if (next == then::read_next && !stopping_) return do_read();
   if (next == then::linger) return do_linger();
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-void http_session::do_linger() {
+template <class Stream>
+void http_session<Stream>::do_linger() {
   // We answered without reading the whole request: say we are done, then drain what the
   // client still sends (bounded in bytes and time) until it closes its side.
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return;
   buffer_.consume(buffer_.size());
-  stream_.expires_after(state_->lim.handshake_timeout);
+  beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
   reading_ = true;  // shutdown() may cut it short
   stream_.async_read_some(buffer_.prepare(4096),
                           beast::bind_front_handler(&http_session::on_linger, self()));
 }
 
-void http_session::on_linger(beast::error_code ec, std::size_t n) {
+template <class Stream>
+void http_session<Stream>::on_linger(beast::error_code ec, std::size_t n) {
   lingered_ += n;
   if (ec || lingered_ > linger_max_bytes || stopping_) {
     reading_ = false;
@@ -231,5 +278,8 @@ void http_session::on_linger(beast::error_code ec, std::size_t n) {
   stream_.async_read_some(buffer_.prepare(4096),
                           beast::bind_front_handler(&http_session::on_linger, self()));
 }
+
+template class http_session<plain_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace roundtable::net::detail

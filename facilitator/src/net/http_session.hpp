@@ -19,14 +19,18 @@
 
 #include "net/handler.hpp"
 #include "net/listener.hpp"
+#include "net/tls.hpp"
 
 namespace roundtable::net::detail {
 
 /// Whether a WebSocket handshake may proceed: no Origin header (a non-browser client), or
-/// exactly one Origin equal to "http://" + the Host header, or to one of allowed (ASCII case
-/// ignored, as in host names). "null", several Origins and look-alikes are refused.
-bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed);
+/// exactly one Origin equal to scheme + "://" + the Host header, or to one of allowed (ASCII
+/// case ignored, as in host names). "null", several Origins and look-alikes are refused.
+bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed,
+                    std::string_view scheme = "http");
 
+/// Stream: plain_stream or tls_stream (explicitly instantiated for both in the .cpp).
+template <class Stream>
 class http_session : public session_base {
  public:
   /// Takes an accepted socket whose connection slot is already counted.
@@ -41,6 +45,7 @@ class http_session : public session_base {
   enum class then { read_next, close, linger };
 
   std::shared_ptr<http_session> self();
+  void on_handshake(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void answer();
@@ -53,7 +58,7 @@ class http_session : public session_base {
 
   // Memory: this object lives while a connection speaks HTTP (seconds), not while it is a
   // WebSocket, so its buffers are not part of the idle-participant footprint.
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> res_;

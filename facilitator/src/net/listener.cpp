@@ -178,7 +178,10 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     return do_accept();
   }
   state_->connections.fetch_add(1);
-  std::make_shared<http_session>(std::move(socket), state_)->run();
+  if (state_->tls)
+    std::make_shared<http_session<tls_stream>>(std::move(socket), state_)->run();
+  else
+    std::make_shared<http_session<plain_stream>>(std::move(socket), state_)->run();
   do_accept();
 }
 

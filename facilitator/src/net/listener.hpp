@@ -19,18 +19,25 @@
 #include "net/handler.hpp"
 #include "net/limits.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace roundtable::net::detail {
 
 class session_base;
 
 /// State shared by the server, the listener and every session; sessions keep it alive.
 struct server_state {
-  server_state(handler& app, limits lim, std::vector<std::string> allowed_origins)
-      : app(app), lim(lim), allowed_origins(std::move(allowed_origins)) {}
+  server_state(handler& app, limits lim, std::vector<std::string> allowed_origins,
+               std::shared_ptr<boost::asio::ssl::context> tls)
+      : app(app), lim(lim), allowed_origins(std::move(allowed_origins)), tls(std::move(tls)) {}
 
   handler& app;
   const limits lim;
   const std::vector<std::string> allowed_origins;
+  /// Set: every connection speaks TLS (https, wss) with this context; null: plain TCP.
+  const std::shared_ptr<boost::asio::ssl::context> tls;
 
   std::atomic<std::size_t> connections{0};  // TCP connections, HTTP and WebSocket
   std::atomic<std::size_t> websockets{0};   // between on_open and on_close

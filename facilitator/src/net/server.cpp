@@ -10,6 +10,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "net/listener.hpp"
+#include "net/tls.hpp"
 
 namespace roundtable::net {
 
@@ -68,9 +69,10 @@ tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsig
 }  // namespace
 
 std::unique_ptr<server> server::create(asio::io_context& ioc, handler& app, limits lim,
-                                       std::vector<std::string> allowed_origins) {
+                                       std::vector<std::string> allowed_origins,
+                                       std::shared_ptr<asio::ssl::context> tls) {
   return std::unique_ptr<server>(new server(
-      ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins))));
+      ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins), std::move(tls))));
 }
 
 server::server(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)

@@ -11,6 +11,10 @@
 #include "net/handler.hpp"
 #include "net/limits.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace roundtable::net {
 
 namespace detail {
@@ -24,9 +28,11 @@ class listener;
 class server {
  public:
   /// A server that is not yet listening. allowed_origins: extra WebSocket origins
-  /// (exact "scheme://host[:port]", e.g. --public-url and --allow-origin).
+  /// (exact "scheme://host[:port]", e.g. --public-url and --allow-origin). tls: serve https and
+  /// wss only, with this context (certificate and key loaded); null: plain http and ws.
   static std::unique_ptr<server> create(boost::asio::io_context& ioc, handler& app, limits lim,
-                                        std::vector<std::string> allowed_origins);
+                                        std::vector<std::string> allowed_origins,
+                                        std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
   server(const server&) = delete;
   server& operator=(const server&) = delete;

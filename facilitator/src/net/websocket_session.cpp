@@ -46,7 +46,7 @@ std::string cut_reason(std::string reason) {
 }
 
 // Connection ids are unique in the process, across servers.
-std::atomic<std::uint64_t> next_connection_id{1};
+std::atomic<std::uint64_t> connection_ids{1};
 
 template <class F>
 void guarded(const char* what, F&& f) {
@@ -59,18 +59,15 @@ void guarded(const char* what, F&& f) {
 
 }  // namespace
 
-websocket_session::websocket_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : session_base(std::move(state), true),
-      ws_(std::move(socket)),
-      id_(next_connection_id.fetch_add(1)) {
-  remote_ = remote_address_of(beast::get_lowest_layer(ws_).socket());
-}
+std::uint64_t next_connection_id() { return connection_ids.fetch_add(1); }
 
-std::shared_ptr<websocket_session> websocket_session::self() {
+template <class Next>
+std::shared_ptr<websocket_session<Next>> websocket_session<Next>::self() {
   return std::static_pointer_cast<websocket_session>(shared_from_this());
 }
 
-void websocket_session::run(http_request req) {
+template <class Next>
+void websocket_session<Next>::run(http_request req) {
   enroll();
   const auto& lim = state_->lim;
   // Beast's own timeouts from here on (the tcp_stream's are off): handshake and closing
@@ -93,7 +90,8 @@ void websocket_session::run(http_request req) {
   ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept, self()));
 }
 
-void websocket_session::on_accept(beast::error_code ec) {
+template <class Next>
+void websocket_session<Next>::on_accept(beast::error_code ec) {
   if (ec) return fail(ec, "websocket accept");
   if (close_requested_) return do_close();  // the server stopped during the handshake
   opened_ = true;
@@ -102,13 +100,15 @@ void websocket_session::on_accept(beast::error_code ec) {
   do_read();
 }
 
-void websocket_session::do_read() {
+template <class Next>
+void websocket_session<Next>::do_read() {
   // read_message_max holds for the whole message across these partial reads.
   ws_.async_read_some(buffer_, buffer_.size() == 0 ? first_read_max : 0,
                       beast::bind_front_handler(&websocket_session::on_read, self()));
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t) {
+template <class Next>
+void websocket_session<Next>::on_read(beast::error_code ec, std::size_t) {
   // Closed by either side, too big (Beast sent 1009), bad UTF-8 (1007), timed out, reset.
   if (ec) {
     fail(ec, "websocket read");
@@ -131,7 +131,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void websocket_session::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
+template <class Next>
+void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (!text || closed_.load()) return;
   // Counted here, before the post, so frames waiting on the strand are bounded too.
   const std::size_t cost = text->size() + frame_overhead;
@@ -147,7 +148,8 @@ void websocket_session::send(std::shared_ptr<const std::string> text, std::uint6
              beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
-void websocket_session::on_send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
+template <class Next>
+void websocket_session<Next>::on_send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (finished_ || close_started_) {
     queued_bytes_.fetch_sub(text->size() + frame_overhead);
     return;
@@ -166,13 +168,15 @@ void websocket_session::on_send(std::shared_ptr<const std::string> text, std::ui
   if (!writing_) do_write();
 }
 
-void websocket_session::do_write() {
+template <class Next>
+void websocket_session<Next>::do_write() {
   writing_ = true;
   ws_.async_write(asio::buffer(*queue_[queue_head_].text),
                   beast::bind_front_handler(&websocket_session::on_write, self()));
 }
 
-void websocket_session::on_write(beast::error_code ec, std::size_t) {
+template <class Next>
+void websocket_session<Next>::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   queued_bytes_.fetch_sub(queue_[queue_head_].text->size() + frame_overhead);
   queue_[queue_head_].text.reset();
@@ -195,7 +199,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (close_requested_ && !close_started_ && !finished_) do_close();
 }
 
-void websocket_session::drop_queue() {
+template <class Next>
+void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
   const std::size_t keep = queue_head_ + (writing_ ? 1 : 0);
   for (std::size_t i = keep; i < queue_.size(); ++i)
@@ -203,27 +208,32 @@ void websocket_session::drop_queue() {
   queue_.resize(std::min(keep, queue_.size()));
 }
 
-void websocket_session::on_overflow() {
+template <class Next>
+void websocket_session<Next>::on_overflow() {
   // Too far behind: what is queued would only grow. Drop it and close; a peer that does
   // not read may not take the close frame either, and the deadline then ends it.
   drop_queue();
   start_close(close_code::policy_error, "too slow");
 }
 
-void websocket_session::close(close_code code, std::string reason) {
+template <class Next>
+void websocket_session<Next>::close(close_code code, std::string reason) {
   if (closed_.exchange(true)) return;
   asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::start_close,
                                                            self(), code,
                                                            cut_reason(std::move(reason))));
 }
 
-void websocket_session::shutdown() { close(close_code::service_restart, "server restart"); }
+template <class Next>
+void websocket_session<Next>::shutdown() { close(close_code::service_restart, "server restart"); }
 
-void websocket_session::abort() {
+template <class Next>
+void websocket_session<Next>::abort() {
   asio::post(ws_.get_executor(), [self = self()] { beast::get_lowest_layer(self->ws_).close(); });
 }
 
-void websocket_session::start_close(close_code code, std::string reason) {
+template <class Next>
+void websocket_session<Next>::start_close(close_code code, std::string reason) {
   closed_.store(true);
   if (finished_ || close_requested_) return;
   close_requested_ = true;
@@ -239,25 +249,29 @@ void websocket_session::start_close(close_code code, std::string reason) {
   if (!writing_) do_close();
 }
 
-void websocket_session::do_close() {
+template <class Next>
+void websocket_session<Next>::do_close() {
   close_started_ = true;
   ws_.async_close(websocket::close_reason(close_code_, close_reason_),
                   beast::bind_front_handler(&websocket_session::on_close, self()));
 }
 
-void websocket_session::on_close(beast::error_code ec) {
+template <class Next>
+void websocket_session<Next>::on_close(beast::error_code ec) {
   if (ec) fail(ec, "websocket close");
   if (deadline_) deadline_->cancel();
   // Done either way: make sure the read (if any) ends now.
   beast::get_lowest_layer(ws_).close();
 }
 
-void websocket_session::on_deadline(beast::error_code ec) {
+template <class Next>
+void websocket_session<Next>::on_deadline(beast::error_code ec) {
   if (ec) return;  // cancelled: closed in time
   beast::get_lowest_layer(ws_).close();
 }
 
-void websocket_session::finish() {
+template <class Next>
+void websocket_session<Next>::finish() {
   if (finished_) return;
   finished_ = true;
   closed_.store(true);
@@ -271,5 +285,8 @@ void websocket_session::finish() {
   state_->websockets.fetch_sub(1);
   guarded("on_close", [&] { state_->app.on_close(self()); });
 }
+
+template class websocket_session<ws_transport>;
+template class websocket_session<tls_stream>;
 
 }  // namespace roundtable::net::detail

@@ -19,6 +19,9 @@
 
 #include "net/handler.hpp"
 #include "net/listener.hpp"
+#include "net/tls.hpp"
+
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace roundtable::net::detail {
 
@@ -76,10 +79,19 @@ void async_teardown(boost::beast::role_type role, ws_transport& stream,
       teardown_detail::drain_op{stream, role, nullptr}, handler, stream);
 }
 
+/// A new connection id: unique per process, never 0.
+std::uint64_t next_connection_id();
+
+/// Next: ws_transport (plain TCP) or tls_stream (explicitly instantiated for both in the .cpp).
+template <class Next>
 class websocket_session final : public session_base, public connection {
  public:
-  /// Takes the socket (and its connection slot) from an http_session.
-  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+  /// Takes the socket or TLS stream (and its connection slot) from an http_session.
+  template <class Arg>
+  websocket_session(Arg&& next, std::shared_ptr<server_state> state)
+      : session_base(std::move(state), true), ws_(std::forward<Arg>(next)), id_(next_connection_id()) {
+    remote_ = remote_address_of(boost::beast::get_lowest_layer(ws_).socket());
+  }
 
   /// Completes the handshake for this upgrade request, then reads until the end.
   void run(http_request req);
@@ -128,7 +140,7 @@ class websocket_session final : public session_base, public connection {
   //           released after every message, so an idle connection never keeps a big one.
   // - queue_: nothing until the first send; released again once drained if it grew.
   // - deadline_: allocated only while closing. remote_: fits the small-string buffer (IPv4).
-  boost::beast::websocket::stream<ws_transport> ws_;
+  boost::beast::websocket::stream<Next> ws_;
   boost::beast::flat_buffer buffer_;
   struct queued {
     std::shared_ptr<const std::string> text;

@@ -1,0 +1,137 @@
+// The rate limiter with an injected clock: plain numbers of nanoseconds, no sleeping.
+#include "rate_limit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+using namespace roundtable::facilitator;
+
+namespace {
+
+constexpr nanos ms = 1'000'000;
+constexpr nanos second = 1000 * ms;
+
+}  // namespace
+
+TEST(token_bucket, a_full_burst_passes_and_the_next_take_is_refused) {
+  token_bucket b(30, 30, 0);
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(b.take(0)) << i;
+  EXPECT_FALSE(b.take(0));
+  EXPECT_FALSE(b.take(0));
+}
+
+TEST(token_bucket, refills_at_its_rate_and_never_beyond_the_burst) {
+  token_bucket b(30, 30, 0);
+  for (int i = 0; i < 30; ++i) b.take(0);
+  // One token every 1/30 s.
+  EXPECT_FALSE(b.take(33 * ms));
+  EXPECT_TRUE(b.take(34 * ms));
+  EXPECT_FALSE(b.take(34 * ms));
+  // A long pause refills to the burst only.
+  int taken = 0;
+  while (b.take(3600 * second)) ++taken;
+  EXPECT_EQ(taken, 30);
+}
+
+TEST(token_bucket, thirty_at_each_second_boundary_are_all_accepted) {
+  // 30 at t=0, 30 at t=1 s, 30 at t=2 s: at most 30 in any one-second window [t, t+1).
+  token_bucket b(30, 30, 0);
+  for (int s = 0; s < 5; ++s)
+    for (int i = 0; i < 30; ++i) EXPECT_TRUE(b.take(s * second)) << s << "/" << i;
+  EXPECT_FALSE(b.take(4 * second));
+}
+
+TEST(token_bucket, never_refuses_random_traffic_within_thirty_in_any_second) {
+  // Random arrival times, filtered so that no half-open one-second window holds more than 30.
+  std::mt19937_64 rng(42);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<nanos> times;
+    nanos t = 0;
+    std::uniform_int_distribution<nanos> gap(0, 80 * ms);
+    while (times.size() < 2000) {
+      t += gap(rng);
+      // Admit t only if the window (t - 1 s, t] keeps at most 30.
+      std::size_t in_window = 0;
+      for (auto it = times.rbegin(); it != times.rend() && *it > t - second; ++it) ++in_window;
+      if (in_window < 30) times.push_back(t);
+    }
+    token_bucket b(30, 30, 0);
+    for (std::size_t i = 0; i < times.size(); ++i) ASSERT_TRUE(b.take(times[i])) << "trial " << trial << " #" << i;
+  }
+}
+
+TEST(token_bucket, a_flood_gets_about_the_rate_through) {
+  token_bucket b(30, 30, 0);
+  int accepted = 0;
+  // 10,000 messages over 10 s (1,000 a second): 30 at once, then 30 a second.
+  for (int i = 0; i < 10000; ++i) accepted += b.take(i * ms) ? 1 : 0;
+  EXPECT_GE(accepted, 30 + 299);
+  EXPECT_LE(accepted, 30 + 300);
+}
+
+TEST(token_bucket, time_going_backwards_grants_nothing) {
+  token_bucket b(2, 2, 10 * second);
+  EXPECT_TRUE(b.take(10 * second));
+  EXPECT_TRUE(b.take(10 * second));
+  EXPECT_FALSE(b.take(5 * second));
+  EXPECT_FALSE(b.take(10 * second));
+}
+
+TEST(failure_window, limited_after_max_failures_until_the_oldest_leaves_the_window) {
+  failure_window w(5, 60 * second);
+  for (int i = 0; i < 4; ++i) w.record(i * second);
+  EXPECT_FALSE(w.limited(4 * second));
+  w.record(4 * second);
+  EXPECT_TRUE(w.limited(4 * second));
+  EXPECT_TRUE(w.limited(59 * second));
+  // The first failure (t=0) leaves the window at t=60 s: room for one more.
+  EXPECT_FALSE(w.limited(60 * second));
+  w.record(60 * second);
+  EXPECT_TRUE(w.limited(60 * second));
+  EXPECT_EQ(w.count(60 * second), 5u);
+  EXPECT_TRUE(w.idle(200 * second));
+}
+
+TEST(failure_window, remembers_at_most_max_times) {
+  failure_window w(3, 60 * second);
+  for (int i = 0; i < 1000; ++i) w.record(i * ms);
+  EXPECT_EQ(w.count(1 * second), 3u);
+  EXPECT_EQ(w.last(), 999 * ms);
+}
+
+TEST(failure_table, keys_are_independent) {
+  failure_table t(2, 60 * second, 100);
+  t.record("a", 0);
+  t.record("a", 0);
+  EXPECT_TRUE(t.limited("a", 1));
+  EXPECT_FALSE(t.limited("b", 1));
+  EXPECT_FALSE(t.limited("a", 60 * second));
+}
+
+TEST(failure_table, stays_bounded_and_evicts_the_stalest_first) {
+  failure_table t(1, 60 * second, 100);
+  for (int i = 0; i < 100; ++i) t.record("k" + std::to_string(i), i * ms);
+  EXPECT_EQ(t.size(), 100u);
+  // Full and nothing expired: the stalest ("k0") goes, the newest stays limited.
+  t.record("new", 200 * ms);
+  EXPECT_EQ(t.size(), 100u);
+  EXPECT_FALSE(t.limited("k0", 201 * ms));
+  EXPECT_TRUE(t.limited("k99", 201 * ms));
+  EXPECT_TRUE(t.limited("new", 201 * ms));
+  // Once everything expired, a new key sweeps the table.
+  t.record("later", 120 * second);
+  EXPECT_EQ(t.size(), 1u);
+  // A million distinct keys never hold more than the bound.
+  for (int i = 0; i < 100000; ++i) t.record(std::to_string(i), 200 * second + i);
+  EXPECT_LE(t.size(), 100u);
+}
+
+TEST(failure_table, forgets_idle_keys_when_asked) {
+  failure_table t(3, 10 * second, 100);
+  t.record("x", 0);
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_FALSE(t.limited("x", 11 * second));
+  EXPECT_EQ(t.size(), 0u);
+}
