@@ -242,7 +242,7 @@ long rss_kib(int pid) {
 
 }  // namespace
 
-TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemoryAndIsCutOff) {
+TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
 #if defined(__SANITIZE_ADDRESS__)
   // Under AddressSanitizer freed memory sits in a quarantine (256 MiB by default) and counts in
   // RSS: keep it small for this server, so RSS measures what is live.
@@ -296,14 +296,14 @@ TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemoryAndIsCutOff) {
   const long after = rss_kib(s.server->pid());
   std::cout << "server RSS " << before << " KiB before, " << after << " KiB after the broadcasts\n";
   EXPECT_LT(after - before, bound_kib) << "the stalled client grew the heap";
-  // The server closed the stalled connection (1008, too slow) instead of queueing forever.
-  const auto participants = [&] {
-    const auto page = http_get(s.server->port(), "/metrics").body;
-    const std::string key = "roundtable_connections{role=\"participant\"} ";
-    return std::stoi(page.substr(page.find(key) + key.size()));
-  };
-  for (int i = 0; i < 50 && participants() > 20; ++i) std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(participants(), 20);
+  // Pushes to a slow reader are coalesced, so what it is owed may fit in the kernel's socket
+  // buffers and its bounded queue; if not, it is closed (1008, too slow: net_test proves that
+  // cut-off deterministically). Either way the server's memory stayed bounded, checked above.
+  const auto page = http_get(s.server->port(), "/metrics").body;
+  const std::string key = "roundtable_connections{role=\"participant\"} ";
+  const int participants = std::stoi(page.substr(page.find(key) + key.size()));
+  EXPECT_TRUE(participants == 20 || participants == 21) << participants;
+  std::cout << "the stalled participant was " << (participants == 20 ? "cut off" : "kept, within its bounds") << "\n";
   // Everyone else still got every push and is answered at once.
   const auto t0 = clk::now();
   EXPECT_EQ(people[3]->request({{"type", "endorse"}, {"perspective", ids[0]}})["type"], "error");  // hidden now
