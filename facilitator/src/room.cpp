@@ -154,6 +154,7 @@ void room::reload() {
 
 void room::started(conn_ptr c, std::optional<std::string> id) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
+    if (c->closed()) return;  // the console left before its session was stored: leave() has run or finds nothing
     facilitators_[c->id()] = c;
     after_pending([this, c, id] {
       json msg{{"type", "started"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
@@ -174,6 +175,11 @@ void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
         return error_to(c, id, {error_code::internal, "could not store the join; try again"});
       }
       if (!participants_.count(c->id())) {
+        // Gone while the join was being stored: leave() may have run already and found nothing.
+        if (c->closed()) {
+          services_.metrics.unjoined--;
+          return;
+        }
         participants_[c->id()] = c;
         voter_of_[c->id()] = voter;
         if (connected_voters_[voter]++ == 0) schedule_presence();
@@ -186,7 +192,7 @@ void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
       send_catch_up(c, role::participant);
       update_summary();
     };
-    if (evs.empty()) return after_pending([answer] { answer(true); });
+    if (evs.empty()) return after_pending([this, answer] { answer(!failed_); });
     commit(evs, answer);
   });
 }
@@ -195,6 +201,10 @@ void room::watch(conn_ptr c, std::optional<std::string> id) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
     after_pending([this, c, id] {
       if (!projectors_.count(c->id())) {
+        if (c->closed()) {  // gone before its turn: leave() may have run already and found nothing
+          services_.metrics.unjoined--;
+          return;
+        }
         projectors_[c->id()] = c;
         services_.metrics.projectors++;
         services_.metrics.unjoined--;
@@ -236,7 +246,7 @@ void room::participant_request(conn_ptr c, std::string voter, protocol::message 
       if (is_perspective) services_.metrics.perspectives++;
       reply(c, protocol::ack(id));
     };
-    if (decided->empty()) return after_pending([answer] { answer(true); });
+    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
     commit(*decided, answer);
   });
 }
@@ -277,7 +287,7 @@ void room::facilitator_request(conn_ptr c, protocol::message m, std::optional<st
       }
       reply(c, protocol::ack(id));
     };
-    if (decided->empty()) return after_pending([answer] { answer(true); });
+    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
     commit(*decided, answer);
   });
 }

@@ -191,6 +191,35 @@ TEST(Faults, AFullDiskAnswersInternalNeverAcksWhatIsNotStoredAndRecovers) {
   EXPECT_FALSE(mine(2).contains("gut")) << "a ballot answered internal was stored";
 }
 
+// A resend that arrives while the first copy's write is still pending is decided as "already
+// applied"; if that write then fails, the resend must be refused too, never acked.
+TEST(Faults, AResendOfAVoteWhoseWriteFailsIsNotAcked) {
+  served s;
+  s.command({{"type", "open"}, {"question", "gut"}});
+  auto p = s.join(1);
+  set_file_size_limit(s.server->pid(), 1024);
+  const json vote{{"type", "vote"}, {"id", "same"}, {"question", "gut"}, {"ballot", {{"choice", "decline"}}}};
+  const auto from = p->count();
+  for (int i = 0; i < 3; ++i) p->send(vote);  // back to back: the copies reach the room before the write fails
+  std::vector<json> replies;
+  for (int i = 0; i < 100 && replies.size() < 3; ++i) {
+    replies.clear();
+    const auto all = p->received();
+    for (std::size_t k = from; k < all.size(); ++k)
+      if (all[k].value("id", "") == "same") replies.push_back(all[k]);
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(replies.size(), 3u);
+  for (const auto& r : replies) EXPECT_EQ(r.value("code", ""), "internal") << r.dump();
+  // Nothing of it is stored: after the disk returns and the server restarts, no ballot.
+  set_file_size_limit(s.server->pid(), RLIM_INFINITY);
+  s.server->kill_hard();
+  server_process again({s.dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3, {}});
+  auto c = ws_client::connect(again.port());
+  const auto joined = c->request({{"type", "join"}, {"code", s.code}, {"token", token(1)}});
+  EXPECT_FALSE(joined["session"]["mine"].contains("gut")) << joined.dump();
+}
+
 TEST(Faults, TwoHundredSlowlorisSocketsAreDroppedWhileParticipantsAreServed) {
   served s({"--handshake-timeout", "2"});
   namespace asio = boost::asio;
