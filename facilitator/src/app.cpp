@@ -86,7 +86,7 @@ app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<sc
     if (log.empty()) continue;  // created but its started event never committed
     auto s = session::replay(log);
     if (!s) throw std::runtime_error("session " + row.code + ": " + s.err().message);
-    auto r = std::make_shared<room>(ioc_, services_, row.hmac_key, std::move(*s));
+    auto r = std::make_shared<room>(ioc_, services_, row.hmac_key, std::move(*s), log.size());
     r->resume_timers();
     rooms_.emplace(row.code, std::move(r));
   }
@@ -341,14 +341,14 @@ void app::start_session(const std::shared_ptr<net::connection>& c, client& cl, c
   const auto key = crypto::random_bytes(32);
   const auto now = now_ms();
   auto started = make_started(code, *found, options_.min_group, s, now);
-  auto r = std::make_shared<room>(ioc_, services_, key, session(started));
+  auto r = std::make_shared<room>(ioc_, services_, key, session(started), 1);
   {
     std::lock_guard lock(rooms_mutex_);
     rooms_.emplace(code, r);
   }
   cl.consoles.push_back(r);
   store_.create_session(code, key, now, [](bool) {});
-  store_.append(code, protocol::dump(events::to_json(started)), [this, c, r, id, code](bool ok) {
+  store_.append_at(code, 1, protocol::dump(events::to_json(started)), [this, c, r, id, code](bool ok) {
     if (ok) return r->started(c, id);
     {
       std::lock_guard lock(rooms_mutex_);

@@ -41,12 +41,13 @@ std::shared_ptr<const std::string> frame(const json& msg) {
 
 }  // namespace
 
-room::room(asio::io_context& ioc, room_services& services, std::string hmac_key, session s)
+room::room(asio::io_context& ioc, room_services& services, std::string hmac_key, session s, std::uint64_t logged)
     : strand_(asio::make_strand(ioc)),
       services_(services),
       code_(s.code()),
       hmac_key_(std::move(hmac_key)),
       session_(std::move(s)),
+      logged_(logged),
       round_timer_(strand_) {
   update_summary();
 }
@@ -96,7 +97,7 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   }
   for (std::size_t i = 0; i < evs.size(); ++i) {
     const std::uint64_t seq = next_seq_++;
-    services_.store.append(code_, protocol::dump(events::to_json(evs[i])),
+    services_.store.append_at(code_, ++logged_, protocol::dump(events::to_json(evs[i])),
                            [self = shared_from_this(), seq](bool committed) {
                              asio::post(self->strand_, [self, seq, committed] { self->on_written(seq, committed); });
                            });
@@ -139,6 +140,7 @@ void room::reload() {
     auto e = events::event_from_json(json::parse(payload, nullptr, false));
     if (e) log.push_back(std::move(*e));
   }
+  logged_ = log.size();
   auto s = session::replay(log);
   if (!s) {
     std::cerr << "warning: session " << code_ << ": reload failed: " << s.err().message << "\n";

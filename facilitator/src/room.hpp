@@ -51,7 +51,9 @@ class room : public std::enable_shared_from_this<room> {
   using conn_ptr = std::shared_ptr<net::connection>;
 
   /// A room for a session rebuilt or started elsewhere; hmac_key keys its voters.
-  room(boost::asio::io_context& ioc, room_services& services, std::string hmac_key, session s);
+  /// A live session whose log holds `logged` events (the ones s was replayed from, or the
+  /// started event its creator appends).
+  room(boost::asio::io_context& ioc, room_services& services, std::string hmac_key, session s, std::uint64_t logged);
 
   const std::string& code() const { return code_; }
   /// The keyed hash that stands for a participant's token in this session.
@@ -119,6 +121,7 @@ class room : public std::enable_shared_from_this<room> {
   const std::string code_;
   const std::string hmac_key_;
   session session_;
+  std::uint64_t logged_;  // events handed to the store: the next one is seq logged_ + 1
 
   // Connections by role; participants also by voter for presence and assigned models.
   std::unordered_map<std::uint64_t, conn_ptr> participants_;

@@ -318,6 +318,32 @@ TEST_F(event_store_test, completions_run_in_queue_order) {
     ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
+TEST_F(event_store_test, append_at_stores_only_the_expected_next_seq_so_the_log_stays_a_prefix) {
+  auto store = event_store::open(file_);
+  results r;
+  store->create_session("515151", "key", 0, r.callback());
+  store->append_at("515151", 1, "one", r.callback());
+  store->append_at("515151", 2, "two", r.callback());
+  store->flush();
+  EXPECT_EQ(r.take(), (std::vector<bool>{true, true, true}));
+
+  // A write that expected seq 3 was lost (say, a full disk): what was decided after it, queued
+  // as seq 4 and 5, must not land behind a hole. The caller's next write at 3 does.
+  store->append_at("515151", 4, "four", r.callback());
+  store->append_at("515151", 5, "five", r.callback());
+  store->append_at("515151", 2, "two again", r.callback());  // an old seq: refused too
+  store->append_at("515151", 3, "three", r.callback());
+  store->flush();
+  EXPECT_EQ(r.take(), (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(store->events("515151"), (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(seqs(file_, "515151"), (std::vector<std::int64_t>{1, 2, 3}));
+  // The refused writes failed alone: nothing else of their batch was rolled back.
+  EXPECT_EQ(store->stats().failed_batches, 0u);
+  store->append_at("000001", 1, "unknown session", r.callback());
+  store->flush();
+  EXPECT_EQ(r.take(), std::vector<bool>{false});
+}
+
 TEST_F(event_store_test, refused_write_fails_alone_and_later_writes_commit) {
   auto store = event_store::open(file_);
   results r;

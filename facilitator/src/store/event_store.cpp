@@ -111,9 +111,11 @@ struct event_store::write_statements {
         insert_code(db, "INSERT INTO used_codes(code) VALUES (?1)"),
         // The scalar subquery lets SQLite read the last seq straight off the
         // primary key instead of scanning the session's events.
+        // ?3 = 0: the next seq; otherwise only if ?3 is the next seq.
         append(db,
-               "INSERT INTO events(session, seq, payload) SELECT ?1, "
-               "COALESCE((SELECT MAX(seq) FROM events WHERE session = ?1), 0) + 1, ?2"),
+               "INSERT INTO events(session, seq, payload) SELECT ?1, n, ?2 FROM "
+               "(SELECT COALESCE((SELECT MAX(seq) FROM events WHERE session = ?1), 0) + 1 AS n) "
+               "WHERE ?3 = 0 OR n = ?3"),
         mark_ended(db, "UPDATE sessions SET ended_ms = ?2 WHERE code = ?1"),
         purge(db, "DELETE FROM sessions WHERE code = ?1"),
         purge_ended(db,
@@ -172,6 +174,11 @@ void event_store::create_session(std::string code, std::string hmac_key,
 
 void event_store::append(std::string code, std::string payload, completion done) {
   enqueue(op{op_kind::append, std::move(code), std::move(payload), 0,
+             std::move(done), nullptr});
+}
+
+void event_store::append_at(std::string code, std::uint64_t seq, std::string payload, completion done) {
+  enqueue(op{op_kind::append, std::move(code), std::move(payload), static_cast<std::int64_t>(seq),
              std::move(done), nullptr});
 }
 
@@ -404,7 +411,8 @@ bool event_store::apply(op& item) {
     reset_guard guard(s.append);
     s.append.bind_text(1, item.code);
     s.append.bind_text(2, item.data);
-    return run_write(s.append);
+    s.append.bind(3, item.ms);  // the expected seq, or 0 for the next one
+    return run_write(s.append) && writer_db_.changes() > 0;
   }
   case op_kind::mark_ended: {
     reset_guard guard(s.mark_ended);

@@ -95,6 +95,12 @@ public:
   // Fails for an unknown session.
   void append(std::string code, std::string payload, completion done);
 
+  // Queues an event that must be the session's seq-th (from 1): it fails, and
+  // stores nothing, unless exactly seq - 1 events are stored before it. After a
+  // failed write, the writes queued behind it fail too, so the log stays a
+  // prefix of what the caller decided and always replays.
+  void append_at(std::string code, std::uint64_t seq, std::string payload, completion done);
+
   // Queues recording that the session ended; fails for an unknown session.
   void mark_ended(std::string code, std::int64_t ended_ms, completion done);
 
