@@ -1,6 +1,7 @@
 #include "roundtable/session.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "roundtable/overloaded.hpp"
@@ -283,6 +284,15 @@ std::optional<event> session::decide_publish(const std::string& question) const 
   if (!q || q->rounds.empty()) return std::nullopt;
   const auto& r = q->rounds.back();
   if (!r.open || r.dirty.size() < static_cast<std::size_t>(min_group_)) return std::nullopt;
+  // With assigned models each row moves only with its own model's ballots: a row may move
+  // only in steps of min_group of them too, or one person's tap would show in it.
+  const roundtable::question& qd = *scenario_.stages[q->stage].question;
+  if (qd.type == question_type::model_outcome && qd.assign && !scenario_.models.empty()) {
+    std::map<std::size_t, std::size_t> changed;
+    for (const auto v : r.dirty) ++changed[static_cast<std::size_t>(v) % scenario_.models.size()];  // as assigned_model
+    for (const auto& [m, n] : changed)
+      if (n < static_cast<std::size_t>(min_group_)) return std::nullopt;
+  }
   return events::tally_published{question, r.number};
 }
 
@@ -390,9 +400,11 @@ result<std::vector<effect>> session::apply(const event& e) {
             return effects{{push_kind::hidden, x.question}};
           },
           [&](const events::tally_published& x) -> result<effects> {
-            if (decide_publish(x.question) == std::nullopt || round(x.question) != x.round)
-              return refuse(error_code::internal, "no tally is due for " + json_quoted(x.question));
             auto* q = find(x.question);
+            // The overall step only: a log written before the per-model rule still replays.
+            if (!q || q->rounds.empty() || !q->rounds.back().open || q->rounds.back().number != x.round ||
+                q->rounds.back().dirty.size() < static_cast<std::size_t>(min_group_))
+              return refuse(error_code::internal, "no tally is due for " + json_quoted(x.question));
             auto& r = q->rounds.back();
             r.last = published{tally_now(x.question, *q), r.ballots.size()};
             r.dirty.clear();

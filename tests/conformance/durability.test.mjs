@@ -82,7 +82,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
 }
 
 test('30 messages in one second on one connection are never refused', async () => {
-  const s = await startServer();
+  const s = await startServer({ defaultLimits: true });
   try {
     const g = await group(s, 1);
     const { f, code, ps: [p] } = g;

@@ -36,11 +36,19 @@ export function scenarioDir(extraFiles = {}) {
  * Starts `facilitator serve --port 0` and resolves once it printed `listening on http://HOST:PORT`.
  * `key: null` starts it without --key (and without ROUNDTABLE_KEY in the environment).
  */
-export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile } = {}) {
+// This suite checks the contract's rules other than its rate limits (hardening_test attacks
+// those with the defaults): it bursts far beyond 30 messages a second on one connection and
+// presents many wrong keys from one address, so its servers get generous limits unless a test
+// asks for the defaults with `defaultLimits: true`.
+const generousLimits = ['--rate-messages', '100000', '--join-failures-per-connection', '100000',
+  '--join-failures-per-address', '100000', '--key-failures-per-address', '100000'];
+
+export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile, defaultLimits = false } = {}) {
   const dir = tempDir();
   db = db ?? join(dir, 'rt.db');
   scenarios = scenarios ?? scenarioDir();
-  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--scenarios', scenarios, ...extra];
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--scenarios', scenarios,
+    ...(defaultLimits ? [] : generousLimits), ...extra];
   if (key !== null) args.push('--key', key);
   const childEnv = { ...process.env, ...env };
   if (key === null && !('ROUNDTABLE_KEY' in env)) delete childEnv.ROUNDTABLE_KEY;

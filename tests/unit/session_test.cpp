@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <random>
 #include <string>
@@ -645,6 +647,46 @@ TEST(Export, AssignedModelRowsBelowMinGroupExportNoBallots) {
   }
   EXPECT_EQ(exported, static_cast<std::size_t>(per_model[0] + per_model[1] + per_model[2]));
   EXPECT_EQ(r["ballots"], per_model[0] + per_model[1] + per_model[2] + 2) << "the count still covers every ballot";
+}
+
+TEST(Publish, AnAssignedModelsRowMovesOnlyInStepsOfMinGroupOfItsOwnBallots) {
+  workshop w(3, false, /*assign=*/true);
+  w.join_many(12);  // 3 per model
+  w.open("models");
+  std::map<std::size_t, std::vector<int>> by_model;
+  for (int i = 0; i < 12; ++i) by_model[*w.s.assigned_model(voter_key(i))].push_back(i);
+  const auto vote_for = [&](int i) {
+    const auto m = *w.s.assigned_model(voter_key(i));
+    w.cast(i, "models", {{"outcomes", {{w.s.scenario_copy().models[m].id, "refer"}}}});
+  };
+  // Three ballots of model 0 and one of model 1: four changed in all, but model 1's row would
+  // move by one person's ballot, so nothing is published.
+  for (int i : by_model[0]) vote_for(i);
+  vote_for(by_model[1][0]);
+  EXPECT_FALSE(w.publish("models"));
+  // Model 1 reaches three changed ballots: now every row that moves, moves by three.
+  vote_for(by_model[1][1]);
+  vote_for(by_model[1][2]);
+  EXPECT_TRUE(w.publish("models"));
+  // The log replays, and a log holding a publish made under the overall rule alone does too.
+  std::vector<events::event> log{events::started{"123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(),
+                                                 w.s.started_ms()}};
+  log.insert(log.end(), w.log.begin(), w.log.end());
+  auto replayed = session::replay(log);
+  ASSERT_TRUE(replayed.ok()) << replayed.err().message;
+  EXPECT_EQ(replayed->results_message(role::facilitator, "models"), w.s.results_message(role::facilitator, "models"));
+  workshop fresh(3, false, true);
+  fresh.join_many(12);
+  fresh.open("models");
+  for (int i : by_model[0]) {
+    const auto m = *fresh.s.assigned_model(voter_key(i));
+    fresh.cast(i, "models", {{"outcomes", {{fresh.s.scenario_copy().models[m].id, "refer"}}}});
+  }
+  {
+    const auto m = *fresh.s.assigned_model(voter_key(by_model[1][0]));
+    fresh.cast(by_model[1][0], "models", {{"outcomes", {{fresh.s.scenario_copy().models[m].id, "refer"}}}});
+  }
+  EXPECT_TRUE(fresh.s.apply(events::tally_published{"models", 1}).ok()) << "an older log must still replay";
 }
 
 TEST(CatchUp, LateJoinersGetWhatTheyMaySeeOfTheCurrentStage) {
