@@ -461,10 +461,11 @@ int join_command(const std::vector<std::string>& args) {
   const auto t = resolve(*url);
 
   // Both live until the process exits: the stdin reader may still post a line while main
-  // returns, and a blocking read cannot be interrupted portably.
-  auto* ioc = new asio::io_context;
+  // returns, and a blocking read cannot be interrupted portably. The static pointers keep them
+  // reachable, so a leak checker (the ASan run) does not report them.
+  static auto* const ioc = new asio::io_context;
   auto work = asio::make_work_guard(*ioc);
-  auto* client = new join_client(*ioc, t, code, token, tty, width);
+  static auto* const client = new join_client(*ioc, t, code, token, tty, width);
   client->start();
   std::thread reader([client] {
     std::string line;
