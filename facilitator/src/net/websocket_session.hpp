@@ -25,15 +25,23 @@
 
 namespace roundtable::net::detail {
 
-/// The WebSocket's transport: a tcp_stream whose teardown (after the close frames) reads and
-/// discards what the peer still sends until its FIN, so closing does not reset the
-/// connection under the close frame. Beast 1.81's own TCP teardown stops after its first
-/// read (it never stores that read's byte count), so a peer still sending, e.g. the rest of
-/// a message over the limit, gets a reset instead of a clean 1009.
-class ws_transport : public boost::beast::tcp_stream {
+/// The WebSocket's transport: a bare TCP socket (Beast's websocket timeouts do the timing, so
+/// the three timers of a tcp_stream and its extra layer in every read and write would only
+/// cost memory and time), whose teardown (after the close frames) reads and discards what
+/// the peer still sends until its FIN, so closing does not reset the connection under the
+/// close frame. Beast 1.81's own TCP teardown stops after its first read (it never stores
+/// that read's byte count), so a peer still sending, e.g. the rest of a message over the
+/// limit, gets a reset instead of a clean 1009.
+class ws_transport : public boost::asio::ip::tcp::socket {
  public:
-  using boost::beast::tcp_stream::tcp_stream;
+  /// Takes over an accepted socket (and its executor, the connection's strand).
+  explicit ws_transport(boost::asio::ip::tcp::socket&& socket)
+      : boost::asio::ip::tcp::socket(std::move(socket)) {}
 };
+
+/// The TCP socket under a transport.
+inline boost::asio::ip::tcp::socket& tcp_socket_of(ws_transport& s) { return s; }
+inline boost::asio::ip::tcp::socket& tcp_socket_of(boost::beast::tcp_stream& s) { return s.socket(); }
 
 namespace teardown_detail {
 
@@ -48,7 +56,7 @@ struct drain_op {
 
   template <class Self>
   void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t n = 0) {
-    auto& socket = stream.socket();
+    boost::asio::ip::tcp::socket& socket = stream;
     if (!buffer) {
       buffer = std::make_unique<std::array<char, 2048>>();
       // The server says it is done first (RFC 6455 7.1.1); errors show in the read below.
@@ -90,7 +98,7 @@ class websocket_session final : public session_base, public connection {
   template <class Arg>
   websocket_session(Arg&& next, std::shared_ptr<server_state> state)
       : session_base(std::move(state), true), ws_(std::forward<Arg>(next)), id_(next_connection_id()) {
-    remote_ = remote_address_of(boost::beast::get_lowest_layer(ws_).socket());
+    remote_ = remote_address_of(tcp_socket_of(boost::beast::get_lowest_layer(ws_)));
   }
 
   /// Completes the handshake for this upgrade request, then reads until the end.
