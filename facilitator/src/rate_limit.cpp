@@ -28,7 +28,8 @@ failure_window::failure_window(int max, nanos window)
     : max_(static_cast<std::size_t>(std::max(max, 1))), window_(window) {}
 
 void failure_window::expire(nanos now) {
-  while (!times_.empty() && times_.front() <= now - window_) times_.pop_front();
+  const auto first_kept = std::find_if(times_.begin(), times_.end(), [&](nanos t) { return t > now - window_; });
+  times_.erase(times_.begin(), first_kept);
 }
 
 bool failure_window::limited(nanos now) {
@@ -39,7 +40,7 @@ bool failure_window::limited(nanos now) {
 void failure_window::record(nanos now) {
   expire(now);
   times_.push_back(now);
-  while (times_.size() > max_) times_.pop_front();
+  if (times_.size() > max_) times_.erase(times_.begin(), times_.end() - static_cast<std::ptrdiff_t>(max_));
 }
 
 bool failure_window::idle(nanos now) {
