@@ -822,6 +822,56 @@ int raw_ws_connect(unsigned short port) {
   return fd;
 }
 
+// ---- keep-alive: one server-wide sweep instead of a timer per connection -------------------
+
+TEST(net_keep_alive, a_silent_peer_that_answers_pings_stays_open_past_the_idle_timeout) {
+  net::limits lim;
+  lim.idle_timeout = 1s;
+  test_server s(lim);
+  ws_client c;
+  ASSERT_FALSE(c.connect(s.port).ec);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  const auto id = s.app.newest()->id();
+  // Beast's client answers pings with pongs while a read is pending; it sends nothing else.
+  std::atomic<int> pings{0};
+  c.ws.control_callback([&](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::ping) ++pings;
+  });
+  std::thread reader([&] {
+    beast::flat_buffer b;
+    beast::error_code ec;
+    c.ws.read(b, ec);  // ends with the echo of "still here", below
+  });
+  std::this_thread::sleep_for(3500ms);  // three idle timeouts of silence from the client's side
+  EXPECT_GE(pings.load(), 2);  // pinged after each half timeout of silence
+  EXPECT_TRUE(s.app.is_open(id)) << "a peer that answers pings was dropped as idle";
+  // Still usable: a write from here while the reader thread waits for the echo.
+  c.ws.write(asio::buffer(std::string("still here")));
+  reader.join();
+  c.ws.close(websocket::close_code::normal);
+}
+
+TEST(net_keep_alive, a_peer_that_answers_nothing_is_pinged_then_dropped) {
+  net::limits lim;
+  lim.idle_timeout = 1s;
+  test_server s(lim);
+  const int fd = raw_ws_connect(s.port);  // never reads in the meantime, never answers
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  const auto id = s.app.newest()->id();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(s.app.wait_closed(id, 4s)) << "a silent peer was never dropped";
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 900ms);  // not before the idle timeout
+  EXPECT_LT(waited, 2500ms);  // within a sweep or two after it
+  // What the server sent before it gave up: a ping frame (FIN + opcode 9, empty, unmasked).
+  unsigned char frame[2] = {0, 0};
+  ASSERT_EQ(::read(fd, frame, 2), 2);
+  EXPECT_EQ(frame[0], 0x89);
+  EXPECT_EQ(frame[1], 0x00);
+  ::close(fd);
+}
+
 TEST(net_memory, idle_websocket_footprint) {
   test_server s;
   // Warm up: one-time allocations (services, pools) do not count.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -67,6 +68,11 @@ class session_base : public std::enable_shared_from_this<session_base> {
   virtual void shutdown() = 0;
   /// Thread-safe: close the socket now.
   virtual void abort() = 0;
+
+  /// Thread-safe, called by the server's keep-alive sweep every few seconds: ping a peer
+  /// silent for half of limits::idle_timeout, drop one silent for all of it. Reads atomics
+  /// and posts, nothing more. HTTP sessions time out on their own.
+  virtual void keep_alive(std::chrono::steady_clock::time_point) {}
 
  protected:
   /// owns_slot: this session holds one of server_state::connections, released on destruction.

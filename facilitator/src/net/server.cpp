@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,59 @@ class stop_watch : public std::enable_shared_from_this<stop_watch> {
   std::chrono::steady_clock::time_point deadline_;
 };
 
+}  // namespace
+
+namespace detail {
+
+// Every few seconds, lets each WebSocket ping its peer after half the idle timeout of
+// silence and drop it after all of it: one timer for the server instead of one armed timer
+// per connection (600 bytes each). Ends when the server stops or is destroyed.
+class keep_alive_sweep : public std::enable_shared_from_this<keep_alive_sweep> {
+ public:
+  keep_alive_sweep(asio::io_context& ioc, std::shared_ptr<server_state> state)
+      : timer_(asio::make_strand(ioc)), state_(std::move(state)) {}
+
+  /// Schedules the first sweep.
+  void run() { schedule(); }
+
+  /// Thread-safe: no further sweeps.
+  void stop() {
+    asio::post(timer_.get_executor(), [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->timer_.cancel();
+    });
+  }
+
+ private:
+  // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it.
+  std::chrono::milliseconds interval() const {
+    const auto eighth = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.idle_timeout) / 8;
+    return std::clamp(eighth, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  }
+
+  void schedule() {
+    if (stopped_ || state_->stopping.load()) return;
+    timer_.expires_after(interval());
+    timer_.async_wait(beast::bind_front_handler(&keep_alive_sweep::on_tick, shared_from_this()));
+  }
+
+  void on_tick(beast::error_code ec) {
+    if (ec || stopped_ || state_->stopping.load()) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& weak : state_->snapshot())
+      if (auto s = weak.lock()) s->keep_alive(now);
+    schedule();
+  }
+
+  asio::steady_timer timer_;
+  std::shared_ptr<server_state> state_;
+  bool stopped_ = false;
+};
+
+}  // namespace detail
+
+namespace {
+
 tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsigned short port) {
   beast::error_code ec;
   const auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
@@ -80,6 +134,7 @@ server::server(asio::io_context& ioc, std::shared_ptr<detail::server_state> stat
 
 server::~server() {
   if (listener_) listener_->stop();
+  if (sweep_) sweep_->stop();
 }
 
 void server::start(const std::string& host, unsigned short port) {
@@ -90,6 +145,8 @@ void server::start(const std::string& host, unsigned short port) {
   port_ = l->port();
   listener_ = std::move(l);
   listener_->run();
+  sweep_ = std::make_shared<detail::keep_alive_sweep>(ioc_, state_);
+  sweep_->run();
 }
 
 unsigned short server::port() const { return port_; }
@@ -97,6 +154,7 @@ unsigned short server::port() const { return port_; }
 void server::stop() {
   if (state_->stopping.exchange(true)) return;
   if (listener_) listener_->stop();
+  if (sweep_) sweep_->stop();
   for (auto& weak : state_->snapshot())
     if (auto s = weak.lock()) s->shutdown();
   std::make_shared<stop_watch>(ioc_, state_)->run();

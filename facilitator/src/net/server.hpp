@@ -20,6 +20,7 @@ namespace roundtable::net {
 namespace detail {
 struct server_state;
 class listener;
+class keep_alive_sweep;
 }  // namespace detail
 
 /// Listens on one port: /ws upgrades to a WebSocket handed to the handler, every other
@@ -64,6 +65,7 @@ class server {
   boost::asio::io_context& ioc_;
   std::shared_ptr<detail::server_state> state_;
   std::shared_ptr<detail::listener> listener_;
+  std::shared_ptr<detail::keep_alive_sweep> sweep_;
   unsigned short port_ = 0;
 };
 

@@ -70,13 +70,16 @@ template <class Next>
 void websocket_session<Next>::run(http_request req) {
   enroll();
   const auto& lim = state_->lim;
-  // Beast's own timeouts from here on (the tcp_stream's are off): handshake and closing
-  // handshake bounded, an idle peer pinged at half the idle time and dropped at the end.
+  // Beast times the opening and closing handshakes; silence is the keep-alive sweep's
+  // (keep_alive), so an idle connection has no timer wait of its own.
   auto timeout = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeout.handshake_timeout = lim.handshake_timeout;
-  timeout.idle_timeout = lim.idle_timeout;
-  timeout.keep_alive_pings = true;
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
+  // Pongs (and pings, closes) count as hearing from the peer; called inside our reads, on
+  // the strand, while ws_ (which holds the callback) is alive.
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard(); });
   websocket::permessage_deflate deflate;  // off: no zlib state per connection
   deflate.server_enable = false;
   deflate.client_enable = false;
@@ -95,6 +98,7 @@ void websocket_session<Next>::on_accept(beast::error_code ec) {
   if (ec) return fail(ec, "websocket accept");
   if (close_requested_) return do_close();  // the server stopped during the handshake
   opened_ = true;
+  heard();
   state_->websockets.fetch_add(1);
   guarded("on_open", [&] { state_->app.on_open(self()); });
   do_read();
@@ -114,6 +118,7 @@ void websocket_session<Next>::on_read(beast::error_code ec, std::size_t) {
     fail(ec, "websocket read");
     return finish();
   }
+  heard();
   if (!ws_.is_message_done()) return do_read();
   const bool text = ws_.got_text();
   std::string message;
@@ -230,6 +235,44 @@ void websocket_session<Next>::shutdown() { close(close_code::service_restart, "s
 template <class Next>
 void websocket_session<Next>::abort() {
   asio::post(ws_.get_executor(), [self = self()] { beast::get_lowest_layer(self->ws_).close(); });
+}
+
+template <class Next>
+void websocket_session<Next>::heard() {
+  heard_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+template <class Next>
+void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point now) {
+  const std::int64_t heard = heard_.load(std::memory_order_relaxed);
+  if (heard == 0 || closed_.load()) return;  // handshake or close: their own timeouts bound them
+  const std::int64_t idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                state_->lim.idle_timeout).count();
+  const std::int64_t silent = now.time_since_epoch().count() - heard;
+  if (silent >= idle) {
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_idle, self()));
+  } else if (silent >= idle / 2 && pinged_for_.exchange(heard) != heard) {
+    // Once per silence: a pong (or anything else) moves heard_ on.
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::do_ping, self()));
+  }
+}
+
+template <class Next>
+void websocket_session<Next>::do_ping() {
+  if (finished_ || close_requested_ || pinging_) return;
+  pinging_ = true;
+  ws_.async_ping({}, [self = self()](beast::error_code) { self->pinging_ = false; });
+}
+
+template <class Next>
+void websocket_session<Next>::on_idle() {
+  if (finished_) return;
+  const std::int64_t idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                state_->lim.idle_timeout).count();
+  const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (now - heard_.load(std::memory_order_relaxed) < idle) return;  // heard from it meanwhile
+  // As Beast's idle timeout does: the peer is gone or stuck, no closing handshake.
+  beast::get_lowest_layer(ws_).close();
 }
 
 template <class Next>

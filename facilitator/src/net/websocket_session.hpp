@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -113,6 +114,7 @@ class websocket_session final : public session_base, public connection {
 
   void shutdown() override;
   void abort() override;
+  void keep_alive(std::chrono::steady_clock::time_point now) override;
 
   /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: the
   /// queue slot and the strand's posted handler that carried it.
@@ -131,6 +133,9 @@ class websocket_session final : public session_base, public connection {
   void do_close();
   void on_close(boost::beast::error_code ec);
   void on_deadline(boost::beast::error_code ec);
+  void heard();
+  void do_ping();
+  void on_idle();
   void drop_queue();
   void finish();
 
@@ -140,8 +145,8 @@ class websocket_session final : public session_base, public connection {
   //           headers, small frames), a timer, the close reason (128 B), frame buffers.
   //           No write buffer: deflate is off, and a server writes straight from our strings.
   // - 1.0 KB  the pending read (Beast's composed read ops inside Asio's reactor op).
-  // - 0.6 KB  the tcp_stream impl (socket and its three timers).
-  // - 0.5 KB  the pending idle-ping timer wait.
+  // No tcp_stream (its impl and three timers cost 0.6 KB) and no timer wait of Beast's
+  // idle timeout (0.6 KB): one sweep of the server pings and drops silent peers.
   // - 0.3 KB  this object (288 B: ws_ and the stream are pointers; see the members below).
   // - 0.2 KB  Asio's epoll entry for the socket (168 B); 0.1 KB the strand (72 B + count).
   // - 0.1 KB  buffer_: only what the pending read prepared (first_read_max, 128 B); it is
@@ -150,6 +155,10 @@ class websocket_session final : public session_base, public connection {
   // - deadline_: allocated only while closing. remote_: fits the small-string buffer (IPv4).
   boost::beast::websocket::stream<Next> ws_;
   boost::beast::flat_buffer buffer_;
+  // When the peer was last heard from (any frame, pongs included), in steady-clock ticks;
+  // 0 until the handshake is done. Written on the strand, read by the keep-alive sweep.
+  std::atomic<std::int64_t> heard_{0};
+  std::atomic<std::int64_t> pinged_for_{0};  // the heard_ value a ping was last sent for
   struct queued {
     std::shared_ptr<const std::string> text;
     std::uint64_t slot;  // 0: never replaced
@@ -165,6 +174,7 @@ class websocket_session final : public session_base, public connection {
   close_code close_code_ = close_code::normal;
   bool opened_ = false;           // on_open was called
   bool writing_ = false;          // a frame write is in flight
+  bool pinging_ = false;          // a keep-alive ping is in flight
   bool close_requested_ = false;  // close after the queue drains
   bool close_started_ = false;    // async_close issued
   bool finished_ = false;         // read loop over, on_close called
