@@ -27,6 +27,10 @@ struct limits {
   std::size_t max_connections = 20000 - 100;
   /// stop(): after this, connections still open are closed hard.
   std::chrono::milliseconds shutdown_timeout{3000};
+  /// How many threads run the io_context; 0: unknown. With exactly 1, connections share the
+  /// io_context's implicit strand instead of one strand each: less memory per connection
+  /// and no strand hop per frame. Anything else (0 included) gives every connection its own.
+  int io_threads = 0;
 };
 
 }  // namespace roundtable::net

@@ -148,9 +148,11 @@ void listener::stop() {
 
 void listener::do_accept() {
   if (!acceptor_.is_open()) return;
-  // Each connection gets its own strand.
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+  // Each connection gets its own strand, unless one thread runs everything (Asio's implicit
+  // strand: handlers never run concurrently then).
+  const asio::any_io_executor ex = state_->lim.io_threads == 1 ? asio::any_io_executor(ioc_.get_executor())
+                                                               : asio::any_io_executor(asio::make_strand(ioc_));
+  acceptor_.async_accept(ex, beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
