@@ -1,10 +1,16 @@
 #include "net/websocket_session.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <atomic>
+#include <cerrno>
 #include <exception>
 #include <iostream>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -175,6 +181,7 @@ void websocket_session<Next>::on_send(std::shared_ptr<const std::string> text, s
 
 template <class Next>
 void websocket_session<Next>::do_write() {
+  if constexpr (raw_frames) return write_raw();
   writing_ = true;
   ws_.async_write(asio::buffer(*queue_[queue_head_].text),
                   beast::bind_front_handler(&websocket_session::on_write, self()));
@@ -183,6 +190,93 @@ void websocket_session<Next>::do_write() {
 template <class Next>
 void websocket_session<Next>::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
+  frame_sent();
+  if (ec) return write_failed(ec);
+  if (queue_head_ < queue_.size()) return do_write();
+  after_drain();
+}
+
+namespace {
+
+// A server's text frame header (RFC 6455 5.2: FIN, opcode 1, no mask); returns its length.
+std::size_t text_frame_header(std::array<unsigned char, 10>& h, std::size_t payload) {
+  h[0] = 0x81;
+  if (payload < 126) {
+    h[1] = static_cast<unsigned char>(payload);
+    return 2;
+  }
+  if (payload <= 0xFFFF) {
+    h[1] = 126;
+    h[2] = static_cast<unsigned char>(payload >> 8);
+    h[3] = static_cast<unsigned char>(payload);
+    return 4;
+  }
+  h[1] = 127;
+  for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(payload) >> (56 - 8 * i));
+  return 10;
+}
+
+}  // namespace
+
+template <class Next>
+void websocket_session<Next>::write_raw() {
+  if constexpr (raw_frames) {
+    auto& transport = ws_.next_layer();
+    // Each frame with one non-blocking sendmsg (header and text gathered); what the socket
+    // does not take at once goes out asynchronously, and the next frame waits for it.
+    while (queue_head_ < queue_.size()) {
+      if (finished_ || close_started_) return drop_queue();
+      if (transport.beast_writing()) return;  // beast_write_done() picks up from here
+      const std::string& text = *queue_[queue_head_].text;
+      const std::size_t header = text_frame_header(frame_header_, text.size());
+      iovec iov[2] = {{frame_header_.data(), header}, {const_cast<char*>(text.data()), text.size()}};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = 2;
+      const ssize_t n = ::sendmsg(transport.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      const std::size_t total = header + text.size();
+      if (n >= 0 && static_cast<std::size_t>(n) == total) {
+        frame_sent();
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return write_failed(beast::error_code(errno, boost::system::system_category()));
+      const std::size_t done = n > 0 ? static_cast<std::size_t>(n) : 0;
+      writing_ = true;
+      transport.begin_raw();
+      const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header), asio::buffer(text)};
+      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(frame);
+      rest.consume(done);
+      // The socket's own async_write_some (not the transport's, which is Beast's way in).
+      asio::async_write(static_cast<ws_transport::socket_type&>(transport), rest,
+                        beast::bind_front_handler(&websocket_session::on_raw_write, self()));
+      return;
+    }
+    after_drain();
+  }
+}
+
+template <class Next>
+void websocket_session<Next>::on_raw_write(beast::error_code ec, std::size_t) {
+  if constexpr (raw_frames) {
+    writing_ = false;
+    frame_sent();
+    // A write of Beast's that waited for ours (a pong, a close) goes first; it calls
+    // beast_write_done() when it is over.
+    const bool beast_next = ws_.next_layer().end_raw();
+    if (ec) return write_failed(ec);
+    if (!beast_next) write_raw();
+  }
+}
+
+template <class Next>
+void websocket_session<Next>::beast_write_done() {
+  // Not for the handshake's response: frames start after on_accept.
+  if (opened_ && !writing_ && !finished_) write_raw();
+}
+
+template <class Next>
+void websocket_session<Next>::frame_sent() {
   queued_bytes_.fetch_sub(queue_[queue_head_].text->size() + frame_overhead);
   queue_[queue_head_].text.reset();
   ++queue_head_;
@@ -195,12 +289,17 @@ void websocket_session<Next>::on_write(beast::error_code ec, std::size_t) {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
     queue_head_ = 0;
   }
-  if (ec) {
-    closed_.store(true);
-    drop_queue();
-    return fail(ec, "websocket write");  // the read fails too and finishes the session
-  }
-  if (queue_head_ < queue_.size()) return do_write();
+}
+
+template <class Next>
+void websocket_session<Next>::write_failed(beast::error_code ec) {
+  closed_.store(true);
+  drop_queue();
+  fail(ec, "websocket write");  // the read fails too and finishes the session
+}
+
+template <class Next>
+void websocket_session<Next>::after_drain() {
   if (close_requested_ && !close_started_ && !finished_) do_close();
 }
 
@@ -289,7 +388,7 @@ void websocket_session<Next>::start_close(close_code code, std::string reason) {
     if (auto s = weak.lock()) std::static_pointer_cast<websocket_session>(s)->on_deadline(ec);
   });
   if (!opened_) return;  // on_accept closes when the handshake completes
-  if (!writing_) do_close();
+  if (!writing_ && queue_head_ == queue_.size()) do_close();  // else once the queue drains
 }
 
 template <class Next>

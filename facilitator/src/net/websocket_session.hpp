@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/compose.hpp>
@@ -26,18 +27,105 @@
 
 namespace roundtable::net::detail {
 
-/// The WebSocket's transport: a bare TCP socket (Beast's websocket timeouts do the timing, so
-/// the three timers of a tcp_stream and its extra layer in every read and write would only
-/// cost memory and time), whose teardown (after the close frames) reads and discards what
-/// the peer still sends until its FIN, so closing does not reset the connection under the
-/// close frame. Beast 1.81's own TCP teardown stops after its first read (it never stores
-/// that read's byte count), so a peer still sending, e.g. the rest of a message over the
-/// limit, gets a reset instead of a clean 1009.
+/// Told by a ws_transport when a write of Beast's own is over (see ws_transport).
+class beast_write_listener {
+ public:
+  /// On the connection's strand; the session may write again.
+  virtual void beast_write_done() = 0;
+
+ protected:
+  ~beast_write_listener() = default;
+};
+
+/// The WebSocket's transport: a bare TCP socket (no tcp_stream: Beast's websocket timeouts
+/// and the keep-alive sweep do the timing, so its three timers and its extra layer in every
+/// read and write would only cost memory and time).
+///
+/// Our data frames do not go through Beast: websocket_session frames them itself and writes
+/// them straight to the socket, usually with one non-blocking sendmsg (no composed operation,
+/// no completion to post). Beast still writes the handshake response, pongs, keep-alive pings
+/// and close frames through async_write_some below; the two never interleave: Beast's write
+/// waits while one of our frames is partly written, and we wait while Beast's is in flight.
+///
+/// Its teardown (after the close frames) reads and discards what the peer still sends until
+/// its FIN, so closing does not reset the connection under the close frame. Beast 1.81's own
+/// TCP teardown stops after its first read (it never stores that read's byte count), so a peer
+/// still sending, e.g. the rest of a message over the limit, gets a reset instead of a 1009.
 class ws_transport : public boost::asio::ip::tcp::socket {
  public:
-  /// Takes over an accepted socket (and its executor, the connection's strand).
-  explicit ws_transport(boost::asio::ip::tcp::socket&& socket)
-      : boost::asio::ip::tcp::socket(std::move(socket)) {}
+  using socket_type = boost::asio::ip::tcp::socket;
+
+  /// Takes over an accepted socket (and its executor: the connection's strand, or the
+  /// io_context's implicit one).
+  explicit ws_transport(socket_type&& socket) : socket_type(std::move(socket)) {}
+
+  /// Beast's writes come here (hiding the socket's own): started at once, or, while one of
+  /// our frames is partly written, as soon as it is done.
+  template <class ConstBufferSequence, class WriteHandler>
+  void async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    using deferred_type = deferred_write<ConstBufferSequence, std::decay_t<WriteHandler>>;
+    if (raw_writing_)
+      deferred_ = std::make_unique<deferred_type>(*this, buffers, std::forward<WriteHandler>(handler));
+    else
+      start_beast_write(buffers, std::forward<WriteHandler>(handler));
+  }
+
+  /// Who hears of the end of Beast's writes (null: nobody).
+  void set_listener(beast_write_listener* l) { listener_ = l; }
+  /// True while a write of Beast's is in flight: ours must wait for beast_write_done.
+  bool beast_writing() const { return beast_writing_; }
+  /// One of our frames is being written asynchronously from now on.
+  void begin_raw() { raw_writing_ = true; }
+  /// It is done; a write of Beast's that waited for it starts now (true if one did).
+  bool end_raw() {
+    raw_writing_ = false;
+    if (!deferred_) return false;
+    auto d = std::move(deferred_);
+    d->start();
+    return true;
+  }
+
+ private:
+  struct deferred_base {
+    virtual ~deferred_base() = default;
+    virtual void start() = 0;
+  };
+
+  template <class Buffers, class Handler>
+  struct deferred_write final : deferred_base {
+    template <class H>
+    deferred_write(ws_transport& t, const Buffers& b, H&& h) : transport(t), buffers(b), handler(std::forward<H>(h)) {}
+    void start() override { transport.start_beast_write(buffers, std::move(handler)); }
+    ws_transport& transport;
+    Buffers buffers;  // Beast's own buffers, alive until its handler runs
+    Handler handler;
+  };
+
+  // Beast's handler, then the listener, once the write is over. Invoked by the socket on the
+  // connection's executor, which is also Beast's (everything here runs on it).
+  template <class Handler>
+  struct beast_write_done_handler {
+    ws_transport* transport;
+    Handler handler;
+    void operator()(boost::system::error_code ec, std::size_t n) {
+      ws_transport& t = *transport;
+      t.beast_writing_ = false;
+      std::move(handler)(ec, n);  // may start Beast's next write at once
+      if (!t.beast_writing_ && t.listener_) t.listener_->beast_write_done();
+    }
+  };
+
+  template <class ConstBufferSequence, class WriteHandler>
+  void start_beast_write(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    beast_writing_ = true;
+    socket_type::async_write_some(
+        buffers, beast_write_done_handler<std::decay_t<WriteHandler>>{this, std::forward<WriteHandler>(handler)});
+  }
+
+  beast_write_listener* listener_ = nullptr;
+  std::unique_ptr<deferred_base> deferred_;  // at most one: Beast serialises its own writes
+  bool beast_writing_ = false;
+  bool raw_writing_ = false;
 };
 
 /// The TCP socket under a transport.
@@ -93,13 +181,18 @@ std::uint64_t next_connection_id();
 
 /// Next: ws_transport (plain TCP) or tls_stream (explicitly instantiated for both in the .cpp).
 template <class Next>
-class websocket_session final : public session_base, public connection {
+class websocket_session final : public session_base, public connection, private beast_write_listener {
  public:
   /// Takes the socket or TLS stream (and its connection slot) from an http_session.
   template <class Arg>
   websocket_session(Arg&& next, std::shared_ptr<server_state> state)
       : session_base(std::move(state), true), ws_(std::forward<Arg>(next)), id_(next_connection_id()) {
     remote_ = remote_address_of(tcp_socket_of(boost::beast::get_lowest_layer(ws_)));
+    if constexpr (raw_frames) ws_.next_layer().set_listener(this);
+  }
+  ~websocket_session() override {
+    // Beast's impl (which holds the transport) may outlive this object by a moment.
+    if constexpr (raw_frames) ws_.next_layer().set_listener(nullptr);
   }
 
   /// Completes the handshake for this upgrade request, then reads until the end.
@@ -120,6 +213,10 @@ class websocket_session final : public session_base, public connection {
   /// queue slot and the strand's posted handler that carried it.
   static constexpr std::size_t frame_overhead = 64;
 
+  /// Over plain TCP our frames are written straight to the socket (see ws_transport); over
+  /// TLS they go through Beast's async_write.
+  static constexpr bool raw_frames = std::is_same_v<Next, ws_transport>;
+
  private:
   std::shared_ptr<websocket_session> self();
   void on_accept(boost::beast::error_code ec);
@@ -128,6 +225,12 @@ class websocket_session final : public session_base, public connection {
   void on_send(std::shared_ptr<const std::string> text, std::uint64_t slot);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t n);
+  void write_raw();
+  void on_raw_write(boost::beast::error_code ec, std::size_t n);
+  void beast_write_done() override;
+  void frame_sent();
+  void write_failed(boost::beast::error_code ec);
+  void after_drain();
   void on_overflow();
   void start_close(close_code code, std::string reason);
   void do_close();
@@ -165,6 +268,7 @@ class websocket_session final : public session_base, public connection {
   };
   std::vector<queued> queue_;  // [queue_head_] is in flight while writing_
   std::size_t queue_head_ = 0;
+  std::array<unsigned char, 10> frame_header_{};  // of the raw frame in flight
   std::atomic<std::size_t> queued_bytes_{0};  // counted in send(), released after the write
   std::atomic<bool> closed_{false};           // close requested or gone: send() drops frames
   std::unique_ptr<boost::asio::steady_timer> deadline_;
