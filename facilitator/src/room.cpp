@@ -1,5 +1,6 @@
 #include "room.hpp"
 
+#include <array>
 #include <iostream>
 
 #include <boost/asio/post.hpp>
@@ -333,6 +334,16 @@ void room::broadcast(role r, const json& msg, std::uint64_t slot) {
   for (const auto& [id, c] : to) c->send(buf, slot);
 }
 
+void room::broadcast_pair(role r, const json& first, std::uint64_t first_slot, const json& second,
+                          std::uint64_t second_slot) {
+  const auto& to = r == role::participant ? participants_ : r == role::projector ? projectors_ : facilitators_;
+  if (to.empty()) return;
+  services_.metrics.pushes += 2;
+  const auto a = frame(first);
+  const auto b = frame(second);
+  for (const auto& [id, c] : to) c->send_pair(a, first_slot, b, second_slot);
+}
+
 void room::broadcast_stage() {
   const auto now = now_ms();
   broadcast(role::facilitator, session_.stage_message(role::facilitator, std::nullopt, now));
@@ -352,8 +363,22 @@ void room::broadcast_stage() {
 }
 
 void room::broadcast_results(const std::string& q) {
-  for (auto r : {role::facilitator, role::projector, role::participant})
-    if (auto m = session_.results_message(r, q)) broadcast(r, *m, results_slot(q, m->value("round", 0)));
+  constexpr std::array roles{role::facilitator, role::projector, role::participant};
+  std::array<std::optional<json>, roles.size()> results;
+  for (std::size_t i = 0; i < roles.size(); ++i) results[i] = session_.results_message(roles[i], q);
+  // Where everyone sees the tally (live, or revealed), a count still waiting for its slot
+  // leaves with it, in the same write: one delivery instead of two, and the count is newer.
+  const auto progress = progress_.find(q);
+  const bool count_rides_along = progress != progress_.end() && progress->second.scheduled && results.back();
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (!results[i]) continue;
+    const auto slot = results_slot(q, results[i]->value("round", 0));
+    if (count_rides_along)
+      broadcast_pair(roles[i], *results[i], slot, session_.progress_message(roles[i], q), progress->second.slot);
+    else
+      broadcast(roles[i], *results[i], slot);
+  }
+  if (count_rides_along) settle_coalesced(progress->second);
 }
 
 std::uint64_t room::results_slot(const std::string& q, int round) {
@@ -411,9 +436,16 @@ void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, st
   if (clock::now() >= due) return go();
   state.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait([self = shared_from_this(), timer, go](boost::system::error_code ec) {
-    if (!ec) go();
+  timer->async_wait([self = shared_from_this(), timer, go, &state, generation = state.generation](
+                        boost::system::error_code ec) {
+    if (!ec && state.generation == generation) go();
   });
+}
+
+void room::settle_coalesced(coalesce& state) {
+  state.scheduled = false;
+  ++state.generation;
+  state.last = clock::now();
 }
 
 void room::schedule_publish(const std::string& q) {

@@ -84,6 +84,7 @@ class room : public std::enable_shared_from_this<room> {
   struct coalesce {
     clock::time_point last{};
     bool scheduled = false;
+    std::uint64_t generation = 0;  // a timer armed for an older generation does nothing
     std::uint64_t slot = net::new_slot();
   };
 
@@ -98,9 +99,14 @@ class room : public std::enable_shared_from_this<room> {
   void push_effects(const std::vector<effect>& effects);
   /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
   void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
+  /// The same for two messages that go out back to back, in one write where the transport can.
+  void broadcast_pair(role r, const nlohmann::json& first, std::uint64_t first_slot, const nlohmann::json& second,
+                      std::uint64_t second_slot);
   /// Runs fn at once if the last run that did something (fn returned true) was at least
   /// interval ago, else once at the end of that interval; calls in between fold into it.
   void run_coalesced(coalesce& state, std::chrono::milliseconds interval, std::function<bool()> fn);
+  /// What state was waiting for went out with something else just now: its timer is void.
+  void settle_coalesced(coalesce& state);
   void broadcast_stage();
   void broadcast_results(const std::string& q);
   /// The slot of a question's results in one round: a newer tally of that round replaces a

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "ws_client.hpp"
 
@@ -304,6 +305,33 @@ TEST(Server, LiveModeShowsResultsWithoutReveal) {
   const auto r = w.people[0]->wait_for([](const json& m) { return m["type"] == "results" && m.contains("tally"); });
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["tally"]["histogram"]["2"], 3);
+}
+
+TEST(Server, InALiveRoomAWaitingCountLeavesWithTheTally) {
+  workshop w(3, /*live=*/true);
+  w.join_all(3);
+  w.command({{"type", "open"}, {"question", "sure"}});
+  // The first vote's count goes out at once; the next two wait for the count's next slot
+  // (100 ms later)...
+  w.vote(0, "sure", {{"value", 1}});
+  ASSERT_TRUE(w.people[0]->wait_for([](const json& m) { return m["type"] == "progress" && m["ballots"] == 1; }));
+  const auto from = w.people[0]->count();
+  for (int i = 1; i < 3; ++i)
+    w.people[i]->send({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", 2}}}});
+  // ... but the tally these two votes release (min_group 3) takes that count along, in the
+  // same write: it is there the moment the tally is, not a slot later.
+  const auto tally = w.people[0]->wait_for(
+      [](const json& m) { return m["type"] == "results" && m["ballots"] == 3 && m.contains("tally"); }, 5s, from);
+  ASSERT_TRUE(tally);
+  const auto count = w.people[0]->wait_for(
+      [](const json& m) { return m["type"] == "progress" && m["ballots"] == 3; }, 40ms, from);
+  EXPECT_TRUE(count) << "the count of 3 did not come with the tally of 3";
+  // And no second copy of that count follows when its slot comes.
+  std::this_thread::sleep_for(250ms);
+  int counts_of_three = 0;
+  for (const auto& m : w.people[0]->received())
+    if (m.value("type", "") == "progress" && m.value("ballots", 0) == 3) ++counts_of_three;
+  EXPECT_EQ(counts_of_three, 1);
 }
 
 TEST(Server, TimedRoundClosesByItself) {

@@ -597,6 +597,32 @@ TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded)
   std::cout << "[          ] slow client cut after " << sent << " frames of 64 KiB\n";
 }
 
+TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
+  net::limits lim;
+  lim.write_queue_max_bytes = 64 << 20;
+  test_server s(lim);
+  auto c = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  auto conn = s.app.newest();
+  const auto tally = net::new_slot(), count = net::new_slot();
+  conn->send_pair(std::make_shared<const std::string>("tally 1"), tally,
+                  std::make_shared<const std::string>("count 1"), count);
+  EXPECT_EQ(c->read_text(), "tally 1");
+  EXPECT_EQ(c->read_text(), "count 1");
+  // Behind a frame too big for the socket, a newer pair replaces the older one in the queue.
+  conn->send(std::make_shared<const std::string>(std::string(8 << 20, 'x')));
+  for (int i = 2; i <= 5; ++i)
+    conn->send_pair(std::make_shared<const std::string>("tally " + std::to_string(i)), tally,
+                    std::make_shared<const std::string>("count " + std::to_string(i)), count);
+  EXPECT_EQ(c->read_text().size(), 8u << 20);
+  EXPECT_EQ(c->read_text(), "tally 5");
+  EXPECT_EQ(c->read_text(), "count 5");
+  // A null half is simply the other frame alone.
+  conn->send_pair(nullptr, 0, std::make_shared<const std::string>("alone"), 0);
+  EXPECT_EQ(c->read_text(), "alone");
+  c->ws.close(websocket::close_code::normal);
+}
+
 // Our data frames go straight to the socket; Beast's own control frames must never land in
 // the middle of one that is only partly written (see ws_transport).
 std::string numbered_frame(int i) {

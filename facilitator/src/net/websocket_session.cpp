@@ -143,24 +143,49 @@ void websocket_session<Next>::on_read(beast::error_code ec, std::size_t) {
 }
 
 template <class Next>
-void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
-  if (!text || closed_.load()) return;
+bool websocket_session<Next>::admit(std::size_t cost) {
   // Counted here, before the post, so frames waiting on the strand are bounded too.
-  const std::size_t cost = text->size() + frame_overhead;
   const std::size_t before = queued_bytes_.fetch_add(cost);
-  if (before + cost > state_->lim.write_queue_max_bytes) {
-    queued_bytes_.fetch_sub(cost);
-    if (!closed_.exchange(true))
-      asio::post(ws_.get_executor(),
-                 beast::bind_front_handler(&websocket_session::on_overflow, self()));
-    return;
-  }
+  if (before + cost <= state_->lim.write_queue_max_bytes) return true;
+  queued_bytes_.fetch_sub(cost);
+  if (!closed_.exchange(true))
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_overflow, self()));
+  return false;
+}
+
+template <class Next>
+void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
+  if (!text || closed_.load() || !admit(text->size() + frame_overhead)) return;
   asio::post(ws_.get_executor(),
              beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
 template <class Next>
+void websocket_session<Next>::send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,
+                                        std::shared_ptr<const std::string> second, std::uint64_t second_slot) {
+  if (!first) return send(std::move(second), second_slot);
+  if (!second) return send(std::move(first), first_slot);
+  if (closed_.load() || !admit(first->size() + second->size() + 2 * frame_overhead)) return;
+  asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first),
+                                                           first_slot, std::move(second), second_slot));
+}
+
+template <class Next>
 void websocket_session<Next>::on_send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
+  enqueue(std::move(text), slot);
+  if (!writing_ && !finished_ && !close_started_) do_write();
+}
+
+template <class Next>
+void websocket_session<Next>::on_send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,
+                                           std::shared_ptr<const std::string> second, std::uint64_t second_slot) {
+  enqueue(std::move(first), first_slot);
+  enqueue(std::move(second), second_slot);
+  if (!writing_ && !finished_ && !close_started_) do_write();
+}
+
+template <class Next>
+void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (finished_ || close_started_) {
     queued_bytes_.fetch_sub(text->size() + frame_overhead);
     return;
@@ -176,7 +201,6 @@ void websocket_session<Next>::on_send(std::shared_ptr<const std::string> text, s
     }
   }
   queue_.push_back({std::move(text), slot});
-  if (!writing_) do_write();
 }
 
 template <class Next>
@@ -222,31 +246,47 @@ template <class Next>
 void websocket_session<Next>::write_raw() {
   if constexpr (raw_frames) {
     auto& transport = ws_.next_layer();
-    // Each frame with one non-blocking sendmsg (header and text gathered); what the socket
-    // does not take at once goes out asynchronously, and the next frame waits for it.
+    // The queued frames (up to gather_max) with one non-blocking sendmsg, headers and texts
+    // gathered; what the socket does not take at once goes out asynchronously, and the next
+    // frame waits for it.
+    constexpr std::size_t gather_max = 8;
+    std::array<std::array<unsigned char, 10>, gather_max> headers;
+    std::array<std::size_t, gather_max> header_sizes;
+    std::array<iovec, 2 * gather_max> iov;
     while (queue_head_ < queue_.size()) {
       if (finished_ || close_started_) return drop_queue();
       if (transport.beast_writing()) return;  // beast_write_done() picks up from here
-      const std::string& text = *queue_[queue_head_].text;
-      const std::size_t header = text_frame_header(frame_header_, text.size());
-      iovec iov[2] = {{frame_header_.data(), header}, {const_cast<char*>(text.data()), text.size()}};
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = 2;
-      const ssize_t n = ::sendmsg(transport.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-      const std::size_t total = header + text.size();
-      if (n >= 0 && static_cast<std::size_t>(n) == total) {
-        frame_sent();
-        continue;
+      const std::size_t count = std::min(gather_max, queue_.size() - queue_head_);
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::string& text = *queue_[queue_head_ + i].text;
+        header_sizes[i] = text_frame_header(headers[i], text.size());
+        iov[2 * i] = {headers[i].data(), header_sizes[i]};
+        iov[2 * i + 1] = {const_cast<char*>(text.data()), text.size()};
       }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = 2 * count;
+      const ssize_t n = ::sendmsg(transport.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         return write_failed(beast::error_code(errno, boost::system::system_category()));
-      const std::size_t done = n > 0 ? static_cast<std::size_t>(n) : 0;
+      std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
+      std::size_t i = 0;
+      for (; i < count; ++i) {
+        const std::size_t size = header_sizes[i] + queue_[queue_head_].text->size();
+        if (written < size) break;
+        written -= size;
+        frame_sent();  // the next gathered frame is at queue_head_ again
+      }
+      if (i == count) continue;
+      // Frame i is partly written (or not at all): the rest of it asynchronously.
+      const std::string& text = *queue_[queue_head_].text;
+      frame_header_ = headers[i];
       writing_ = true;
       transport.begin_raw();
-      const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header), asio::buffer(text)};
+      const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header_sizes[i]),
+                                                    asio::buffer(text)};
       beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(frame);
-      rest.consume(done);
+      rest.consume(written);
       // The socket's own async_write_some (not the transport's, which is Beast's way in).
       asio::async_write(static_cast<ws_transport::socket_type&>(transport), rest,
                         beast::bind_front_handler(&websocket_session::on_raw_write, self()));

@@ -199,6 +199,8 @@ class websocket_session final : public session_base, public connection, private 
   void run(http_request req);
 
   void send(std::shared_ptr<const std::string> text, std::uint64_t slot = 0) override;
+  void send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,
+                 std::shared_ptr<const std::string> second, std::uint64_t second_slot) override;
   void close(close_code code, std::string reason) override;
   std::uint64_t id() const override { return id_; }
   const std::string& remote_address() const override { return remote_; }
@@ -222,7 +224,11 @@ class websocket_session final : public session_base, public connection, private 
   void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
+  bool admit(std::size_t cost);
   void on_send(std::shared_ptr<const std::string> text, std::uint64_t slot);
+  void on_send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,
+                    std::shared_ptr<const std::string> second, std::uint64_t second_slot);
+  void enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t n);
   void write_raw();
