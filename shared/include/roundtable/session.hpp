@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -189,7 +190,14 @@ class session {
   std::vector<perspective_state> perspectives_;
   std::unordered_map<std::string, std::size_t> perspective_index_;
   // (voter, request) -> content already applied, for idempotent resends.
-  std::map<std::pair<voter_id, std::string>, std::string> requests_;
+  // Looked up on every vote: hashed, not ordered (an ordered map compared 64-character
+  // request keys a dozen times per vote, a few per cent of a vote's cost).
+  struct request_key_hash {
+    std::size_t operator()(const std::pair<voter_id, std::string>& k) const noexcept {
+      return std::hash<std::string>{}(k.second) ^ (static_cast<std::size_t>(k.first) * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  std::unordered_map<std::pair<voter_id, std::string>, std::string, request_key_hash> requests_;
 };
 
 }  // namespace roundtable
