@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
@@ -156,8 +157,10 @@ bool websocket_session<Next>::admit(std::size_t cost) {
 template <class Next>
 void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (!text || closed_.load() || !admit(text->size() + frame_overhead)) return;
-  asio::post(ws_.get_executor(),
-             beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
+  // Inline when already on the connection's executor (always, with one io thread: the room
+  // sends from it), else posted: no handler to allocate and run per delivery of a broadcast.
+  asio::dispatch(ws_.get_executor(),
+                 beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
 template <class Next>
@@ -166,8 +169,8 @@ void websocket_session<Next>::send_pair(std::shared_ptr<const std::string> first
   if (!first) return send(std::move(second), second_slot);
   if (!second) return send(std::move(first), first_slot);
   if (closed_.load() || !admit(first->size() + second->size() + 2 * frame_overhead)) return;
-  asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first),
-                                                           first_slot, std::move(second), second_slot));
+  asio::dispatch(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first),
+                                                               first_slot, std::move(second), second_slot));
 }
 
 template <class Next>
