@@ -248,20 +248,22 @@ class websocket_session final : public session_base, public connection, private 
   void drop_queue();
   void finish();
 
-  // Memory per idle connection, measured on x86-64 with Boost 1.81 (live heap blocks,
-  // malloc's rounding included; net_test "idle footprint" guards the total), about 5.4 KB:
-  // - 2.5 KB  Beast's websocket impl behind ws_: its fixed 1.5 KB read buffer (frame
-  //           headers, small frames), a timer, the close reason (128 B), frame buffers.
-  //           No write buffer: deflate is off, and a server writes straight from our strings.
-  // - 1.0 KB  the pending read (Beast's composed read ops inside Asio's reactor op).
-  // No tcp_stream (its impl and three timers cost 0.6 KB) and no timer wait of Beast's
-  // idle timeout (0.6 KB): one sweep of the server pings and drops silent peers.
-  // - 0.3 KB  this object (288 B: ws_ and the stream are pointers; see the members below).
-  // - 0.2 KB  Asio's epoll entry for the socket (168 B); 0.1 KB the strand (72 B + count).
+  // Memory per idle connection, measured on x86-64 with Boost 1.81 (heaptrack, live heap
+  // blocks; net_test "idle footprint" guards the total, 4.3 KB with two io threads):
+  // - 2.6 KB  Beast's websocket impl behind ws_ (make_shared): its fixed 1.5 KB read buffer
+  //           (tcp_frame_size, not configurable in Boost 1.81), a timer, the close reason
+  //           (128 B), the next layer (our socket). No write buffer: deflate is off and our
+  //           frames never pass through Beast.
+  // - 0.6 KB  the pending read: Beast's read op inside Asio's reactor op.
+  // - 0.3 KB  this object (328 B).
+  // - 0.2 KB  Asio's epoll entry for the socket (168 B); 0.1 KB the strand (none with one
+  //           io thread: the io_context's implicit strand serves every connection).
   // - 0.1 KB  buffer_: only what the pending read prepared (first_read_max, 128 B); it is
   //           released after every message, so an idle connection never keeps a big one.
   // - queue_: nothing until the first send; released again once drained if it grew.
   // - deadline_: allocated only while closing. remote_: fits the small-string buffer (IPv4).
+  // Gone: the tcp_stream (its impl and three timers, 0.6 KB) and the armed timer of Beast's
+  // idle timeout (0.6 KB): one sweep of the server pings and drops silent peers.
   boost::beast::websocket::stream<Next> ws_;
   boost::beast::flat_buffer buffer_;
   // When the peer was last heard from (any frame, pongs included), in steady-clock ticks;
