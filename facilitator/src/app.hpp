@@ -60,6 +60,8 @@ class app final : public net::handler {
   void send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id, error_code code,
                   std::string message);
   std::shared_ptr<room> find(const std::string& code) const;
+  /// The rate limits' key for a peer address: a keyed hash, never the address.
+  std::string address_hash(const std::string& remote_address) const;
   /// True while this connection or its address has used up its wrong join codes.
   bool join_limited(client& cl);
   /// Counts a wrong join code (connection and address) and answers unknown_code.

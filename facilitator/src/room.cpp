@@ -184,8 +184,9 @@ void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
           return;
         }
         participants_[c->id()] = c;
-        voter_of_[c->id()] = voter;
-        if (connected_voters_[voter]++ == 0) schedule_presence();
+        const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
+        voter_of_[c->id()] = &voter_entry->first;
+        if (voter_entry->second++ == 0) schedule_presence();
         services_.metrics.participants++;
         services_.metrics.unjoined--;
       }
@@ -300,10 +301,10 @@ void room::leave(conn_ptr c) {
     const auto id = c->id();
     if (participants_.erase(id)) {
       services_.metrics.participants--;
-      const auto voter = voter_of_[id];
+      const auto entry = connected_voters_.find(*voter_of_.at(id));
       voter_of_.erase(id);
-      if (--connected_voters_[voter] == 0) {
-        connected_voters_.erase(voter);
+      if (--entry->second == 0) {
+        connected_voters_.erase(entry);
         schedule_presence();
       }
       update_summary();
@@ -352,7 +353,7 @@ void room::broadcast_stage() {
   // Participants differ only by their assigned model: one buffer per model.
   std::map<std::optional<std::size_t>, std::shared_ptr<const std::string>> by_model;
   for (const auto& [id, c] : participants_) {
-    const auto model = session_.assigned_model(voter_of_[id]);
+    const auto model = session_.assigned_model(*voter_of_.at(id));
     auto& buf = by_model[model];
     if (!buf) {
       services_.metrics.pushes++;

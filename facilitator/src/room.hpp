@@ -131,7 +131,9 @@ class room : public std::enable_shared_from_this<room> {
 
   // Connections by role; participants also by voter for presence and assigned models.
   std::unordered_map<std::uint64_t, conn_ptr> participants_;
-  std::unordered_map<std::uint64_t, std::string> voter_of_;
+  // connection -> its voter key, the key string held once, in connected_voters_ (a node's key
+  // stays put while the entry lives; the entry outlives every connection pointing at it).
+  std::unordered_map<std::uint64_t, const std::string*> voter_of_;
   std::unordered_map<std::string, int> connected_voters_;  // voter -> open connections
   std::unordered_map<std::uint64_t, conn_ptr> projectors_;
   std::unordered_map<std::uint64_t, conn_ptr> facilitators_;
