@@ -218,13 +218,14 @@ int serve_command(const std::vector<std::string>& args) {
     application->set_base_url(public_url ? trim_right_slash(*public_url) : local);
 
     // Every 2 s: heap pages freed after a wave of joins go back to the kernel (a few ms of
-    // work, only when at least 2 MiB lie free).
+    // work, only once another 2 MiB lie free).
     boost::asio::steady_timer trim_timer(ioc);
+    heap_trimmer trimmer(2u << 20);
     std::function<void()> schedule_trim = [&] {
       trim_timer.expires_after(std::chrono::seconds(2));
       trim_timer.async_wait([&](const boost::system::error_code& ec) {
         if (ec) return;
-        release_free_heap(2u << 20);
+        trimmer.maybe_trim();
         schedule_trim();
       });
     };

@@ -968,6 +968,45 @@ TEST(net_keep_alive, a_peer_that_answers_nothing_is_pinged_then_dropped) {
   ::close(fd);
 }
 
+// A peer that sends its close frame, takes ours and then never sends its FIN: the teardown
+// waits for it, and Beast has no timer running then.
+int raw_ws_connect_and_close(unsigned short port) {
+  const int fd = raw_ws_connect(port);
+  if (fd < 0) return -1;
+  const unsigned char close_frame[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8};  // 1000, mask 0
+  if (::write(fd, close_frame, sizeof close_frame) != static_cast<ssize_t>(sizeof close_frame)) return -1;
+  unsigned char reply[4] = {};
+  if (::read(fd, reply, sizeof reply) < 2 || reply[0] != 0x88) return -1;  // the server's close frame
+  return fd;
+}
+
+TEST(net_keep_alive, a_peer_that_never_finishes_its_close_is_cut_after_the_idle_timeout) {
+  net::limits lim;
+  lim.idle_timeout = 1s;
+  test_server s(lim);
+  const int fd = raw_ws_connect_and_close(s.port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  const auto id = s.app.connections().front()->id();
+  EXPECT_TRUE(s.app.wait_closed(id, 4s)) << "a half-closed peer held its connection";
+  ::close(fd);
+}
+
+TEST(net_keep_alive, a_write_that_fails_on_a_half_closed_peer_ends_it_within_the_close_deadline) {
+  net::limits lim;
+  lim.handshake_timeout = 1s;  // the close deadline
+  lim.idle_timeout = 60s;      // far away: only the deadline can end it in time
+  test_server s(lim);
+  const int fd = raw_ws_connect_and_close(s.port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(s.app.wait_opens(1));
+  auto conn = s.app.connections().front();
+  std::this_thread::sleep_for(100ms);  // the teardown has shut our sending side by now
+  conn->send(std::make_shared<const std::string>("after the close"));  // fails: EPIPE
+  EXPECT_TRUE(s.app.wait_closed(conn->id(), 4s)) << "the failed write left the connection half open";
+  ::close(fd);
+}
+
 TEST(net_memory, idle_websocket_footprint) {
   test_server s;
   // Warm up: one-time allocations (services, pools) do not count.

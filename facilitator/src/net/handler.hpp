@@ -28,9 +28,8 @@ class connection {
  public:
   virtual ~connection() = default;
 
-  /// Queues one text frame; the frames sent from one strand go out in the order sent, one
-  /// write in flight (called on the connection's own executor, the frame is queued, and
-  /// usually written, before send returns). The same buffer may
+  /// Queues one text frame; frames go out in order, one write in flight (with one io thread,
+  /// the frame is queued, and usually written, before send returns). The same buffer may
   /// be handed to many connections (a broadcast is serialised once). When the unsent bytes
   /// would exceed limits::write_queue_max_bytes, the frame is dropped and the connection is
   /// closed with 1008 "too slow" instead. A frame with a non-zero `slot` (from new_slot())

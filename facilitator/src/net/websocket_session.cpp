@@ -155,12 +155,22 @@ bool websocket_session<Next>::admit(std::size_t cost) {
 }
 
 template <class Next>
+template <class Handler>
+void websocket_session<Next>::to_strand(Handler&& h) {
+  // With one io thread everything runs on it, so a frame is queued (and usually written) at
+  // once: no handler allocated and run per delivery of a broadcast, and the frames still go
+  // in the order sent. With more, posted: a frame sent from the connection's own strand must
+  // not overtake one the room queued before it.
+  if (state_->lim.io_threads == 1)
+    asio::dispatch(ws_.get_executor(), std::forward<Handler>(h));
+  else
+    asio::post(ws_.get_executor(), std::forward<Handler>(h));
+}
+
+template <class Next>
 void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (!text || closed_.load() || !admit(text->size() + frame_overhead)) return;
-  // Inline when already on the connection's executor (always, with one io thread: the room
-  // sends from it), else posted: no handler to allocate and run per delivery of a broadcast.
-  asio::dispatch(ws_.get_executor(),
-                 beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
+  to_strand(beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
 template <class Next>
@@ -169,8 +179,8 @@ void websocket_session<Next>::send_pair(std::shared_ptr<const std::string> first
   if (!first) return send(std::move(second), second_slot);
   if (!second) return send(std::move(first), first_slot);
   if (closed_.load() || !admit(first->size() + second->size() + 2 * frame_overhead)) return;
-  asio::dispatch(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first),
-                                                               first_slot, std::move(second), second_slot));
+  to_strand(beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first), first_slot,
+                                      std::move(second), second_slot));
 }
 
 template <class Next>
@@ -338,7 +348,10 @@ template <class Next>
 void websocket_session<Next>::write_failed(beast::error_code ec) {
   closed_.store(true);
   drop_queue();
-  fail(ec, "websocket write");  // the read fails too and finishes the session
+  fail(ec, "websocket write");
+  // The read usually fails too and finishes the session; if the peer keeps the connection
+  // half open instead (e.g. it never sends the FIN our teardown waits for), this ends it.
+  arm_deadline();
 }
 
 template <class Next>
@@ -387,13 +400,15 @@ void websocket_session<Next>::heard() {
 template <class Next>
 void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point now) {
   const std::int64_t heard = heard_.load(std::memory_order_relaxed);
-  if (heard == 0 || closed_.load()) return;  // handshake or close: their own timeouts bound them
+  if (heard == 0) return;  // the opening handshake: Beast's handshake timeout bounds it
   const std::int64_t idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                 state_->lim.idle_timeout).count();
   const std::int64_t silent = now.time_since_epoch().count() - heard;
+  // Closing or not: a close the peer started inside Beast's read (its close frame, or a frame
+  // Beast refused) has no timer of its own, and a peer that never finishes it is cut here.
   if (silent >= idle) {
     asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_idle, self()));
-  } else if (silent >= idle / 2 && pinged_for_.exchange(heard) != heard) {
+  } else if (!closed_.load() && silent >= idle / 2 && pinged_for_.exchange(heard) != heard) {
     // Once per silence: a pong (or anything else) moves heard_ on.
     asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::do_ping, self()));
   }
@@ -425,13 +440,19 @@ void websocket_session<Next>::start_close(close_code code, std::string reason) {
   close_code_ = code;
   close_reason_ = std::move(reason);
   // Queued frames, then the closing handshake, within one handshake timeout; else hard.
+  arm_deadline();
+  if (!opened_) return;  // on_accept closes when the handshake completes
+  if (!writing_ && queue_head_ == queue_.size()) do_close();  // else once the queue drains
+}
+
+template <class Next>
+void websocket_session<Next>::arm_deadline() {
+  if (deadline_ || finished_) return;
   deadline_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   deadline_->expires_after(state_->lim.handshake_timeout);
   deadline_->async_wait([weak = weak_from_this()](beast::error_code ec) {
     if (auto s = weak.lock()) std::static_pointer_cast<websocket_session>(s)->on_deadline(ec);
   });
-  if (!opened_) return;  // on_accept closes when the handshake completes
-  if (!writing_ && queue_head_ == queue_.size()) do_close();  // else once the queue drains
 }
 
 template <class Next>

@@ -211,8 +211,8 @@ class websocket_session final : public session_base, public connection, private 
   void abort() override;
   void keep_alive(std::chrono::steady_clock::time_point now) override;
 
-  /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: the
-  /// queue slot and the strand's posted handler that carried it.
+  /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: its
+  /// queue slot and the handler that carried it to the strand.
   static constexpr std::size_t frame_overhead = 64;
 
   /// Over plain TCP our frames are written straight to the socket (see ws_transport); over
@@ -225,6 +225,9 @@ class websocket_session final : public session_base, public connection, private 
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   bool admit(std::size_t cost);
+  template <class Handler>
+  void to_strand(Handler&& h);
+  void arm_deadline();
   void on_send(std::shared_ptr<const std::string> text, std::uint64_t slot);
   void on_send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,
                     std::shared_ptr<const std::string> second, std::uint64_t second_slot);
