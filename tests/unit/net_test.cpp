@@ -597,13 +597,43 @@ TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded)
   std::cout << "[          ] slow client cut after " << sent << " frames of 64 KiB\n";
 }
 
+// Our data frames go straight to the socket; Beast's own control frames must never land in
+// the middle of one that is only partly written (see ws_transport).
+std::string numbered_frame(int i) {
+  std::string text = "frame " + std::to_string(i) + " ";
+  // 64-bit lengths, odd sizes: larger than what one wakeup of a full socket lets through, so
+  // a frame goes out in several writes.
+  text.resize(256 * 1024 + i % 7, static_cast<char>('a' + i % 26));
+  return text;
+}
+
+// A server with room for 64 MiB of queued frames per connection (the point of these tests is
+// what happens inside the queue, not its bound), one client, and the server's side of it.
+struct roomy_connection {
+  static net::limits roomy() {
+    net::limits lim;
+    lim.write_queue_max_bytes = 64 << 20;
+    return lim;
+  }
+  roomy_connection() : s(roomy()), c(open_ws(s)) {
+    EXPECT_TRUE(s.app.wait_opens(1));
+    conn = s.app.newest();
+  }
+  // 48 numbered frames (12 MiB) to a client that reads nothing yet: the kernel's buffers fill
+  // mid-frame.
+  static constexpr int frames = 48;
+  void fill() {
+    for (int i = 0; i < frames; ++i) conn->send(std::make_shared<const std::string>(numbered_frame(i)));
+  }
+  test_server s;
+  std::unique_ptr<ws_client> c;
+  std::shared_ptr<net::connection> conn;
+};
+
 TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
-  net::limits lim;
-  lim.write_queue_max_bytes = 64 << 20;
-  test_server s(lim);
-  auto c = open_ws(s);
-  ASSERT_TRUE(s.app.wait_opens(1));
-  auto conn = s.app.newest();
+  roomy_connection r;
+  auto& c = r.c;
+  auto& conn = r.conn;
   const auto tally = net::new_slot(), count = net::new_slot();
   conn->send_pair(std::make_shared<const std::string>("tally 1"), tally,
                   std::make_shared<const std::string>("count 1"), count);
@@ -623,26 +653,11 @@ TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
   c->ws.close(websocket::close_code::normal);
 }
 
-// Our data frames go straight to the socket; Beast's own control frames must never land in
-// the middle of one that is only partly written (see ws_transport).
-std::string numbered_frame(int i) {
-  std::string text = "frame " + std::to_string(i) + " ";
-  // 64-bit lengths, odd sizes: larger than what one wakeup of a full socket lets through, so
-  // a frame goes out in several writes.
-  text.resize(256 * 1024 + i % 7, static_cast<char>('a' + i % 26));
-  return text;
-}
-
 TEST(net_ws, a_pong_owed_while_a_frame_is_half_written_waits_for_its_end) {
-  net::limits lim;
-  lim.write_queue_max_bytes = 64 << 20;  // room for all of it: the point is the interleaving
-  test_server s(lim);
-  auto c = open_ws(s);
-  ASSERT_TRUE(s.app.wait_opens(1));
-  auto conn = s.app.newest();
-  // 12 MiB to a client that reads nothing yet: the kernel's buffers fill mid-frame.
-  constexpr int frames = 48;
-  for (int i = 0; i < frames; ++i) conn->send(std::make_shared<const std::string>(numbered_frame(i)));
+  roomy_connection r;
+  auto& c = r.c;
+  auto& conn = r.conn;
+  r.fill();
   ASSERT_TRUE(eventually([&] { return conn->queued_bytes() > 0; }));
   std::this_thread::sleep_for(100ms);
   EXPECT_GT(conn->queued_bytes(), 1u << 20) << "the socket took everything: nothing was half written";
@@ -652,28 +667,25 @@ TEST(net_ws, a_pong_owed_while_a_frame_is_half_written_waits_for_its_end) {
     if (kind == websocket::frame_type::pong && payload.substr(0, 4) == "ping") ++pongs;
   });
   for (const char* p : {"ping1", "ping2", "ping3"}) c->ws.ping(websocket::ping_data(p));
-  for (int i = 0; i < frames; ++i) ASSERT_EQ(c->read_text(), numbered_frame(i)) << "frame " << i;
+  for (int i = 0; i < r.frames; ++i) ASSERT_EQ(c->read_text(), numbered_frame(i)) << "frame " << i;
   c->echo_ok("after");  // the connection is still sound; the pongs came in between
   EXPECT_EQ(pongs.load(), 3);
-  EXPECT_TRUE(s.app.is_open(conn->id()));
+  EXPECT_TRUE(r.s.app.is_open(conn->id()));
   c->ws.close(websocket::close_code::normal);
 }
 
 TEST(net_ws, a_close_from_the_peer_while_a_frame_is_half_written_ends_cleanly) {
-  net::limits lim;
-  lim.write_queue_max_bytes = 64 << 20;
-  test_server s(lim);
-  auto c = open_ws(s);
-  ASSERT_TRUE(s.app.wait_opens(1));
-  auto conn = s.app.newest();
-  for (int i = 0; i < 48; ++i) conn->send(std::make_shared<const std::string>(numbered_frame(i)));
+  roomy_connection r;
+  auto& c = r.c;
+  auto& conn = r.conn;
+  r.fill();
   ASSERT_TRUE(eventually([&] { return conn->queued_bytes() > (1u << 20); }));
   // Beast's client sends its close, then reads (and drops) our frames until the server's
   // close frame, which therefore comes after a whole frame, never inside one.
   beast::error_code ec;
   c->ws.close(websocket::close_code::going_away, ec);
   EXPECT_FALSE(ec) << ec.message();
-  EXPECT_TRUE(s.app.wait_closed(conn->id(), 5s));
+  EXPECT_TRUE(r.s.app.wait_closed(conn->id(), 5s));
 }
 
 TEST(net_ws, a_slotted_frame_replaces_its_queued_predecessor_so_a_slow_reader_stays) {
