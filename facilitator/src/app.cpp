@@ -3,10 +3,10 @@
 #include <chrono>
 #include <sstream>
 
-#include "roundtable/overloaded.hpp"
 #include "crypto.hpp"
 #include "export.hpp"
 #include "qr.hpp"
+#include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -112,8 +112,8 @@ void app::send(const std::shared_ptr<net::connection>& c, const json& msg) {
   c->send(std::make_shared<const std::string>(protocol::dump(msg)));
 }
 
-void app::send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id,
-                     error_code code, std::string message) {
+void app::send_error(const std::shared_ptr<net::connection>& c, const std::optional<std::string>& id, error_code code,
+                     std::string message) {
   metrics_.errors++;
   send(c, protocol::error_reply(id, {code, std::move(message)}));
 }
@@ -125,8 +125,7 @@ std::string app::address_hash(const std::string& remote_address) const {
 }
 
 void app::on_open(const std::shared_ptr<net::connection>& c) {
-  c->user_data = std::make_shared<client>(address_hash(c->remote_address()),
-                                          options_.limits, steady_now());
+  c->user_data = std::make_shared<client>(address_hash(c->remote_address()), options_.limits, steady_now());
   metrics_.unjoined++;
 }
 
@@ -143,7 +142,9 @@ void app::on_close(const std::shared_ptr<net::connection>& c) {
       for (auto& w : cl->consoles)
         if (auto r = w.lock()) r->leave(c);
       break;
-    case client::kind::none: metrics_.unjoined--; break;
+    case client::kind::none:
+      metrics_.unjoined--;
+      break;
   }
   c->user_data.reset();
 }
@@ -160,9 +161,9 @@ void app::on_text(const std::shared_ptr<net::connection>& c, std::string text) {
   // Every frame counts, bad ones too; the reply still echoes the id when there is one.
   if (!cl->messages.take(steady_now())) {
     metrics_.limited++;
-    return send_error(c, p.id, error_code::rate_limited,
-                      "more than " + std::to_string(options_.limits.messages_per_second) +
-                          " messages a second; slow down");
+    return send_error(
+        c, p.id, error_code::rate_limited,
+        "more than " + std::to_string(options_.limits.messages_per_second) + " messages a second; slow down");
   }
   if (p.err) return send_error(c, p.id, p.err->code, p.err->message);
   handle(c, *cl, p);
@@ -187,106 +188,109 @@ void app::handle(const std::shared_ptr<net::connection>& c, client& cl, const pr
     r->facilitator_request(c, std::move(m), id);
   };
 
-  std::visit(
-      overloaded{
-          [&](const protocol::join& j) {
-            if (cl.role == kind::participant) {
-              // The same join again just answers joined; anything else is a second role.
-              if (j.code == cl.code && cl.room->voter_key(j.token) == cl.voter) return cl.room->join(c, cl.voter, id);
-              return send_error(c, id, error_code::bad_message, "this connection already joined a session");
-            }
-            if (cl.role != kind::none)
-              return send_error(c, id, error_code::bad_message, "this connection already has a role");
-            if (join_limited(cl)) return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
-            auto r = is_code(j.code) ? find(j.code) : nullptr;
-            if (!r) return wrong_code(c, cl, id);
-            cl.role = kind::participant;
-            cl.room = r;
-            cl.code = j.code;
-            cl.voter = r->voter_key(j.token);
-            r->join(c, cl.voter, id);
-          },
-          [&](const protocol::watch& w) {
-            if (cl.role == kind::projector && w.code == cl.code) return cl.room->watch(c, id);
-            if (cl.role != kind::none)
-              return send_error(c, id, error_code::bad_message, "this connection already has a role");
-            if (join_limited(cl)) return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
-            auto r = is_code(w.code) ? find(w.code) : nullptr;
-            if (!r) return wrong_code(c, cl, id);
-            cl.role = kind::projector;
-            cl.room = r;
-            cl.code = w.code;
-            r->watch(c, id);
-          },
-          [&](const protocol::host& h) {
-            if (cl.role != kind::none && cl.role != kind::facilitator)
-              return send_error(c, id, error_code::bad_message, "this connection already has a role");
-            // A limited address is refused even with the right key: the limit tells nothing.
-            if (key_failures_.limited(cl.address, steady_now()))
-              return send_limited(c, id, "too many wrong keys from this network; wait a minute");
-            if (!crypto::constant_time_equal(h.key, options_.key)) {
-              key_failures_.record(cl.address, steady_now());
-              return send_error(c, id, error_code::unauthorized, "wrong facilitator key");
-            }
-            if (cl.role == kind::none) {
-              cl.role = kind::facilitator;
-              metrics_.unjoined--;
-              metrics_.facilitators++;
-            }
-            json msg = hosting();
-            if (id) msg["id"] = *id;
-            send(c, msg);
-          },
-          [&](const protocol::vote& v) {
-            if (cl.role != kind::participant)
-              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
-                                cl.role == kind::none ? "join a session first" : "only participants vote");
-            cl.room->participant_request(c, cl.voter, v, id);
-          },
-          [&](const protocol::perspective& x) {
-            if (cl.role != kind::participant)
-              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
-                                cl.role == kind::none ? "join a session first" : "only participants post perspectives");
-            cl.room->participant_request(c, cl.voter, x, id);
-          },
-          [&](const protocol::endorse& x) {
-            if (cl.role != kind::participant)
-              return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
-                                cl.role == kind::none ? "join a session first" : "only participants endorse");
-            cl.room->participant_request(c, cl.voter, x, id);
-          },
-          [&](const protocol::start& s) {
-            if (facilitator_only()) start_session(c, cl, s, id);
-          },
-          [&](const protocol::purge& x) {
-            if (facilitator_only()) purge_session(c, x.code, id);
-          },
-          [&](const protocol::attach& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::goto_stage& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::open& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::close& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::reveal& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::hide& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::moderate& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-          [&](const protocol::end& x) {
-            if (facilitator_only()) to_room(x.code, x);
-          },
-      },
-      *p.msg);
+  std::visit(overloaded{
+                 [&](const protocol::join& j) {
+                   if (cl.role == kind::participant) {
+                     // The same join again just answers joined; anything else is a second role.
+                     if (j.code == cl.code && cl.room->voter_key(j.token) == cl.voter)
+                       return cl.room->join(c, cl.voter, id);
+                     return send_error(c, id, error_code::bad_message, "this connection already joined a session");
+                   }
+                   if (cl.role != kind::none)
+                     return send_error(c, id, error_code::bad_message, "this connection already has a role");
+                   if (join_limited(cl))
+                     return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
+                   auto r = is_code(j.code) ? find(j.code) : nullptr;
+                   if (!r) return wrong_code(c, cl, id);
+                   cl.role = kind::participant;
+                   cl.room = r;
+                   cl.code = j.code;
+                   cl.voter = r->voter_key(j.token);
+                   r->join(c, cl.voter, id);
+                 },
+                 [&](const protocol::watch& w) {
+                   if (cl.role == kind::projector && w.code == cl.code) return cl.room->watch(c, id);
+                   if (cl.role != kind::none)
+                     return send_error(c, id, error_code::bad_message, "this connection already has a role");
+                   if (join_limited(cl))
+                     return send_limited(c, id, "too many wrong codes; wait a minute, then try again");
+                   auto r = is_code(w.code) ? find(w.code) : nullptr;
+                   if (!r) return wrong_code(c, cl, id);
+                   cl.role = kind::projector;
+                   cl.room = r;
+                   cl.code = w.code;
+                   r->watch(c, id);
+                 },
+                 [&](const protocol::host& h) {
+                   if (cl.role != kind::none && cl.role != kind::facilitator)
+                     return send_error(c, id, error_code::bad_message, "this connection already has a role");
+                   // A limited address is refused even with the right key: the limit tells nothing.
+                   if (key_failures_.limited(cl.address, steady_now()))
+                     return send_limited(c, id, "too many wrong keys from this network; wait a minute");
+                   if (!crypto::constant_time_equal(h.key, options_.key)) {
+                     key_failures_.record(cl.address, steady_now());
+                     return send_error(c, id, error_code::unauthorized, "wrong facilitator key");
+                   }
+                   if (cl.role == kind::none) {
+                     cl.role = kind::facilitator;
+                     metrics_.unjoined--;
+                     metrics_.facilitators++;
+                   }
+                   json msg = hosting();
+                   if (id) msg["id"] = *id;
+                   send(c, msg);
+                 },
+                 [&](const protocol::vote& v) {
+                   if (cl.role != kind::participant)
+                     return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                                       cl.role == kind::none ? "join a session first" : "only participants vote");
+                   cl.room->participant_request(c, cl.voter, v, id);
+                 },
+                 [&](const protocol::perspective& x) {
+                   if (cl.role != kind::participant)
+                     return send_error(
+                         c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                         cl.role == kind::none ? "join a session first" : "only participants post perspectives");
+                   cl.room->participant_request(c, cl.voter, x, id);
+                 },
+                 [&](const protocol::endorse& x) {
+                   if (cl.role != kind::participant)
+                     return send_error(c, id, cl.role == kind::none ? error_code::not_joined : error_code::unauthorized,
+                                       cl.role == kind::none ? "join a session first" : "only participants endorse");
+                   cl.room->participant_request(c, cl.voter, x, id);
+                 },
+                 [&](const protocol::start& s) {
+                   if (facilitator_only()) start_session(c, cl, s, id);
+                 },
+                 [&](const protocol::purge& x) {
+                   if (facilitator_only()) purge_session(c, x.code, id);
+                 },
+                 [&](const protocol::attach& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::goto_stage& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::open& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::close& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::reveal& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::hide& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::moderate& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+                 [&](const protocol::end& x) {
+                   if (facilitator_only()) to_room(x.code, x);
+                 },
+             },
+             *p.msg);
 }
 
 bool app::join_limited(client& cl) {
@@ -320,7 +324,8 @@ json app::hosting() const {
   // Newest first: the console lists what is running now at the top.
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
   for (const auto& s : rows)
-    sessions.push_back({{"code", s.code}, {"scenario", s.scenario}, {"participants", s.participants}, {"ended", s.ended}});
+    sessions.push_back(
+        {{"code", s.code}, {"scenario", s.scenario}, {"participants", s.participants}, {"ended", s.ended}});
   return json{{"type", "hosting"}, {"scenarios", std::move(scenarios)}, {"sessions", std::move(sessions)}};
 }
 
@@ -342,7 +347,8 @@ void app::start_session(const std::shared_ptr<net::connection>& c, client& cl, c
   for (const auto& sc : catalog_)
     if (sc.id == s.scenario) found = &sc;
   if (!found)
-    return send_error(c, id, error_code::unknown_scenario, "no scenario has the id " + protocol::dump(json(s.scenario)));
+    return send_error(c, id, error_code::unknown_scenario,
+                      "no scenario has the id " + protocol::dump(json(s.scenario)));
   const auto code = new_code();
   const auto key = crypto::random_bytes(32);
   const auto now = now_ms();
@@ -369,8 +375,7 @@ void app::purge_session(const std::shared_ptr<net::connection>& c, const std::st
                         const std::optional<std::string>& id) {
   auto r = find(code);
   if (!r) return send_error(c, id, error_code::unknown_code, "no session has the code " + protocol::dump(json(code)));
-  if (!r->summary().ended)
-    return send_error(c, id, error_code::bad_message, "end the session before purging it");
+  if (!r->summary().ended) return send_error(c, id, error_code::bad_message, "end the session before purging it");
   store_.purge(code);
   {
     std::lock_guard lock(rooms_mutex_);
@@ -498,8 +503,8 @@ net::http_reply app::metrics_page() const {
   gauge("roundtable_store_batch_max", "Largest group-commit batch so far.", st.max_batch);
   gauge("roundtable_store_queued", "Writes waiting for the SQLite writer now.", st.queued);
   // Prometheus histograms: cumulative buckets, +Inf equal to the count.
-  const auto histogram = [&](const char* name, const char* help, const auto& bounds, double scale,
-                             const auto& buckets, double sum) {
+  const auto histogram = [&](const char* name, const char* help, const auto& bounds, double scale, const auto& buckets,
+                             double sum) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
     for (std::size_t i = 0; i < bounds.size(); ++i)
       o << name << "_bucket{le=\"" << static_cast<double>(bounds[i]) * scale << "\"} " << buckets[i] << "\n";

@@ -23,14 +23,14 @@ class event_store;
 namespace roundtable::facilitator {
 
 struct app_options {
-  std::string key;          // the facilitator key
-  int min_group = 3;        // the server's anonymity threshold
-  std::string web_root;     // serve the web pages from this folder; empty: the embedded copy
-  rate_limits limits;       // per connection and per address (protocol.md "Limits")
+  std::string key;       // the facilitator key
+  int min_group = 3;     // the server's anonymity threshold
+  std::string web_root;  // serve the web pages from this folder; empty: the embedded copy
+  rate_limits limits;    // per connection and per address (protocol.md "Limits")
 };
 
 class app final : public net::handler {
- public:
+public:
   /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
   app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options);
 
@@ -49,7 +49,7 @@ class app final : public net::handler {
   std::size_t sessions() const;
   const facilitator::metrics& counters() const { return metrics_; }
 
- private:
+private:
   struct client;
   void handle(const std::shared_ptr<net::connection>& c, client& cl, const protocol::parsed& p);
   void start_session(const std::shared_ptr<net::connection>& c, client& cl, const protocol::start& s,

@@ -32,7 +32,7 @@ namespace {
 
 // Reads `--name value` and `--name=value` flags; anything unknown is an error.
 class flags {
- public:
+public:
   flags(std::string command, const std::vector<std::string>& args) : command_(std::move(command)) {
     for (std::size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
@@ -81,7 +81,8 @@ class flags {
     char* end = nullptr;
     const long n = std::strtol(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0' || n < lo || n > hi)
-      throw usage_error("--" + name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      throw usage_error("--" + name + " must be a whole number from " + std::to_string(lo) + " to " +
+                        std::to_string(hi));
     return n;
   }
   void done() const {
@@ -91,7 +92,7 @@ class flags {
     using std::runtime_error::runtime_error;
   };
 
- private:
+private:
   std::string command_;
   bool help_ = false;
   std::vector<std::pair<std::string, std::string>> values_;
@@ -239,8 +240,8 @@ int serve_command(const std::vector<std::string>& args) {
       srv->stop();
     });
 
-    std::cout << "listening on " << scheme << "://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
-              << srv->port() << std::endl;
+    std::cout << "listening on " << scheme << "://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host)
+              << ":" << srv->port() << std::endl;
     const std::string base = public_url ? trim_right_slash(*public_url) : local;
     if (generated)
       std::cout << "console: " << base << "/host#key=" << *key << std::endl;

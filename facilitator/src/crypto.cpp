@@ -13,14 +13,12 @@
 namespace roundtable::crypto {
 namespace {
 
-constexpr std::string_view token_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view token_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static_assert(token_alphabet.size() == 64);
 
 std::string openssl_error() {
   unsigned long code = ERR_get_error();
-  if (code == 0)
-    return "unknown OpenSSL error";
+  if (code == 0) return "unknown OpenSSL error";
   char text[256];
   ERR_error_string_n(code, text, sizeof text);
   return text;
@@ -43,8 +41,7 @@ std::string random_bytes(std::size_t n) {
 std::string random_token(std::size_t chars) {
   // 64 symbols divide 256, so the low six bits of a byte pick one uniformly.
   std::string token = random_bytes(chars);
-  for (char& c : token)
-    c = token_alphabet[static_cast<unsigned char>(c) & 63];
+  for (char& c : token) c = token_alphabet[static_cast<unsigned char>(c) & 63];
   return token;
 }
 
@@ -58,11 +55,9 @@ std::string random_digits(std::size_t n) {
     std::size_t missing = n - digits.size();
     for (char c : random_bytes(missing + missing / 16 + 4)) {
       auto byte = static_cast<unsigned char>(c);
-      if (byte >= 250)
-        continue;
+      if (byte >= 250) continue;
       digits.push_back(static_cast<char>('0' + byte % 10));
-      if (digits.size() == n)
-        break;
+      if (digits.size() == n) break;
     }
   }
   return digits;
@@ -71,16 +66,13 @@ std::string random_digits(std::size_t n) {
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   // OpenSSL 3 rejects a null key pointer even with length 0.
   static const unsigned char empty = 0;
-  const unsigned char* key_data =
-      key.empty() ? &empty : reinterpret_cast<const unsigned char*>(key.data());
-  const unsigned char* message_data =
-      message.empty() ? &empty : reinterpret_cast<const unsigned char*>(message.data());
-  if (key.size() > INT_MAX)
-    throw std::invalid_argument("HMAC key too long");
+  const unsigned char* key_data = key.empty() ? &empty : reinterpret_cast<const unsigned char*>(key.data());
+  const unsigned char* message_data = message.empty() ? &empty : reinterpret_cast<const unsigned char*>(message.data());
+  if (key.size() > INT_MAX) throw std::invalid_argument("HMAC key too long");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()), message_data,
-           message.size(), digest, &length) == nullptr)
+  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()), message_data, message.size(), digest, &length) ==
+      nullptr)
     throw std::runtime_error("HMAC-SHA256 failed: " + openssl_error());
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

@@ -76,9 +76,9 @@ std::string export_csv(const json& e) {
             << csv_field(answer(v["ballot"])) << ",\n";
     }
     for (const auto& p : q["perspectives"])
-      out << code << "," << qid << ",perspective," << p["round"].get<int>() << ",," << csv_field(p["text"].get<std::string>())
-          << "," << (p["shown"].get<bool>() ? "shown" : "hidden") << "; endorsements "
-          << p["endorsements"].get<long long>() << "\n";
+      out << code << "," << qid << ",perspective," << p["round"].get<int>() << ",,"
+          << csv_field(p["text"].get<std::string>()) << "," << (p["shown"].get<bool>() ? "shown" : "hidden")
+          << "; endorsements " << p["endorsements"].get<long long>() << "\n";
   }
   return out.str();
 }

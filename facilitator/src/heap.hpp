@@ -11,13 +11,13 @@ namespace roundtable::facilitator {
 /// the last trim. (Free chunks stay free after a trim, only their pages go back, so the free
 /// count alone would ask for a trim every time.) Not thread-safe; call it every few seconds.
 class heap_trimmer {
- public:
+public:
   explicit heap_trimmer(std::size_t threshold) : threshold_(threshold) {}
 
   /// Trims if the free bytes grew enough; true if it trimmed.
   bool maybe_trim();
 
- private:
+private:
   std::size_t threshold_;
   std::size_t baseline_ = 0;  // free bytes right after the last trim (or the least seen since)
 };

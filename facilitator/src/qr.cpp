@@ -7,8 +7,8 @@
 namespace roundtable::facilitator {
 
 std::optional<std::string> qr_svg(const std::string& text) {
-  std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
-      QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1), &QRcode_free);
+  std::unique_ptr<QRcode, decltype(&QRcode_free)> code(QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1),
+                                                       &QRcode_free);
   if (!code) return std::nullopt;
   const int n = code->width;
   const int quiet = 4;
@@ -24,17 +24,18 @@ std::optional<std::string> qr_svg(const std::string& text) {
       }
       int run = 1;
       while (x + run < n && (code->data[y * n + x + run] & 1)) ++run;
-      path += "M" + std::to_string(x + quiet) + " " + std::to_string(y + quiet) + "h" + std::to_string(run) +
-              "v1h-" + std::to_string(run) + "z";
+      path += "M" + std::to_string(x + quiet) + " " + std::to_string(y + quiet) + "h" + std::to_string(run) + "v1h-" +
+              std::to_string(run) + "z";
       x += run;
     }
   }
   const auto s = std::to_string(size);
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + s + " " + s +
+         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+         s + " " + s +
          "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code of the join link\">"
-         "<rect width=\"" + s + "\" height=\"" + s + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" + path +
-         "\"/></svg>\n";
+         "<rect width=\"" +
+         s + "\" height=\"" + s + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" + path + "\"/></svg>\n";
 }
 
 }  // namespace roundtable::facilitator

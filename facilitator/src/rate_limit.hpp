@@ -40,23 +40,23 @@ struct rate_limits {
 /// tokens a second, starts full. With burst == per_second, any sequence with at most that many
 /// takes in every one-second interval is never refused.
 class token_bucket {
- public:
+public:
   /// A full bucket at time now.
   token_bucket(int burst, int per_second, nanos now);
   /// Takes one token if there is one (true), else leaves the bucket as it is (false).
   bool take(nanos now);
 
- private:
+private:
   static constexpr std::int64_t unit = 1'000'000'000;  // one token, in units
-  std::int64_t capacity_;  // units
-  std::int64_t rate_;      // units per nanosecond
+  std::int64_t capacity_;                              // units
+  std::int64_t rate_;                                  // units per nanosecond
   std::int64_t units_;
   nanos last_;
 };
 
 /// The times of the last `max` failures; limited while `max` of them lie within the window.
 class failure_window {
- public:
+public:
   /// max failures allowed per window (at least 1), window in nanoseconds.
   failure_window(int max, nanos window);
   /// True while `max` failures happened in (now - window, now]: the next attempt is refused.
@@ -70,7 +70,7 @@ class failure_window {
   /// The time of the latest failure remembered (min of nanos when none).
   nanos last() const { return times_.empty() ? std::numeric_limits<nanos>::min() : times_.back(); }
 
- private:
+private:
   void expire(nanos now);
   std::size_t max_;
   nanos window_;
@@ -82,7 +82,7 @@ class failure_window {
 /// Failure windows per key (a keyed hash of an address), thread-safe, bounded: when the table
 /// is full, expired entries go first, then the one whose last failure is oldest.
 class failure_table {
- public:
+public:
   failure_table(int max_per_key, nanos window, std::size_t max_keys);
   /// True while key has used up its failures in the window.
   bool limited(const std::string& key, nanos now);
@@ -91,7 +91,7 @@ class failure_table {
   /// Keys remembered now (for tests and metrics).
   std::size_t size() const;
 
- private:
+private:
   void make_room(nanos now);
   int max_per_key_;
   nanos window_;

@@ -5,9 +5,9 @@
 
 #include <boost/asio/post.hpp>
 
-#include "roundtable/overloaded.hpp"
 #include "crypto.hpp"
 #include "metrics.hpp"
+#include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -53,7 +53,9 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
   update_summary();
 }
 
-std::string room::voter_key(const std::string& token) const { return crypto::hmac_sha256_hex(hmac_key_, token); }
+std::string room::voter_key(const std::string& token) const {
+  return crypto::hmac_sha256_hex(hmac_key_, token);
+}
 
 room_summary room::summary() const {
   std::lock_guard lock(summary_mutex_);
@@ -74,7 +76,9 @@ view_context room::context() const {
   return {services_.base_url + "/j/" + code_, connected_voters_.size(), now_ms()};
 }
 
-void room::reply(const conn_ptr& c, const json& msg) { c->send(frame(msg)); }
+void room::reply(const conn_ptr& c, const json& msg) {
+  c->send(frame(msg));
+}
 
 void room::error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e) {
   services_.metrics.errors++;
@@ -99,9 +103,9 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   for (std::size_t i = 0; i < evs.size(); ++i) {
     const std::uint64_t seq = next_seq_++;
     services_.store.append_at(code_, ++logged_, protocol::dump(events::to_json(evs[i])),
-                           [self = shared_from_this(), seq](bool committed) {
-                             asio::post(self->strand_, [self, seq, committed] { self->on_written(seq, committed); });
-                           });
+                              [self = shared_from_this(), seq](bool committed) {
+                                asio::post(self->strand_, [self, seq, committed] { self->on_written(seq, committed); });
+                              });
     if (const auto* end = std::get_if<events::ended>(&evs[i]))
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
   }
@@ -160,7 +164,8 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
     if (c->closed()) return;  // the console left before its session was stored: leave() has run or finds nothing
     facilitators_[c->id()] = c;
     after_pending([this, c, id] {
-      json msg{{"type", "started"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+      json msg{
+          {"type", "started"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
       if (id) msg["id"] = *id;
       reply(c, msg);
     });
@@ -222,21 +227,21 @@ void room::watch(conn_ptr c, std::optional<std::string> id) {
 }
 
 void room::participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
-                       m = std::move(m), id = std::move(id)] {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), m = std::move(m),
+                       id = std::move(id)] {
     const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
-    result<std::vector<events::event>> decided = std::visit(
-        overloaded{
-            [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
-            [&](const protocol::perspective& p) {
-              return session_.decide_perspective(voter, p, request, crypto::random_token(12));
-            },
-            [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
-            [&](const auto&) -> result<std::vector<events::event>> {
-              return error{error_code::unauthorized, "a participant cannot do that"};
-            },
-        },
-        m);
+    result<std::vector<events::event>> decided =
+        std::visit(overloaded{
+                       [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
+                       [&](const protocol::perspective& p) {
+                         return session_.decide_perspective(voter, p, request, crypto::random_token(12));
+                       },
+                       [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
+                       [&](const auto&) -> result<std::vector<events::event>> {
+                         return error{error_code::unauthorized, "a participant cannot do that"};
+                       },
+                   },
+                   m);
     if (!decided) return error_to(c, id, decided.err());
     if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
     const bool is_vote = std::holds_alternative<protocol::vote>(m);
@@ -261,27 +266,29 @@ void room::facilitator_request(conn_ptr c, protocol::message m, std::optional<st
     facilitators_.emplace(c->id(), c);
     if (std::holds_alternative<protocol::attach>(m)) {
       return after_pending([this, c, id] {
-        json msg{{"type", "joined"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+        json msg{{"type", "joined"},
+                 {"code", code_},
+                 {"session", session_.view(role::facilitator, std::nullopt, context())}};
         if (id) msg["id"] = *id;
         reply(c, msg);
         send_catch_up(c, role::facilitator);
       });
     }
     const auto now = now_ms();
-    result<std::vector<events::event>> decided = std::visit(
-        overloaded{
-            [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
-            [&](const protocol::open& o) { return session_.decide_open(o, now); },
-            [&](const protocol::close& x) { return session_.decide_close(x.question); },
-            [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
-            [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
-            [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
-            [&](const protocol::end&) { return session_.decide_end(now); },
-            [&](const auto&) -> result<std::vector<events::event>> {
-              return error{error_code::bad_message, "not a session command"};
-            },
-        },
-        m);
+    result<std::vector<events::event>> decided =
+        std::visit(overloaded{
+                       [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+                       [&](const protocol::open& o) { return session_.decide_open(o, now); },
+                       [&](const protocol::close& x) { return session_.decide_close(x.question); },
+                       [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
+                       [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
+                       [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
+                       [&](const protocol::end&) { return session_.decide_end(now); },
+                       [&](const auto&) -> result<std::vector<events::event>> {
+                         return error{error_code::bad_message, "not a session command"};
+                       },
+                   },
+                   m);
     if (!decided) return error_to(c, id, decided.err());
     if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
     const auto answer = [this, c, id](bool ok) {
@@ -399,15 +406,23 @@ void room::push_effects(const std::vector<effect>& effects) {
   const auto now = now_ms();
   for (const auto& e : effects) {
     switch (e.kind) {
-      case push_kind::stage: broadcast_stage(); break;
+      case push_kind::stage:
+        broadcast_stage();
+        break;
       case push_kind::round:
         for (auto r : {role::facilitator, role::projector, role::participant})
           broadcast(r, session_.round_message(r, e.question, now));
         arm_round_timer();
         break;
-      case push_kind::progress: schedule_progress(e.question); break;
-      case push_kind::results: broadcast_results(e.question); break;
-      case push_kind::perspectives: broadcast_perspectives(e.question, e.everyone); break;
+      case push_kind::progress:
+        schedule_progress(e.question);
+        break;
+      case push_kind::results:
+        broadcast_results(e.question);
+        break;
+      case push_kind::perspectives:
+        broadcast_perspectives(e.question, e.everyone);
+        break;
       case push_kind::hidden:
         for (auto r : {role::facilitator, role::projector, role::participant})
           broadcast(r, session_.hidden_message(r, e.question));
@@ -437,10 +452,10 @@ void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, st
   if (clock::now() >= due) return go();
   state.scheduled = true;
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait([self = shared_from_this(), timer, go, &state, generation = state.generation](
-                        boost::system::error_code ec) {
-    if (!ec && state.generation == generation) go();
-  });
+  timer->async_wait(
+      [self = shared_from_this(), timer, go, &state, generation = state.generation](boost::system::error_code ec) {
+        if (!ec && state.generation == generation) go();
+      });
 }
 
 void room::settle_coalesced(coalesce& state) {

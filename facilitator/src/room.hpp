@@ -47,7 +47,7 @@ struct room_summary {
 };
 
 class room : public std::enable_shared_from_this<room> {
- public:
+public:
   using conn_ptr = std::shared_ptr<net::connection>;
 
   /// A room for a session rebuilt or started elsewhere; hmac_key keys its voters.
@@ -77,7 +77,7 @@ class room : public std::enable_shared_from_this<room> {
   /// Closes timed rounds whose time ran out while the server was down.
   void resume_timers();
 
- private:
+private:
   using clock = std::chrono::steady_clock;
   // One kind of push (a question's tally or progress, the presence count): at most one per
   // push interval, and its frames share a slot, so a slow client's queue holds only the newest.

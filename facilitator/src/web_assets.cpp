@@ -55,8 +55,8 @@ std::string content_type_for(std::string_view name) {
 bool is_asset_name(std::string_view name) {
   if (name.empty() || name.size() > 100 || name.front() == '.') return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return name.find("..") == std::string_view::npos;

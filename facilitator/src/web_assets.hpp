@@ -17,7 +17,7 @@ struct web_asset {
 };
 
 class web_assets {
- public:
+public:
   /// The files compiled into the program (facilitator/web/ at build time).
   static web_assets embedded();
   /// Files read from `dir` at each request (edit, reload); throws if `dir` is not a folder.
@@ -28,9 +28,9 @@ class web_assets {
   /// True when serving from a folder rather than from the program.
   bool from_disk() const { return !dir_.empty(); }
 
- private:
+private:
   web_assets() = default;
-  std::string dir_;                         // from_dir: the folder; embedded: empty
+  std::string dir_;                                      // from_dir: the folder; embedded: empty
   std::map<std::string, web_asset, std::less<>> files_;  // embedded only
 };
 

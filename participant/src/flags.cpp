@@ -63,8 +63,7 @@ double flags::real(const std::string& name, double fallback, double lo, double h
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
   if (ec != std::errc{} || p != v->data() + v->size() || v->empty() || !std::isfinite(d))
     throw flag_error("--" + name + " must be a number, got \"" + *v + "\"");
-  if (d < lo || d > hi)
-  {
+  if (d < lo || d > hi) {
     char buf[96];
     std::snprintf(buf, sizeof buf, " must be from %g to %g, got ", lo, hi);
     throw flag_error("--" + name + buf + *v);

@@ -17,7 +17,7 @@ struct flag_error : std::runtime_error {
 
 /// The flags of one sub-command, checked against the ones it knows.
 class flags {
- public:
+public:
   /// Parses args; valued and switches name the flags the command knows (without "--").
   flags(const std::string& command, const std::vector<std::string>& args, const std::set<std::string>& valued,
         const std::set<std::string>& switches);
@@ -32,7 +32,7 @@ class flags {
   /// The flag's value as a number in [lo, hi], or fallback when absent.
   double real(const std::string& name, double fallback, double lo, double hi) const;
 
- private:
+private:
   std::string command_;
   bool help_ = false;
   std::map<std::string, std::string> values_;

@@ -39,19 +39,29 @@ std::size_t terminal_width() {
 }
 
 class join_client {
- public:
+public:
   join_client(asio::io_context& ioc, target t, std::string code, std::string token, bool tty, std::size_t width)
-      : ioc_(ioc), strand_(asio::make_strand(ioc)), target_(std::move(t)), code_(std::move(code)),
-        token_(std::move(token)), tty_(tty), width_(width), retry_(strand_) {
+      : ioc_(ioc),
+        strand_(asio::make_strand(ioc)),
+        target_(std::move(t)),
+        code_(std::move(code)),
+        token_(std::move(token)),
+        tty_(tty),
+        width_(width),
+        retry_(strand_) {
     std::random_device rd;
     id_prefix_ = "j" + std::to_string(rd() % 100000) + "-";
   }
 
   /// Connects (and reconnects until stop()).
-  void start() { asio::post(strand_, [this] { connect(); }); }
+  void start() {
+    asio::post(strand_, [this] { connect(); });
+  }
 
   /// A typed line, from the stdin thread.
-  void line(std::string l) { asio::post(strand_, [this, l = std::move(l)] { on_line(l); }); }
+  void line(std::string l) {
+    asio::post(strand_, [this, l = std::move(l)] { on_line(l); });
+  }
 
   /// stdin ended: finish what is pending, then stop.
   void eof() {
@@ -63,7 +73,7 @@ class join_client {
 
   int exit_code() const { return exit_code_; }
 
- private:
+private:
   void print(const std::string& s) { std::cout << s << "\n" << std::flush; }
   void print_lines(const std::vector<std::string>& lines) {
     for (const auto& l : lines) std::cout << l << "\n";
@@ -110,8 +120,10 @@ class join_client {
     if (stopping_) return;
     stopping_ = true;
     retry_.cancel();
-    if (conn_) conn_->close();
-    else finish_io();
+    if (conn_)
+      conn_->close();
+    else
+      finish_io();
   }
 
   void maybe_finish() {
@@ -137,7 +149,8 @@ class join_client {
     if (l.empty()) return;
     if (l == "/quit" || l == "/q") return stop();
     if (l == "/help" || l == "?") {
-      print_lines({"Type your answer and press Enter. " + (question_ ? answer_hint(*question_) : std::string("(no question now)")),
+      print_lines({"Type your answer and press Enter. " +
+                       (question_ ? answer_hint(*question_) : std::string("(no question now)")),
                    "/show  shows the stage again;  /endorse N  endorses perspective N;  /quit  leaves"});
       return;
     }
@@ -159,8 +172,10 @@ class join_client {
       pending_[id] = json{{"type", "perspective"}, {"id", id}, {"question", question_->id}, {"text", a->text}};
     else
       pending_[id] = json{{"type", "vote"}, {"id", id}, {"question", question_->id}, {"ballot", a->ballot}};
-    if (tty_) print("Sending " + (a->perspective ? std::string("your perspective") : a->ballot.dump()) + " ...");
-    else print("sent " + id + " " + (a->perspective ? json{{"text", a->text}}.dump() : a->ballot.dump()));
+    if (tty_)
+      print("Sending " + (a->perspective ? std::string("your perspective") : a->ballot.dump()) + " ...");
+    else
+      print("sent " + id + " " + (a->perspective ? json{{"text", a->text}}.dump() : a->ballot.dump()));
     send_request(id);
   }
 
@@ -188,7 +203,9 @@ class join_client {
       const std::string what = it != pending_.end() ? it->second.value("type", "") : "";
       if (it != pending_.end()) pending_.erase(it);
       if (tty_)
-        print(what == "vote" ? "Your vote is counted." : what == "perspective" ? "Your perspective is stored; it is shown once the facilitator publishes it." : "Done.");
+        print(what == "vote"          ? "Your vote is counted."
+              : what == "perspective" ? "Your perspective is stored; it is shown once the facilitator publishes it."
+                                      : "Done.");
       else
         print("ack " + id + (what.empty() ? "" : " " + what));
       return maybe_finish();
@@ -208,7 +225,8 @@ class join_client {
       std::string s = tty_ ? (open ? "Voting is open" : "Voting is closed") + std::string(" (") + q + ", round " +
                                  std::to_string(m.value("round", 0)) + ")"
                            : "round " + q + " " + std::to_string(m.value("round", 0)) + " " + m.value("status", "");
-      if (m.contains("closes_in")) s += tty_ ? "; closes in " + m["closes_in"].dump() + " s" : " closes_in " + m["closes_in"].dump();
+      if (m.contains("closes_in"))
+        s += tty_ ? "; closes in " + m["closes_in"].dump() + " s" : " closes_in " + m["closes_in"].dump();
       return print(s);
     }
     if (type == "progress") {
@@ -227,7 +245,9 @@ class join_client {
       return print(tty_ ? std::to_string(n) + (n == 1 ? " participant" : " participants") + " connected"
                         : "participants " + std::to_string(n));
     }
-    if (type == "hidden") return print(tty_ ? "Results of " + m.value("question", "") + " are hidden again." : "hidden " + m.value("question", ""));
+    if (type == "hidden")
+      return print(tty_ ? "Results of " + m.value("question", "") + " are hidden again."
+                        : "hidden " + m.value("question", ""));
     if (type == "ended") {
       print(tty_ ? "The session has ended. Thank you." : "ended");
       pending_.clear();
@@ -289,14 +309,15 @@ class join_client {
     std::vector<std::string> out;
     if (tty_) {
       out.push_back("");
-      out.push_back("== " + stage_.value("title", "") + "  (" + std::to_string(index) + " of " + std::to_string(count) + ")");
+      out.push_back("== " + stage_.value("title", "") + "  (" + std::to_string(index) + " of " + std::to_string(count) +
+                    ")");
       for (const auto& p : stage_.value("body", json::array())) {
         for (auto& l : wrap(p.get<std::string>(), width_)) out.push_back(std::move(l));
         out.push_back("");
       }
     } else {
-      out.push_back("stage " + std::to_string(index) + "/" + std::to_string(count) + " " + stage_.value("id", "") + " " +
-                    stage_.value("kind", "") + ": " + stage_.value("title", ""));
+      out.push_back("stage " + std::to_string(index) + "/" + std::to_string(count) + " " + stage_.value("id", "") +
+                    " " + stage_.value("kind", "") + ": " + stage_.value("title", ""));
       for (const auto& p : stage_.value("body", json::array())) out.push_back("text " + p.get<std::string>());
     }
     if (question_) {
@@ -314,8 +335,7 @@ class join_client {
             auto lines = wrap(opts[i].label, width_ > 3 + number.size() ? width_ - 3 - number.size() : width_);
             for (std::size_t k = 0; k < lines.size(); ++k)
               out.push_back((k == 0 ? "   " + number : std::string(3 + number.size(), ' ')) + lines[k]);
-          }
-          else
+          } else
             out.push_back(std::string(word) + " " + std::to_string(i + 1) + " " + opts[i].id + ": " + opts[i].label);
         }
       };
@@ -330,14 +350,16 @@ class join_client {
         list("outcome", question_->scenario.outcomes);
       } else if (q.type == question_type::scale) {
         std::string s = "scale " + std::to_string(q.min) + " to " + std::to_string(q.max);
-        if (q.labels) s += " (" + std::to_string(q.min) + " = " + q.labels->min + ", " + std::to_string(q.max) + " = " + q.labels->max + ")";
+        if (q.labels)
+          s += " (" + std::to_string(q.min) + " = " + q.labels->min + ", " + std::to_string(q.max) + " = " +
+               q.labels->max + ")";
         out.push_back(s);
       } else {
         list("option", q.options);
       }
       const auto status = stage_.value("status", "closed");
       if (tty_) {
-        out.push_back(status == "open"                 ? "Voting is open. " + answer_hint(*question_)
+        out.push_back(status == "open"                ? "Voting is open. " + answer_hint(*question_)
                       : stage_.value("round", 0) == 0 ? "Voting is not open yet."
                                                       : "Voting is closed.");
       } else {
@@ -455,7 +477,8 @@ int join_command(const std::vector<std::string>& args) {
   if (code.size() != 6 || code.find_first_not_of("0123456789") != std::string::npos)
     throw flag_error("--code must be the six-digit join code, got \"" + code + "\"");
   const bool tty = !f.has("plain") && isatty(STDOUT_FILENO);
-  const auto width = static_cast<std::size_t>(f.number("width", static_cast<long>(tty ? terminal_width() : 80), 20, 1000));
+  const auto width =
+      static_cast<std::size_t>(f.number("width", static_cast<long>(tty ? terminal_width() : 80), 20, 1000));
   const auto token_path = f.get("token-file").value_or(default_token_path(*url, code));
   const auto token = load_or_create_token(token_path);
   const auto t = resolve(*url);

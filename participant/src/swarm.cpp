@@ -114,9 +114,13 @@ struct sim {
 };
 
 class swarm {
- public:
+public:
   swarm(asio::io_context& ioc, swarm_config cfg)
-      : ioc_(ioc), cfg_(std::move(cfg)), main_(asio::make_strand(ioc)), ramp_timer_(main_), deadline_(main_),
+      : ioc_(ioc),
+        cfg_(std::move(cfg)),
+        main_(asio::make_strand(ioc)),
+        ramp_timer_(main_),
+        deadline_(main_),
         rng_(cfg_.seed) {
     first_results_.assign(static_cast<std::size_t>(std::max<long>(cfg_.count, cfg_.expect)) + 2, {});
   }
@@ -139,7 +143,7 @@ class swarm {
 
   swarm_report report() const;
 
- private:
+private:
   void note(const std::string& s) {
     std::lock_guard lock(out_mutex_);
     std::cerr << "swarm: " << s << "\n";
@@ -263,8 +267,8 @@ class swarm {
   void launch() {
     if (finishing_) return;
     const double elapsed = std::chrono::duration<double>(clock_type::now() - joins_started_).count();
-    const std::size_t due = cfg_.ramp <= 0 ? sims_.size()
-                                           : std::min(sims_.size(), static_cast<std::size_t>(elapsed * cfg_.ramp) + 1);
+    const std::size_t due =
+        cfg_.ramp <= 0 ? sims_.size() : std::min(sims_.size(), static_cast<std::size_t>(elapsed * cfg_.ramp) + 1);
     while (launched_ < due && inflight_.load() < cfg_.inflight_max) {
       connect(*sims_[launched_]);
       ++launched_;
@@ -322,8 +326,10 @@ class swarm {
 
   void on_sim_message(sim& s, std::string_view text) {
     if (auto p = quick_parse(text)) {
-      if (p->type == "progress") on_progress(p->question, p->ballots);
-      else if (p->type == "results") on_results(p->question, p->ballots);
+      if (p->type == "progress")
+        on_progress(p->question, p->ballots);
+      else if (p->type == "results")
+        on_results(p->question, p->ballots);
       return;
     }
     auto m = json::parse(text, nullptr, false);
@@ -409,7 +415,8 @@ class swarm {
                 << std::flush;
     }
     if (cfg_.hold > 0) {
-      hold_timer_ = std::make_unique<asio::steady_timer>(main_, std::chrono::milliseconds(static_cast<long>(cfg_.hold * 1000)));
+      hold_timer_ =
+          std::make_unique<asio::steady_timer>(main_, std::chrono::milliseconds(static_cast<long>(cfg_.hold * 1000)));
       hold_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         held_ = true;
@@ -697,7 +704,7 @@ class swarm {
   std::size_t max_results_ = 0;
   clock_type::time_point last_join_, first_send_, last_ack_;
 
- public:
+public:
   /// Sets the join code (with --code).
   void set_code(std::string c) { code_ = std::move(c); }
 };
@@ -727,7 +734,8 @@ swarm_report swarm::report() const {
     all.insert(all.end(), repeat_ack_ms_.begin(), repeat_ack_ms_.end());
     r.ack_all = summarize(std::move(all));
   }
-  const double join_span = last_join_ > joins_started_ ? std::chrono::duration<double>(last_join_ - joins_started_).count() : 0;
+  const double join_span =
+      last_join_ > joins_started_ ? std::chrono::duration<double>(last_join_ - joins_started_).count() : 0;
   r.join_rate = join_span > 0 ? static_cast<double>(joined_) / join_span : 0;
   r.votes_per_s = 0;
   r.burst_s = last_ack_ > first_send_ && first_send_ != clock_type::time_point{}
@@ -748,7 +756,8 @@ swarm_report swarm::report() const {
     v2r.push_back(std::max(0.0, ms_between(acked_sends_[static_cast<std::size_t>(k - 1)], seen)));
   }
   r.results = summarize(v2r);
-  r.duration_s = std::chrono::duration<double>((end_ == clock_type::time_point{} ? clock_type::now() : end_) - t0_).count();
+  r.duration_s =
+      std::chrono::duration<double>((end_ == clock_type::time_point{} ? clock_type::now() : end_) - t0_).count();
   return r;
 }
 
@@ -765,7 +774,8 @@ std::vector<asio::ip::address> parse_sources(const std::string& spec) {
       const auto b = asio::ip::make_address_v4(part.substr(dash + 1), ec);
       if (ec) throw flag_error("--source-ips: \"" + part.substr(dash + 1) + "\" is not an IPv4 address");
       if (b.to_uint() < a.to_uint()) throw flag_error("--source-ips: the range " + part + " runs backwards");
-      if (b.to_uint() - a.to_uint() > 1000) throw flag_error("--source-ips: the range " + part + " has over 1000 addresses");
+      if (b.to_uint() - a.to_uint() > 1000)
+        throw flag_error("--source-ips: the range " + part + " has over 1000 addresses");
       for (auto x = a.to_uint(); x <= b.to_uint(); ++x) out.push_back(asio::ip::address_v4(x));
     } else {
       const auto a = asio::ip::make_address(part, ec);
@@ -851,9 +861,11 @@ int swarm_command(const std::vector<std::string>& args) {
   cfg.key = f.get("key").value_or("");
   cfg.scenario = f.get("scenario").value_or("");
   if (!cfg.key.empty() && !cfg.code.empty()) throw flag_error("give either --code or --key with --scenario, not both");
-  if (cfg.key.empty() && cfg.code.empty()) throw flag_error("--code is required (or --key and --scenario to create a session)");
+  if (cfg.key.empty() && cfg.code.empty())
+    throw flag_error("--code is required (or --key and --scenario to create a session)");
   if (!cfg.key.empty() && cfg.scenario.empty()) throw flag_error("--key needs --scenario ID (the scenario to start)");
-  if (cfg.key.empty() && !cfg.scenario.empty()) throw flag_error("--scenario needs --key (only a facilitator starts sessions)");
+  if (cfg.key.empty() && !cfg.scenario.empty())
+    throw flag_error("--scenario needs --key (only a facilitator starts sessions)");
   if (!cfg.code.empty() && (cfg.code.size() != 6 || cfg.code.find_first_not_of("0123456789") != std::string::npos))
     throw flag_error("--code must be the six-digit join code, got \"" + cfg.code + "\"");
   if (cfg.key.empty() && (f.get("open-at") || f.get("min-group") || f.has("close") || f.has("not-live")))
@@ -871,7 +883,8 @@ int swarm_command(const std::vector<std::string>& args) {
   cfg.hold = f.real("hold", 0, 0, 3600);
   cfg.repeat = static_cast<int>(f.number("repeat", 1, 1, 1000000));
   cfg.json_out = f.has("json");
-  cfg.seed = static_cast<std::uint64_t>(f.number("seed", static_cast<long>(std::random_device{}() & 0x7fffffff), 0, 0x7fffffffffffffff));
+  cfg.seed = static_cast<std::uint64_t>(
+      f.number("seed", static_cast<long>(std::random_device{}() & 0x7fffffff), 0, 0x7fffffffffffffff));
   if (auto s = f.get("source-ips")) cfg.sources = parse_sources(*s);
   const double join_estimate = cfg.ramp > 0 ? cfg.count / cfg.ramp : cfg.count / 2000.0;
   cfg.timeout = f.real("timeout", join_estimate + cfg.window + cfg.hold + 60, 1, 86400);
@@ -900,7 +913,9 @@ int swarm_command(const std::vector<std::string>& args) {
   std::cout << format_table(r);
   if (cfg.json_out) std::cout << to_json(r).dump() << "\n";
   std::cout << std::flush;
-  return r.connected == r.participants && r.acked == r.participants && r.max_progress >= cfg.expect && r.fatal.empty() ? 0 : 1;
+  return r.connected == r.participants && r.acked == r.participants && r.max_progress >= cfg.expect && r.fatal.empty()
+             ? 0
+             : 1;
 }
 
 }  // namespace roundtable::participant

@@ -30,7 +30,9 @@ std::string row(const char* name, const latency& l) {
   return buf;
 }
 
-double round1(double v) { return std::round(v * 10.0) / 10.0; }
+double round1(double v) {
+  return std::round(v * 10.0) / 10.0;
+}
 
 }  // namespace
 
@@ -44,9 +46,10 @@ std::string format_table(const swarm_report& r) {
                 "  participants %ld, connected %ld, votes sent %ld, acked %ld, errors %ld, disconnects %ld\n",
                 r.participants, r.connected, r.sent, r.acked, r.errors, r.disconnects);
   s += buf;
-  std::snprintf(buf, sizeof buf,
-                "  join rate %.0f/s, burst (first vote sent to last ack) %.2f s, progress seen %ld, duration %.1f s%s\n",
-                r.join_rate, r.burst_s, r.max_progress, r.duration_s, r.timed_out ? " (TIMED OUT)" : "");
+  std::snprintf(
+      buf, sizeof buf,
+      "  join rate %.0f/s, burst (first vote sent to last ack) %.2f s, progress seen %ld, duration %.1f s%s\n",
+      r.join_rate, r.burst_s, r.max_progress, r.duration_s, r.timed_out ? " (TIMED OUT)" : "");
   s += buf;
   s += "  latency (ms)                  p50        p99        max  samples\n";
   s += row("connect+join", r.join);

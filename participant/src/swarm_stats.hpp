@@ -39,9 +39,9 @@ struct swarm_report {
   std::string question;
   std::map<std::string, long> error_reasons;
   latency join, ack, results;
-  latency ack_all;  // every ballot's ack, --repeat included
-  double join_rate = 0;  // joins completed per second
-  double burst_s = 0;    // first vote sent to last ack
+  latency ack_all;         // every ballot's ack, --repeat included
+  double join_rate = 0;    // joins completed per second
+  double burst_s = 0;      // first vote sent to last ack
   double votes_per_s = 0;  // total_acks / burst_s
   double duration_s = 0;
 };

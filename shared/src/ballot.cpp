@@ -17,7 +17,9 @@ using json = nlohmann::json;
 // Longest id (in code points) quoted back in a message; longer input is cut with "…".
 constexpr std::size_t max_quoted_code_points = 40;
 
-error invalid(std::string message) { return error{error_code::invalid_ballot, std::move(message)}; }
+error invalid(std::string message) {
+  return error{error_code::invalid_ballot, std::move(message)};
+}
 
 // s as a JSON string literal, cut to a readable length; never throws, even on bad UTF-8.
 std::string quote(std::string_view s) {
@@ -192,8 +194,7 @@ result<ballot> parse_model_outcome(const scenario& s, const json& b, std::option
     const auto model = find_id(s.models, model_id);
     if (!model) return invalid("ballot.outcomes: unknown model " + quote(model_id));
     if (assigned && *model != *assigned)
-      return invalid("ballot.outcomes: only the assigned model " + quote(s.models[*assigned].id) +
-                     " may be answered");
+      return invalid("ballot.outcomes: only the assigned model " + quote(s.models[*assigned].id) + " may be answered");
     const std::string field = "ballot.outcomes." + model_id;
     if (!m->is_string()) return invalid(field + ": must be a string");
     const auto& outcome_id = m->get_ref<const std::string&>();
@@ -218,12 +219,18 @@ result<ballot> parse_ballot(const scenario& s, const question& q, const nlohmann
   if (q.type == question_type::text) return invalid("text questions take a perspective, not a vote");
   if (!b.is_object()) return invalid("ballot: must be an object");
   switch (q.type) {
-    case question_type::choice: return parse_choice(q, b);
-    case question_type::scale: return parse_scale(q, b);
-    case question_type::points: return parse_points(q, b);
-    case question_type::rank: return parse_rank(q, b);
-    case question_type::model_outcome: return parse_model_outcome(s, b, assigned_model);
-    case question_type::text: break;
+    case question_type::choice:
+      return parse_choice(q, b);
+    case question_type::scale:
+      return parse_scale(q, b);
+    case question_type::points:
+      return parse_points(q, b);
+    case question_type::rank:
+      return parse_rank(q, b);
+    case question_type::model_outcome:
+      return parse_model_outcome(s, b, assigned_model);
+    case question_type::text:
+      break;
   }
   return invalid("text questions take a perspective, not a vote");
 }
@@ -277,7 +284,8 @@ nlohmann::json to_json(const scenario& s, const question& q, const ballot& b) {
       }
       return json{{"outcomes", std::move(outcomes)}};
     }
-    case question_type::text: break;
+    case question_type::text:
+      break;
   }
   return nullptr;
 }

@@ -28,44 +28,60 @@ std::string_view type_name(const event& e) {
 }
 
 json to_json(const event& e) {
-  json j = std::visit(
-      overloaded{
-          [](const started& x) {
-            return json{{"code", x.code},
-                        {"scenario", roundtable::to_json(x.copy)},
-                        {"min_group", x.min_group},
-                        {"live", x.live},
-                        {"at_ms", x.at_ms}};
-          },
-          [](const joined& x) { return json{{"voter", x.voter}}; },
-          [](const stage_shown& x) { return json{{"index", x.index}}; },
-          [](const round_opened& x) {
-            json o{{"question", x.question}, {"at_ms", x.at_ms}};
-            if (x.seconds) o["seconds"] = *x.seconds;
-            return o;
-          },
-          [](const round_closed& x) { return json{{"question", x.question}}; },
-          [](const ballot_cast& x) {
-            return json{{"question", x.question},
-                        {"round", x.round},
-                        {"voter", x.voter},
-                        {"ballot", x.ballot},
-                        {"request", x.request}};
-          },
-          [](const revealed& x) { return json{{"question", x.question}}; },
-          [](const hidden& x) { return json{{"question", x.question}}; },
-          [](const tally_published& x) { return json{{"question", x.question}, {"round", x.round}}; },
-          [](const perspective_posted& x) {
-            return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter},
-                        {"id", x.id},             {"text", x.text},   {"request", x.request}};
-          },
-          [](const perspective_moderated& x) { return json{{"id", x.id}, {"shown", x.shown}}; },
-          [](const endorsed& x) {
-            return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
-          },
-          [](const ended& x) { return json{{"at_ms", x.at_ms}}; },
-      },
-      e);
+  json j =
+      std::visit(overloaded{
+                     [](const started& x) {
+                       return json{{"code", x.code},
+                                   {"scenario", roundtable::to_json(x.copy)},
+                                   {"min_group", x.min_group},
+                                   {"live", x.live},
+                                   {"at_ms", x.at_ms}};
+                     },
+                     [](const joined& x) {
+                       return json{{"voter", x.voter}};
+                     },
+                     [](const stage_shown& x) {
+                       return json{{"index", x.index}};
+                     },
+                     [](const round_opened& x) {
+                       json o{{"question", x.question}, {"at_ms", x.at_ms}};
+                       if (x.seconds) o["seconds"] = *x.seconds;
+                       return o;
+                     },
+                     [](const round_closed& x) {
+                       return json{{"question", x.question}};
+                     },
+                     [](const ballot_cast& x) {
+                       return json{{"question", x.question},
+                                   {"round", x.round},
+                                   {"voter", x.voter},
+                                   {"ballot", x.ballot},
+                                   {"request", x.request}};
+                     },
+                     [](const revealed& x) {
+                       return json{{"question", x.question}};
+                     },
+                     [](const hidden& x) {
+                       return json{{"question", x.question}};
+                     },
+                     [](const tally_published& x) {
+                       return json{{"question", x.question}, {"round", x.round}};
+                     },
+                     [](const perspective_posted& x) {
+                       return json{{"question", x.question}, {"round", x.round},    {"voter", x.voter}, {"id", x.id},
+                                   {"text", x.text},         {"request", x.request}};
+                     },
+                     [](const perspective_moderated& x) {
+                       return json{{"id", x.id}, {"shown", x.shown}};
+                     },
+                     [](const endorsed& x) {
+                       return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
+                     },
+                     [](const ended& x) {
+                       return json{{"at_ms", x.at_ms}};
+                     },
+                 },
+                 e);
   j["type"] = type_name(e);
   return j;
 }

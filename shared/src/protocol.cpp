@@ -18,7 +18,9 @@ struct refusal {
   error e;
 };
 
-[[noreturn]] void refuse(error_code code, std::string message) { throw refusal{{code, std::move(message)}}; }
+[[noreturn]] void refuse(error_code code, std::string message) {
+  throw refusal{{code, std::move(message)}};
+}
 
 const json& need(const json& j, const char* key) {
   const auto it = j.find(key);
@@ -38,7 +40,8 @@ std::string str(const json& j, const char* key, std::size_t max = max_name) {
 std::optional<long long> opt_int(const json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer()) refuse(error_code::bad_message, std::string("field \"") + key + "\" must be an integer");
+  if (!it->is_number_integer())
+    refuse(error_code::bad_message, std::string("field \"") + key + "\" must be an integer");
   if (it->is_number_unsigned() && it->get<unsigned long long>() > static_cast<unsigned long long>(INT64_MAX))
     return INT64_MAX;
   return it->get<long long>();
@@ -189,6 +192,8 @@ json error_reply(const std::optional<std::string>& id, const error& e) {
   return j;
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace roundtable::protocol

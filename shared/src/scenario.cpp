@@ -15,12 +15,18 @@ using nlohmann::json;
 
 std::string_view to_string(question_type type) {
   switch (type) {
-    case question_type::choice: return "choice";
-    case question_type::scale: return "scale";
-    case question_type::points: return "points";
-    case question_type::rank: return "rank";
-    case question_type::model_outcome: return "model_outcome";
-    case question_type::text: return "text";
+    case question_type::choice:
+      return "choice";
+    case question_type::scale:
+      return "scale";
+    case question_type::points:
+      return "points";
+    case question_type::rank:
+      return "rank";
+    case question_type::model_outcome:
+      return "model_outcome";
+    case question_type::text:
+      return "text";
   }
   return "choice";
 }
@@ -34,10 +40,14 @@ std::optional<question_type> question_type_from(std::string_view s) {
 
 std::string_view to_string(stage_kind kind) {
   switch (kind) {
-    case stage_kind::case_text: return "case";
-    case stage_kind::question: return "question";
-    case stage_kind::discussion: return "discussion";
-    case stage_kind::revote: return "revote";
+    case stage_kind::case_text:
+      return "case";
+    case stage_kind::question:
+      return "question";
+    case stage_kind::discussion:
+      return "discussion";
+    case stage_kind::revote:
+      return "revote";
   }
   return "case";
 }
@@ -59,10 +69,18 @@ std::optional<std::size_t> index_by_id(const std::vector<T>& items, std::string_
 
 }  // namespace
 
-std::optional<std::size_t> question::option_index(std::string_view id) const { return index_by_id(options, id); }
-std::optional<std::size_t> scenario::stage_index(std::string_view id) const { return index_by_id(stages, id); }
-std::optional<std::size_t> scenario::model_index(std::string_view id) const { return index_by_id(models, id); }
-std::optional<std::size_t> scenario::outcome_index(std::string_view id) const { return index_by_id(outcomes, id); }
+std::optional<std::size_t> question::option_index(std::string_view id) const {
+  return index_by_id(options, id);
+}
+std::optional<std::size_t> scenario::stage_index(std::string_view id) const {
+  return index_by_id(stages, id);
+}
+std::optional<std::size_t> scenario::model_index(std::string_view id) const {
+  return index_by_id(models, id);
+}
+std::optional<std::size_t> scenario::outcome_index(std::string_view id) const {
+  return index_by_id(outcomes, id);
+}
 
 const stage* scenario::question_stage(std::string_view id) const {
   const auto i = stage_index(id);
@@ -95,7 +113,7 @@ std::string plural(std::size_t n, std::string_view word) {
 
 // Walks one scenario file's JSON, recording every broken rule with its path.
 class reader {
- public:
+public:
   reader(std::string_view file, std::vector<scenario_error>& errors) : file_(file), errors_(errors) {}
 
   void fail(const std::string& path, std::string rule) { errors_.push_back({file_, path, std::move(rule)}); }
@@ -103,9 +121,7 @@ class reader {
   static std::string at(const std::string& path, std::string_view field) {
     return path.empty() ? std::string(field) : path + "." + std::string(field);
   }
-  static std::string at(const std::string& path, std::size_t index) {
-    return path + "[" + std::to_string(index) + "]";
-  }
+  static std::string at(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
 
   // Refuses every field of obj that is not in allowed; `what` names the object in the message.
   void only(const json& obj, const std::string& path, std::initializer_list<std::string_view> allowed,
@@ -161,8 +177,8 @@ class reader {
     }
     const auto& s = v->get_ref<const std::string&>();
     if (!text::is_id(s)) {
-      fail(path, json_quoted(s) + " is not a valid id (1 to " + std::to_string(max_id) +
-                     " characters of a-z, 0-9, _ and -)");
+      fail(path,
+           json_quoted(s) + " is not a valid id (1 to " + std::to_string(max_id) + " characters of a-z, 0-9, _ and -)");
       return std::nullopt;
     }
     return s;
@@ -202,8 +218,7 @@ class reader {
       return nullptr;
     }
     if (v->size() < lo || v->size() > hi) {
-      fail(path, "has " + plural(v->size(), noun) + ", must have " + std::to_string(lo) + " to " +
-                     std::to_string(hi));
+      fail(path, "has " + plural(v->size(), noun) + ", must have " + std::to_string(lo) + " to " + std::to_string(hi));
       return nullptr;
     }
     return v;
@@ -225,7 +240,7 @@ class reader {
     return false;
   }
 
- private:
+private:
   static std::size_t distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -242,7 +257,8 @@ class reader {
   }
 
   // The allowed name a typo most likely meant, if one is close enough.
-  static std::optional<std::string_view> closest(std::string_view key, std::initializer_list<std::string_view> allowed) {
+  static std::optional<std::string_view> closest(std::string_view key,
+                                                 std::initializer_list<std::string_view> allowed) {
     std::optional<std::string_view> best;
     std::size_t best_d = 3;  // at most two edits away
     for (auto a : allowed) {
@@ -302,8 +318,8 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
   }
   auto prompt = r.string(r.field(v, path, "prompt", true), reader::at(path, "prompt"), max_prompt);
   if (!type) {
-    r.only(v, path, {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign",
-                     "max_length"});
+    r.only(v, path,
+           {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign", "max_length"});
     return std::nullopt;
   }
   q.type = *type;
@@ -340,8 +356,10 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
       ok = read_opts(20) && ok;
       if (const json* m = r.field(v, path, "max_choices", false)) {
         auto n = r.integer(m, reader::at(path, "max_choices"), 1, 20);
-        if (!n) ok = false;
-        else q.max_choices = static_cast<int>(*n);
+        if (!n)
+          ok = false;
+        else
+          q.max_choices = static_cast<int>(*n);
       }
       break;
     }
@@ -370,8 +388,10 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
           r.only(*l, p, {"min", "max"});
           auto a = r.string(r.field(*l, p, "min", true), reader::at(p, "min"), max_title);
           auto b = r.string(r.field(*l, p, "max", true), reader::at(p, "max"), max_title);
-          if (a && b) q.labels = scale_labels{std::move(*a), std::move(*b)};
-          else ok = false;
+          if (a && b)
+            q.labels = scale_labels{std::move(*a), std::move(*b)};
+          else
+            ok = false;
         }
       }
       break;
@@ -380,8 +400,10 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
       r.only(v, path, {"type", "prompt", "options", "budget"}, what);
       ok = read_opts(20) && ok;
       auto b = r.integer(r.field(v, path, "budget", true), reader::at(path, "budget"), 1, max_budget);
-      if (!b) ok = false;
-      else q.budget = static_cast<int>(*b);
+      if (!b)
+        ok = false;
+      else
+        q.budget = static_cast<int>(*b);
       break;
     }
     case question_type::rank:
@@ -392,8 +414,10 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
       r.only(v, path, {"type", "prompt", "assign"}, what);
       if (const json* a = r.field(v, path, "assign", false)) {
         auto b = r.boolean(a, reader::at(path, "assign"));
-        if (!b) ok = false;
-        else q.assign = *b;
+        if (!b)
+          ok = false;
+        else
+          q.assign = *b;
       }
       needs.push_back({true, true, path, ""});
       break;
@@ -402,8 +426,10 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
       r.only(v, path, {"type", "prompt", "max_length"}, what);
       if (const json* m = r.field(v, path, "max_length", false)) {
         auto n = r.integer(m, reader::at(path, "max_length"), 1, 2000);
-        if (!n) ok = false;
-        else q.max_length = static_cast<int>(*n);
+        if (!n)
+          ok = false;
+        else
+          q.max_length = static_cast<int>(*n);
       }
       break;
     }
@@ -536,8 +562,10 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
             break;
           }
           auto q = read_question(r, *qv, reader::at(p, "question"), needs);
-          if (!q) ok = false;
-          else out.question = std::move(*q);
+          if (!q)
+            ok = false;
+          else
+            out.question = std::move(*q);
           break;
         }
         case stage_kind::discussion: {
@@ -555,16 +583,20 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
               r.fail(reader::at(sp, k), "stage " + json_quoted(*ref) + " is listed twice");
               ref.reset();
             }
-            if (!ref) ok = false;
-            else out.show.push_back(*ref);
+            if (!ref)
+              ok = false;
+            else
+              out.show.push_back(*ref);
           }
           break;
         }
         case stage_kind::revote: {
           r.only(st, p, {"id", "kind", "title", "body", "of"}, what);
           auto ref = earlier_question(r.field(st, p, "of", true, why), reader::at(p, "of"));
-          if (!ref) ok = false;
-          else out.of = *ref;
+          if (!ref)
+            ok = false;
+          else
+            out.of = *ref;
           break;
         }
       }
@@ -605,9 +637,9 @@ void resolve(reader& r, scenario& s, const json& doc) {
     if (!found || found->question->type != question_type::choice) continue;
     const auto& q = *found->question;
     if (static_cast<std::size_t>(q.max_choices) > q.options.size())
-      r.fail("stages[" + std::to_string(k) + "].question.max_choices",
-             "is " + std::to_string(q.max_choices) + " but the question has only " +
-                 plural(q.options.size(), "option"));
+      r.fail(
+          "stages[" + std::to_string(k) + "].question.max_choices",
+          "is " + std::to_string(q.max_choices) + " but the question has only " + plural(q.options.size(), "option"));
   }
 }
 
@@ -637,11 +669,11 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
   }
   // Parse, noting duplicate keys with their JSON path (nlohmann would silently keep the last one).
   struct container {
-    std::string path;               // of this object or array
+    std::string path;  // of this object or array
     bool array = false;
-    std::size_t next = 0;           // array: index of the next element
-    std::string key;                // object: the key being read
-    std::set<std::string> keys;     // object: keys seen
+    std::size_t next = 0;        // array: index of the next element
+    std::string key;             // object: the key being read
+    std::set<std::string> keys;  // object: keys seen
   };
   std::vector<container> open;
   std::vector<std::pair<std::string, std::string>> duplicates;  // path of the object, key
@@ -664,7 +696,9 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
           break;
         }
         case json::parse_event_t::object_end:
-        case json::parse_event_t::array_end: open.pop_back(); break;
+        case json::parse_event_t::array_end:
+          open.pop_back();
+          break;
         case json::parse_event_t::key:
           if (!open.empty()) {
             auto& c = open.back();
@@ -683,8 +717,7 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
     std::string detail = e.what();
     // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
     if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
-    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
-                   detail);
+    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
     return out;
   } catch (const json::exception& e) {
     // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
@@ -712,8 +745,8 @@ catalog_parse parse_catalog(const std::vector<scenario_source>& sources) {
     if (!p.value) continue;
     auto [it, inserted] = file_of_id.emplace(p.value->id, src.file);
     if (!inserted) {
-      out.errors.push_back({src.file, "id", "duplicate scenario id " + json_quoted(p.value->id) + " (also in " +
-                                                it->second + ")"});
+      out.errors.push_back(
+          {src.file, "id", "duplicate scenario id " + json_quoted(p.value->id) + " (also in " + it->second + ")"});
       continue;
     }
     out.valid.emplace_back(src.file, *p.value);
@@ -762,8 +795,12 @@ json to_json(const scenario& s) {
         case question_type::rank:
           qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
           break;
-        case question_type::model_outcome: qj["assign"] = q.assign; break;
-        case question_type::text: qj["max_length"] = q.max_length; break;
+        case question_type::model_outcome:
+          qj["assign"] = q.assign;
+          break;
+        case question_type::text:
+          qj["max_length"] = q.max_length;
+          break;
       }
       o["question"] = std::move(qj);
     }

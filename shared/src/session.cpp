@@ -10,12 +10,14 @@
 
 namespace roundtable {
 
-using nlohmann::json;
 using events::event;
+using nlohmann::json;
 
 namespace {
 
-std::string json_quoted(std::string_view s) { return protocol::dump(json(std::string(s))); }
+std::string json_quoted(std::string_view s) {
+  return protocol::dump(json(std::string(s)));
+}
 
 error unknown_question(const std::string& q) {
   return {error_code::unknown_question, "this session has no question " + json_quoted(q)};
@@ -28,7 +30,9 @@ json options_json(const std::vector<option>& opts) {
 }
 
 using events_result = result<std::vector<event>>;
-std::vector<event> none() { return {}; }
+std::vector<event> none() {
+  return {};
+}
 
 }  // namespace
 
@@ -190,8 +194,8 @@ events_result session::decide_perspective(const events::voter_key& voter_key, co
   for (auto i : q->perspectives)
     if (perspectives_[i].round == r.number && perspectives_[i].author == *who) ++mine;
   if (mine >= max_perspectives_per_round)
-    return error{error_code::invalid_ballot, "at most " + std::to_string(max_perspectives_per_round) +
-                                                 " perspectives per participant and round"};
+    return error{error_code::invalid_ballot,
+                 "at most " + std::to_string(max_perspectives_per_round) + " perspectives per participant and round"};
   if (perspective_index_.count(perspective_id))
     return error{error_code::internal, "perspective id collision; send it again"};
   return {{events::perspective_posted{p.question, r.number, voter_key, perspective_id, trimmed, request}}};
@@ -204,7 +208,8 @@ events_result session::decide_endorse(const events::voter_key& voter_key, const 
   if (!who) return error{error_code::not_joined, "join the session before endorsing"};
   const auto it = perspective_index_.find(e.perspective);
   // A perspective a participant cannot see does not exist for them.
-  const auto not_found = error{error_code::unknown_perspective, "no perspective " + json_quoted(e.perspective) + " is shown"};
+  const auto not_found =
+      error{error_code::unknown_perspective, "no perspective " + json_quoted(e.perspective) + " is shown"};
   if (it == perspective_index_.end()) return not_found;
   const auto& p = perspectives_[it->second];
   const auto* q = find(p.question);
@@ -224,9 +229,8 @@ events_result session::decide_goto(const protocol::stage_ref& ref) const {
     index = scenario_.stage_index(std::get<std::string>(ref));
   }
   if (!index) {
-    const std::string named = std::holds_alternative<std::size_t>(ref)
-                                  ? std::to_string(std::get<std::size_t>(ref))
-                                  : json_quoted(std::get<std::string>(ref));
+    const std::string named = std::holds_alternative<std::size_t>(ref) ? std::to_string(std::get<std::size_t>(ref))
+                                                                       : json_quoted(std::get<std::string>(ref));
     return error{error_code::unknown_stage, "no stage " + named + " (the scenario has " +
                                                 std::to_string(scenario_.stages.size()) + " stages, 0-based)"};
   }
@@ -380,8 +384,7 @@ result<std::vector<effect>> session::apply(const event& e) {
             auto [it, inserted] = r.ballots.try_emplace(*who, *b);
             if (inserted || !(it->second == *b)) r.dirty.insert(*who);
             it->second = std::move(*b);
-            if (!x.request.empty())
-              requests_[{*who, x.request}] = x.question + "|" + x.ballot.dump();
+            if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.ballot.dump();
             return effects{{push_kind::progress, x.question}};
           },
           [&](const events::revealed& x) -> result<effects> {
@@ -424,8 +427,7 @@ result<std::vector<effect>> session::apply(const event& e) {
             q->perspectives.push_back(perspectives_.size());
             perspectives_.push_back({x.id, x.question, x.round, *who, x.text, false, {}});
             r.posters.insert(*who);
-            if (!x.request.empty())
-              requests_[{*who, x.request}] = x.question + "|" + x.text;
+            if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.text;
             // Participants' set changes only when this post lifts the count to the threshold.
             const bool crossed = q->perspectives.size() == static_cast<std::size_t>(min_group_) &&
                                  std::any_of(q->perspectives.begin(), q->perspectives.end(),
@@ -546,21 +548,25 @@ json session::round_message(role r, const std::string& question, std::int64_t no
     const auto& rs = q->rounds.back();
     out["round"] = rs.number;
     out["status"] = rs.open ? "open" : "closed";
-    if (rs.open && rs.closes_at_ms) out["closes_in"] = std::max<std::int64_t>(0, (*rs.closes_at_ms - now_ms + 999) / 1000);
+    if (rs.open && rs.closes_at_ms)
+      out["closes_in"] = std::max<std::int64_t>(0, (*rs.closes_at_ms - now_ms + 999) / 1000);
   }
   return with_code(r, std::move(out));
 }
 
 json session::progress_message(role r, const std::string& question) const {
-  return with_code(r, json{{"type", "progress"}, {"question", question}, {"round", round(question)},
-                           {"ballots", ballots(question)}});
+  return with_code(
+      r,
+      json{{"type", "progress"}, {"question", question}, {"round", round(question)}, {"ballots", ballots(question)}});
 }
 
 json session::hidden_message(role r, const std::string& question) const {
   return with_code(r, json{{"type", "hidden"}, {"question", question}});
 }
 
-json session::ended_message(role r) const { return with_code(r, json{{"type", "ended"}}); }
+json session::ended_message(role r) const {
+  return with_code(r, json{{"type", "ended"}});
+}
 
 json session::question_view(const stage& st, std::optional<std::size_t> assigned_model) const {
   const question& q = *st.question;
@@ -579,7 +585,9 @@ json session::question_view(const stage& st, std::optional<std::size_t> assigned
       out["options"] = options_json(q.options);
       out["budget"] = q.budget;
       break;
-    case question_type::rank: out["options"] = options_json(q.options); break;
+    case question_type::rank:
+      out["options"] = options_json(q.options);
+      break;
     case question_type::model_outcome: {
       json models = json::array();
       for (const auto& m : scenario_.models) models.push_back({{"id", m.id}, {"name", m.name}, {"prompt", m.prompt}});
@@ -589,7 +597,9 @@ json session::question_view(const stage& st, std::optional<std::size_t> assigned
       if (q.assign && assigned_model) out["assigned_model"] = scenario_.models[*assigned_model].id;
       break;
     }
-    case question_type::text: out["max_length"] = q.max_length; break;
+    case question_type::text:
+      out["max_length"] = q.max_length;
+      break;
   }
   return out;
 }
@@ -597,8 +607,10 @@ json session::question_view(const stage& st, std::optional<std::size_t> assigned
 json session::stage_view(role r, std::size_t index, std::optional<std::size_t> assigned_model,
                          std::int64_t now_ms) const {
   const stage& st = scenario_.stages[index];
-  json out{{"index", index},     {"count", scenario_.stages.size()}, {"id", st.id}, {"kind", to_string(st.kind)},
-           {"title", st.title}, {"round", 0},                       {"status", "closed"}, {"revealed", false}};
+  json out{{"index", index},     {"count", scenario_.stages.size()},
+           {"id", st.id},        {"kind", to_string(st.kind)},
+           {"title", st.title},  {"round", 0},
+           {"status", "closed"}, {"revealed", false}};
   json body = json::array();
   if (st.kind == stage_kind::case_text)
     for (const auto& p : scenario_.case_text) body.push_back(p);
@@ -651,7 +663,10 @@ json session::view(role r, const std::optional<events::voter_key>& voter_key, co
   json out{{"code", code_},
            {"join_url", ctx.join_url},
            {"scenario",
-            {{"id", scenario_.id}, {"title", scenario_.title}, {"summary", scenario_.summary}, {"case", scenario_.case_text}}},
+            {{"id", scenario_.id},
+             {"title", scenario_.title},
+             {"summary", scenario_.summary},
+             {"case", scenario_.case_text}}},
            {"stage", stage_view(r, stage_, assigned, ctx.now_ms)},
            {"participants", ctx.participants},
            {"ended", ended_},

@@ -27,7 +27,9 @@ const model_outcome_ballot* valid_model_outcome(const ballot& b, std::size_t mod
   return m;
 }
 
-transition_matrix square(std::size_t n) { return transition_matrix(n, std::vector<int>(n, 0)); }
+transition_matrix square(std::size_t n) {
+  return transition_matrix(n, std::vector<int>(n, 0));
+}
 
 choice_tally tally_choice(const question& q, const round_ballots& current, const round_ballots* previous,
                           int min_group) {
@@ -105,8 +107,7 @@ points_tally tally_points(const question& q, const round_ballots& current) {
     for (std::size_t i = 0; i < k; ++i) t.total[i] += p->points[i];
   }
   if (ballots > 0)
-    for (std::size_t i = 0; i < k; ++i)
-      t.mean[i] = static_cast<double>(t.total[i]) / static_cast<double>(ballots);
+    for (std::size_t i = 0; i < k; ++i) t.mean[i] = static_cast<double>(t.total[i]) / static_cast<double>(ballots);
   return t;
 }
 
@@ -143,8 +144,8 @@ rank_tally tally_rank(const question& q, const round_ballots& current) {
 // so that nothing held back can be recovered by subtraction. The whole shift is absent
 // while it compares fewer than min_group participants.
 std::optional<model_outcome_shift> shift_model_outcome(const scenario& s, const question& q,
-                                                        const round_ballots& current,
-                                                        const round_ballots& previous, int min_group) {
+                                                       const round_ballots& current, const round_ballots& previous,
+                                                       int min_group) {
   const std::size_t models = s.models.size();
   const std::size_t outcomes = s.outcomes.size();
 
@@ -234,7 +235,9 @@ json transitions_json(const transition_matrix& tr, const std::vector<option>& id
 }
 
 // A double fit for JSON: never NaN or infinite.
-double finite(double x) { return std::isfinite(x) ? x : 0.0; }
+double finite(double x) {
+  return std::isfinite(x) ? x : 0.0;
+}
 
 }  // namespace
 
@@ -259,15 +262,21 @@ double consensus(const std::vector<int>& counts) {
 }
 
 // A text question has no tally: it yields an empty choice_tally.
-tally compute_tally(const scenario& s, const question& q, const round_ballots& current,
-                    const round_ballots* previous, int min_group) {
+tally compute_tally(const scenario& s, const question& q, const round_ballots& current, const round_ballots* previous,
+                    int min_group) {
   switch (q.type) {
-    case question_type::choice: return tally_choice(q, current, previous, min_group);
-    case question_type::scale: return tally_scale(q, current);
-    case question_type::points: return tally_points(q, current);
-    case question_type::rank: return tally_rank(q, current);
-    case question_type::model_outcome: return tally_model_outcome(s, q, current, previous, min_group);
-    case question_type::text: break;
+    case question_type::choice:
+      return tally_choice(q, current, previous, min_group);
+    case question_type::scale:
+      return tally_scale(q, current);
+    case question_type::points:
+      return tally_points(q, current);
+    case question_type::rank:
+      return tally_rank(q, current);
+    case question_type::model_outcome:
+      return tally_model_outcome(s, q, current, previous, min_group);
+    case question_type::text:
+      break;
   }
   return choice_tally{};
 }
@@ -276,8 +285,7 @@ tally compute_tally(const scenario& s, const question& q, const round_ballots& c
 nlohmann::json to_json(const scenario& s, const question& q, const tally& t) {
   const auto per_option = [&q](const auto& values) {
     json out = json::object();
-    for (std::size_t i = 0; i < q.options.size() && i < values.size(); ++i)
-      out[q.options[i].id] = values[i];
+    for (std::size_t i = 0; i < q.options.size() && i < values.size(); ++i) out[q.options[i].id] = values[i];
     return out;
   };
   switch (q.type) {
@@ -334,13 +342,13 @@ nlohmann::json to_json(const scenario& s, const question& q, const tally& t) {
           if (m->shift->transitions[i].empty()) continue;  // held back
           transitions[s.models[i].id] = transitions_json(m->shift->transitions[i], s.outcomes);
         }
-        out["shift"] = json{{"compared", m->shift->compared},
-                            {"changed", m->shift->changed},
-                            {"transitions", std::move(transitions)}};
+        out["shift"] = json{
+            {"compared", m->shift->compared}, {"changed", m->shift->changed}, {"transitions", std::move(transitions)}};
       }
       return out;
     }
-    case question_type::text: break;
+    case question_type::text:
+      break;
   }
   return nullptr;
 }

@@ -38,9 +38,8 @@ std::size_t decode(std::string_view s, std::size_t i, char32_t& cp) {
 bool is_space(char32_t cp) {
   // The Unicode White_Space property.
   static constexpr std::array<char32_t, 25> spaces = {
-      0x09,   0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,   0xA0,   0x1680,
-      0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008,
-      0x2009, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000};
+      0x09,   0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,   0xA0,   0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
+      0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000};
   for (char32_t s : spaces)
     if (s == cp) return true;
   return false;
@@ -96,8 +95,7 @@ bool is_id(std::string_view s) {
 bool is_token(std::string_view s) {
   if (s.size() < 22 || s.size() > 64) return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
       return false;
   return true;
 }

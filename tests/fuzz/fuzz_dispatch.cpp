@@ -137,9 +137,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto p = rt::protocol::parse(line.substr(1));
     d.now += 1000;
     if (!p.msg) continue;
-    if (who >= '0' && who <= '7') d.participant(std::string("v") + who, *p.msg, p.id);
-    else if (who == 'F') d.facilitator(*p.msg);
-    else if (who == 'T') d.commit(d.s.decide_timeouts(d.now + 3'600'000));
+    if (who >= '0' && who <= '7')
+      d.participant(std::string("v") + who, *p.msg, p.id);
+    else if (who == 'F')
+      d.facilitator(*p.msg);
+    else if (who == 'T')
+      d.commit(d.s.decide_timeouts(d.now + 3'600'000));
     d.check_results();
   }
   d.check_views();

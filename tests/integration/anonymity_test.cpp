@@ -158,7 +158,8 @@ TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
   std::vector<std::string> posted;
   for (int k = 0; k < 6; ++k) {
     const auto text = "view number " + std::to_string(k);
-    ASSERT_EQ(o.people[k % 3]->request({{"type", "perspective"}, {"question", "voices"}, {"text", text}})["type"], "ack");
+    ASSERT_EQ(o.people[k % 3]->request({{"type", "perspective"}, {"question", "voices"}, {"text", text}})["type"],
+              "ack");
     posted.push_back(text);
   }
   std::this_thread::sleep_for(300ms);
@@ -175,7 +176,7 @@ TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
   std::this_thread::sleep_for(300ms);
 
   // ---- every push every receiver got ----
-  const std::set<std::string> forbidden_keys = {"at", "at_ms", "time", "ms", "posted", "posted_at", "author",
+  const std::set<std::string> forbidden_keys = {"at",    "at_ms", "time",    "ms", "posted",  "posted_at", "author",
                                                 "voter", "token", "address", "ip", "created", "timestamp"};
   std::set<int> ok_receivers;
   int receiver = 0;
@@ -207,8 +208,8 @@ TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
           EXPECT_TRUE(t.value("matrix", json::object()).empty()) << "a model row of one ballot: " << m.dump();
         }
         // Whoever sees a tally sees one the facilitator saw published, never a fresher one.
-        EXPECT_TRUE(std::any_of(o.published.begin(), o.published.end(),
-                                [&](const json& p) { return same_tally(p, m); }))
+        EXPECT_TRUE(
+            std::any_of(o.published.begin(), o.published.end(), [&](const json& p) { return same_tally(p, m); }))
             << "receiver " << receiver << " got an unpublished tally " << m.dump();
       }
       if (type == "perspectives") {
@@ -259,8 +260,7 @@ TEST(Anonymity, ExportPseudonymsDoNotFollowArrival) {
   int in_arrival_order = 0;
   for (int session = 0; session < 3; ++session) {
     auto code = s.code;
-    if (session > 0)
-      code = s.console->request({{"type", "start"}, {"scenario", "demo"}})["code"].get<std::string>();
+    if (session > 0) code = s.console->request({{"type", "start"}, {"scenario", "demo"}})["code"].get<std::string>();
     ASSERT_EQ(s.console->request({{"type", "open"}, {"code", code}, {"question", "sure"}})["type"], "ack");
     for (int i = 0; i < group; ++i) {
       auto c = ws_client::connect(s.server->port());
@@ -269,7 +269,8 @@ TEST(Anonymity, ExportPseudonymsDoNotFollowArrival) {
       ASSERT_EQ(c->request({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", i + 1}}}})["type"], "ack");
     }
     ASSERT_EQ(s.console->request({{"type", "close"}, {"code", code}, {"question", "sure"}})["type"], "ack");
-    const auto e = json::parse(http_get(s.server->port(), "/api/sessions/" + code + "/export.json", hardening_key).body);
+    const auto e =
+        json::parse(http_get(s.server->port(), "/api/sessions/" + code + "/export.json", hardening_key).body);
     std::map<std::string, int> value_of;
     std::function<void(const json&)> find_votes = [&](const json& j) {
       if (j.is_object()) {
@@ -299,8 +300,11 @@ TEST(Anonymity, NoTokenOrAddressInTheDatabaseTheWalTheLogsOrTheExports) {
   for (int i = 0; i < 5; ++i) {
     auto c = ws_client::connect_from(s.server->port(), "127.0.0.2");
     ASSERT_EQ(c->request({{"type", "join"}, {"code", s.code}, {"token", token(100 + i)}})["type"], "joined");
-    ASSERT_EQ(c->request({{"type", "vote"}, {"id", "req-" + token(100 + i)}, {"question", "gut"},
-                          {"ballot", {{"choice", "refer"}}}})["type"], "ack");
+    ASSERT_EQ(c->request({{"type", "vote"},
+                          {"id", "req-" + token(100 + i)},
+                          {"question", "gut"},
+                          {"ballot", {{"choice", "refer"}}}})["type"],
+              "ack");
     ASSERT_EQ(c->request({{"type", "perspective"}, {"question", "voices"}, {"text", "a thought"}})["type"], "ack");
     // A wrong code from the same address, so the limiter has seen it too.
     c->request({{"type", "watch"}, {"code", wrong_code(s.code, i)}});

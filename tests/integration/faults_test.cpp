@@ -28,7 +28,8 @@ std::string integrity(const std::string& db) {
   if (sqlite3_open(db.c_str(), &handle) != SQLITE_OK) return "cannot open";
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(handle, "PRAGMA integrity_check", -1, &stmt, nullptr);
-  std::string out = sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "no row";
+  std::string out =
+      sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "no row";
   sqlite3_finalize(stmt);
   sqlite3_close(handle);
   return out;
@@ -304,8 +305,10 @@ TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
   for (int i = 0; i < 20; ++i) {
     people.push_back(s.join(i));
     for (int k = 0; k < 3; ++k)
-      ASSERT_EQ(people.back()->request({{"type", "perspective"}, {"question", "voices"},
-                                        {"text", std::to_string(i) + "/" + std::to_string(k) + std::string(270, 'x')}})["type"],
+      ASSERT_EQ(people.back()->request(
+                    {{"type", "perspective"},
+                     {"question", "voices"},
+                     {"text", std::to_string(i) + "/" + std::to_string(k) + std::string(270, 'x')}})["type"],
                 "ack");
   }
   std::this_thread::sleep_for(300ms);

@@ -72,7 +72,8 @@ TEST(Limits, AClassroomBehindOneAddressWithAFewTyposIsNotLockedOut) {
     EXPECT_EQ(r["type"], "joined") << i << " " << r.dump();
     room.push_back(c);
   }
-  const auto presence = s.console->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 40; });
+  const auto presence =
+      s.console->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 40; });
   EXPECT_TRUE(presence);
 }
 
@@ -141,7 +142,8 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   clk::duration worst{};
   for (int i = 0; i < 20; ++i) {
     const auto t0 = clk::now();
-    const auto r = calm->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", i % 2 ? "refer" : "conditions"}}}});
+    const auto r = calm->request(
+        {{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", i % 2 ? "refer" : "conditions"}}}});
     const auto took = clk::now() - t0;
     worst = std::max(worst, took);
     EXPECT_EQ(r["type"], "ack") << r.dump();
@@ -172,9 +174,8 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   } else {
     EXPECT_EQ(acks + limited, sent) << "every flood frame gets its answer";
   }
-  std::cout << "flood: " << sent << " sent, " << acks << " acked, " << limited << " rate_limited in "
-            << flood_seconds << " s; calm worst "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(worst).count() << " ms\n";
+  std::cout << "flood: " << sent << " sent, " << acks << " acked, " << limited << " rate_limited in " << flood_seconds
+            << " s; calm worst " << std::chrono::duration_cast<std::chrono::milliseconds>(worst).count() << " ms\n";
   EXPECT_GT(limited, 1000);
   // The burst, then 30 a second while the server worked through the flood.
   EXPECT_LE(acks, 30 + 30 * (flood_seconds + 0.2)) << flood_seconds << " s of flooding";
@@ -184,7 +185,8 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
   // or on a new one if it was cut off).
   std::this_thread::sleep_for(1100ms);
   if (cut_off) flooder = s.join(1);
-  EXPECT_EQ(flooder->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
+  EXPECT_EQ(flooder->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"],
+            "ack");
 }
 
 TEST(Limits, WrongKeysOnTheExportApiCountAsWrongKeysToo) {

@@ -22,7 +22,7 @@ const std::string key = "test-key-0123456789";
 
 // A child process with its stdin, stdout and stderr piped; stdout read line by line.
 class child {
- public:
+public:
   explicit child(std::vector<std::string> args) {
     int in[2], out[2], err[2];
     if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
@@ -112,7 +112,7 @@ class child {
     return err_;
   }
 
- private:
+private:
   void read_all(int fd, bool out) {
     std::string partial;
     char buf[4096];
@@ -154,7 +154,8 @@ struct live_session {
   std::string code;
 
   explicit live_session(bool live = true) {
-    server = std::make_unique<server_process>(server_process::options{dir.path() + "/rt.db", scenarios_dir, key, 3, {}});
+    server =
+        std::make_unique<server_process>(server_process::options{dir.path() + "/rt.db", scenarios_dir, key, 3, {}});
     console = ws_client::connect(server->port());
     EXPECT_EQ(console->request({{"type", "host"}, {"key", key}})["type"], "hosting");
     const auto started = console->request({{"type", "start"}, {"scenario", "demo"}, {"options", {{"live", live}}}});
@@ -190,8 +191,8 @@ TEST(Swarm, TwoHundredJoinVoteAndAreCounted) {
   live_session s;
   s.command({{"type", "goto"}, {"stage", "gut"}});
   s.command({{"type", "open"}, {"question", "gut"}});
-  child swarm({"swarm", "--server", s.ws_url(), "--code", s.code, "--count", "200", "--ramp", "0", "--vote-window",
-               "1", "--json", "--timeout", "120"});
+  child swarm({"swarm", "--server", s.ws_url(), "--code", s.code, "--count", "200", "--ramp", "0", "--vote-window", "1",
+               "--json", "--timeout", "120"});
   ASSERT_EQ(swarm.wait_exit(150s), 0) << swarm.all_output();
   const auto r = last_json_line(swarm);
   ASSERT_TRUE(r.is_object()) << swarm.all_output();
@@ -223,8 +224,8 @@ TEST(Swarm, CreatesItsOwnLiveSessionWithAKey) {
   server_process server({dir.path() + "/rt.db", scenarios_dir, key, 3, {}});
   const auto url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws";
   // A points question: every random ballot must fit the budget.
-  child swarm({"swarm", "--server", url, "--key", key, "--scenario", "demo", "--question", "principles", "--count", "30",
-               "--vote-window", "0.5", "--close", "--json", "--timeout", "60"});
+  child swarm({"swarm", "--server", url, "--key", key, "--scenario", "demo", "--question", "principles", "--count",
+               "30", "--vote-window", "0.5", "--close", "--json", "--timeout", "60"});
   ASSERT_EQ(swarm.wait_exit(90s), 0) << swarm.all_output();
   ASSERT_TRUE(swarm.wait_line("session ", 1s));
   const auto r = last_json_line(swarm);
@@ -306,9 +307,12 @@ TEST(Join, AnswersEveryQuestionType) {
     const auto& q = st["question"];
     const auto type = q.value("type", "");
     std::string line;
-    if (type == "choice") line = "1";
-    else if (type == "scale") line = std::to_string(q.value("min", 0));
-    else if (type == "points") line = "points " + q["options"][0].value("id", "") + "=" + std::to_string(q.value("budget", 0));
+    if (type == "choice")
+      line = "1";
+    else if (type == "scale")
+      line = std::to_string(q.value("min", 0));
+    else if (type == "points")
+      line = "points " + q["options"][0].value("id", "") + "=" + std::to_string(q.value("budget", 0));
     else if (type == "rank") {
       line = "order";
       for (std::size_t i = q["options"].size(); i >= 1; --i) line += " " + std::to_string(i);
@@ -316,7 +320,8 @@ TEST(Join, AnswersEveryQuestionType) {
       line = "1";  // the assigned model's outcome
     } else if (type == "model_outcome") {
       for (std::size_t i = 0; i < q["models"].size(); ++i) line += (i ? " " : "") + std::to_string(i + 1) + "=1";
-    } else if (type == "text") line = "a view worth sharing";
+    } else if (type == "text")
+      line = "a view worth sharing";
     const auto id = q.value("id", "");
     s.command({{"type", "goto"}, {"stage", st.value("id", "")}});
     s.command({{"type", "open"}, {"question", id}});
@@ -373,17 +378,21 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flag{{"swarm", "--server", url, "--count", "5", "--key", "k"}, "--key needs --scenario"},
         bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--key", "k", "--scenario", "s"},
                  "not both"},
-        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--scenario", "s"}, "--scenario needs --key"},
+        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--scenario", "s"},
+                 "--scenario needs --key"},
         bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--close"}, "need --key"},
-        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--ramp", "fast"}, "--ramp must be a number"},
+        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--ramp", "fast"},
+                 "--ramp must be a number"},
         bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--vote-window", "-2"},
                  "--vote-window must be from 0 to 3600"},
-        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--threads", "0"}, "--threads must be from 1"},
+        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--threads", "0"},
+                 "--threads must be from 1"},
         bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--source-ips", "127.0.0.9-127.0.0.2"},
                  "runs backwards"},
         bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--source-ips", "localhost"},
                  "is not an IP address"},
-        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--count", "6"}, "--count is given twice"}));
+        bad_flag{{"swarm", "--server", url, "--count", "5", "--code", "123456", "--count", "6"},
+                 "--count is given twice"}));
 
 TEST(Help, EveryCommandHasIt) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--help"}, {"join", "--help"}, {"swarm", "--help"}}) {

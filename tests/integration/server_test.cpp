@@ -92,7 +92,8 @@ const char* outcome(int i) {
 TEST(Server, WholeWorkshopWithTwentyParticipants) {
   workshop w(3);
   w.join_all(20);
-  const auto presence = w.console->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 20; });
+  const auto presence =
+      w.console->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 20; });
   EXPECT_TRUE(presence);
   EXPECT_EQ((*presence)["code"], w.code);
 
@@ -142,7 +143,8 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
   // Rank.
   w.command({{"type", "open"}, {"question", "bias"}});
   for (int i = 0; i < 20; ++i)
-    w.vote(i, "bias", {{"order", i < 10 ? json{"morals", "culture", "stereotypes"} : json{"stereotypes", "culture", "morals"}}});
+    w.vote(i, "bias",
+           {{"order", i < 10 ? json{"morals", "culture", "stereotypes"} : json{"stereotypes", "culture", "morals"}}});
   auto bias = w.close_and_results("bias", 1);
   EXPECT_EQ(bias["tally"]["borda"], (json{{"stereotypes", 20}, {"culture", 20}, {"morals", 20}}));
   EXPECT_EQ(bias["tally"]["first"], (json{{"stereotypes", 10}, {"culture", 0}, {"morals", 10}}));
@@ -152,7 +154,9 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
   for (int i = 0; i < 20; ++i)
     w.vote(i, "models",
            {{"outcomes",
-             {{"guidelines", i < 15 ? "refer" : "decline"}, {"stakeholder", "refer"}, {"utilitarian", "refer"},
+             {{"guidelines", i < 15 ? "refer" : "decline"},
+              {"stakeholder", "refer"},
+              {"utilitarian", "refer"},
               {"virtue", "refer"}}}});
   auto models = w.close_and_results("models", 1);
   EXPECT_EQ(models["tally"]["matrix"]["guidelines"], (json{{"decline", 5}, {"conditions", 0}, {"refer", 15}}));
@@ -168,11 +172,13 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
     const std::string mine = view["session"]["stage"]["assigned_model"];
     per_model[mine]++;
     const std::string other = mine == "virtue" ? "guidelines" : "virtue";
-    const auto wrong = w.people[i]->request({{"type", "vote"}, {"question", "lens"}, {"ballot", {{"outcomes", {{other, "refer"}}}}}});
+    const auto wrong =
+        w.people[i]->request({{"type", "vote"}, {"question", "lens"}, {"ballot", {{"outcomes", {{other, "refer"}}}}}});
     EXPECT_EQ(wrong["code"], "invalid_ballot");
     w.vote(i, "lens", {{"outcomes", {{mine, "conditions"}}}});
   }
-  EXPECT_EQ(per_model, (std::map<std::string, int>{{"guidelines", 5}, {"stakeholder", 5}, {"utilitarian", 5}, {"virtue", 5}}));
+  EXPECT_EQ(per_model,
+            (std::map<std::string, int>{{"guidelines", 5}, {"stakeholder", 5}, {"utilitarian", 5}, {"virtue", 5}}));
   auto lens = w.close_and_results("lens", 1);
   for (const char* m : {"guidelines", "stakeholder", "utilitarian", "virtue"})
     EXPECT_EQ(lens["tally"]["matrix"][m]["conditions"], 5) << m;
@@ -181,15 +187,16 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
   w.command({{"type", "goto"}, {"stage", "voices"}});
   w.command({{"type", "open"}, {"question", "voices"}});
   for (int i = 0; i < 5; ++i) {
-    const auto r = w.people[i]->request({{"type", "perspective"}, {"question", "voices"}, {"text", "  View " + std::to_string(i) + " "}});
+    const auto r = w.people[i]->request(
+        {{"type", "perspective"}, {"question", "voices"}, {"text", "  View " + std::to_string(i) + " "}});
     EXPECT_EQ(r["type"], "ack") << r.dump();
   }
   for (int k = 0; k < 2; ++k)
     w.people[0]->request({{"type", "perspective"}, {"question", "voices"}, {"text", "more " + std::to_string(k)}});
   const auto fourth = w.people[0]->request({{"type", "perspective"}, {"question", "voices"}, {"text", "too many"}});
   EXPECT_EQ(fourth["code"], "invalid_ballot");
-  const auto all = w.console->wait_for(
-      [](const json& m) { return m["type"] == "perspectives" && m["items"].size() == 7; });
+  const auto all =
+      w.console->wait_for([](const json& m) { return m["type"] == "perspectives" && m["items"].size() == 7; });
   ASSERT_TRUE(all);
   std::string first_id, second_id;
   for (const auto& item : (*all)["items"]) {
@@ -220,7 +227,8 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
 
   // Discussion shows what each viewer may see.
   w.command({{"type", "goto"}, {"stage", "discuss"}});
-  const auto stage = w.people[7]->wait_for([](const json& m) { return m["type"] == "stage" && m["stage"]["id"] == "discuss"; });
+  const auto stage =
+      w.people[7]->wait_for([](const json& m) { return m["type"] == "stage" && m["stage"]["id"] == "discuss"; });
   ASSERT_TRUE(stage);
   EXPECT_EQ((*stage)["stage"]["results"]["gut"]["tally"]["counts"]["refer"], 6);
   EXPECT_FALSE((*stage)["stage"]["results"].contains("models")) << "models was never revealed";
@@ -236,10 +244,9 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
   EXPECT_EQ(again["tally"]["counts"], (json{{"decline", 5}, {"conditions", 5}, {"refer", 10}}));
   EXPECT_EQ(again["tally"]["shift"]["compared"], 20);
   EXPECT_EQ(again["tally"]["shift"]["changed"], 4);
-  EXPECT_EQ(again["tally"]["shift"]["transitions"],
-            (json{{"decline", {{"decline", 5}, {"refer", 2}}},
-                  {"conditions", {{"conditions", 5}, {"refer", 2}}},
-                  {"refer", {{"refer", 6}}}}));
+  EXPECT_EQ(again["tally"]["shift"]["transitions"], (json{{"decline", {{"decline", 5}, {"refer", 2}}},
+                                                          {"conditions", {{"conditions", 5}, {"refer", 2}}},
+                                                          {"refer", {{"refer", 6}}}}));
   EXPECT_FALSE(w.participant_saw_results("gut", 2)) << "round 2 was never revealed";
 
   // The facilitator's tallies moved only in steps of at least min_group while rounds were open.
@@ -271,7 +278,8 @@ TEST(Server, ReconnectRestoresMineAndResentIdsApplyOnce) {
   auto again = w.join(0, &joined);
   EXPECT_EQ(joined["session"]["mine"]["gut"], (json{{"choice", "refer"}}));
   // The same request once more (as after a reconnect): acked, applied once.
-  auto resent = again->request({{"type", "vote"}, {"id", "r1"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}});
+  auto resent =
+      again->request({{"type", "vote"}, {"id", "r1"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}});
   EXPECT_EQ(resent["type"], "ack");
   // A newer ballot, then the stale resend: the newer one stays.
   again->request({{"type", "vote"}, {"id", "r2"}, {"question", "gut"}, {"ballot", {{"choice", "conditions"}}}});
@@ -316,15 +324,14 @@ TEST(Server, InALiveRoomAWaitingCountLeavesWithTheTally) {
   w.vote(0, "sure", {{"value", 1}});
   ASSERT_TRUE(w.people[0]->wait_for([](const json& m) { return m["type"] == "progress" && m["ballots"] == 1; }));
   const auto from = w.people[0]->count();
-  for (int i = 1; i < 3; ++i)
-    w.people[i]->send({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", 2}}}});
+  for (int i = 1; i < 3; ++i) w.people[i]->send({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", 2}}}});
   // ... but the tally these two votes release (min_group 3) takes that count along, in the
   // same write: it is there the moment the tally is, not a slot later.
   const auto tally = w.people[0]->wait_for(
       [](const json& m) { return m["type"] == "results" && m["ballots"] == 3 && m.contains("tally"); }, 5s, from);
   ASSERT_TRUE(tally);
-  const auto count = w.people[0]->wait_for(
-      [](const json& m) { return m["type"] == "progress" && m["ballots"] == 3; }, 40ms, from);
+  const auto count =
+      w.people[0]->wait_for([](const json& m) { return m["type"] == "progress" && m["ballots"] == 3; }, 40ms, from);
   EXPECT_TRUE(count) << "the count of 3 did not come with the tally of 3";
   // And no second copy of that count follows when its slot comes.
   std::this_thread::sleep_for(250ms);
@@ -341,7 +348,8 @@ TEST(Server, TimedRoundClosesByItself) {
   const auto open = w.people[0]->wait_for([](const json& m) { return m["type"] == "round" && m["status"] == "open"; });
   ASSERT_TRUE(open);
   EXPECT_LE((*open)["closes_in"].get<int>(), 5);
-  const auto closed = w.people[0]->wait_for([](const json& m) { return m["type"] == "round" && m["status"] == "closed"; }, 8s);
+  const auto closed =
+      w.people[0]->wait_for([](const json& m) { return m["type"] == "round" && m["status"] == "closed"; }, 8s);
   EXPECT_TRUE(closed);
 }
 
@@ -361,7 +369,8 @@ TEST(Server, BadInputGetsItsErrorAndTheConnectionStays) {
   expect_error(p, R"({"type":"fly"})", "bad_message");
   expect_error(p, R"({"type":"vote","question":"gut"})", "bad_message");
   expect_error(p, R"({"type":"vote","question":7,"ballot":{}})", "bad_message");
-  expect_error(p, R"({"type":"vote","id":")" + std::string(65, 'x') + R"(","question":"gut","ballot":{}})", "too_large");
+  expect_error(p, R"({"type":"vote","id":")" + std::string(65, 'x') + R"(","question":"gut","ballot":{}})",
+               "too_large");
   expect_error(p, R"({"type":"vote","question":"gut","ballot":{"choice":"refer"}})", "voting_closed");
   expect_error(p, R"({"type":"vote","question":"nope","ballot":{"choice":"refer"}})", "unknown_question");
   expect_error(p, R"({"type":"open","code":")" + w.code + R"(","question":"gut"})", "unauthorized");
@@ -372,16 +381,16 @@ TEST(Server, BadInputGetsItsErrorAndTheConnectionStays) {
   w.command({{"type", "open"}, {"question", "bias"}});
   w.command({{"type", "open"}, {"question", "models"}});
   w.command({{"type", "open"}, {"question", "voices"}});
-  for (const auto& [q, ballot] : std::vector<std::pair<std::string, std::string>>{
-           {"gut", R"({"choice":"maybe"})"},
-           {"gut", R"("refer")"},
-           {"sure", R"({"value":9})"},
-           {"sure", R"({"value":2.5})"},
-           {"principles", R"({"points":{"autonomy":9}})"},
-           {"principles", R"({"points":{"autonomy":-1,"justice":11}})"},
-           {"bias", R"({"order":["morals","morals","culture"]})"},
-           {"models", R"({"outcomes":{"guidelines":"refer"}})"},
-           {"voices", R"({"choice":"refer"})"}})
+  for (const auto& [q, ballot] :
+       std::vector<std::pair<std::string, std::string>>{{"gut", R"({"choice":"maybe"})"},
+                                                        {"gut", R"("refer")"},
+                                                        {"sure", R"({"value":9})"},
+                                                        {"sure", R"({"value":2.5})"},
+                                                        {"principles", R"({"points":{"autonomy":9}})"},
+                                                        {"principles", R"({"points":{"autonomy":-1,"justice":11}})"},
+                                                        {"bias", R"({"order":["morals","morals","culture"]})"},
+                                                        {"models", R"({"outcomes":{"guidelines":"refer"}})"},
+                                                        {"voices", R"({"choice":"refer"})"}})
     expect_error(p, R"({"type":"vote","question":")" + q + R"(","ballot":)" + ballot + "}", "invalid_ballot");
   expect_error(p, R"({"type":"perspective","question":"gut","text":"x"})", "invalid_ballot");
   expect_error(p, R"({"type":"perspective","question":"voices","text":"   "})", "invalid_ballot");
@@ -513,13 +522,17 @@ TEST(Server, AckedVotesSurviveSigkillAndTheFileStaysIntact) {
     }
     // A burst: every participant sends without waiting, then the server dies mid-burst.
     for (int i = 0; i < 30; ++i)
-      people[i]->send({{"type", "vote"}, {"id", "b" + std::to_string(i)}, {"question", "gut"}, {"ballot", {{"choice", outcome(i)}}}});
+      people[i]->send({{"type", "vote"},
+                       {"id", "b" + std::to_string(i)},
+                       {"question", "gut"},
+                       {"ballot", {{"choice", outcome(i)}}}});
     std::this_thread::sleep_for(std::chrono::milliseconds(15));
     server.kill_hard();
     for (int i = 0; i < 30; ++i) {
       people[i]->wait_closed(3s);
       for (const auto& m : people[i]->received())
-        if (m.value("type", "") == "ack" && m.value("id", "") == "b" + std::to_string(i)) acked.emplace_back(i, outcome(i));
+        if (m.value("type", "") == "ack" && m.value("id", "") == "b" + std::to_string(i))
+          acked.emplace_back(i, outcome(i));
     }
   }
   {

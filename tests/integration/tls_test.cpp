@@ -22,9 +22,10 @@ namespace {
 
 // A self-signed certificate for 127.0.0.1, made with the openssl command line.
 void make_certificate(const std::string& dir) {
-  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
-                          "/cert.pem >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
@@ -42,7 +43,10 @@ TEST(Tls, HttpsAndWssWithASelfSignedCertificate) {
   temp_dir certs;
   make_certificate(certs.path());
   temp_dir dir;
-  server_process server({dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3,
+  server_process server({dir.path() + "/rt.db",
+                         hardening_scenarios,
+                         hardening_key,
+                         3,
                          {"--tls-cert", certs.path() + "/cert.pem", "--tls-key", certs.path() + "/key.pem"}});
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
   asio::io_context ioc;
@@ -122,7 +126,8 @@ TEST(Tls, HttpsAndWssWithASelfSignedCertificate) {
     const auto n = plain.read_some(asio::buffer(got), ec);
     EXPECT_EQ(std::string(got.data(), n).find("200 OK"), std::string::npos);
   }
-  EXPECT_EQ(ask(*participant, {{"type", "vote"}, {"id", "4"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["code"],
+  EXPECT_EQ(ask(*participant,
+                {{"type", "vote"}, {"id", "4"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["code"],
             "voting_closed");
 }
 
@@ -130,10 +135,14 @@ TEST(Tls, AMissingOrMismatchedKeyStopsTheServerWithAClearMessage) {
   temp_dir certs;
   make_certificate(certs.path());
   temp_dir dir;
-  EXPECT_THROW(server_process({dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3,
+  EXPECT_THROW(server_process({dir.path() + "/rt.db",
+                               hardening_scenarios,
+                               hardening_key,
+                               3,
                                {"--tls-cert", certs.path() + "/cert.pem", "--tls-key", certs.path() + "/none.pem"}}),
                std::runtime_error);
-  EXPECT_THROW(server_process({dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3,
-                               {"--tls-cert", certs.path() + "/cert.pem"}}),
-               std::runtime_error);
+  EXPECT_THROW(
+      server_process(
+          {dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3, {"--tls-cert", certs.path() + "/cert.pem"}}),
+      std::runtime_error);
 }

@@ -119,8 +119,10 @@ TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
   temp_dir dir;
   server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {}});
   const auto port = server.port();
-  const std::map<std::string, std::string> pages = {
-      {"/", "participant.js"}, {"/j/123456", "participant.js"}, {"/host", "host.js"}, {"/present/123456", "present.js"}};
+  const std::map<std::string, std::string> pages = {{"/", "participant.js"},
+                                                    {"/j/123456", "participant.js"},
+                                                    {"/host", "host.js"},
+                                                    {"/present/123456", "present.js"}};
   for (const auto& [target, script] : pages) {
     auto r = get(port, target);
     EXPECT_EQ(r.status, 200) << target;
@@ -160,7 +162,7 @@ TEST(WebServer, QrCodeOfTheJoinLink) {
 
   const std::string other = code == "000000" ? "000001" : "000000";
   for (const std::string& bad : {"/qr/" + other + ".svg", std::string("/qr/12345.svg"), std::string("/qr/abcdef.svg"),
-                                "/qr/" + code, "/qr/" + code + ".png", "/qr/" + code + ".svgx", std::string("/qr/")})
+                                 "/qr/" + code, "/qr/" + code + ".png", "/qr/" + code + ".svgx", std::string("/qr/")})
     EXPECT_EQ(get(server.port(), bad).status, 404) << bad;
 }
 
@@ -198,7 +200,8 @@ TEST(WebServer, WebRootServesFromDiskAtEachRequest) {
 
 TEST(WebServer, WebRootThatIsNoFolderStopsTheStart) {
   temp_dir dir;
-  EXPECT_THROW(server_process({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3,
-                               {"--web-root", dir.path() + "/missing"}}),
-               std::exception);
+  EXPECT_THROW(
+      server_process(
+          {dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {"--web-root", dir.path() + "/missing"}}),
+      std::exception);
 }

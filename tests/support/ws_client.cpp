@@ -90,7 +90,9 @@ void ws_client::do_read() {
   });
 }
 
-void ws_client::send(const json& msg) { send_raw(msg.dump()); }
+void ws_client::send(const json& msg) {
+  send_raw(msg.dump());
+}
 
 void ws_client::send_raw(std::string text, bool binary) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text), binary]() mutable {
@@ -123,8 +125,8 @@ json ws_client::request(json msg, std::chrono::milliseconds timeout) {
   return *reply;
 }
 
-std::optional<json> ws_client::wait_for(const std::function<bool(const json&)>& pred,
-                                        std::chrono::milliseconds timeout, std::size_t from) {
+std::optional<json> ws_client::wait_for(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout,
+                                        std::size_t from) {
   std::unique_lock lock(mutex_);
   std::size_t seen = from;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -185,7 +187,9 @@ void ws_client::close() {
 
 namespace {
 
-std::string facilitator_binary() { return std::string(ROUNDTABLE_BINARY_DIR) + "/bin/facilitator"; }
+std::string facilitator_binary() {
+  return std::string(ROUNDTABLE_BINARY_DIR) + "/bin/facilitator";
+}
 
 }  // namespace
 
@@ -193,9 +197,20 @@ server_process::server_process(options o) : opts_(std::move(o)) {
   log_path_ = opts_.db + ".log";
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {facilitator_binary(), "serve",     "--host", "127.0.0.1", "--port",
-                                   "0",                  "--db",      opts_.db, "--scenarios", opts_.scenarios,
-                                   "--key",              opts_.key,   "--min-group", std::to_string(opts_.min_group)};
+  std::vector<std::string> args = {facilitator_binary(),
+                                   "serve",
+                                   "--host",
+                                   "127.0.0.1",
+                                   "--port",
+                                   "0",
+                                   "--db",
+                                   opts_.db,
+                                   "--scenarios",
+                                   opts_.scenarios,
+                                   "--key",
+                                   opts_.key,
+                                   "--min-group",
+                                   std::to_string(opts_.min_group)};
   args.insert(args.end(), opts_.extra.begin(), opts_.extra.end());
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

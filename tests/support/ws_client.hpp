@@ -26,13 +26,13 @@ using namespace std::chrono_literals;
 
 /// One io_context thread shared by every test client.
 class client_loop {
- public:
+public:
   client_loop();
   ~client_loop();
   boost::asio::io_context& ioc() { return ioc_; }
   static client_loop& instance();
 
- private:
+private:
   boost::asio::io_context ioc_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
@@ -40,7 +40,7 @@ class client_loop {
 
 /// A WebSocket client that records every frame it receives, in order.
 class ws_client : public std::enable_shared_from_this<ws_client> {
- public:
+public:
   /// Connects to ws://127.0.0.1:port/ws (with an Origin header when given); throws on failure.
   static std::shared_ptr<ws_client> connect(unsigned short port, std::optional<std::string> origin = std::nullopt);
   /// Like connect, from a given local address (e.g. 127.0.0.2, another loopback address).
@@ -67,7 +67,7 @@ class ws_client : public std::enable_shared_from_this<ws_client> {
   int close_code() const;
   void close();
 
- private:
+private:
   explicit ws_client(boost::asio::io_context& ioc);
   static std::shared_ptr<ws_client> open(unsigned short port, std::optional<std::string> origin,
                                          std::optional<std::string> local_address);
@@ -87,7 +87,7 @@ class ws_client : public std::enable_shared_from_this<ws_client> {
 
 /// `build/bin/facilitator serve` as a child process on a free loopback port.
 class server_process {
- public:
+public:
   struct options {
     std::string db;
     std::string scenarios;
@@ -109,7 +109,7 @@ class server_process {
   /// Everything the server wrote on stdout and stderr so far.
   std::string output() const;
 
- private:
+private:
   options opts_;
   int pid_ = -1;
   int out_fd_ = -1;
@@ -119,12 +119,12 @@ class server_process {
 
 /// A fresh temporary folder, removed with everything in it on destruction.
 class temp_dir {
- public:
+public:
   temp_dir();
   ~temp_dir();
   const std::string& path() const { return path_; }
 
- private:
+private:
   std::string path_;
 };
 

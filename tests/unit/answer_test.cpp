@@ -28,7 +28,8 @@ shown_question make(json view) {
 }
 
 shown_question choice(int max_choices = 1) {
-  return make({{"id", "gut"}, {"type", "choice"}, {"prompt", "What?"}, {"options", opts3()}, {"max_choices", max_choices}});
+  return make(
+      {{"id", "gut"}, {"type", "choice"}, {"prompt", "What?"}, {"options", opts3()}, {"max_choices", max_choices}});
 }
 shown_question scale() {
   return make({{"id", "s"}, {"type", "scale"}, {"prompt", "How?"}, {"min", 1}, {"max", 5}});
@@ -36,7 +37,9 @@ shown_question scale() {
 shown_question points() {
   return make({{"id", "p"}, {"type", "points"}, {"prompt", "Weigh"}, {"options", opts3()}, {"budget", 10}});
 }
-shown_question rank() { return make({{"id", "r"}, {"type", "rank"}, {"prompt", "Order"}, {"options", opts3()}}); }
+shown_question rank() {
+  return make({{"id", "r"}, {"type", "rank"}, {"prompt", "Order"}, {"options", opts3()}});
+}
 json models() {
   return json::array({{{"id", "guidelines"}, {"name", "Guidelines"}, {"prompt", "p"}},
                       {{"id", "virtue"}, {"name", "Virtue"}, {"prompt", "p"}}});
@@ -45,12 +48,14 @@ json outcomes() {
   return json::array({{{"id", "refer"}, {"label", "Refer"}}, {{"id", "decline"}, {"label", "Decline"}}});
 }
 shown_question model_outcome(bool assigned = false) {
-  json v{{"id", "m"}, {"type", "model_outcome"}, {"prompt", "Each model"}, {"models", models()},
-         {"outcomes", outcomes()}, {"assign", assigned}};
+  json v{{"id", "m"},          {"type", "model_outcome"}, {"prompt", "Each model"},
+         {"models", models()}, {"outcomes", outcomes()},  {"assign", assigned}};
   if (assigned) v["assigned_model"] = "virtue";
   return make(v);
 }
-shown_question text_q() { return make({{"id", "t"}, {"type", "text"}, {"prompt", "Say"}, {"max_length", 12}}); }
+shown_question text_q() {
+  return make({{"id", "t"}, {"type", "text"}, {"prompt", "Say"}, {"max_length", 12}});
+}
 
 json ballot_of(const shown_question& q, std::string_view line) {
   auto a = parse_answer(q, line);
@@ -195,7 +200,11 @@ TEST(Render, WrapKeepsWidthAndWords) {
 
 TEST(Render, ResultsAsBars) {
   const auto q = choice();
-  json r{{"type", "results"}, {"question", "gut"}, {"round", 1}, {"ballots", 4}, {"suppressed", false},
+  json r{{"type", "results"},
+         {"question", "gut"},
+         {"round", 1},
+         {"ballots", 4},
+         {"suppressed", false},
          {"tally", {{"counts", {{"autonomy", 3}, {"justice", 1}, {"care", 0}}}, {"consensus", 0.5}}}};
   const auto lines = render_results(&q, r, 60);
   ASSERT_EQ(lines.size(), 5u);

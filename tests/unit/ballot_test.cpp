@@ -18,10 +18,18 @@ using json = nlohmann::json;
 
 using indices = std::vector<std::size_t>;
 using maybe_indices = std::vector<std::optional<std::size_t>>;
-ballot chosen(indices v) { return choice_ballot{std::move(v)}; }
-ballot points(std::vector<int> v) { return points_ballot{std::move(v)}; }
-ballot ranked(indices v) { return rank_ballot{std::move(v)}; }
-ballot outcomes(maybe_indices v) { return model_outcome_ballot{std::move(v)}; }
+ballot chosen(indices v) {
+  return choice_ballot{std::move(v)};
+}
+ballot points(std::vector<int> v) {
+  return points_ballot{std::move(v)};
+}
+ballot ranked(indices v) {
+  return rank_ballot{std::move(v)};
+}
+ballot outcomes(maybe_indices v) {
+  return model_outcome_ballot{std::move(v)};
+}
 constexpr std::nullopt_t none = std::nullopt;
 
 scenario make_scenario() {
@@ -95,7 +103,7 @@ question text_q() {
 }
 
 class BallotTest : public ::testing::Test {
- protected:
+protected:
   scenario s = make_scenario();
 
   ballot ok(const question& q, const json& b, std::optional<std::size_t> assigned = std::nullopt) {
@@ -147,7 +155,8 @@ TEST_F(BallotTest, ErrorsNeverThrowOnHostileInput) {
   refused(choice_q(), json{{"choice", long_id}},
           "ballot.choice: unknown option \"" + std::string(40, 'x') + "\u2026\"");
   refused(choice_q(), json{{"choice", "a\"b"}}, R"(ballot.choice: unknown option "a\"b")");
-  refused(choice_q(), json{{"choice", std::string("\xff\xfe")}}, "ballot.choice: unknown option \"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  refused(choice_q(), json{{"choice", std::string("\xff\xfe")}},
+          "ballot.choice: unknown option \"\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 // ---------------------------------------------------------------- choice
@@ -160,8 +169,7 @@ TEST_F(BallotTest, ChoiceSingleForms) {
 TEST_F(BallotTest, ChoiceMultipleForms) {
   EXPECT_EQ(ok(choice_q(2), json{{"choice", "refer"}}), chosen({2}));
   EXPECT_EQ(ok(choice_q(2), json{{"choices", {"refer", "decline"}}}), chosen({0, 2}));
-  EXPECT_EQ(ok(choice_q(3), json{{"choices", {"refer", "conditions", "decline"}}}),
-            chosen({0, 1, 2}));
+  EXPECT_EQ(ok(choice_q(3), json{{"choices", {"refer", "conditions", "decline"}}}), chosen({0, 1, 2}));
 }
 
 TEST_F(BallotTest, ChoiceRefusals) {
@@ -217,8 +225,9 @@ TEST_F(BallotTest, ScaleRefusals) {
 // ---------------------------------------------------------------- points
 
 TEST_F(BallotTest, PointsValid) {
-  EXPECT_EQ(ok(points_q(), json{{"points", {{"autonomy", 4}, {"beneficence", 3}, {"non_maleficence", 2}, {"justice", 1}}}}),
-            points({4, 3, 2, 1}));
+  EXPECT_EQ(
+      ok(points_q(), json{{"points", {{"autonomy", 4}, {"beneficence", 3}, {"non_maleficence", 2}, {"justice", 1}}}}),
+      points({4, 3, 2, 1}));
   // An omitted option counts 0; explicit zeros are fine.
   EXPECT_EQ(ok(points_q(), json{{"points", {{"justice", 10}}}}), points({0, 0, 0, 10}));
   EXPECT_EQ(ok(points_q(), json{{"points", {{"justice", 10}, {"autonomy", 0}}}}), points({0, 0, 0, 10}));
@@ -242,7 +251,8 @@ TEST_F(BallotTest, PointsRefusals) {
   refused(points_q(), json{{"points", {{"autonomy", true}}}}, "ballot.points.autonomy: must be an integer");
   refused(points_q(), json{{"points", {{"autonomy", nullptr}}}}, "ballot.points.autonomy: must be an integer");
   // Values must fit in int; the sum is 64-bit and cannot wrap round to the budget.
-  refused(points_q(), json{{"points", {{"autonomy", 2147483648LL}}}}, "ballot.points.autonomy: 2147483648 is too large");
+  refused(points_q(), json{{"points", {{"autonomy", 2147483648LL}}}},
+          "ballot.points.autonomy: 2147483648 is too large");
   refused(points_q(), json::parse(R"({"points":{"autonomy":18446744073709551615}})"),
           "ballot.points.autonomy: 18446744073709551615 is too large");
   refused(points_q(), json::parse(R"({"points":{"autonomy":-9223372036854775808}})"),
@@ -281,17 +291,19 @@ TEST_F(BallotTest, RankRefusals) {
 // ---------------------------------------------------------------- model_outcome
 
 TEST_F(BallotTest, ModelOutcomeEveryModel) {
-  const json b{{"outcomes", {{"guidelines", "decline"}, {"stakeholder", "refer"}, {"utilitarian", "conditions"}, {"virtue", "decline"}}}};
+  const json b{
+      {"outcomes",
+       {{"guidelines", "decline"}, {"stakeholder", "refer"}, {"utilitarian", "conditions"}, {"virtue", "decline"}}}};
   EXPECT_EQ(ok(model_q(), b), outcomes({0, 2, 1, 0}));
 }
 
 TEST_F(BallotTest, ModelOutcomeAssigned) {
-  EXPECT_EQ(ok(model_q(true), json{{"outcomes", {{"stakeholder", "refer"}}}}, 1),
-            outcomes({none, 2, none, none}));
+  EXPECT_EQ(ok(model_q(true), json{{"outcomes", {{"stakeholder", "refer"}}}}, 1), outcomes({none, 2, none, none}));
 }
 
 TEST_F(BallotTest, ModelOutcomeRefusals) {
-  const json all{{"guidelines", "decline"}, {"stakeholder", "refer"}, {"utilitarian", "conditions"}, {"virtue", "decline"}};
+  const json all{
+      {"guidelines", "decline"}, {"stakeholder", "refer"}, {"utilitarian", "conditions"}, {"virtue", "decline"}};
   refused(model_q(), json::object(), "ballot.outcomes: missing");
   refused(model_q(), json{{"outcomes", {"decline"}}}, "ballot.outcomes: must be an object");
   refused(model_q(), json{{"outcomes", json::object()}}, R"(ballot.outcomes: missing model "guidelines")");
@@ -311,7 +323,8 @@ TEST_F(BallotTest, ModelOutcomeRefusals) {
   refused(model_q(), json{{"outcomes", not_string}}, "ballot.outcomes.virtue: must be a string");
 
   // Assigned: exactly the assigned model.
-  refused(model_q(true), json{{"outcomes", all}}, R"(ballot.outcomes: only the assigned model "stakeholder" may be answered)", 1);
+  refused(model_q(true), json{{"outcomes", all}},
+          R"(ballot.outcomes: only the assigned model "stakeholder" may be answered)", 1);
   refused(model_q(true), json{{"outcomes", {{"virtue", "decline"}}}},
           R"(ballot.outcomes: only the assigned model "stakeholder" may be answered)", 1);
   refused(model_q(true), json{{"outcomes", json::object()}}, R"(ballot.outcomes: missing model "stakeholder")", 1);
@@ -336,8 +349,10 @@ TEST_F(BallotTest, CanonicalWireForms) {
             json::parse(R"({"points":{"autonomy":0,"beneficence":0,"non_maleficence":0,"justice":10}})"));
   EXPECT_EQ(to_json(s, rank_q(), rank_ballot{{3, 0, 2, 1}}),
             json::parse(R"({"order":["justice","autonomy","non_maleficence","beneficence"]})"));
-  EXPECT_EQ(to_json(s, model_q(), model_outcome_ballot{{0, 2, 1, 0}}),
-            json::parse(R"({"outcomes":{"guidelines":"decline","stakeholder":"refer","utilitarian":"conditions","virtue":"decline"}})"));
+  EXPECT_EQ(
+      to_json(s, model_q(), model_outcome_ballot{{0, 2, 1, 0}}),
+      json::parse(
+          R"({"outcomes":{"guidelines":"decline","stakeholder":"refer","utilitarian":"conditions","virtue":"decline"}})"));
   EXPECT_EQ(to_json(s, model_q(true), model_outcome_ballot{{none, 2, none, none}}),
             json::parse(R"({"outcomes":{"stakeholder":"refer"}})"));
 }
@@ -417,9 +432,11 @@ TEST_F(BallotTest, PropertyRoundTrip) {
 // whose canonical form fails to parse again.
 TEST_F(BallotTest, PropertyRandomJsonNeverThrows) {
   std::mt19937 rng(7);
-  const std::vector<json> atoms{nullptr, true, 0, -1, 3, 10, 2147483648LL, 1.5, 3.0, "", "refer", "autonomy",
-                                "virtue", "decline", "stakeholder", json::array(), json::object()};
-  const std::vector<std::string> keys{"choice", "choices", "value", "points", "order", "outcomes",
+  const std::vector<json> atoms{
+      nullptr,       true, 0,       -1,         3,        10,        2147483648LL,  1.5,
+      3.0,           "",   "refer", "autonomy", "virtue", "decline", "stakeholder", json::array(),
+      json::object()};
+  const std::vector<std::string> keys{"choice",   "choices", "value",  "points",      "order", "outcomes",
                                       "autonomy", "justice", "virtue", "stakeholder", "x"};
   const auto pick = [&rng](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   std::function<json(int)> random_json = [&](int depth) -> json {
@@ -434,7 +451,8 @@ TEST_F(BallotTest, PropertyRandomJsonNeverThrows) {
     for (std::size_t i = pick(5); i > 0; --i) o[keys[pick(keys.size())]] = random_json(depth + 1);
     return o;
   };
-  const std::vector<question> questions{choice_q(), choice_q(2), scale_q(), points_q(), rank_q(), model_q(), model_q(true), text_q()};
+  const std::vector<question> questions{choice_q(), choice_q(2), scale_q(),     points_q(),
+                                        rank_q(),   model_q(),   model_q(true), text_q()};
   for (int iteration = 0; iteration < 2000; ++iteration) {
     const json b = random_json(0);
     for (const question& q : questions) {

@@ -21,13 +21,11 @@ TEST(crypto, hmac_sha256_matches_rfc4231_test_case_1) {
 }
 
 TEST(crypto, hmac_sha256_accepts_empty_key_and_message) {
-  EXPECT_EQ(crypto::hmac_sha256_hex("", ""),
-            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(crypto::hmac_sha256_hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 TEST(crypto, hmac_depends_on_the_key) {
-  EXPECT_NE(crypto::hmac_sha256_hex("key-a", "token"),
-            crypto::hmac_sha256_hex("key-b", "token"));
+  EXPECT_NE(crypto::hmac_sha256_hex("key-a", "token"), crypto::hmac_sha256_hex("key-b", "token"));
 }
 
 TEST(crypto, random_bytes_has_the_length_asked_and_varies) {
@@ -39,8 +37,7 @@ TEST(crypto, random_bytes_has_the_length_asked_and_varies) {
 }
 
 TEST(crypto, random_token_has_length_and_alphabet) {
-  const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::set<char> seen;
   for (int i = 0; i < 200; ++i) {
     auto token = crypto::random_token(43);

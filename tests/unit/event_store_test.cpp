@@ -36,8 +36,7 @@ class event_store_test : public ::testing::Test {
 protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("roundtable-store-test-" + std::to_string(::getpid()) + "-" +
-            roundtable::crypto::random_token(8));
+           ("roundtable-store-test-" + std::to_string(::getpid()) + "-" + roundtable::crypto::random_token(8));
     fs::create_directories(dir_);
     file_ = dir_ / "store.db";
   }
@@ -88,8 +87,7 @@ std::vector<std::int64_t> seqs(const fs::path& file, const std::string& code) {
   sqlite::statement query(db, "SELECT seq FROM events WHERE session = ?1 ORDER BY seq");
   query.bind_text(1, code);
   std::vector<std::int64_t> out;
-  while (query.step())
-    out.push_back(query.column_int(0));
+  while (query.step()) out.push_back(query.column_int(0));
   return out;
 }
 
@@ -102,11 +100,11 @@ TEST_F(event_store_test, creates_schema_and_sets_user_version) {
   auto db = sqlite::db::open(file_, false, 5000);
   EXPECT_EQ(db.query_int("PRAGMA user_version"), 1);
   EXPECT_EQ(db.query_text("PRAGMA journal_mode"), "wal");
-  sqlite::statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
-                               "ORDER BY name");
+  sqlite::statement tables(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' "
+                           "ORDER BY name");
   std::vector<std::string> names;
-  while (tables.step())
-    names.push_back(tables.column_text(0));
+  while (tables.step()) names.push_back(tables.column_text(0));
   EXPECT_EQ(names, (std::vector<std::string>{"events", "sessions", "used_codes"}));
   sqlite::statement fk(db, "SELECT \"table\", on_delete FROM pragma_foreign_key_list('events')");
   ASSERT_TRUE(fk.step());
@@ -137,8 +135,7 @@ TEST_F(event_store_test, reopen_keeps_data_and_migrates_once) {
   EXPECT_EQ(sessions[1].code, "654321");
   EXPECT_EQ(sessions[1].hmac_key, "");
   EXPECT_FALSE(sessions[1].ended_ms.has_value());
-  EXPECT_EQ(store->events("123456"),
-            (std::vector<std::string>{R"({"type":"started"})", R"({"type":"ended"})"}));
+  EXPECT_EQ(store->events("123456"), (std::vector<std::string>{R"({"type":"started"})", R"({"type":"ended"})"}));
   // Appends after a reopen carry on from the stored seq.
   store->append("123456", "third", r.callback());
   store->flush();
@@ -157,8 +154,7 @@ TEST_F(event_store_test, refuses_a_newer_schema_version) {
   } catch (const std::runtime_error& e) {
     std::string message = e.what();
     EXPECT_NE(message.find("schema version 99"), std::string::npos) << message;
-    EXPECT_NE(message.find("newer than this program knows (1)"), std::string::npos)
-        << message;
+    EXPECT_NE(message.find("newer than this program knows (1)"), std::string::npos) << message;
     EXPECT_NE(message.find(file_.string()), std::string::npos) << message;
   }
   // The file was left as it was.
@@ -205,15 +201,13 @@ TEST_F(event_store_test, events_come_back_in_seq_order) {
   EXPECT_TRUE(store->events("999999").empty());
   auto s = seqs(file_, "111111");
   ASSERT_EQ(s.size(), 300u);
-  for (std::size_t i = 0; i < s.size(); ++i)
-    EXPECT_EQ(s[i], static_cast<std::int64_t>(i + 1));
+  for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i], static_cast<std::int64_t>(i + 1));
 }
 
 TEST_F(event_store_test, concurrent_appends_all_commit_with_dense_seq) {
   auto store = event_store::open(file_);
   const std::vector<std::string> codes{"100001", "100002", "100003", "100004"};
-  for (const auto& code : codes)
-    store->create_session(code, "key", 0, nullptr);
+  for (const auto& code : codes) store->create_session(code, "key", 0, nullptr);
   store->flush();
 
   const int threads = 8;
@@ -229,8 +223,7 @@ TEST_F(event_store_test, concurrent_appends_all_commit_with_dense_seq) {
                         [&](bool ok) { (ok ? committed : failed).fetch_add(1); });
     });
   }
-  for (auto& worker : workers)
-    worker.join();
+  for (auto& worker : workers) worker.join();
   store->flush();
 
   EXPECT_EQ(committed.load(), threads * per_session * static_cast<int>(codes.size()));
@@ -248,8 +241,7 @@ TEST_F(event_store_test, concurrent_appends_all_commit_with_dense_seq) {
       next[t] = i + 1;
     }
     auto s = seqs(file_, code);
-    for (std::size_t i = 0; i < s.size(); ++i)
-      ASSERT_EQ(s[i], static_cast<std::int64_t>(i + 1));
+    for (std::size_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], static_cast<std::int64_t>(i + 1));
   }
   EXPECT_EQ(integrity(file_), "ok");
 }
@@ -267,9 +259,7 @@ TEST_F(event_store_test, group_commit_batches_writes) {
     store->append("424242", numbered_payload(static_cast<std::uint64_t>(i)),
                   [&](bool ok) { committed.fetch_add(ok ? 1 : 0); });
   store->flush();
-  auto elapsed = std::chrono::duration<double, std::milli>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
+  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   auto after = store->stats();
   auto commits = after.commits - before.commits;
 
@@ -279,9 +269,8 @@ TEST_F(event_store_test, group_commit_batches_writes) {
   EXPECT_GT(after.max_batch, 10u);
   EXPECT_LE(after.max_batch, 4096u);
   EXPECT_EQ(store->events("424242").size(), static_cast<std::size_t>(n));
-  std::cout << "[ measure  ] " << n << " appends queued at once: " << commits
-            << " commits, max batch " << after.max_batch << ", " << elapsed
-            << " ms until all were durable\n";
+  std::cout << "[ measure  ] " << n << " appends queued at once: " << commits << " commits, max batch "
+            << after.max_batch << ", " << elapsed << " ms until all were durable\n";
 
   // One write per commit, waiting for each: the cost of a single fsync'd commit.
   const int sequential = 200;
@@ -291,13 +280,11 @@ TEST_F(event_store_test, group_commit_batches_writes) {
     store->append("424242", "sequential", nullptr);
     store->flush();
   }
-  elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                      start)
-                .count();
+  elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   after = store->stats();
   EXPECT_EQ(after.commits - before.commits, static_cast<std::uint64_t>(sequential));
-  std::cout << "[ measure  ] " << sequential << " appends each awaited: "
-            << elapsed / sequential << " ms per durable commit\n";
+  std::cout << "[ measure  ] " << sequential << " appends each awaited: " << elapsed / sequential
+            << " ms per durable commit\n";
 }
 
 TEST_F(event_store_test, completions_run_in_queue_order) {
@@ -308,14 +295,12 @@ TEST_F(event_store_test, completions_run_in_queue_order) {
   store->create_session("313131", "key", 0, record(next++));
   for (int i = 0; i < 2000; ++i) {
     store->append("313131", "e", record(next++));
-    if (i % 500 == 0)
-      store->append("000000", "unknown session", record(next++));
+    if (i % 500 == 0) store->append("000000", "unknown session", record(next++));
   }
   store->mark_ended("313131", 9, record(next++));
   store->flush();
   ASSERT_EQ(order.size(), static_cast<std::size_t>(next));
-  for (int i = 0; i < next; ++i)
-    ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
+  for (int i = 0; i < next; ++i) ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
 TEST_F(event_store_test, append_at_stores_only_the_expected_next_seq_so_the_log_stays_a_prefix) {
@@ -398,10 +383,8 @@ TEST_F(event_store_test, purge_removes_events_and_their_bytes) {
     store->create_session("121212", "key", 0, r.callback());
     store->append("868686", R"({"text":")" + marker + R"("})", r.callback());
     // Large enough to spill into overflow pages.
-    store->append("868686", std::string(20000, 'x') + marker + std::string(20000, 'y'),
-                  r.callback());
-    for (int i = 0; i < 50; ++i)
-      store->append("121212", "kept " + std::to_string(i), r.callback());
+    store->append("868686", std::string(20000, 'x') + marker + std::string(20000, 'y'), r.callback());
+    for (int i = 0; i < 50; ++i) store->append("121212", "kept " + std::to_string(i), r.callback());
     store->flush();
     auto written = r.take();
     EXPECT_EQ(std::count(written.begin(), written.end(), true), 54);
@@ -448,8 +431,7 @@ TEST_F(event_store_test, purge_ended_before_purges_only_sessions_ended_earlier) 
 TEST_F(event_store_test, stats_are_consistent) {
   auto store = event_store::open(file_);
   store->create_session("616161", "key", 0, nullptr);
-  for (int i = 0; i < 100; ++i)
-    store->append("616161", "e", nullptr);
+  for (int i = 0; i < 100; ++i) store->append("616161", "e", nullptr);
   store->append("000000", "unknown", nullptr);
   store->flush();
   auto s = store->stats();
@@ -474,21 +456,17 @@ int failing_disk_child(const fs::path& file) {
   auto record = [&](bool ok) { last = ok ? 1 : 0; };
   store->create_session("404040", "key", 0, record);
   store->flush();
-  if (last != 1)
-    return 10;
+  if (last != 1) return 10;
 
   rlimit original{};
-  if (::getrlimit(RLIMIT_FSIZE, &original) != 0)
-    return 11;
+  if (::getrlimit(RLIMIT_FSIZE, &original) != 0) return 11;
   std::uintmax_t biggest = fs::file_size(file);
   std::error_code ignored;
   auto wal_size = fs::file_size(fs::path(file.string() + "-wal"), ignored);
-  if (!ignored)
-    biggest = std::max(biggest, wal_size);
+  if (!ignored) biggest = std::max(biggest, wal_size);
   rlimit tight = original;
   tight.rlim_cur = static_cast<rlim_t>(biggest + 128 * 1024);
-  if (::setrlimit(RLIMIT_FSIZE, &tight) != 0)
-    return 12;
+  if (::setrlimit(RLIMIT_FSIZE, &tight) != 0) return 12;
 
   int committed = 0;
   bool failed = false;
@@ -500,28 +478,21 @@ int failing_disk_child(const fs::path& file) {
     else
       failed = true;
   }
-  if (!failed)
-    return 13;
-  if (store->stats().failed_batches < 1)
-    return 14;
+  if (!failed) return 13;
+  if (store->stats().failed_batches < 1) return 14;
 
-  if (::setrlimit(RLIMIT_FSIZE, &original) != 0)
-    return 15;
+  if (::setrlimit(RLIMIT_FSIZE, &original) != 0) return 15;
   store->append("404040", "after the disk recovered", record);
   store->flush();
-  if (last != 1)
-    return 16;
+  if (last != 1) return 16;
   store.reset();
 
   store = event_store::open(file);
   auto events = store->events("404040");
-  if (events.size() != static_cast<std::size_t>(committed + 1))
-    return 17;
-  if (events.back() != "after the disk recovered")
-    return 18;
+  if (events.size() != static_cast<std::size_t>(committed + 1)) return 17;
+  if (events.back() != "after the disk recovered") return 18;
   store.reset();
-  if (integrity(file) != "ok")
-    return 19;
+  if (integrity(file) != "ok") return 19;
   return 0;
 }
 
@@ -540,8 +511,7 @@ TEST_F(event_store_test, failing_disk_fails_the_batch_and_the_writer_recovers) {
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << "child died by signal "
-                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "see failing_disk_child for the step";
 }
 
@@ -559,16 +529,13 @@ TEST_F(event_store_test, every_write_reported_committed_survives_sigkill) {
       int out = fds[1];
       for (std::uint64_t i = 0;; ++i) {
         store->append("989898", numbered_payload(i), [out, i](bool ok) {
-          if (!ok)
-            ::_exit(30);
+          if (!ok) ::_exit(30);
           // Reported only after the batch holding write i committed.
-          if (::write(out, &i, sizeof i) != sizeof i)
-            ::_exit(31);
+          if (::write(out, &i, sizeof i) != sizeof i) ::_exit(31);
         });
         // Keep writes in flight (no flush) but the queue bounded, so the kill
         // lands while a batch is being written.
-        while (store->stats().queued > 2000)
-          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        while (store->stats().queued > 2000) std::this_thread::sleep_for(std::chrono::microseconds(100));
       }
     } catch (...) {
       ::_exit(32);
@@ -588,12 +555,10 @@ TEST_F(event_store_test, every_write_reported_committed_survives_sigkill) {
       killed = true;
     }
     pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, 1000) <= 0)
-      continue;
+    if (::poll(&p, 1, 1000) <= 0) continue;
     char buffer[4096];
     ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-    if (n <= 0)
-      break;  // EOF: the child is gone and every ack it sent has been read
+    if (n <= 0) break;  // EOF: the child is gone and every ack it sent has been read
     pending.append(buffer, static_cast<std::size_t>(n));
     while (pending.size() >= sizeof(std::uint64_t)) {
       std::uint64_t value = 0;
@@ -613,11 +578,9 @@ TEST_F(event_store_test, every_write_reported_committed_survives_sigkill) {
 
   auto store = event_store::open(file_);
   auto events = store->events("989898");
-  std::cout << "[ measure  ] killed after " << acked + 1 << " acked appends; "
-            << events.size() << " found on reopen\n";
+  std::cout << "[ measure  ] killed after " << acked + 1 << " acked appends; " << events.size() << " found on reopen\n";
   ASSERT_GE(events.size(), acked + 1);
-  for (std::size_t i = 0; i < events.size(); ++i)
-    ASSERT_EQ(events[i], numbered_payload(i));
+  for (std::size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i], numbered_payload(i));
   store.reset();
   EXPECT_EQ(integrity(file_), "ok");
 }

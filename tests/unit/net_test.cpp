@@ -27,8 +27,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -54,7 +54,7 @@ using namespace std::chrono_literals;
 
 // Echoes text, answers "binary" to binary frames, closes on "close", serves three routes.
 class test_handler final : public net::handler {
- public:
+public:
   void on_open(const std::shared_ptr<net::connection>& c) override {
     {
       const std::lock_guard lock(mutex_);
@@ -85,8 +85,7 @@ class test_handler final : public net::handler {
   }
 
   net::http_reply on_http(const net::http_request& req) override {
-    if (req.target() == "/")
-      return {200, "text/plain; charset=utf-8", "hello", {{"Cache-Control", "no-cache"}}};
+    if (req.target() == "/") return {200, "text/plain; charset=utf-8", "hello", {{"Cache-Control", "no-cache"}}};
     if (req.target() == "/body") return {200, "application/octet-stream", req.body(), {}};
     if (req.target() == "/throw") throw std::runtime_error("test handler throws");
     return {404, "text/plain; charset=utf-8", "not found", {}};
@@ -97,15 +96,17 @@ class test_handler final : public net::handler {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, timeout, pred);
   }
-  bool wait_opens(std::size_t n) { return wait([&] { return opens_ >= n; }); }
+  bool wait_opens(std::size_t n) {
+    return wait([&] { return opens_ >= n; });
+  }
   bool wait_closed(std::uint64_t id, std::chrono::milliseconds timeout = 5s) {
     return wait([&] { return closes_.count(id) && closes_[id] > 0; }, timeout);
   }
   // Waits until n connections have had their on_close.
   bool wait_closes(std::size_t n) {
     return wait([&] {
-      return static_cast<std::size_t>(std::count_if(closes_.begin(), closes_.end(),
-                                                     [](auto& e) { return e.second > 0; })) >= n;
+      return static_cast<std::size_t>(
+                 std::count_if(closes_.begin(), closes_.end(), [](auto& e) { return e.second > 0; })) >= n;
     });
   }
   bool is_open(std::uint64_t id) {
@@ -141,7 +142,7 @@ class test_handler final : public net::handler {
   }
   std::atomic<int> binaries_{0};
 
- private:
+private:
   std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::uint64_t, std::shared_ptr<net::connection>> open_;
@@ -152,8 +153,7 @@ class test_handler final : public net::handler {
 // A server on 127.0.0.1, any port, run by background threads. On destruction: stop(),
 // join, and check that every opened connection was closed exactly once.
 struct test_server {
-  explicit test_server(net::limits lim = {}, std::vector<std::string> origins = {},
-                       int threads = 2) {
+  explicit test_server(net::limits lim = {}, std::vector<std::string> origins = {}, int threads = 2) {
     srv = net::server::create(ioc, app, lim, std::move(origins));
     srv->start("127.0.0.1", 0);
     port = srv->port();
@@ -174,8 +174,7 @@ struct test_server {
     srv->stop();
     for (auto& t : runners)
       if (t.joinable()) t.join();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   }
 
   std::string host() const { return "127.0.0.1:" + std::to_string(port); }
@@ -199,7 +198,9 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 
 // ---- clients ---------------------------------------------------------------------------------
 
-tcp::endpoint local(unsigned short port) { return {asio::ip::make_address("127.0.0.1"), port}; }
+tcp::endpoint local(unsigned short port) {
+  return {asio::ip::make_address("127.0.0.1"), port};
+}
 
 struct http_client {
   explicit http_client(unsigned short port) : socket(ioc) { socket.connect(local(port)); }
@@ -452,10 +453,9 @@ TEST(net_ws, forged_origins_get_403_and_no_upgrade) {
   test_server s({}, {"https://vote.example.org"});
   const std::string port = std::to_string(s.port);
   for (const std::string& origin : std::vector<std::string>{
-           "http://evil.example", "null", "http://127.0.0.1:" + port + ".evil.com",
-        "https://127.0.0.1:" + port, "http://127.0.0.1:" + port + "/",
-        "http://127.0.0.1:" + port + "@evil.example", "https://vote.example.org:443",
-        "http://vote.example.org", ""}) {
+           "http://evil.example", "null", "http://127.0.0.1:" + port + ".evil.com", "https://127.0.0.1:" + port,
+           "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "@evil.example",
+           "https://vote.example.org:443", "http://vote.example.org", ""}) {
     ws_client c;
     const auto r = c.connect(s.port, origin);
     EXPECT_EQ(r.ec, websocket::error::upgrade_declined) << origin;
@@ -466,9 +466,9 @@ TEST(net_ws, forged_origins_get_403_and_no_upgrade) {
 
 TEST(net_ws, no_origin_same_origin_and_allowed_origins_are_accepted) {
   test_server s({}, {"https://vote.example.org", "http://192.0.2.7:8080"});
-  const std::vector<std::optional<std::string>> origins{
-      std::nullopt, "http://" + s.host(), "HTTP://127.0.0.1:" + std::to_string(s.port),
-      "https://vote.example.org", "http://192.0.2.7:8080"};
+  const std::vector<std::optional<std::string>> origins{std::nullopt, "http://" + s.host(),
+                                                        "HTTP://127.0.0.1:" + std::to_string(s.port),
+                                                        "https://vote.example.org", "http://192.0.2.7:8080"};
   for (const auto& origin : origins) {
     ws_client c;
     const auto r = c.connect(s.port, origin);
@@ -548,8 +548,7 @@ TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded)
       c.send(frame);
       max_queued = std::max(max_queued, c.queued_bytes());
       const auto until = std::chrono::steady_clock::now() + 50ms;
-      while (c.queued_bytes() > lim.write_queue_max_bytes / 2 &&
-             std::chrono::steady_clock::now() < until)
+      while (c.queued_bytes() > lim.write_queue_max_bytes / 2 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(1ms);
     }
     return std::pair{sent, max_queued};
@@ -590,7 +589,7 @@ TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded)
   EXPECT_TRUE(s.app.wait_closed(id, 3s));  // gone for good: the server cut it
   EXPECT_LE(max_queued, lim.write_queue_max_bytes);
   EXPECT_TRUE(eventually([&] { return conn->queued_bytes() == 0; }));  // nothing held
-  conn->send(frame);  // a closed connection drops it
+  conn->send(frame);                                                   // a closed connection drops it
   EXPECT_EQ(conn->queued_bytes(), 0u);
   // The client, reading at last, finds what the kernel held and then the end.
   EXPECT_TRUE(sleeper->read_until_error(100000));
@@ -635,8 +634,8 @@ TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
   auto& c = r.c;
   auto& conn = r.conn;
   const auto tally = net::new_slot(), count = net::new_slot();
-  conn->send_pair(std::make_shared<const std::string>("tally 1"), tally,
-                  std::make_shared<const std::string>("count 1"), count);
+  conn->send_pair(std::make_shared<const std::string>("tally 1"), tally, std::make_shared<const std::string>("count 1"),
+                  count);
   EXPECT_EQ(c->read_text(), "tally 1");
   EXPECT_EQ(c->read_text(), "count 1");
   // Behind a frame too big for the socket, a newer pair replaces the older one in the queue.
@@ -835,8 +834,7 @@ TEST(net_listener, start_on_a_bound_port_throws_and_leaves_nothing_behind) {
     second->start("127.0.0.1", s.port);
     FAIL() << "start() on a bound port did not throw";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(s.port)),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(s.port)), std::string::npos)
         << e.what();
   }
   EXPECT_EQ(second->port(), 0u);
@@ -951,7 +949,7 @@ TEST(net_keep_alive, a_silent_peer_that_answers_pings_stays_open_past_the_idle_t
     c.ws.read(b, ec);  // ends with the echo of "still here", below
   });
   std::this_thread::sleep_for(3500ms);  // three idle timeouts of silence from the client's side
-  EXPECT_GE(pings.load(), 2);  // pinged after each half timeout of silence
+  EXPECT_GE(pings.load(), 2);           // pinged after each half timeout of silence
   EXPECT_TRUE(s.app.is_open(id)) << "a peer that answers pings was dropped as idle";
   // Still usable: a write from here while the reader thread waits for the echo.
   c.ws.write(asio::buffer(std::string("still here")));
@@ -970,7 +968,7 @@ TEST(net_keep_alive, a_peer_that_answers_nothing_is_pinged_then_dropped) {
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(s.app.wait_closed(id, 4s)) << "a silent peer was never dropped";
   const auto waited = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(waited, 900ms);  // not before the idle timeout
+  EXPECT_GE(waited, 900ms);   // not before the idle timeout
   EXPECT_LT(waited, 2500ms);  // within a sweep or two after it
   // What the server sent before it gave up: a ping frame (FIN + opcode 9, empty, unmasked).
   unsigned char frame[2] = {0, 0};
@@ -1013,7 +1011,7 @@ TEST(net_keep_alive, a_write_that_fails_on_a_half_closed_peer_ends_it_within_the
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(s.app.wait_opens(1));
   auto conn = s.app.connections().front();
-  std::this_thread::sleep_for(100ms);  // the teardown has shut our sending side by now
+  std::this_thread::sleep_for(100ms);                                  // the teardown has shut our sending side by now
   conn->send(std::make_shared<const std::string>("after the close"));  // fails: EPIPE
   EXPECT_TRUE(s.app.wait_closed(conn->id(), 4s)) << "the failed write left the connection half open";
   ::close(fd);

@@ -37,8 +37,8 @@ TEST(Parse, EveryRequestType) {
       R"({"type":"purge","code":"482913"})",
       R"({"type":"watch","code":"482913"})",
   };
-  const char* names[] = {"join",  "vote",  "perspective", "endorse", "host",     "start", "attach", "goto",
-                         "open",  "close", "reveal",      "hide",    "moderate", "end",   "purge",  "watch"};
+  const char* names[] = {"join", "vote",  "perspective", "endorse", "host",     "start", "attach", "goto",
+                         "open", "close", "reveal",      "hide",    "moderate", "end",   "purge",  "watch"};
   for (std::size_t i = 0; i < std::size(frames); ++i) {
     auto p = parse(frames[i]);
     ASSERT_TRUE(p.msg.has_value()) << frames[i] << ": " << (p.err ? p.err->message : "");
@@ -130,9 +130,10 @@ TEST(Parse, TheIdIsKeptForTheErrorReply) {
 }
 
 TEST(Parse, NeverThrowsOnHostileInput) {
-  const char* frames[] = {"{\"type\":\"vote\",\"question\":\"q\",\"ballot\":" "[[[[[[[[[[]]]]]]]]]]}",
-                          "\xff\xfe", "{\"type\":\"join\",\"code\":\"\\ud800\",\"token\":\"x\"}",
-                          "{\"a\":1e999999}", "nul\0l"};
+  const char* frames[] = {
+      "{\"type\":\"vote\",\"question\":\"q\",\"ballot\":"
+      "[[[[[[[[[[]]]]]]]]]]}",
+      "\xff\xfe", "{\"type\":\"join\",\"code\":\"\\ud800\",\"token\":\"x\"}", "{\"a\":1e999999}", "nul\0l"};
   for (const char* f : frames) EXPECT_NO_THROW(parse(f));
 }
 

@@ -88,8 +88,7 @@ const std::map<std::string, std::vector<std::string>> expected_errors = {
     {"label-201-code-points.json", {"outcomes[0].label: is 201 characters long, at most 200 allowed"}},
     {"max-choices-above-options.json", {"stages[1].question.max_choices: is 3 but the question has only 2 options"}},
     {"missing-summary.json", {"summary: is required"}},
-    {"options-other-string.json",
-     {"stages[1].question.options: must be a list of options or the string \"outcomes\""}},
+    {"options-other-string.json", {"stages[1].question.options: must be a list of options or the string \"outcomes\""}},
     {"outcomes-one.json", {"outcomes: has 1 outcome, must have 2 to 20"}},
     {"points-budget-zero.json", {"stages[2].question.budget: must be from 1 to 1000000, not 0"}},
     {"question-stage-without-question.json", {"stages[1].question: is required for a question stage"}},
@@ -223,11 +222,13 @@ TEST(ScenarioCatalog, OneBrokenFileLoadsNothingAndEveryErrorIsListed) {
   auto also = minimal();
   also["id"] = "also";
   also.erase("summary");
-  const auto c = parse_catalog({{"good.json", minimal().dump()}, {"broken.json", broken.dump()}, {"also.json", also.dump()}});
+  const auto c =
+      parse_catalog({{"good.json", minimal().dump()}, {"broken.json", broken.dump()}, {"also.json", also.dump()}});
   EXPECT_TRUE(c.scenarios.empty());
-  EXPECT_EQ(lines(c.errors), (std::vector<std::string>{
-                                 "broken.json: stages[1].question.options: must be a list of options or the string \"outcomes\"",
-                                 "also.json: summary: is required"}));
+  EXPECT_EQ(lines(c.errors),
+            (std::vector<std::string>{
+                "broken.json: stages[1].question.options: must be a list of options or the string \"outcomes\"",
+                "also.json: summary: is required"}));
   ASSERT_EQ(c.valid.size(), 1u);  // for the report: which files were fine on their own
   EXPECT_EQ(c.valid[0].first, "good.json");
 }
@@ -305,8 +306,9 @@ TEST(ScenarioRules, WrongTypesAreNamed) {
 TEST(ScenarioRules, AModelOutcomeQuestionNeedsModels) {
   auto doc = minimal();
   doc["stages"][1]["question"] = {{"type", "model_outcome"}, {"prompt", "Each lens?"}};
-  EXPECT_EQ(errors_of(doc), std::vector<std::string>{
-                                "x.json: stages[1].question: a model_outcome question needs the scenario's \"models\""});
+  EXPECT_EQ(
+      errors_of(doc),
+      std::vector<std::string>{"x.json: stages[1].question: a model_outcome question needs the scenario's \"models\""});
 }
 
 TEST(ScenarioRules, TheSchemaPointerIsAllowedForEditors) {

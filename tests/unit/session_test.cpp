@@ -17,86 +17,88 @@ namespace {
 
 // A scenario with every question type; `assign` decides whether model_outcome assigns models.
 scenario full_scenario(bool assign = false) {
-  json j = {
-      {"format", 1},
-      {"id", "demo"},
-      {"title", "Demo"},
-      {"summary", "Every question type."},
-      {"case", {"A client asks for something hard."}},
-      {"models",
-       {{{"id", "guidelines"}, {"name", "Ethical Guidelines Model"}, {"prompt", "Codes?"}},
-        {{"id", "stakeholder"}, {"name", "Stakeholder Analysis"}, {"prompt", "Who?"}},
-        {{"id", "utilitarian"}, {"name", "Utilitarian Framework"}, {"prompt", "Most good?"}},
-        {{"id", "virtue"}, {"name", "Virtue Ethics Approach"}, {"prompt", "Character?"}}}},
-      {"outcomes",
-       {{{"id", "decline"}, {"label", "Decline"}},
-        {{"id", "conditions"}, {"label", "Accept with conditions"}},
-        {{"id", "refer"}, {"label", "Refer"}}}},
-      {"stages",
-       {{{"id", "case"}, {"kind", "case"}, {"title", "The case"}, {"body", {"Read it."}}},
-        {{"id", "gut"},
-         {"kind", "question"},
-         {"title", "First reaction"},
-         {"question", {{"type", "choice"}, {"prompt", "What would you do?"}, {"options", "outcomes"}}}},
-        {{"id", "feel"},
-         {"kind", "question"},
-         {"title", "Feelings"},
-         {"question",
-          {{"type", "choice"},
-           {"prompt", "Which?"},
-           {"max_choices", 2},
-           {"options",
-            {{{"id", "confusion"}, {"label", "Confusion"}},
-             {{"id", "anxiety"}, {"label", "Anxiety"}},
-             {{"id", "empowerment"}, {"label", "Empowerment"}}}}}}},
-        {{"id", "sure"},
-         {"kind", "question"},
-         {"title", "Confidence"},
-         {"question", {{"type", "scale"}, {"prompt", "How sure?"}, {"min", 1}, {"max", 5}}}},
-        {{"id", "principles"},
-         {"kind", "question"},
-         {"title", "Principles"},
-         {"question",
-          {{"type", "points"},
-           {"prompt", "Share 10 points."},
-           {"budget", 10},
-           {"options",
-            {{{"id", "autonomy"}, {"label", "Autonomy"}},
-             {{"id", "beneficence"}, {"label", "Beneficence"}},
-             {{"id", "non_maleficence"}, {"label", "Non-maleficence"}},
-             {{"id", "justice"}, {"label", "Justice"}}}}}}},
-        {{"id", "bias"},
-         {"kind", "question"},
-         {"title", "Bias"},
-         {"question",
-          {{"type", "rank"},
-           {"prompt", "Rank"},
-           {"options",
-            {{{"id", "stereotypes"}, {"label", "Stereotypes"}},
-             {{"id", "culture"}, {"label", "Cultural background"}},
-             {{"id", "morals"}, {"label", "Moral beliefs"}}}}}}},
-        {{"id", "models"},
-         {"kind", "question"},
-         {"title", "Lenses"},
-         {"question", {{"type", "model_outcome"}, {"prompt", "Each model?"}, {"assign", assign}}}},
-        {{"id", "voices"},
-         {"kind", "question"},
-         {"title", "Voices"},
-         {"question", {{"type", "text"}, {"prompt", "What matters?"}, {"max_length", 20}}}},
-        {{"id", "discuss"}, {"kind", "discussion"}, {"title", "Discuss"}, {"show", {"gut", "models", "voices"}}},
-        {{"id", "gut-again"}, {"kind", "revote"}, {"title", "Again"}, {"of", "gut"}}}}};
+  json j = {{"format", 1},
+            {"id", "demo"},
+            {"title", "Demo"},
+            {"summary", "Every question type."},
+            {"case", {"A client asks for something hard."}},
+            {"models",
+             {{{"id", "guidelines"}, {"name", "Ethical Guidelines Model"}, {"prompt", "Codes?"}},
+              {{"id", "stakeholder"}, {"name", "Stakeholder Analysis"}, {"prompt", "Who?"}},
+              {{"id", "utilitarian"}, {"name", "Utilitarian Framework"}, {"prompt", "Most good?"}},
+              {{"id", "virtue"}, {"name", "Virtue Ethics Approach"}, {"prompt", "Character?"}}}},
+            {"outcomes",
+             {{{"id", "decline"}, {"label", "Decline"}},
+              {{"id", "conditions"}, {"label", "Accept with conditions"}},
+              {{"id", "refer"}, {"label", "Refer"}}}},
+            {"stages",
+             {{{"id", "case"}, {"kind", "case"}, {"title", "The case"}, {"body", {"Read it."}}},
+              {{"id", "gut"},
+               {"kind", "question"},
+               {"title", "First reaction"},
+               {"question", {{"type", "choice"}, {"prompt", "What would you do?"}, {"options", "outcomes"}}}},
+              {{"id", "feel"},
+               {"kind", "question"},
+               {"title", "Feelings"},
+               {"question",
+                {{"type", "choice"},
+                 {"prompt", "Which?"},
+                 {"max_choices", 2},
+                 {"options",
+                  {{{"id", "confusion"}, {"label", "Confusion"}},
+                   {{"id", "anxiety"}, {"label", "Anxiety"}},
+                   {{"id", "empowerment"}, {"label", "Empowerment"}}}}}}},
+              {{"id", "sure"},
+               {"kind", "question"},
+               {"title", "Confidence"},
+               {"question", {{"type", "scale"}, {"prompt", "How sure?"}, {"min", 1}, {"max", 5}}}},
+              {{"id", "principles"},
+               {"kind", "question"},
+               {"title", "Principles"},
+               {"question",
+                {{"type", "points"},
+                 {"prompt", "Share 10 points."},
+                 {"budget", 10},
+                 {"options",
+                  {{{"id", "autonomy"}, {"label", "Autonomy"}},
+                   {{"id", "beneficence"}, {"label", "Beneficence"}},
+                   {{"id", "non_maleficence"}, {"label", "Non-maleficence"}},
+                   {{"id", "justice"}, {"label", "Justice"}}}}}}},
+              {{"id", "bias"},
+               {"kind", "question"},
+               {"title", "Bias"},
+               {"question",
+                {{"type", "rank"},
+                 {"prompt", "Rank"},
+                 {"options",
+                  {{{"id", "stereotypes"}, {"label", "Stereotypes"}},
+                   {{"id", "culture"}, {"label", "Cultural background"}},
+                   {{"id", "morals"}, {"label", "Moral beliefs"}}}}}}},
+              {{"id", "models"},
+               {"kind", "question"},
+               {"title", "Lenses"},
+               {"question", {{"type", "model_outcome"}, {"prompt", "Each model?"}, {"assign", assign}}}},
+              {{"id", "voices"},
+               {"kind", "question"},
+               {"title", "Voices"},
+               {"question", {{"type", "text"}, {"prompt", "What matters?"}, {"max_length", 20}}}},
+              {{"id", "discuss"}, {"kind", "discussion"}, {"title", "Discuss"}, {"show", {"gut", "models", "voices"}}},
+              {{"id", "gut-again"}, {"kind", "revote"}, {"title", "Again"}, {"of", "gut"}}}}};
   auto parsed = parse_scenario(j.dump(), "demo.json");
   EXPECT_TRUE(parsed.errors.empty()) << (parsed.errors.empty() ? "" : parsed.errors[0].to_string());
   return *parsed.value;
 }
 
-std::string voter_key(int i) { return "voter-" + std::to_string(i); }
+std::string voter_key(int i) {
+  return "voter-" + std::to_string(i);
+}
 
 // A session plus helpers that decide and apply like the server does.
 struct workshop {
   session s;
   explicit workshop(int min_group = 3, bool live = false, bool assign = false)
-      : s(make_started("123456", full_scenario(assign), min_group, protocol::start{"demo", std::nullopt, live}, 1000)) {}
+      : s(make_started("123456", full_scenario(assign), min_group, protocol::start{"demo", std::nullopt, live}, 1000)) {
+  }
 
   std::vector<effect> apply_all(const std::vector<events::event>& evs) {
     std::vector<effect> all;
@@ -669,8 +671,8 @@ TEST(Publish, AnAssignedModelsRowMovesOnlyInStepsOfMinGroupOfItsOwnBallots) {
   vote_for(by_model[1][2]);
   EXPECT_TRUE(w.publish("models"));
   // The log replays, and a log holding a publish made under the overall rule alone does too.
-  std::vector<events::event> log{events::started{"123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(),
-                                                 w.s.started_ms()}};
+  std::vector<events::event> log{
+      events::started{"123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(), w.s.started_ms()}};
   log.insert(log.end(), w.log.begin(), w.log.end());
   auto replayed = session::replay(log);
   ASSERT_TRUE(replayed.ok()) << replayed.err().message;
@@ -719,10 +721,18 @@ TEST(Replay, RandomWorkshopsReplayToIdenticalViews) {
     for (int step = 0; step < 60; ++step) {
       const auto& q = qs[rng() % qs.size()];
       switch (rng() % 6) {
-        case 0: w.run(w.s.decide_open({"123456", q, std::nullopt}, 1000 + step)); break;
-        case 1: w.run(w.s.decide_close(q)); break;
-        case 2: w.run(w.s.decide_reveal(q, rng() % 2 == 0)); break;
-        case 3: w.publish(q); break;
+        case 0:
+          w.run(w.s.decide_open({"123456", q, std::nullopt}, 1000 + step));
+          break;
+        case 1:
+          w.run(w.s.decide_close(q));
+          break;
+        case 2:
+          w.run(w.s.decide_reveal(q, rng() % 2 == 0));
+          break;
+        case 3:
+          w.publish(q);
+          break;
         default: {
           if (!w.s.round_open(q)) break;
           const int who = static_cast<int>(rng() % n);
@@ -745,8 +755,8 @@ TEST(Replay, RandomWorkshopsReplayToIdenticalViews) {
     }
     // Through the stored JSON form and back.
     std::vector<events::event> stored;
-    auto first = events::event_from_json(events::to_json(events::started{
-        "123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(), w.s.started_ms()}));
+    auto first = events::event_from_json(
+        events::to_json(events::started{"123456", w.s.scenario_copy(), w.s.min_group(), w.s.live(), w.s.started_ms()}));
     ASSERT_TRUE(first.ok());
     stored.push_back(*first);
     for (const auto& e : w.log) {
@@ -759,8 +769,7 @@ TEST(Replay, RandomWorkshopsReplayToIdenticalViews) {
     auto again = session::replay(stored);
     ASSERT_TRUE(again.ok());
     for (auto r : {role::participant, role::projector, role::facilitator}) {
-      for (int i = 0; i < n; ++i)
-        EXPECT_EQ(replayed->view(r, voter_key(i), {}), w.s.view(r, voter_key(i), {}));
+      for (int i = 0; i < n; ++i) EXPECT_EQ(replayed->view(r, voter_key(i), {}), w.s.view(r, voter_key(i), {}));
       for (const auto& q : qs) {
         EXPECT_EQ(replayed->results_message(r, q), w.s.results_message(r, q)) << q;
         EXPECT_EQ(again->results_message(r, q), replayed->results_message(r, q));

@@ -19,11 +19,21 @@ using indices = std::vector<std::size_t>;
 using maybe_indices = std::vector<std::optional<std::size_t>>;
 constexpr std::nullopt_t none = std::nullopt;
 
-ballot chosen(indices v) { return choice_ballot{std::move(v)}; }
-ballot value(int v) { return scale_ballot{v}; }
-ballot points(std::vector<int> v) { return points_ballot{std::move(v)}; }
-ballot ranked(indices v) { return rank_ballot{std::move(v)}; }
-ballot outcomes(maybe_indices v) { return model_outcome_ballot{std::move(v)}; }
+ballot chosen(indices v) {
+  return choice_ballot{std::move(v)};
+}
+ballot value(int v) {
+  return scale_ballot{v};
+}
+ballot points(std::vector<int> v) {
+  return points_ballot{std::move(v)};
+}
+ballot ranked(indices v) {
+  return rank_ballot{std::move(v)};
+}
+ballot outcomes(maybe_indices v) {
+  return model_outcome_ballot{std::move(v)};
+}
 
 scenario make_scenario() {
   scenario s;
@@ -83,12 +93,11 @@ question model_q(bool assign = false) {
 }
 
 class TallyTest : public ::testing::Test {
- protected:
+protected:
   scenario s = make_scenario();
 
   template <class T>
-  T run(const question& q, const round_ballots& current, const round_ballots* previous = nullptr,
-        int min_group = 3) {
+  T run(const question& q, const round_ballots& current, const round_ballots* previous = nullptr, int min_group = 3) {
     const tally t = compute_tally(s, q, current, previous, min_group);
     EXPECT_TRUE(std::holds_alternative<T>(t));
     return std::get<T>(t);
@@ -130,7 +139,9 @@ TEST(Consensus, InBetweenValuesByHand) {
   EXPECT_NEAR(consensus({3, 1, 0, 0}), 0.5943609378, 1e-9);
 }
 
-TEST(Consensus, OneOptionWithVotesAgrees) { EXPECT_EQ(consensus({4}), 1.0); }
+TEST(Consensus, OneOptionWithVotesAgrees) {
+  EXPECT_EQ(consensus({4}), 1.0);
+}
 
 // ---------------------------------------------------------------- choice
 
@@ -196,7 +207,8 @@ TEST_F(TallyTest, ChoiceShiftAbsentBelowMinGroup) {
 TEST_F(TallyTest, ChoiceShiftEveryoneUnchanged) {
   const round_ballots both{{1, chosen({2})}, {2, chosen({2})}, {3, chosen({0})}};
   const json j = wire(choice_q(), both, &both, 3);
-  EXPECT_EQ(j["shift"], json::parse(R"({"compared":3,"changed":0,"transitions":{"refer":{"refer":2},"decline":{"decline":1}}})"));
+  EXPECT_EQ(j["shift"],
+            json::parse(R"({"compared":3,"changed":0,"transitions":{"refer":{"refer":2},"decline":{"decline":1}}})"));
 }
 
 // ---------------------------------------------------------------- scale
@@ -248,12 +260,14 @@ TEST_F(TallyTest, PointsTotalAndMean) {
   const auto t = run<points_tally>(points_q(), current);
   EXPECT_EQ(t.total, (std::vector<long long>{4, 3, 2, 11}));
   EXPECT_EQ(t.mean, (std::vector<double>{2.0, 1.5, 1.0, 5.5}));
-  EXPECT_EQ(wire(points_q(), current), json::parse(R"({"total":{"autonomy":4,"beneficence":3,"non_maleficence":2,"justice":11},
+  EXPECT_EQ(wire(points_q(), current),
+            json::parse(R"({"total":{"autonomy":4,"beneficence":3,"non_maleficence":2,"justice":11},
       "mean":{"autonomy":2.0,"beneficence":1.5,"non_maleficence":1.0,"justice":5.5}})"));
 }
 
 TEST_F(TallyTest, PointsNoBallots) {
-  EXPECT_EQ(wire(points_q(), {}), json::parse(R"({"total":{"autonomy":0,"beneficence":0,"non_maleficence":0,"justice":0},
+  EXPECT_EQ(wire(points_q(), {}),
+            json::parse(R"({"total":{"autonomy":0,"beneficence":0,"non_maleficence":0,"justice":0},
       "mean":{"autonomy":0.0,"beneficence":0.0,"non_maleficence":0.0,"justice":0.0}})"));
 }
 
@@ -273,7 +287,8 @@ TEST_F(TallyTest, RankBordaAndFirst) {
   const auto t = run<rank_tally>(rank_q(), current);
   EXPECT_EQ(t.borda, (std::vector<long long>{5, 2, 2, 3}));
   EXPECT_EQ(t.first, (std::vector<int>{1, 0, 0, 1}));
-  EXPECT_EQ(wire(rank_q(), current), json::parse(R"({"borda":{"autonomy":5,"beneficence":2,"non_maleficence":2,"justice":3},
+  EXPECT_EQ(wire(rank_q(), current),
+            json::parse(R"({"borda":{"autonomy":5,"beneficence":2,"non_maleficence":2,"justice":3},
       "first":{"autonomy":1,"beneficence":0,"non_maleficence":0,"justice":1}})"));
   EXPECT_EQ(wire(rank_q(), {}), json::parse(R"({"borda":{"autonomy":0,"beneficence":0,"non_maleficence":0,"justice":0},
       "first":{"autonomy":0,"beneficence":0,"non_maleficence":0,"justice":0}})"));
@@ -282,7 +297,9 @@ TEST_F(TallyTest, RankBordaAndFirst) {
 // ---------------------------------------------------------------- model_outcome
 
 TEST_F(TallyTest, ModelOutcomeMatrixAndConsensus) {
-  const round_ballots current{{1, outcomes({0, 2, 1, 0})}, {2, outcomes({0, 2, 0, 1})}, {3, outcomes({0, 1, 2, 2})},
+  const round_ballots current{{1, outcomes({0, 2, 1, 0})},
+                              {2, outcomes({0, 2, 0, 1})},
+                              {3, outcomes({0, 1, 2, 2})},
                               {4, outcomes({0, 2, 0, 1})}};
   const auto t = run<model_outcome_tally>(model_q(), current);
   EXPECT_EQ(t.matrix, (std::vector<std::vector<int>>{{4, 0, 0}, {0, 1, 3}, {2, 1, 1}, {1, 2, 1}}));
@@ -316,8 +333,10 @@ TEST_F(TallyTest, ModelOutcomeUnassignedRowsAlwaysShown) {
 
 TEST_F(TallyTest, AssignedRowsHeldBackBelowMinGroup) {
   // stakeholder: 3 ballots (shown); virtue: 2 (held back); guidelines, utilitarian: none (held back).
-  const round_ballots current{{1, outcomes({none, 2, none, none})}, {2, outcomes({none, 2, none, none})},
-                              {3, outcomes({none, 0, none, none})}, {4, outcomes({none, none, none, 1})},
+  const round_ballots current{{1, outcomes({none, 2, none, none})},
+                              {2, outcomes({none, 2, none, none})},
+                              {3, outcomes({none, 0, none, none})},
+                              {4, outcomes({none, none, none, 1})},
                               {5, outcomes({none, none, none, 1})}};
   const auto t = run<model_outcome_tally>(model_q(true), current, nullptr, 3);
   EXPECT_EQ(t.row_shown, (std::vector<bool>{false, true, false, false}));
@@ -337,10 +356,14 @@ TEST_F(TallyTest, AssignedRowsHeldBackBelowMinGroup) {
 }
 
 TEST_F(TallyTest, ModelOutcomeShift) {
-  const round_ballots previous{{1, outcomes({0, 2, 1, 0})}, {2, outcomes({0, 2, 0, 1})}, {3, outcomes({0, 1, 2, 2})},
+  const round_ballots previous{{1, outcomes({0, 2, 1, 0})},
+                               {2, outcomes({0, 2, 0, 1})},
+                               {3, outcomes({0, 1, 2, 2})},
                                {9, outcomes({1, 1, 1, 1})}};
   // 1 unchanged, 2 changes virtue, 3 changes stakeholder and utilitarian; 9 left; 4 is new.
-  const round_ballots current{{1, outcomes({0, 2, 1, 0})}, {2, outcomes({0, 2, 0, 2})}, {3, outcomes({0, 2, 0, 2})},
+  const round_ballots current{{1, outcomes({0, 2, 1, 0})},
+                              {2, outcomes({0, 2, 0, 2})},
+                              {3, outcomes({0, 2, 0, 2})},
                               {4, outcomes({2, 2, 2, 2})}};
   const auto t = run<model_outcome_tally>(model_q(), current, &previous, 3);
   ASSERT_TRUE(t.shift);
@@ -363,8 +386,10 @@ TEST_F(TallyTest, ModelOutcomeShift) {
 
 TEST_F(TallyTest, AssignedModelOutcomeShiftHoldsBackSmallModels) {
   // stakeholder: voters 1-3 in both rounds; virtue: voters 4-5 in both rounds.
-  const round_ballots previous{{1, outcomes({none, 2, none, none})}, {2, outcomes({none, 2, none, none})},
-                               {3, outcomes({none, 0, none, none})}, {4, outcomes({none, none, none, 1})},
+  const round_ballots previous{{1, outcomes({none, 2, none, none})},
+                               {2, outcomes({none, 2, none, none})},
+                               {3, outcomes({none, 0, none, none})},
+                               {4, outcomes({none, none, none, 1})},
                                {5, outcomes({none, none, none, 1})}};
   const round_ballots current{{1, outcomes({none, 2, none, none})}, {2, outcomes({none, 0, none, none})},
                               {3, outcomes({none, 0, none, none})}, {4, outcomes({none, none, none, 0})},
@@ -400,7 +425,7 @@ TEST_F(TallyTest, MismatchedTallyHasNoWireForm) {
 // ---------------------------------------------------------------- properties
 
 class TallyProperty : public TallyTest {
- protected:
+protected:
   std::mt19937 rng{424242};
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); }
 

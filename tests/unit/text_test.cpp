@@ -7,7 +7,9 @@ using namespace roundtable::text;
 
 TEST(Utf8, ValidAndInvalid) {
   EXPECT_TRUE(valid_utf8("plain"));
-  EXPECT_TRUE(valid_utf8("gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC \xF0\x9F\x99\x82"));
+  EXPECT_TRUE(
+      valid_utf8("gr\xC3\xBC\xC3\x9F"
+                 "e \xE2\x82\xAC \xF0\x9F\x99\x82"));
   EXPECT_FALSE(valid_utf8("\xC3"));              // truncated
   EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong
   EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate
@@ -24,9 +26,14 @@ TEST(Utf8, CountsCodePointsNotBytes) {
 TEST(Trim, UnicodeWhiteSpace) {
   EXPECT_EQ(trim("  a b  "), "a b");
   EXPECT_EQ(trim("\t\n\r a"), "a");
-  EXPECT_EQ(trim("\xE3\x80\x80" "a\xC2\xA0"), "a");  // ideographic space, no-break space
-  EXPECT_EQ(trim("\xE2\x80\xA8"), "");               // line separator only
-  EXPECT_EQ(trim("\xE2\x80\x8B" "a"), "\xE2\x80\x8B" "a");  // zero-width space is not White_Space
+  EXPECT_EQ(trim("\xE3\x80\x80"
+                 "a\xC2\xA0"),
+            "a");                       // ideographic space, no-break space
+  EXPECT_EQ(trim("\xE2\x80\xA8"), "");  // line separator only
+  EXPECT_EQ(trim("\xE2\x80\x8B"
+                 "a"),
+            "\xE2\x80\x8B"
+            "a");  // zero-width space is not White_Space
   EXPECT_EQ(trim(""), "");
 }
 

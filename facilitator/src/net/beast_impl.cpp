@@ -2,5 +2,5 @@
 // (BOOST_ASIO_SEPARATE_COMPILATION, BOOST_BEAST_SEPARATE_COMPILATION), so every other file
 // that includes them compiles headers only.
 #include <boost/asio/impl/src.hpp>
-#include <boost/beast/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>
+#include <boost/beast/src.hpp>

@@ -25,7 +25,7 @@ std::uint64_t new_slot();
 /// thread-safe. The object lives as long as someone holds its shared_ptr; once closed,
 /// send() and close() do nothing.
 class connection {
- public:
+public:
   virtual ~connection() = default;
 
   /// Queues one text frame; frames go out in order, one write in flight (with one io thread,
@@ -79,7 +79,7 @@ struct http_reply {
 /// once for one connection), from any of the io_context's threads. Exceptions are caught
 /// and logged: an HTTP request then gets 500, a WebSocket stays open.
 class handler {
- public:
+public:
   virtual ~handler() = default;
 
   /// A WebSocket opened on /ws (origin checked).

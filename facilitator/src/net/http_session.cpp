@@ -54,14 +54,17 @@ bool origin_allowed(const http_request& req, const std::vector<std::string>& all
   const std::string_view host = hosts.first->value();
   const std::string scheme = std::string(scheme_name) + "://";
   return !host.empty() && origin.size() == scheme.size() + host.size() &&
-         beast::iequals(origin.substr(0, scheme.size()), scheme) &&
-         beast::iequals(origin.substr(scheme.size()), host);
+         beast::iequals(origin.substr(0, scheme.size()), scheme) && beast::iequals(origin.substr(scheme.size()), host);
 }
 
 namespace {
 
-constexpr bool is_tls(const plain_stream*) { return false; }
-constexpr bool is_tls(const tls_stream*) { return true; }
+constexpr bool is_tls(const plain_stream*) {
+  return false;
+}
+constexpr bool is_tls(const tls_stream*) {
+  return true;
+}
 
 plain_stream make_stream(tcp::socket&& socket, server_state&, const plain_stream*) {
   return plain_stream(std::move(socket));
@@ -125,13 +128,11 @@ void http_session<Stream>::do_read() {
   if (stopping_) return;
   // A parser cannot be reused: a fresh one, with our limits, per request.
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(state_->lim.http_header_max, UINT32_MAX)));
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(state_->lim.http_header_max, UINT32_MAX)));
   parser_->body_limit(state_->lim.http_body_max);
   beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
   reading_ = true;
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, self()));
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, self()));
 }
 
 template <class Stream>
@@ -143,10 +144,8 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
-    return reply_error(http::status::request_header_fields_too_large,
-                       "Request header fields too large\n", false);
-  if (ec == http::error::body_limit)
-    return reply_error(http::status::payload_too_large, "Payload too large\n", false);
+    return reply_error(http::status::request_header_fields_too_large, "Request header fields too large\n", false);
+  if (ec == http::error::body_limit) return reply_error(http::status::payload_too_large, "Payload too large\n", false);
   if (ec && ec != http::error::partial_message &&
       ec.category() == beast::error_code(http::error::bad_target).category())
     return reply_error(http::status::bad_request, "Bad request\n", false);
@@ -160,8 +159,7 @@ template <class Stream>
 void http_session<Stream>::upgrade() {
   const auto& req = parser_->get();
   const bool keep_alive = req.keep_alive();
-  if (target_path(req.target()) != "/ws")
-    return reply_error(http::status::not_found, "Not found\n", keep_alive);
+  if (target_path(req.target()) != "/ws") return reply_error(http::status::not_found, "Not found\n", keep_alive);
   if (!origin_allowed(req, state_->allowed_origins, state_->tls ? "https" : "http"))
     return reply_error(http::status::forbidden, "Origin not allowed\n", keep_alive);
   if (stopping_ || state_->stopping.load())
@@ -197,19 +195,17 @@ void http_session<Stream>::answer() {
   for (auto& [name, value] : reply.headers) {
     if (name.empty() || !header_safe(name) || !header_safe(value)) continue;
     const auto f = http::string_to_field(name);
-    if (f == http::field::content_length || f == http::field::transfer_encoding ||
-        f == http::field::connection || f == http::field::server)
+    if (f == http::field::content_length || f == http::field::transfer_encoding || f == http::field::connection ||
+        f == http::field::server)
       continue;
     res.insert(name, value);
   }
-  if (res.find(http::field::cache_control) == res.end())
-    res.set(http::field::cache_control, "no-store");
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
   const bool keep_alive = req.keep_alive() && !stopping_;
   res.keep_alive(keep_alive);
 
   const auto status_class = http::to_status_class(reply.status);
-  const bool no_body = status_class == http::status_class::informational ||
-                       reply.status == 204 || reply.status == 304;
+  const bool no_body = status_class == http::status_class::informational || reply.status == 204 || reply.status == 304;
   if (no_body) {
     res.content_length(boost::none);
   } else if (req.method() == http::verb::head) {
@@ -241,8 +237,7 @@ void http_session<Stream>::reply_error(http::status status, std::string_view tex
 template <class Stream>
 void http_session<Stream>::do_write(then next) {
   beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
-  http::async_write(stream_, *res_,
-                    beast::bind_front_handler(&http_session::on_write, self(), next));
+  http::async_write(stream_, *res_, beast::bind_front_handler(&http_session::on_write, self(), next));
 }
 
 template <class Stream>
@@ -264,8 +259,7 @@ void http_session<Stream>::do_linger() {
   buffer_.consume(buffer_.size());
   beast::get_lowest_layer(stream_).expires_after(state_->lim.handshake_timeout);
   reading_ = true;  // shutdown() may cut it short
-  stream_.async_read_some(buffer_.prepare(4096),
-                          beast::bind_front_handler(&http_session::on_linger, self()));
+  stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&http_session::on_linger, self()));
 }
 
 template <class Stream>
@@ -275,8 +269,7 @@ void http_session<Stream>::on_linger(beast::error_code ec, std::size_t n) {
     reading_ = false;
     return;  // the socket closes with this object
   }
-  stream_.async_read_some(buffer_.prepare(4096),
-                          beast::bind_front_handler(&http_session::on_linger, self()));
+  stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&http_session::on_linger, self()));
 }
 
 template class http_session<plain_stream>;

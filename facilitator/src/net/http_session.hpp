@@ -26,13 +26,12 @@ namespace roundtable::net::detail {
 /// Whether a WebSocket handshake may proceed: no Origin header (a non-browser client), or
 /// exactly one Origin equal to scheme + "://" + the Host header, or to one of allowed (ASCII
 /// case ignored, as in host names). "null", several Origins and look-alikes are refused.
-bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed,
-                    std::string_view scheme = "http");
+bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed, std::string_view scheme = "http");
 
 /// Stream: plain_stream or tls_stream (explicitly instantiated for both in the .cpp).
 template <class Stream>
 class http_session : public session_base {
- public:
+public:
   /// Takes an accepted socket whose connection slot is already counted.
   http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
 
@@ -41,7 +40,7 @@ class http_session : public session_base {
   void shutdown() override;
   void abort() override;
 
- private:
+private:
   enum class then { read_next, close, linger };
 
   std::shared_ptr<http_session> self();

@@ -30,8 +30,10 @@ void server_state::enroll(session_base& s) {
 
 void server_state::withdraw(session_base& s) {
   const std::lock_guard lock(mutex_);
-  if (s.prev_) s.prev_->next_ = s.next_;
-  else head_ = s.next_;
+  if (s.prev_)
+    s.prev_->next_ = s.next_;
+  else
+    head_ = s.next_;
   if (s.next_) s.next_->prev_ = s.prev_;
   s.prev_ = s.next_ = nullptr;
 }
@@ -71,11 +73,10 @@ void session_base::enroll() {
 
 void fail(beast::error_code ec, const char* what) {
   // The ordinary ways a peer goes away, times out or breaks the protocol: not news.
-  if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-      ec == asio::error::not_connected || ec == asio::error::bad_descriptor ||
-      ec == asio::error::timed_out || ec == beast::error::timeout ||
-      ec == beast::http::error::end_of_stream || ec == beast::websocket::error::closed ||
+  if (ec == asio::error::operation_aborted || ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::broken_pipe || ec == asio::error::not_connected || ec == asio::error::bad_descriptor ||
+      ec == asio::error::timed_out || ec == beast::error::timeout || ec == beast::http::error::end_of_stream ||
+      ec == beast::websocket::error::closed ||
       // Protocol violations and malformed requests are the client's business.
       ec.category() == beast::error_code(beast::websocket::error::closed).category() ||
       ec.category() == beast::error_code(beast::http::error::end_of_stream).category())
@@ -97,15 +98,14 @@ std::string remote_address_of(const tcp::socket& socket) {
 
 namespace {
 
-[[noreturn]] void throw_listen_error(const tcp::endpoint& endpoint, const char* step,
-                                     const beast::error_code& ec) {
+[[noreturn]] void throw_listen_error(const tcp::endpoint& endpoint, const char* step, const beast::error_code& ec) {
   std::ostringstream out;
   out << "cannot listen on " << endpoint << ": " << ec.message() << " (" << step << ")";
   throw std::runtime_error(out.str());
 }
 
 bool out_of_descriptors(const beast::error_code& ec) {
-  return ec == asio::error::no_descriptors ||                       // EMFILE
+  return ec == asio::error::no_descriptors ||                         // EMFILE
          ec == boost::system::errc::too_many_files_open_in_system ||  // ENFILE
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
@@ -114,13 +114,8 @@ constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
 
 }  // namespace
 
-listener::listener(asio::io_context& ioc, std::shared_ptr<server_state> state,
-                   const tcp::endpoint& endpoint)
-    : ioc_(ioc),
-      state_(std::move(state)),
-      strand_(asio::make_strand(ioc)),
-      acceptor_(strand_),
-      retry_timer_(strand_) {
+listener::listener(asio::io_context& ioc, std::shared_ptr<server_state> state, const tcp::endpoint& endpoint)
+    : ioc_(ioc), state_(std::move(state)), strand_(asio::make_strand(ioc)), acceptor_(strand_), retry_timer_(strand_) {
   beast::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) throw_listen_error(endpoint, "open", ec);
@@ -162,19 +157,16 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     // stays readable: accepting again at once would spin. Wait, keep serving the
     // connections we have, then retry. Other accept errors get the same treatment.
     if (!starved_) {
-      std::cerr << "roundtable net: accept: " << ec.message()
-                << (out_of_descriptors(ec) ? " (out of descriptors)" : "")
+      std::cerr << "roundtable net: accept: " << ec.message() << (out_of_descriptors(ec) ? " (out of descriptors)" : "")
                 << "; retrying every 50 ms\n";
     }
     starved_ = true;
     retry_timer_.expires_after(accept_retry_delay);
-    return retry_timer_.async_wait(
-        beast::bind_front_handler(&listener::on_retry, shared_from_this()));
+    return retry_timer_.async_wait(beast::bind_front_handler(&listener::on_retry, shared_from_this()));
   }
   if (starved_) std::cerr << "roundtable net: accepting again\n";
   starved_ = false;
-  if (state_->stopping.load() ||
-      state_->connections.load() >= state_->lim.max_connections) {
+  if (state_->stopping.load() || state_->connections.load() >= state_->lim.max_connections) {
     // Over the limit: accepted only to be closed, so the backlog does not fill up.
     socket.close(ec);
     return do_accept();

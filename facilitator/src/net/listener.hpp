@@ -51,7 +51,7 @@ struct server_state {
   /// Weak pointers to every live session, copied under the lock, used after releasing it.
   std::vector<std::weak_ptr<session_base>> snapshot();
 
- private:
+private:
   std::mutex mutex_;
   // Intrusive list: two pointers per connection, no allocation.
   session_base* head_ = nullptr;
@@ -59,7 +59,7 @@ struct server_state {
 
 /// An HTTP or WebSocket session, as stop() sees it.
 class session_base : public std::enable_shared_from_this<session_base> {
- public:
+public:
   session_base(const session_base&) = delete;
   session_base& operator=(const session_base&) = delete;
   virtual ~session_base();
@@ -74,7 +74,7 @@ class session_base : public std::enable_shared_from_this<session_base> {
   /// and posts, nothing more. HTTP sessions time out on their own.
   virtual void keep_alive(std::chrono::steady_clock::time_point) {}
 
- protected:
+protected:
   /// owns_slot: this session holds one of server_state::connections, released on destruction.
   session_base(std::shared_ptr<server_state> state, bool owns_slot);
 
@@ -87,7 +87,7 @@ class session_base : public std::enable_shared_from_this<session_base> {
 
   std::shared_ptr<server_state> state_;
 
- private:
+private:
   friend struct server_state;
   session_base* prev_ = nullptr;
   session_base* next_ = nullptr;
@@ -104,7 +104,7 @@ std::string remote_address_of(const boost::asio::ip::tcp::socket& socket);
 
 /// Owns the acceptor. Built bound and listening, or not at all.
 class listener : public std::enable_shared_from_this<listener> {
- public:
+public:
   /// Opens, binds (reuse_address) and listens; throws std::runtime_error naming the endpoint.
   listener(boost::asio::io_context& ioc, std::shared_ptr<server_state> state,
            const boost::asio::ip::tcp::endpoint& endpoint);
@@ -116,7 +116,7 @@ class listener : public std::enable_shared_from_this<listener> {
   /// The bound port.
   unsigned short port() const { return port_; }
 
- private:
+private:
   void do_accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
   void on_retry(boost::beast::error_code ec);

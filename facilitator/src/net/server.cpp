@@ -24,7 +24,7 @@ namespace {
 // Watches a stopping server: done once no connection is left; at the deadline, closes
 // whatever remains hard. Polls, so it needs no hooks in the sessions, and stops early.
 class stop_watch : public std::enable_shared_from_this<stop_watch> {
- public:
+public:
   stop_watch(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)
       : timer_(asio::make_strand(ioc)),
         state_(std::move(state)),
@@ -32,7 +32,7 @@ class stop_watch : public std::enable_shared_from_this<stop_watch> {
 
   void run() { poll(); }
 
- private:
+private:
   void poll() {
     if (state_->connections.load() == 0) return;
     if (std::chrono::steady_clock::now() >= deadline_) {
@@ -62,7 +62,7 @@ namespace detail {
 // silence and drop it after all of it: one timer for the server instead of one armed timer
 // per connection (600 bytes each). Ends when the server stops or is destroyed.
 class keep_alive_sweep : public std::enable_shared_from_this<keep_alive_sweep> {
- public:
+public:
   keep_alive_sweep(asio::io_context& ioc, std::shared_ptr<server_state> state)
       : timer_(asio::make_strand(ioc)), state_(std::move(state)) {}
 
@@ -77,7 +77,7 @@ class keep_alive_sweep : public std::enable_shared_from_this<keep_alive_sweep> {
     });
   }
 
- private:
+private:
   // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it.
   std::chrono::milliseconds interval() const {
     const auto eighth = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.idle_timeout) / 8;
@@ -115,8 +115,8 @@ tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsig
   const auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty())
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
-                             ": cannot resolve the host name (" +
-                             (ec ? ec.message() : std::string("no address")) + ")");
+                             ": cannot resolve the host name (" + (ec ? ec.message() : std::string("no address")) +
+                             ")");
   return results.begin()->endpoint();
 }
 
@@ -125,8 +125,8 @@ tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsig
 std::unique_ptr<server> server::create(asio::io_context& ioc, handler& app, limits lim,
                                        std::vector<std::string> allowed_origins,
                                        std::shared_ptr<asio::ssl::context> tls) {
-  return std::unique_ptr<server>(new server(
-      ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins), std::move(tls))));
+  return std::unique_ptr<server>(
+      new server(ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins), std::move(tls))));
 }
 
 server::server(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)
@@ -149,7 +149,9 @@ void server::start(const std::string& host, unsigned short port) {
   sweep_->run();
 }
 
-unsigned short server::port() const { return port_; }
+unsigned short server::port() const {
+  return port_;
+}
 
 void server::stop() {
   if (state_->stopping.exchange(true)) return;
@@ -160,8 +162,12 @@ void server::stop() {
   std::make_shared<stop_watch>(ioc_, state_)->run();
 }
 
-std::size_t server::connections() const { return state_->connections.load(); }
+std::size_t server::connections() const {
+  return state_->connections.load();
+}
 
-std::size_t server::websocket_connections() const { return state_->websockets.load(); }
+std::size_t server::websocket_connections() const {
+  return state_->websockets.load();
+}
 
 }  // namespace roundtable::net

@@ -27,7 +27,7 @@ class keep_alive_sweep;
 /// request goes to handler::on_http. The handler and the io_context must outlive the
 /// io_context's run(); the server object itself may go earlier.
 class server {
- public:
+public:
   /// A server that is not yet listening. allowed_origins: extra WebSocket origins
   /// (exact "scheme://host[:port]", e.g. --public-url and --allow-origin). tls: serve https and
   /// wss only, with this context (certificate and key loaded); null: plain http and ws.
@@ -59,7 +59,7 @@ class server {
   /// Open WebSockets (between on_open and on_close).
   std::size_t websocket_connections() const;
 
- private:
+private:
   server(boost::asio::io_context& ioc, std::shared_ptr<detail::server_state> state);
 
   boost::asio::io_context& ioc_;

@@ -4,8 +4,7 @@
 
 namespace roundtable::net {
 
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& cert_file,
-                                                            const std::string& key_file) {
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |

@@ -12,8 +12,7 @@ namespace roundtable::net {
 
 /// Loads a PEM certificate chain and private key into a server context that speaks TLS 1.2 and
 /// later only; throws std::runtime_error naming the file that fails.
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& cert_file,
-                                                            const std::string& key_file);
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file);
 
 namespace detail {
 using plain_stream = boost::beast::tcp_stream;

@@ -11,8 +11,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -66,7 +66,9 @@ void guarded(const char* what, F&& f) {
 
 }  // namespace
 
-std::uint64_t next_connection_id() { return connection_ids.fetch_add(1); }
+std::uint64_t next_connection_id() {
+  return connection_ids.fetch_add(1);
+}
 
 template <class Next>
 std::shared_ptr<websocket_session<Next>> websocket_session<Next>::self() {
@@ -249,7 +251,8 @@ std::size_t text_frame_header(std::array<unsigned char, 10>& h, std::size_t payl
     return 4;
   }
   h[1] = 127;
-  for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(payload) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    h[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(payload) >> (56 - 8 * i));
   return 10;
 }
 
@@ -335,8 +338,10 @@ void websocket_session<Next>::frame_sent() {
   ++queue_head_;
   if (queue_head_ == queue_.size()) {
     queue_head_ = 0;
-    if (queue_.capacity() > keep_queue_slots) std::vector<queued>().swap(queue_);
-    else queue_.clear();
+    if (queue_.capacity() > keep_queue_slots)
+      std::vector<queued>().swap(queue_);
+    else
+      queue_.clear();
   } else if (queue_head_ >= keep_queue_slots && queue_head_ * 2 >= queue_.size()) {
     // Reclaim the sent slots at the front now and then.
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
@@ -363,8 +368,7 @@ template <class Next>
 void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
   const std::size_t keep = queue_head_ + (writing_ ? 1 : 0);
-  for (std::size_t i = keep; i < queue_.size(); ++i)
-    queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+  for (std::size_t i = keep; i < queue_.size(); ++i) queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
   queue_.resize(std::min(keep, queue_.size()));
 }
 
@@ -379,13 +383,14 @@ void websocket_session<Next>::on_overflow() {
 template <class Next>
 void websocket_session<Next>::close(close_code code, std::string reason) {
   if (closed_.exchange(true)) return;
-  asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::start_close,
-                                                           self(), code,
-                                                           cut_reason(std::move(reason))));
+  asio::post(ws_.get_executor(),
+             beast::bind_front_handler(&websocket_session::start_close, self(), code, cut_reason(std::move(reason))));
 }
 
 template <class Next>
-void websocket_session<Next>::shutdown() { close(close_code::service_restart, "server restart"); }
+void websocket_session<Next>::shutdown() {
+  close(close_code::service_restart, "server restart");
+}
 
 template <class Next>
 void websocket_session<Next>::abort() {
@@ -401,8 +406,8 @@ template <class Next>
 void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point now) {
   const std::int64_t heard = heard_.load(std::memory_order_relaxed);
   if (heard == 0) return;  // the opening handshake: Beast's handshake timeout bounds it
-  const std::int64_t idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                state_->lim.idle_timeout).count();
+  const std::int64_t idle =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.idle_timeout).count();
   const std::int64_t silent = now.time_since_epoch().count() - heard;
   // Closing or not: a close the peer started inside Beast's read (its close frame, or a frame
   // Beast refused) has no timer of its own, and a peer that never finishes it is cut here.
@@ -424,8 +429,8 @@ void websocket_session<Next>::do_ping() {
 template <class Next>
 void websocket_session<Next>::on_idle() {
   if (finished_) return;
-  const std::int64_t idle = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                state_->lim.idle_timeout).count();
+  const std::int64_t idle =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.idle_timeout).count();
   const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
   if (now - heard_.load(std::memory_order_relaxed) < idle) return;  // heard from it meanwhile
   // As Beast's idle timeout does: the peer is gone or stuck, no closing handshake.
@@ -441,7 +446,7 @@ void websocket_session<Next>::start_close(close_code code, std::string reason) {
   close_reason_ = std::move(reason);
   // Queued frames, then the closing handshake, within one handshake timeout; else hard.
   arm_deadline();
-  if (!opened_) return;  // on_accept closes when the handshake completes
+  if (!opened_) return;                                       // on_accept closes when the handshake completes
   if (!writing_ && queue_head_ == queue_.size()) do_close();  // else once the queue drains
 }
 

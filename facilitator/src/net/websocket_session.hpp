@@ -29,11 +29,11 @@ namespace roundtable::net::detail {
 
 /// Told by a ws_transport when a write of Beast's own is over (see ws_transport).
 class beast_write_listener {
- public:
+public:
   /// On the connection's strand; the session may write again.
   virtual void beast_write_done() = 0;
 
- protected:
+protected:
   ~beast_write_listener() = default;
 };
 
@@ -52,7 +52,7 @@ class beast_write_listener {
 /// TCP teardown stops after its first read (it never stores that read's byte count), so a peer
 /// still sending, e.g. the rest of a message over the limit, gets a reset instead of a 1009.
 class ws_transport : public boost::asio::ip::tcp::socket {
- public:
+public:
   using socket_type = boost::asio::ip::tcp::socket;
 
   /// Takes over an accepted socket (and its executor: the connection's strand, or the
@@ -85,7 +85,7 @@ class ws_transport : public boost::asio::ip::tcp::socket {
     return true;
   }
 
- private:
+private:
   struct deferred_base {
     virtual ~deferred_base() = default;
     virtual void start() = 0;
@@ -129,8 +129,12 @@ class ws_transport : public boost::asio::ip::tcp::socket {
 };
 
 /// The TCP socket under a transport.
-inline boost::asio::ip::tcp::socket& tcp_socket_of(ws_transport& s) { return s; }
-inline boost::asio::ip::tcp::socket& tcp_socket_of(boost::beast::tcp_stream& s) { return s.socket(); }
+inline boost::asio::ip::tcp::socket& tcp_socket_of(ws_transport& s) {
+  return s;
+}
+inline boost::asio::ip::tcp::socket& tcp_socket_of(boost::beast::tcp_stream& s) {
+  return s.socket();
+}
 
 namespace teardown_detail {
 
@@ -149,17 +153,14 @@ struct drain_op {
     if (!buffer) {
       buffer = std::make_unique<std::array<char, 2048>>();
       // The server says it is done first (RFC 6455 7.1.1); errors show in the read below.
-      if (role == boost::beast::role_type::server)
-        socket.shutdown(boost::asio::socket_base::shutdown_send, ec);
+      if (role == boost::beast::role_type::server) socket.shutdown(boost::asio::socket_base::shutdown_send, ec);
       return socket.async_read_some(boost::asio::buffer(*buffer), std::move(self));
     }
     drained += n;
-    if (!ec && drained <= drain_max)
-      return socket.async_read_some(boost::asio::buffer(*buffer), std::move(self));
+    if (!ec && drained <= drain_max) return socket.async_read_some(boost::asio::buffer(*buffer), std::move(self));
     if (ec == boost::asio::error::eof) ec = {};
     boost::beast::error_code ignored;
-    if (role == boost::beast::role_type::client)
-      socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    if (role == boost::beast::role_type::client) socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
     socket.close(ignored);
     buffer.reset();
     self.complete(ec);
@@ -170,8 +171,7 @@ struct drain_op {
 
 /// Found by Beast through argument-dependent lookup; preferred to Beast's tcp_stream overload.
 template <class TeardownHandler>
-void async_teardown(boost::beast::role_type role, ws_transport& stream,
-                    TeardownHandler&& handler) {
+void async_teardown(boost::beast::role_type role, ws_transport& stream, TeardownHandler&& handler) {
   boost::asio::async_compose<TeardownHandler, void(boost::beast::error_code)>(
       teardown_detail::drain_op{stream, role, nullptr}, handler, stream);
 }
@@ -182,7 +182,7 @@ std::uint64_t next_connection_id();
 /// Next: ws_transport (plain TCP) or tls_stream (explicitly instantiated for both in the .cpp).
 template <class Next>
 class websocket_session final : public session_base, public connection, private beast_write_listener {
- public:
+public:
   /// Takes the socket or TLS stream (and its connection slot) from an http_session.
   template <class Arg>
   websocket_session(Arg&& next, std::shared_ptr<server_state> state)
@@ -219,7 +219,7 @@ class websocket_session final : public session_base, public connection, private 
   /// TLS they go through Beast's async_write.
   static constexpr bool raw_frames = std::is_same_v<Next, ws_transport>;
 
- private:
+private:
   std::shared_ptr<websocket_session> self();
   void on_accept(boost::beast::error_code ec);
   void do_read();
@@ -280,8 +280,8 @@ class websocket_session final : public session_base, public connection, private 
   std::vector<queued> queue_;  // [queue_head_] is in flight while writing_
   std::size_t queue_head_ = 0;
   std::array<unsigned char, 10> frame_header_{};  // of the raw frame in flight
-  std::atomic<std::size_t> queued_bytes_{0};  // counted in send(), released after the write
-  std::atomic<bool> closed_{false};           // close requested or gone: send() drops frames
+  std::atomic<std::size_t> queued_bytes_{0};      // counted in send(), released after the write
+  std::atomic<bool> closed_{false};               // close requested or gone: send() drops frames
   std::unique_ptr<boost::asio::steady_timer> deadline_;
   std::string close_reason_;
   std::string remote_;

@@ -43,8 +43,8 @@ constexpr std::int64_t latest_version = migrations[std::size(migrations) - 1].ve
 // on and only that write fails.
 bool is_statement_error(int rc) {
   int primary = rc & 0xff;
-  return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
-         primary == SQLITE_TOOBIG || primary == SQLITE_RANGE;
+  return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
+         primary == SQLITE_RANGE;
 }
 
 // Resets a cached statement however the scope is left, so it never keeps
@@ -63,9 +63,7 @@ private:
 void configure_writer(sqlite::db& db, const std::filesystem::path& file) {
   std::string mode = db.query_text("PRAGMA journal_mode=WAL");
   if (mode != "wal")
-    throw std::runtime_error("'" + file.string() +
-                             "' cannot use write-ahead logging (journal mode is " +
-                             mode + ")");
+    throw std::runtime_error("'" + file.string() + "' cannot use write-ahead logging (journal mode is " + mode + ")");
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA foreign_keys=ON");
   // Overwrite deleted content so a purged session does not linger in the file.
@@ -85,10 +83,8 @@ void migrate(sqlite::db& db, const std::filesystem::path& file) {
     // file at once do not both migrate it.
     sqlite::transaction transaction(db);
     std::int64_t current = db.query_int("PRAGMA user_version");
-    if (current > latest_version)
-      throw std::runtime_error(newer_message(current));
-    if (current >= step.version)
-      continue;
+    if (current > latest_version) throw std::runtime_error(newer_message(current));
+    if (current >= step.version) continue;
     db.exec(step.sql);
     db.exec("PRAGMA user_version=" + std::to_string(step.version));
     transaction.commit();
@@ -130,18 +126,15 @@ struct event_store::write_statements {
   sqlite::statement purge_ended;
 };
 
-std::unique_ptr<event_store> event_store::open(const std::filesystem::path& file,
-                                               store_options options) {
-  if (options.max_batch == 0)
-    throw std::invalid_argument("event store: max_batch must be at least 1");
+std::unique_ptr<event_store> event_store::open(const std::filesystem::path& file, store_options options) {
+  if (options.max_batch == 0) throw std::invalid_argument("event store: max_batch must be at least 1");
   try {
     auto writer = sqlite::db::open(file, true, options.busy_timeout_ms);
     configure_writer(writer, file);
     migrate(writer, file);
     auto reader = sqlite::db::open(file, false, options.busy_timeout_ms);
     reader.exec("PRAGMA query_only=ON");
-    return std::unique_ptr<event_store>(
-        new event_store(std::move(writer), std::move(reader), options));
+    return std::unique_ptr<event_store>(new event_store(std::move(writer), std::move(reader), options));
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("cannot open the event store: ") + e.what());
   }
@@ -166,26 +159,21 @@ event_store::~event_store() {
   writer_thread_.join();
 }
 
-void event_store::create_session(std::string code, std::string hmac_key,
-                                 std::int64_t created_ms, completion done) {
-  enqueue(op{op_kind::create_session, std::move(code), std::move(hmac_key),
-             created_ms, std::move(done), nullptr});
+void event_store::create_session(std::string code, std::string hmac_key, std::int64_t created_ms, completion done) {
+  enqueue(op{op_kind::create_session, std::move(code), std::move(hmac_key), created_ms, std::move(done), nullptr});
 }
 
 void event_store::append(std::string code, std::string payload, completion done) {
-  enqueue(op{op_kind::append, std::move(code), std::move(payload), 0,
-             std::move(done), nullptr});
+  enqueue(op{op_kind::append, std::move(code), std::move(payload), 0, std::move(done), nullptr});
 }
 
 void event_store::append_at(std::string code, std::uint64_t seq, std::string payload, completion done) {
-  enqueue(op{op_kind::append, std::move(code), std::move(payload), static_cast<std::int64_t>(seq),
-             std::move(done), nullptr});
+  enqueue(op{op_kind::append, std::move(code), std::move(payload), static_cast<std::int64_t>(seq), std::move(done),
+             nullptr});
 }
 
-void event_store::mark_ended(std::string code, std::int64_t ended_ms,
-                             completion done) {
-  enqueue(op{op_kind::mark_ended, std::move(code), {}, ended_ms, std::move(done),
-             nullptr});
+void event_store::mark_ended(std::string code, std::int64_t ended_ms, completion done) {
+  enqueue(op{op_kind::mark_ended, std::move(code), {}, ended_ms, std::move(done), nullptr});
 }
 
 void event_store::flush() {
@@ -207,8 +195,7 @@ std::vector<session_row> event_store::sessions() {
     row.code = query.column_text(0);
     row.hmac_key = query.column_blob(1);
     row.created_ms = query.column_int(2);
-    if (!query.column_is_null(3))
-      row.ended_ms = query.column_int(3);
+    if (!query.column_is_null(3)) row.ended_ms = query.column_int(3);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -216,12 +203,10 @@ std::vector<session_row> event_store::sessions() {
 
 std::vector<std::string> event_store::events(const std::string& code) {
   std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_,
-                          "SELECT payload FROM events WHERE session = ?1 ORDER BY seq");
+  sqlite::statement query(reader_db_, "SELECT payload FROM events WHERE session = ?1 ORDER BY seq");
   query.bind_text(1, code);
   std::vector<std::string> payloads;
-  while (query.step())
-    payloads.push_back(query.column_text(0));
+  while (query.step()) payloads.push_back(query.column_text(0));
   return payloads;
 }
 
@@ -290,8 +275,7 @@ std::shared_ptr<event_store::purge_result> event_store::run_purge(op&& item) {
     std::unique_lock lock(queue_mutex_);
     done_cv_.wait(lock, [&] { return finished_ >= ticket; });
   }
-  if (!result->ok)
-    throw std::runtime_error("cannot purge: " + result->error);
+  if (!result->ok) throw std::runtime_error("cannot purge: " + result->error);
   return result;
 }
 
@@ -302,8 +286,7 @@ void event_store::writer_loop() {
     {
       std::unique_lock lock(queue_mutex_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty())
-        return;  // stopping, and everything queued is done
+      if (queue_.empty()) return;  // stopping, and everything queued is done
       std::size_t n = std::min(queue_.size(), options_.max_batch);
       auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
       std::move(queue_.begin(), end, std::back_inserter(batch));
@@ -314,29 +297,23 @@ void event_store::writer_loop() {
     std::optional<std::string> error = write_batch(batch, results);
     bool purged_any = false;
     for (auto& item : batch) {
-      if (item.purged == nullptr)
-        continue;
+      if (item.purged == nullptr) continue;
       item.purged->ok = !error;
-      if (error)
-        item.purged->error = *error;
+      if (error) item.purged->error = *error;
       purged_any = purged_any || (!error && !item.purged->codes.empty());
     }
     // Before anyone learns of the purge, move the deleted pages out of the WAL.
-    if (purged_any)
-      checkpoint();
+    if (purged_any) checkpoint();
 
     std::uint64_t committed = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].kind == op_kind::purge || batch[i].kind == op_kind::purge_ended)
-        continue;
+      if (batch[i].kind == op_kind::purge || batch[i].kind == op_kind::purge_ended) continue;
       bool ok = results[i] != 0;
       committed += ok ? 1 : 0;
-      if (batch[i].done)
-        batch[i].done(ok);
+      if (batch[i].done) batch[i].done(ok);
     }
     std::uint64_t writes = 0;
-    for (const auto& item : batch)
-      writes += item.purged == nullptr ? 1 : 0;
+    for (const auto& item : batch) writes += item.purged == nullptr ? 1 : 0;
     writes_committed_.fetch_add(committed, std::memory_order_relaxed);
     writes_failed_.fetch_add(writes - committed, std::memory_order_relaxed);
 
@@ -349,14 +326,12 @@ void event_store::writer_loop() {
   }
 }
 
-std::optional<std::string> event_store::write_batch(std::vector<op>& batch,
-                                                    std::vector<char>& results) {
+std::optional<std::string> event_store::write_batch(std::vector<op>& batch, std::vector<char>& results) {
   results.assign(batch.size(), 0);
   auto start = std::chrono::steady_clock::now();
   try {
     sqlite::transaction transaction(writer_db_);
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      results[i] = apply(batch[i]) ? 1 : 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) results[i] = apply(batch[i]) ? 1 : 0;
     transaction.commit();
   } catch (const std::exception& e) {
     // The transaction's destructor rolled back: nothing of the batch is stored.
@@ -364,21 +339,17 @@ std::optional<std::string> event_store::write_batch(std::vector<op>& batch,
     failed_batches_.fetch_add(1, std::memory_order_relaxed);
     return std::string(e.what());
   }
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   record_commit(batch.size(), static_cast<std::uint64_t>(micros));
   return std::nullopt;
 }
 
 bool event_store::run_write(sqlite::statement& statement) {
   int rc = statement.try_step();
-  if (rc == SQLITE_DONE)
-    return true;
+  if (rc == SQLITE_DONE) return true;
   // A refused write (constraint, unknown session) undoes only its statement,
   // as long as SQLite has not ended the transaction.
-  if (is_statement_error(rc) && !writer_db_.autocommit())
-    return false;
+  if (is_statement_error(rc) && !writer_db_.autocommit()) return false;
   sqlite::check(rc, writer_db_.get(), "cannot write");
   return false;
 }
@@ -386,54 +357,51 @@ bool event_store::run_write(sqlite::statement& statement) {
 bool event_store::apply(op& item) {
   auto& s = *write_statements_;
   switch (item.kind) {
-  case op_kind::create_session: {
-    // Two inserts: a savepoint makes the pair all or nothing.
-    writer_db_.exec("SAVEPOINT create_session");
-    bool ok = false;
-    {
-      reset_guard session_guard(s.insert_session);
-      s.insert_session.bind_text(1, item.code);
-      s.insert_session.bind_blob(2, item.data);
-      s.insert_session.bind(3, item.ms);
-      ok = run_write(s.insert_session);
+    case op_kind::create_session: {
+      // Two inserts: a savepoint makes the pair all or nothing.
+      writer_db_.exec("SAVEPOINT create_session");
+      bool ok = false;
+      {
+        reset_guard session_guard(s.insert_session);
+        s.insert_session.bind_text(1, item.code);
+        s.insert_session.bind_blob(2, item.data);
+        s.insert_session.bind(3, item.ms);
+        ok = run_write(s.insert_session);
+      }
+      if (ok) {
+        reset_guard code_guard(s.insert_code);
+        s.insert_code.bind_text(1, item.code);
+        ok = run_write(s.insert_code);
+      }
+      if (!ok) writer_db_.exec("ROLLBACK TO create_session");
+      writer_db_.exec("RELEASE create_session");
+      return ok;
     }
-    if (ok) {
-      reset_guard code_guard(s.insert_code);
-      s.insert_code.bind_text(1, item.code);
-      ok = run_write(s.insert_code);
+    case op_kind::append: {
+      reset_guard guard(s.append);
+      s.append.bind_text(1, item.code);
+      s.append.bind_text(2, item.data);
+      s.append.bind(3, item.ms);  // the expected seq, or 0 for the next one
+      return run_write(s.append) && writer_db_.changes() > 0;
     }
-    if (!ok)
-      writer_db_.exec("ROLLBACK TO create_session");
-    writer_db_.exec("RELEASE create_session");
-    return ok;
-  }
-  case op_kind::append: {
-    reset_guard guard(s.append);
-    s.append.bind_text(1, item.code);
-    s.append.bind_text(2, item.data);
-    s.append.bind(3, item.ms);  // the expected seq, or 0 for the next one
-    return run_write(s.append) && writer_db_.changes() > 0;
-  }
-  case op_kind::mark_ended: {
-    reset_guard guard(s.mark_ended);
-    s.mark_ended.bind_text(1, item.code);
-    s.mark_ended.bind(2, item.ms);
-    return run_write(s.mark_ended) && writer_db_.changes() > 0;
-  }
-  case op_kind::purge: {
-    reset_guard guard(s.purge);
-    s.purge.bind_text(1, item.code);
-    if (run_write(s.purge) && writer_db_.changes() > 0)
-      item.purged->codes.push_back(item.code);
-    return true;
-  }
-  case op_kind::purge_ended: {
-    reset_guard guard(s.purge_ended);
-    s.purge_ended.bind(1, item.ms);
-    while (s.purge_ended.step())
-      item.purged->codes.push_back(s.purge_ended.column_text(0));
-    return true;
-  }
+    case op_kind::mark_ended: {
+      reset_guard guard(s.mark_ended);
+      s.mark_ended.bind_text(1, item.code);
+      s.mark_ended.bind(2, item.ms);
+      return run_write(s.mark_ended) && writer_db_.changes() > 0;
+    }
+    case op_kind::purge: {
+      reset_guard guard(s.purge);
+      s.purge.bind_text(1, item.code);
+      if (run_write(s.purge) && writer_db_.changes() > 0) item.purged->codes.push_back(item.code);
+      return true;
+    }
+    case op_kind::purge_ended: {
+      reset_guard guard(s.purge_ended);
+      s.purge_ended.bind(1, item.ms);
+      while (s.purge_ended.step()) item.purged->codes.push_back(s.purge_ended.column_text(0));
+      return true;
+    }
   }
   return false;
 }
@@ -442,28 +410,24 @@ void event_store::checkpoint() {
   // With the readers held off, TRUNCATE can copy every frame into the main
   // file and empty the WAL. A failure only delays that to a later checkpoint.
   std::lock_guard lock(read_mutex_);
-  sqlite3_wal_checkpoint_v2(writer_db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
-                            nullptr, nullptr);
+  sqlite3_wal_checkpoint_v2(writer_db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 void event_store::record_commit(std::size_t batch_size, std::uint64_t micros) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   last_batch_.store(batch_size, std::memory_order_relaxed);
   std::uint64_t seen = max_batch_.load(std::memory_order_relaxed);
-  while (seen < batch_size &&
-         !max_batch_.compare_exchange_weak(seen, batch_size, std::memory_order_relaxed)) {
+  while (seen < batch_size && !max_batch_.compare_exchange_weak(seen, batch_size, std::memory_order_relaxed)) {
   }
   std::size_t bucket = 0;
-  while (bucket < batch_size_bounds.size() && batch_size > batch_size_bounds[bucket])
-    ++bucket;
+  while (bucket < batch_size_bounds.size() && batch_size > batch_size_bounds[bucket]) ++bucket;
   batch_size_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
 
   commit_latency_us_sum_.fetch_add(micros, std::memory_order_relaxed);
   commit_latency_count_.fetch_add(1, std::memory_order_relaxed);
   double ms = static_cast<double>(micros) / 1000.0;
   bucket = 0;
-  while (bucket < commit_latency_bounds_ms.size() && ms > commit_latency_bounds_ms[bucket])
-    ++bucket;
+  while (bucket < commit_latency_bounds_ms.size() && ms > commit_latency_bounds_ms[bucket]) ++bucket;
   commit_latency_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
 }
 

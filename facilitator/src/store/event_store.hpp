@@ -48,38 +48,34 @@ struct session_row {
 
 // Upper bounds (milliseconds) of the commit latency histogram buckets; the
 // last bucket of the snapshot is +Inf.
-inline constexpr std::array<double, 9> commit_latency_bounds_ms{
-    0.5, 1, 2, 5, 10, 25, 50, 100, 250};
+inline constexpr std::array<double, 9> commit_latency_bounds_ms{0.5, 1, 2, 5, 10, 25, 50, 100, 250};
 
 // Upper bounds of the batch size histogram buckets; the last is +Inf.
-inline constexpr std::array<std::uint64_t, 7> batch_size_bounds{
-    1, 4, 16, 64, 256, 1024, 4096};
+inline constexpr std::array<std::uint64_t, 7> batch_size_bounds{1, 4, 16, 64, 256, 1024, 4096};
 
 // A consistent-enough copy of the counters, for /metrics.
 struct store_stats {
-  std::uint64_t commits = 0;            // transactions committed
-  std::uint64_t failed_batches = 0;     // transactions rolled back
-  std::uint64_t writes_committed = 0;   // writes reported committed=true
-  std::uint64_t writes_failed = 0;      // writes reported committed=false
-  std::uint64_t queued = 0;             // writes waiting for the writer now
-  std::uint64_t last_batch = 0;         // writes in the latest transaction
-  std::uint64_t max_batch = 0;          // most writes in one transaction
+  std::uint64_t commits = 0;           // transactions committed
+  std::uint64_t failed_batches = 0;    // transactions rolled back
+  std::uint64_t writes_committed = 0;  // writes reported committed=true
+  std::uint64_t writes_failed = 0;     // writes reported committed=false
+  std::uint64_t queued = 0;            // writes waiting for the writer now
+  std::uint64_t last_batch = 0;        // writes in the latest transaction
+  std::uint64_t max_batch = 0;         // most writes in one transaction
   // Cumulative (Prometheus "le") counts of transactions by batch size.
   std::array<std::uint64_t, batch_size_bounds.size() + 1> batch_size_buckets{};
   // Time from BEGIN to the end of COMMIT, in microseconds.
   std::uint64_t commit_latency_us_sum = 0;
   std::uint64_t commit_latency_count = 0;
   // Cumulative (Prometheus "le") counts by commit latency.
-  std::array<std::uint64_t, commit_latency_bounds_ms.size() + 1>
-      commit_latency_buckets{};
+  std::array<std::uint64_t, commit_latency_bounds_ms.size() + 1> commit_latency_buckets{};
 };
 
 class event_store {
 public:
   // Opens (creating if needed) the store at file, migrates its schema and
   // starts the writer thread; throws std::runtime_error saying what is wrong.
-  static std::unique_ptr<event_store> open(const std::filesystem::path& file,
-                                           store_options options = {});
+  static std::unique_ptr<event_store> open(const std::filesystem::path& file, store_options options = {});
 
   event_store(const event_store&) = delete;
   event_store& operator=(const event_store&) = delete;
@@ -88,8 +84,7 @@ public:
   ~event_store();
 
   // Queues a new session; fails if the code was ever used in this store.
-  void create_session(std::string code, std::string hmac_key,
-                      std::int64_t created_ms, completion done);
+  void create_session(std::string code, std::string hmac_key, std::int64_t created_ms, completion done);
 
   // Queues an event for the session; its seq is the session's next (from 1).
   // Fails for an unknown session.
@@ -154,8 +149,7 @@ private:
   std::shared_ptr<purge_result> run_purge(op&& item);
   void writer_loop();
   // Runs one transaction over the batch; returns the error if it failed.
-  std::optional<std::string> write_batch(std::vector<op>& batch,
-                                         std::vector<char>& results);
+  std::optional<std::string> write_batch(std::vector<op>& batch, std::vector<char>& results);
   // Applies one write: false when that write alone was refused; throws when
   // the whole transaction is lost.
   bool apply(op& item);
@@ -185,12 +179,10 @@ private:
   std::atomic<std::uint64_t> queued_{0};
   std::atomic<std::uint64_t> last_batch_{0};
   std::atomic<std::uint64_t> max_batch_{0};
-  std::array<std::atomic<std::uint64_t>, batch_size_bounds.size() + 1>
-      batch_size_counts_{};
+  std::array<std::atomic<std::uint64_t>, batch_size_bounds.size() + 1> batch_size_counts_{};
   std::atomic<std::uint64_t> commit_latency_us_sum_{0};
   std::atomic<std::uint64_t> commit_latency_count_{0};
-  std::array<std::atomic<std::uint64_t>, commit_latency_bounds_ms.size() + 1>
-      commit_latency_counts_{};
+  std::array<std::atomic<std::uint64_t>, commit_latency_bounds_ms.size() + 1> commit_latency_counts_{};
 
   // Last member: started once everything above is ready, joined first.
   std::thread writer_thread_;

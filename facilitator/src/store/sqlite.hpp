@@ -36,8 +36,7 @@ class db {
 public:
   // Opens (and with create, creates) the file; sets extended result codes
   // and the busy timeout. Throws with the path in the message on failure.
-  static db open(const std::filesystem::path& file, bool create,
-                 std::int64_t busy_timeout_ms);
+  static db open(const std::filesystem::path& file, bool create, std::int64_t busy_timeout_ms);
 
   // The raw handle, for the statement and transaction classes.
   sqlite3* get() const noexcept { return handle_.get(); }

@@ -28,7 +28,9 @@ int int_of(const json& q, const char* key, int fallback) {
   return it != q.end() && it->is_number_integer() ? it->get<int>() : fallback;
 }
 
-error bad(std::string message) { return error{error_code::invalid_ballot, std::move(message)}; }
+error bad(std::string message) {
+  return error{error_code::invalid_ballot, std::move(message)};
+}
 
 // Words of a line, split on white space, commas, '>' and ';'.
 std::vector<std::string> words(std::string_view line) {
@@ -109,7 +111,8 @@ result<answer> parse_scale(const shown_question& q, const std::vector<std::strin
   if (w.size() != 1) return bad("type one whole number from " + range);
   auto v = number(w.front());
   if (!v) return bad("\"" + w.front() + "\" is not a whole number: type one from " + range);
-  if (*v < q.question.min || *v > q.question.max) return bad(w.front() + " is outside the scale: type one from " + range);
+  if (*v < q.question.min || *v > q.question.max)
+    return bad(w.front() + " is outside the scale: type one from " + range);
   return checked(q, json{{"value", *v}});
 }
 
@@ -117,9 +120,12 @@ result<answer> parse_points(const shown_question& q, std::vector<std::string> w)
   const auto& opts = q.question.options;
   const int budget = q.question.budget;
   w = without_keyword(std::move(w), {"points", "points:"});
-  if (w.empty()) return bad("share " + std::to_string(budget) + " points: e.g. points " + opts.front().id + "=" + std::to_string(budget));
+  if (w.empty())
+    return bad("share " + std::to_string(budget) + " points: e.g. points " + opts.front().id + "=" +
+               std::to_string(budget));
   std::vector<long> pts(opts.size(), 0);
-  const bool positional = std::all_of(w.begin(), w.end(), [](const std::string& x) { return x.find('=') == std::string::npos; });
+  const bool positional =
+      std::all_of(w.begin(), w.end(), [](const std::string& x) { return x.find('=') == std::string::npos; });
   if (positional) {
     if (w.size() != opts.size())
       return bad("give one number per option (" + std::to_string(opts.size()) + "), or write option=points");
@@ -132,7 +138,8 @@ result<answer> parse_points(const shown_question& q, std::vector<std::string> w)
     std::set<std::size_t> seen;
     for (const auto& x : w) {
       const auto eq = x.find('=');
-      if (eq == std::string::npos) return bad("write option=points, e.g. " + opts.front().id + "=3 (\"" + x + "\" has no =)");
+      if (eq == std::string::npos)
+        return bad("write option=points, e.g. " + opts.front().id + "=3 (\"" + x + "\" has no =)");
       auto i = pick(opts, std::string_view(x).substr(0, eq), "option");
       if (!i) return i.err();
       if (!seen.insert(*i).second) return bad("option " + opts[*i].id + " is named twice");
@@ -181,7 +188,8 @@ result<answer> parse_model_outcome(const shown_question& q, const std::vector<st
   json out = json::object();
   if (q.assigned_model) {
     // Just the outcome, or model=outcome for the assigned model.
-    if (w.size() != 1) return bad("type one outcome (1 to " + std::to_string(outcomes.size()) + ") for " + models[*q.assigned_model].id);
+    if (w.size() != 1)
+      return bad("type one outcome (1 to " + std::to_string(outcomes.size()) + ") for " + models[*q.assigned_model].id);
     std::string_view x = w.front();
     if (const auto eq = x.find('='); eq != std::string_view::npos) {
       auto m = pick(model_opts, x.substr(0, eq), "model");
@@ -194,10 +202,12 @@ result<answer> parse_model_outcome(const shown_question& q, const std::vector<st
     out[models[*q.assigned_model].id] = outcomes[*o].id;
     return checked(q, json{{"outcomes", out}});
   }
-  const bool positional = std::all_of(w.begin(), w.end(), [](const std::string& x) { return x.find('=') == std::string::npos; });
+  const bool positional =
+      std::all_of(w.begin(), w.end(), [](const std::string& x) { return x.find('=') == std::string::npos; });
   if (positional) {
     if (w.size() != models.size())
-      return bad("give one outcome per model (" + std::to_string(models.size()) + " numbers, in model order), or write model=outcome");
+      return bad("give one outcome per model (" + std::to_string(models.size()) +
+                 " numbers, in model order), or write model=outcome");
     for (std::size_t i = 0; i < w.size(); ++i) {
       auto o = pick(outcomes, w[i], "outcome");
       if (!o) return o.err();
@@ -206,7 +216,8 @@ result<answer> parse_model_outcome(const shown_question& q, const std::vector<st
   } else {
     for (const auto& x : w) {
       const auto eq = x.find('=');
-      if (eq == std::string::npos) return bad("write model=outcome, e.g. " + models.front().id + "=1 (\"" + x + "\" has no =)");
+      if (eq == std::string::npos)
+        return bad("write model=outcome, e.g. " + models.front().id + "=1 (\"" + x + "\" has no =)");
       auto m = pick(model_opts, std::string_view(x).substr(0, eq), "model");
       if (!m) return m.err();
       if (out.contains(models[*m].id)) return bad("model " + models[*m].id + " is named twice");
@@ -259,13 +270,16 @@ std::optional<shown_question> question_from_view(const json& v) {
   if (v.contains("models") && v["models"].is_array())
     for (const auto& m : v["models"])
       if (m.is_object() && m.contains("id") && m["id"].is_string())
-        s.scenario.models.push_back({m["id"].get<std::string>(), m.value("name", m["id"].get<std::string>()), m.value("prompt", "")});
+        s.scenario.models.push_back(
+            {m["id"].get<std::string>(), m.value("name", m["id"].get<std::string>()), m.value("prompt", "")});
   s.scenario.outcomes = options_of(v.value("outcomes", json::array()));
   if (v.contains("assigned_model") && v["assigned_model"].is_string())
     s.assigned_model = s.scenario.model_index(v["assigned_model"].get<std::string>());
-  const bool needs_options = q.type == question_type::choice || q.type == question_type::points || q.type == question_type::rank;
+  const bool needs_options =
+      q.type == question_type::choice || q.type == question_type::points || q.type == question_type::rank;
   if (needs_options && q.options.empty()) return std::nullopt;
-  if (q.type == question_type::model_outcome && (s.scenario.models.empty() || s.scenario.outcomes.empty())) return std::nullopt;
+  if (q.type == question_type::model_outcome && (s.scenario.models.empty() || s.scenario.outcomes.empty()))
+    return std::nullopt;
   if (q.type == question_type::scale && q.min > q.max) return std::nullopt;
   return s;
 }
@@ -274,12 +288,18 @@ result<answer> parse_answer(const shown_question& q, std::string_view line) {
   if (q.question.type == question_type::text) return parse_text(q, line);
   auto w = words(line);
   switch (q.question.type) {
-    case question_type::choice: return parse_choice(q, w);
-    case question_type::scale: return parse_scale(q, w);
-    case question_type::points: return parse_points(q, std::move(w));
-    case question_type::rank: return parse_rank(q, std::move(w));
-    case question_type::model_outcome: return parse_model_outcome(q, w);
-    case question_type::text: break;
+    case question_type::choice:
+      return parse_choice(q, w);
+    case question_type::scale:
+      return parse_scale(q, w);
+    case question_type::points:
+      return parse_points(q, std::move(w));
+    case question_type::rank:
+      return parse_rank(q, std::move(w));
+    case question_type::model_outcome:
+      return parse_model_outcome(q, w);
+    case question_type::text:
+      break;
   }
   return bad("this question takes no answer");
 }
@@ -328,7 +348,8 @@ answer random_answer(const shown_question& q, std::mt19937_64& rng) {
       json out = json::object();
       const auto& ms = q.scenario.models;
       const auto& os = q.scenario.outcomes;
-      if (q.assigned_model) out[ms[*q.assigned_model].id] = os[below(os.size())].id;
+      if (q.assigned_model)
+        out[ms[*q.assigned_model].id] = os[below(os.size())].id;
       else
         for (const auto& m : ms) out[m.id] = os[below(os.size())].id;
       a.ballot = {{"outcomes", out}};
@@ -354,12 +375,14 @@ std::string answer_hint(const shown_question& q) {
     case question_type::points:
       return "answer: share " + std::to_string(qq.budget) + " points, e.g. points " + qq.options.front().id + "=" +
              std::to_string(qq.budget) + " (or one number per option)";
-    case question_type::rank: return "answer: every option number once, best first, e.g. order 2 1 3";
+    case question_type::rank:
+      return "answer: every option number once, best first, e.g. order 2 1 3";
     case question_type::model_outcome:
       if (q.assigned_model) return "answer: the outcome number for " + q.scenario.models[*q.assigned_model].name;
       return "answer: one outcome number per model, e.g. " + q.scenario.models.front().id + "=1 (or " +
              std::to_string(q.scenario.models.size()) + " numbers in model order)";
-    case question_type::text: return "answer: type your perspective (at most " + std::to_string(qq.max_length) + " characters)";
+    case question_type::text:
+      return "answer: type your perspective (at most " + std::to_string(qq.max_length) + " characters)";
   }
   return "";
 }

@@ -74,7 +74,8 @@ void connection::do_read() {
 void connection::on_read(beast::error_code ec, std::size_t) {
   if (ec == websocket::error::closed) {
     const auto& r = ws_.reason();
-    return finish("closed by the server (" + std::to_string(r.code) + (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) + ")");
+    return finish("closed by the server (" + std::to_string(r.code) +
+                  (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) + ")");
   }
   if (ec) return finish("read: " + ec.message());
   const auto data = buffer_.cdata();
@@ -161,7 +162,10 @@ std::optional<server_url> parse_server_url(std::string_view url, std::string& wh
     const auto digits = authority.substr(colon + 1);
     int port = 0;
     for (char c : digits) {
-      if (c < '0' || c > '9' || port > 65535) { port = -1; break; }
+      if (c < '0' || c > '9' || port > 65535) {
+        port = -1;
+        break;
+      }
       port = port * 10 + (c - '0');
     }
     if (digits.empty() || port <= 0 || port > 65535) {
@@ -224,9 +228,12 @@ std::string load_or_create_token(const std::string& path) {
 
 std::string default_token_path(const server_url& url, const std::string& code) {
   std::filesystem::path base;
-  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
-  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".config";
-  else base = ".";
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x)
+    base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    base = std::filesystem::path(h) / ".config";
+  else
+    base = ".";
   std::string host;
   for (char c : url.host) host += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
   return (base / "roundtable" / ("token-" + host + "-" + std::to_string(url.port) + "-" + code)).string();

@@ -50,11 +50,10 @@ struct connection_options {
 
 /// One WebSocket client connection; create() it, then start(), then send() after on_open.
 class connection : public std::enable_shared_from_this<connection> {
- public:
+public:
   /// A new, unconnected connection whose handlers run on ex (give each its own strand
   /// when the io_context runs on several threads).
-  static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, events ev,
-                                            connection_options opts = {});
+  static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, events ev, connection_options opts = {});
 
   /// Connects, completes the handshake and reads until the end; thread-safe.
   void start(target t);
@@ -68,7 +67,7 @@ class connection : public std::enable_shared_from_this<connection> {
   /// The executor the handlers run on.
   boost::asio::any_io_executor executor() { return ws_.get_executor(); }
 
- private:
+private:
   connection(boost::asio::any_io_executor ex, events ev, connection_options opts);
   void on_connect(boost::beast::error_code ec);
   void on_handshake(boost::beast::error_code ec);
@@ -95,7 +94,7 @@ class connection : public std::enable_shared_from_this<connection> {
 struct server_url {
   std::string host;  // as written (name or address)
   unsigned short port = 80;
-  std::string path = "/ws";      // WebSocket target
+  std::string path = "/ws";         // WebSocket target
   std::optional<std::string> code;  // from an http://HOST:PORT/j/CODE link
 };
 

@@ -42,7 +42,7 @@ struct error {
 /// Either a value or an error; the core's way to refuse input without throwing.
 template <class T>
 class result {
- public:
+public:
   result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
   result(error e) : v_(std::move(e)) {}      // NOLINT: implicit on purpose
   result(error_code code, std::string message) : v_(error{code, std::move(message)}) {}
@@ -50,17 +50,29 @@ class result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const error& err() const { assert(!ok()); return std::get<1>(v_); }
+  const error& err() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
- private:
+private:
   std::variant<T, error> v_;
 };
 
@@ -69,6 +81,8 @@ struct ok_t {
   friend bool operator==(ok_t, ok_t) = default;
 };
 using status = result<ok_t>;
-inline status ok() { return ok_t{}; }
+inline status ok() {
+  return ok_t{};
+}
 
 }  // namespace roundtable

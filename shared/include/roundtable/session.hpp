@@ -54,7 +54,7 @@ events::started make_started(std::string code, scenario s, int server_min_group,
 
 /// One session's state; built only by replaying a started event and what followed.
 class session {
- public:
+public:
   /// A new session from its started event.
   explicit session(const events::started& e);
 
@@ -133,7 +133,7 @@ class session {
   /// ballots under pseudonyms in an order unrelated to arrival, perspectives.
   nlohmann::json export_json() const;
 
- private:
+private:
   struct published {
     nlohmann::json tally;  // absent (null) while suppressed
     std::size_t ballots = 0;

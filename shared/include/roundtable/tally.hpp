@@ -69,8 +69,8 @@ double consensus(const std::vector<int>& counts);
 /// The tally of `current` for question q (not text). `previous` is the round
 /// before (for the shift, from round 2 on), nullptr in round 1. min_group
 /// holds back the shift and assigned model rows that would compare too few.
-tally compute_tally(const scenario& s, const question& q, const round_ballots& current,
-                    const round_ballots* previous, int min_group);
+tally compute_tally(const scenario& s, const question& q, const round_ballots& current, const round_ballots* previous,
+                    int min_group);
 
 /// The wire form of a tally: option ids as keys, every option with 0 where none.
 nlohmann::json to_json(const scenario& s, const question& q, const tally& t);
