@@ -14,6 +14,35 @@ namespace {
 // Names, codes and keys are short; only a perspective's text may be long.
 constexpr std::size_t max_name = 200;
 
+// Deeper JSON is refused before it is parsed: nlohmann recurses on copy and on a few other paths, and
+// no message of the protocol nests more than a handful of levels.
+constexpr std::size_t max_depth = 32;
+
+// True when objects and arrays in text nest deeper than max levels (brackets inside strings do not
+// count). One pass over the bytes, cheaper than the parse it guards.
+bool nests_deeper_than(std::string_view text, std::size_t max) {
+  enum class place { value, string, escape };
+  place at = place::value;
+  std::size_t depth = 0;
+  for (const char c : text) {
+    switch (at) {
+      case place::escape:
+        at = place::string;
+        break;
+      case place::string:
+        if (c == '\\') at = place::escape;
+        if (c == '"') at = place::value;
+        break;
+      case place::value:
+        if (c == '"') at = place::string;
+        if ((c == '[' || c == '{') && ++depth > max) return true;
+        if ((c == ']' || c == '}') && depth > 0) --depth;
+        break;
+    }
+  }
+  return false;
+}
+
 struct refusal {
   error e;
 };
@@ -140,6 +169,10 @@ std::string_view type_name(const message& m) {
 
 parsed parse(std::string_view frame) {
   parsed out;
+  if (nests_deeper_than(frame, max_depth)) {
+    out.err = error{error_code::bad_json, "the frame nests deeper than " + std::to_string(max_depth) + " levels"};
+    return out;
+  }
   json j = json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     out.err = error{error_code::bad_json, "the frame is not valid JSON"};

@@ -69,6 +69,25 @@ TEST(Parse, NotJsonIsBadJson) {
   EXPECT_EQ(parse_error(R"({"type":"join",})").code, error_code::bad_json);
 }
 
+TEST(Parse, NestingDeeperThan32IsBadJsonBeforeItIsParsed) {
+  const auto nested = [](std::size_t depth) {
+    return R"({"type":"vote","id":"v","question":"q","ballot":)" + std::string(depth - 1, '[') +
+           std::string(depth - 1, ']') + "}";
+  };
+  // 32 levels (the object and 31 arrays) parse (the ballot is checked against its question later); 33 do not.
+  EXPECT_TRUE(parse(nested(32)).msg.has_value());
+  const auto deep = parse(nested(33));
+  ASSERT_TRUE(deep.err);
+  EXPECT_EQ(deep.err->code, error_code::bad_json);
+  EXPECT_NE(deep.err->message.find("deeper than 32"), std::string::npos);
+  // A whole 64 KiB frame of brackets, unbalanced, as an attacker would send it.
+  EXPECT_EQ(parse_error(std::string(64 * 1024, '[')).code, error_code::bad_json);
+  EXPECT_EQ(parse_error(std::string(16 * 1024 * 1024, '{')).code, error_code::bad_json);
+  // Brackets inside strings (escaped quotes too) are text, not nesting.
+  const std::string text = R"({"type":"perspective","question":"q","text":"\"[[[[)" + std::string(100, '[') + R"("})";
+  EXPECT_EQ(parse(text).err, std::nullopt);
+}
+
 TEST(Parse, JsonThatIsNotARequestIsBadMessage) {
   EXPECT_EQ(parse_error("[]").message, "a request must be a JSON object");
   EXPECT_EQ(parse_error("42").code, error_code::bad_message);
