@@ -24,7 +24,23 @@ std::optional<json> export_session(store::event_store& store, const std::string&
 
 namespace {
 
-std::string csv_field(const std::string& s) {
+// True for a plain decimal number ("-3", "2.5"): a spreadsheet reads it as a number, never a formula.
+bool plain_number(const std::string& s) {
+  std::size_t i = s.starts_with('-') ? 1 : 0, digits = 0, dots = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] == '.' && dots++ == 0) continue;
+    if (s[i] < '0' || s[i] > '9') return false;
+    ++digits;
+  }
+  return digits > 0 && !s.ends_with('.');
+}
+
+// One CSV cell (RFC 4180 quoting). A cell that a spreadsheet would run as a formula (it starts with
+// = + - @, a tab or a carriage return: OWASP's CSV injection list) is neutralised with a leading '
+// so a perspective or an answer cannot become a formula on the facilitator's machine.
+std::string csv_field(const std::string& raw) {
+  const bool formula = !raw.empty() && std::string_view("=+-@\t\r").find(raw.front()) != std::string_view::npos;
+  const std::string s = formula && !plain_number(raw) ? "'" + raw : raw;
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -66,17 +82,17 @@ std::string export_csv(const json& e) {
     for (const auto& r : q["rounds"]) {
       const auto round = std::to_string(r["round"].get<int>());
       if (r.value("suppressed", false)) {
-        out << code << "," << qid << "," << type << "," << round << ",,,"
+        out << code << "," << csv_field(qid) << "," << type << "," << round << ",,,"
             << "suppressed: " << r["ballots"].get<long long>() << " ballots (below min_group)\n";
         continue;
       }
       if (!r.contains("votes")) continue;
       for (const auto& v : r["votes"])
-        out << code << "," << qid << "," << type << "," << round << "," << v["voter"].get<std::string>() << ","
-            << csv_field(answer(v["ballot"])) << ",\n";
+        out << code << "," << csv_field(qid) << "," << type << "," << round << "," << v["voter"].get<std::string>()
+            << "," << csv_field(answer(v["ballot"])) << ",\n";
     }
     for (const auto& p : q["perspectives"])
-      out << code << "," << qid << ",perspective," << p["round"].get<int>() << ",,"
+      out << code << "," << csv_field(qid) << ",perspective," << p["round"].get<int>() << ",,"
           << csv_field(p["text"].get<std::string>()) << "," << (p["shown"].get<bool>() ? "shown" : "hidden")
           << "; endorsements " << p["endorsements"].get<long long>() << "\n";
   }
