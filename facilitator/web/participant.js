@@ -4,16 +4,28 @@ import { widgetFor } from './widgets.js';
 import { renderResults, renderPerspectives } from './results.js';
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'roundtable.token';
+const TOKENS_KEY = 'roundtable.tokens';
 const CODE_KEY = 'roundtable.code';
+// Tokens of the last few sessions only: enough to come back to a session after a reload.
+const KEPT_TOKENS = 8;
 
-/** This browser's participant token: random, kept in localStorage, the same on every visit. */
-function token() {
-  let t = localStorage.getItem(TOKEN_KEY);
-  if (t && /^[A-Za-z0-9_-]{22,64}$/.test(t)) return t;
+/**
+ * This browser's participant token for one session: random, kept in localStorage for that code only,
+ * so two sessions cannot be linked through the token, and a session's token is forgotten once eight
+ * newer sessions were joined.
+ */
+function token(code) {
+  localStorage.removeItem('roundtable.token'); // the one token for every session of older versions
+  let kept = [];
+  try { kept = JSON.parse(localStorage.getItem(TOKENS_KEY) || '[]'); } catch { kept = []; }
+  if (!Array.isArray(kept)) kept = [];
+  const valid = (e) => e && typeof e.code === 'string' && /^[A-Za-z0-9_-]{22,64}$/.test(e.token || '');
+  const found = kept.find((e) => valid(e) && e.code === code);
+  if (found) return found.token;
   const bytes = crypto.getRandomValues(new Uint8Array(24));
-  t = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  localStorage.setItem(TOKEN_KEY, t);
+  const t = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  kept = [{ code, token: t }, ...kept.filter(valid)].slice(0, KEPT_TOKENS);
+  localStorage.setItem(TOKENS_KEY, JSON.stringify(kept));
   return t;
 }
 
@@ -47,7 +59,7 @@ function showJoin(message) {
 
 async function join(code) {
   try {
-    const r = await conn.request({ type: 'join', code, token: token() });
+    const r = await conn.request({ type: 'join', code, token: token(code) });
     localStorage.setItem(CODE_KEY, code);
     state.session = r.session;
     state.mine = r.session.mine || {};

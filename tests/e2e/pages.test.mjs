@@ -142,3 +142,39 @@ test('live mode: results reach participants while the round is open, suppressed 
   await Promise.all(people.map((p) => p.locator('#results .results:not(.suppressed) .bar-row', { hasText: /Refer\s*1 · 33%/ }).waitFor()));
   assert.match(await host.locator('#round-info').innerText(), /open .*hidden from the room/);
 });
+
+test('participant: each session gets its own token, kept for a rejoin, so sessions cannot be linked', async () => {
+  // A second session on the same server, started over the wire contract.
+  const { default: WebSocket } = await import('ws');
+  const console2 = new WebSocket(`${server.origin.replace(/^http/, 'ws')}/ws`);
+  const replies = [];
+  console2.on('message', (d) => replies.push(JSON.parse(d)));
+  await new Promise((resolve) => console2.once('open', resolve));
+  const reply = async (type) => {
+    for (let i = 0; i < 200 && !replies.some((m) => m.type === type); i++) await new Promise((r) => setTimeout(r, 10));
+    return replies.find((m) => m.type === type);
+  };
+  console2.send(JSON.stringify({ type: 'host', key: KEY }));
+  await reply('hosting');
+  console2.send(JSON.stringify({ type: 'start', scenario: 'demo' }));
+  const other = (await reply('started')).code;
+  assert.ok(other && other !== code);
+
+  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const joins = [];
+  p.on('websocket', (s) => s.on('framesent', ({ payload }) => {
+    const m = JSON.parse(payload);
+    if (m.type === 'join') joins.push(m);
+  }));
+  for (const c of [code, other, code]) {
+    await p.goto(`${server.origin}/j/${c}`);
+    await p.locator('#session').waitFor();
+    for (let i = 0; i < 200 && !joins.some((j) => j.code === c); i++) await new Promise((r) => setTimeout(r, 10));
+  }
+  const tokenOf = (c) => [...new Set(joins.filter((j) => j.code === c).map((j) => j.token))];
+  assert.equal(tokenOf(code).length, 1, 'a rejoin of the same session sends the same token');
+  assert.equal(tokenOf(other).length, 1);
+  assert.notEqual(tokenOf(code)[0], tokenOf(other)[0], 'two sessions never share a token');
+  assert.equal(await p.evaluate(() => localStorage.getItem('roundtable.token')), null);
+  console2.close();
+});
