@@ -118,10 +118,10 @@ TEST_F(event_store_test, reopen_keeps_data_and_migrates_once) {
   {
     auto store = event_store::open(file_);
     store->create_session("123456", key, 1000, r.callback());
-    store->create_session("654321", "", 2000, r.callback());
+    store->create_session("654321", "other key", 2000, r.callback());
     store->append("123456", R"({"type":"started"})", r.callback());
     store->append("123456", R"({"type":"ended"})", r.callback());
-    store->mark_ended("123456", 5000, r.callback());
+    store->mark_ended("654321", 5000, r.callback());
   }  // the destructor flushes
   EXPECT_EQ(r.take(), std::vector<bool>(5, true));
 
@@ -131,10 +131,10 @@ TEST_F(event_store_test, reopen_keeps_data_and_migrates_once) {
   EXPECT_EQ(sessions[0].code, "123456");
   EXPECT_EQ(sessions[0].hmac_key, key);
   EXPECT_EQ(sessions[0].created_ms, 1000);
-  EXPECT_EQ(sessions[0].ended_ms, 5000);
+  EXPECT_FALSE(sessions[0].ended_ms.has_value());
   EXPECT_EQ(sessions[1].code, "654321");
-  EXPECT_EQ(sessions[1].hmac_key, "");
-  EXPECT_FALSE(sessions[1].ended_ms.has_value());
+  EXPECT_EQ(sessions[1].hmac_key, "") << "an ended session's key is forgotten";
+  EXPECT_EQ(sessions[1].ended_ms, 5000);
   EXPECT_EQ(store->events("123456"), (std::vector<std::string>{R"({"type":"started"})", R"({"type":"ended"})"}));
   // Appends after a reopen carry on from the stored seq.
   store->append("123456", "third", r.callback());
@@ -402,6 +402,32 @@ TEST_F(event_store_test, purge_removes_events_and_their_bytes) {
   }
   EXPECT_EQ((read_all(file_) + read_all(wal())).find(marker), std::string::npos);
   EXPECT_EQ(integrity(file_), "ok");
+}
+
+TEST_F(event_store_test, ending_a_session_forgets_its_hmac_key_in_the_file_and_the_wal) {
+  const std::string key = "HMAC-KEY-" + roundtable::crypto::random_token(24);
+  const std::string other = "OTHER-KEY-" + roundtable::crypto::random_token(24);
+  auto store = event_store::open(file_);
+  results r;
+  store->create_session("424242", key, 0, r.callback());
+  store->create_session("515151", other, 0, r.callback());
+  store->append("424242", "event", r.callback());
+  store->flush();
+  // The check below would prove nothing if the key were never on disk.
+  ASSERT_NE((read_all(file_) + read_all(wal())).find(key), std::string::npos);
+
+  store->mark_ended("424242", 1000, r.callback());
+  store->flush();
+  EXPECT_EQ(r.take(), (std::vector<bool>{true, true, true, true}));
+  for (const auto& row : store->sessions()) {
+    if (row.code == "424242") EXPECT_TRUE(row.hmac_key.empty());
+    if (row.code == "515151") EXPECT_EQ(row.hmac_key, other);
+  }
+  const auto bytes = read_all(file_) + read_all(wal());
+  // The other session's key is still there; this one's is gone from both files.
+  EXPECT_NE(bytes.find(other), std::string::npos);
+  EXPECT_EQ(bytes.find(key), std::string::npos);
+  EXPECT_EQ(store->events("424242"), std::vector<std::string>{"event"});
 }
 
 TEST_F(event_store_test, purge_ended_before_purges_only_sessions_ended_earlier) {

@@ -112,7 +112,7 @@ struct event_store::write_statements {
                "INSERT INTO events(session, seq, payload) SELECT ?1, n, ?2 FROM "
                "(SELECT COALESCE((SELECT MAX(seq) FROM events WHERE session = ?1), 0) + 1 AS n) "
                "WHERE ?3 = 0 OR n = ?3"),
-        mark_ended(db, "UPDATE sessions SET ended_ms = ?2 WHERE code = ?1"),
+        mark_ended(db, "UPDATE sessions SET ended_ms = ?2, hmac_key = x'' WHERE code = ?1"),
         purge(db, "DELETE FROM sessions WHERE code = ?1"),
         purge_ended(db,
                     "DELETE FROM sessions WHERE ended_ms IS NOT NULL AND "
@@ -302,8 +302,13 @@ void event_store::writer_loop() {
       if (error) item.purged->error = *error;
       purged_any = purged_any || (!error && !item.purged->codes.empty());
     }
-    // Before anyone learns of the purge, move the deleted pages out of the WAL.
-    if (purged_any) checkpoint();
+    // A session that ended forgot its HMAC key: with secure_delete, the key's old bytes are zeroed in
+    // the main file; the checkpoint empties the WAL, which still held them.
+    bool ended_any = false;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      ended_any = ended_any || (batch[i].kind == op_kind::mark_ended && !error && results[i] != 0);
+    // Before anyone learns of the purge or the end, move the deleted pages out of the WAL.
+    if (purged_any || ended_any) checkpoint();
 
     std::uint64_t committed = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {

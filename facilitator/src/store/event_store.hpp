@@ -96,7 +96,9 @@ public:
   // prefix of what the caller decided and always replays.
   void append_at(std::string code, std::uint64_t seq, std::string payload, completion done);
 
-  // Queues recording that the session ended; fails for an unknown session.
+  // Queues recording that the session ended, and forgets its HMAC key (in the file and the WAL), so
+  // the store and a participant's token together no longer tell which ballots are theirs; fails for an
+  // unknown session.
   void mark_ended(std::string code, std::int64_t ended_ms, completion done);
 
   // Blocks until every write queued before the call has committed or failed
