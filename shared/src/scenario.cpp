@@ -737,6 +737,86 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
   return {line, column};
 }
 
+// Notes every key that appears twice in one object, with the object's JSON path, while nlohmann parses
+// (it would silently keep the last one).
+class duplicate_keys {
+public:
+  bool operator()(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start: {
+        container c;
+        c.path = child_path();
+        c.array = event == json::parse_event_t::array_start;
+        open_.push_back(std::move(c));
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        open_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_.empty()) {
+          auto& c = open_.back();
+          c.key = parsed.get<std::string>();
+          if (!c.keys.insert(c.key).second) found.emplace_back(c.path, c.key);
+        }
+        break;
+      case json::parse_event_t::value:
+        if (!open_.empty() && open_.back().array) ++open_.back().next;
+        break;
+    }
+    return true;
+  }
+
+  std::vector<std::pair<std::string, std::string>> found;  // path of the object, key
+
+private:
+  struct container {
+    std::string path;  // of this object or array
+    bool array = false;
+    std::size_t next = 0;        // array: index of the next element
+    std::string key;             // object: the key being read
+    std::set<std::string> keys;  // object: keys seen
+  };
+
+  std::string child_path() {
+    if (open_.empty()) return "";
+    auto& c = open_.back();
+    if (c.array) return c.path + "[" + std::to_string(c.next++) + "]";
+    return c.path.empty() ? c.key : c.path + "." + c.key;
+  }
+
+  std::vector<container> open_;
+};
+
+// The file's JSON, or nothing after recording why it is unreadable; duplicate keys are recorded too.
+std::optional<json> parse_json(reader& r, std::string_view text) {
+  duplicate_keys duplicates;
+  json doc;
+  try {
+    doc = json::parse(
+        text, [&](int /*depth*/, json::parse_event_t event, json& parsed) { return duplicates(event, parsed); });
+  } catch (const json::parse_error& e) {
+    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string detail = e.what();
+    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
+    if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
+    return std::nullopt;
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
+    // fuzz_scenario): an error in the file, not an exception out of the loader.
+    std::string detail = e.what();
+    if (auto pos = detail.find("] "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON: " + detail);
+    return std::nullopt;
+  }
+  for (const auto& [object, key] : duplicates.found)
+    r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");
+  return doc;
+}
+
 }  // namespace
 
 scenario_parse parse_scenario(std::string_view text, std::string_view file) {
@@ -747,71 +827,10 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
                    std::to_string(max_scenario_bytes) + " bytes)");
     return out;
   }
-  // Parse, noting duplicate keys with their JSON path (nlohmann would silently keep the last one).
-  struct container {
-    std::string path;  // of this object or array
-    bool array = false;
-    std::size_t next = 0;        // array: index of the next element
-    std::string key;             // object: the key being read
-    std::set<std::string> keys;  // object: keys seen
-  };
-  std::vector<container> open;
-  std::vector<std::pair<std::string, std::string>> duplicates;  // path of the object, key
-  const auto child_path = [&]() -> std::string {
-    if (open.empty()) return "";
-    auto& c = open.back();
-    if (c.array) return c.path + "[" + std::to_string(c.next++) + "]";
-    return c.path.empty() ? c.key : c.path + "." + c.key;
-  };
-  json doc;
-  try {
-    doc = json::parse(text, [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-      switch (event) {
-        case json::parse_event_t::object_start:
-        case json::parse_event_t::array_start: {
-          container c;
-          c.path = child_path();
-          c.array = event == json::parse_event_t::array_start;
-          open.push_back(std::move(c));
-          break;
-        }
-        case json::parse_event_t::object_end:
-        case json::parse_event_t::array_end:
-          open.pop_back();
-          break;
-        case json::parse_event_t::key:
-          if (!open.empty()) {
-            auto& c = open.back();
-            c.key = parsed.get<std::string>();
-            if (!c.keys.insert(c.key).second) duplicates.emplace_back(c.path, c.key);
-          }
-          break;
-        case json::parse_event_t::value:
-          if (!open.empty() && open.back().array) ++open.back().next;
-          break;
-      }
-      return true;
-    });
-  } catch (const json::parse_error& e) {
-    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
-    std::string detail = e.what();
-    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
-    if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
-    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
-    return out;
-  } catch (const json::exception& e) {
-    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
-    // fuzz_scenario): an error in the file, not an exception out of the loader.
-    std::string detail = e.what();
-    if (auto pos = detail.find("] "); pos != std::string::npos) detail = detail.substr(pos + 2);
-    r.fail("", "invalid JSON: " + detail);
-    return out;
-  }
-  for (const auto& [object, key] : duplicates)
-    r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");
-
-  auto s = read_scenario(r, doc, out.errors);
-  if (s && out.errors.empty()) resolve(r, *s, doc);
+  const auto doc = parse_json(r, text);
+  if (!doc) return out;
+  auto s = read_scenario(r, *doc, out.errors);
+  if (s && out.errors.empty()) resolve(r, *s, *doc);
   if (s && out.errors.empty()) out.value = std::move(*s);
   return out;
 }
