@@ -5,12 +5,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "roundtable/tally.hpp"
 #include "session_detail.hpp"
 
 namespace roundtable {
 
-using nlohmann::json;
 using session_detail::json_quoted;
 using effects = std::vector<effect>;
 
