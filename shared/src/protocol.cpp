@@ -76,70 +76,82 @@ std::optional<long long> opt_int(const json& j, const char* key) {
   return it->get<long long>();
 }
 
-message read(const std::string& type, const json& j) {
-  if (type == "join") {
-    join m{str(j, "code"), str(j, "token")};
-    if (!text::is_token(m.token))
-      refuse(error_code::bad_message, "malformed token: 22 to 64 characters of A-Z, a-z, 0-9, _ and -");
-    return m;
+// The messages below take more than their fields' types to read: each has its own reader.
+join read_join(const json& j) {
+  join m{str(j, "code"), str(j, "token")};
+  if (!text::is_token(m.token))
+    refuse(error_code::bad_message, "malformed token: 22 to 64 characters of A-Z, a-z, 0-9, _ and -");
+  return m;
+}
+
+start read_start(const json& j) {
+  start m{str(j, "scenario"), std::nullopt, std::nullopt};
+  const auto it = j.find("options");
+  if (it == j.end() || it->is_null()) return m;
+  if (!it->is_object()) refuse(error_code::bad_message, "field \"options\" must be an object");
+  if (const auto g = opt_int(*it, "min_group")) {
+    if (*g < 1 || *g > 50) refuse(error_code::bad_message, "options.min_group must be from 1 to 50");
+    m.min_group = static_cast<int>(*g);
   }
+  if (const auto l = it->find("live"); l != it->end() && !l->is_null()) {
+    if (!l->is_boolean()) refuse(error_code::bad_message, "options.live must be true or false");
+    m.live = l->get<bool>();
+  }
+  return m;
+}
+
+goto_stage read_goto(const json& j) {
+  goto_stage m{str(j, "code"), std::size_t{0}};
+  const json& s = need(j, "stage");
+  if (s.is_number_unsigned()) {
+    m.stage = static_cast<std::size_t>(s.get<unsigned long long>());
+  } else if (s.is_number_integer()) {
+    // A negative index names no stage: unknown_stage, like an index past the end.
+    m.stage = static_cast<std::size_t>(-1);
+  } else if (s.is_string()) {
+    m.stage = str(j, "stage");
+  } else {
+    refuse(error_code::bad_message, "field \"stage\" must be a stage index (0-based) or a stage id");
+  }
+  return m;
+}
+
+open read_open(const json& j) {
+  open m{str(j, "code"), str(j, "question"), std::nullopt};
+  if (const auto s = opt_int(j, "seconds")) {
+    if (*s < 5 || *s > 3600) refuse(error_code::bad_message, "field \"seconds\" must be from 5 to 3600");
+    m.seconds = static_cast<int>(*s);
+  }
+  return m;
+}
+
+moderate read_moderate(const json& j) {
+  moderate m{str(j, "code"), str(j, "perspective"), false};
+  const auto action = str(j, "action");
+  if (action != "show" && action != "hide")
+    refuse(error_code::bad_message, "field \"action\" must be \"show\" or \"hide\"");
+  m.show = action == "show";
+  return m;
+}
+
+// The message of this type read from j (a table from type to reader); throws a refusal when it is malformed.
+message read(const std::string& type, const json& j) {
+  if (type == "join") return read_join(j);
   if (type == "vote") return vote{str(j, "question"), need(j, "ballot")};
   if (type == "perspective") return perspective{str(j, "question"), str(j, "text", 64 * 1024)};
   if (type == "endorse") return endorse{str(j, "perspective")};
   if (type == "host") return host{str(j, "key", 1024)};
-  if (type == "start") {
-    start m{str(j, "scenario"), std::nullopt, std::nullopt};
-    if (const auto it = j.find("options"); it != j.end() && !it->is_null()) {
-      if (!it->is_object()) refuse(error_code::bad_message, "field \"options\" must be an object");
-      if (const auto g = opt_int(*it, "min_group")) {
-        if (*g < 1 || *g > 50) refuse(error_code::bad_message, "options.min_group must be from 1 to 50");
-        m.min_group = static_cast<int>(*g);
-      }
-      if (const auto l = it->find("live"); l != it->end() && !l->is_null()) {
-        if (!l->is_boolean()) refuse(error_code::bad_message, "options.live must be true or false");
-        m.live = l->get<bool>();
-      }
-    }
-    return m;
-  }
+  if (type == "start") return read_start(j);
   if (type == "attach") return attach{str(j, "code")};
   if (type == "watch") return watch{str(j, "code")};
   if (type == "end") return end{str(j, "code")};
   if (type == "purge") return purge{str(j, "code")};
-  if (type == "goto") {
-    goto_stage m{str(j, "code"), std::size_t{0}};
-    const json& s = need(j, "stage");
-    if (s.is_number_unsigned()) {
-      m.stage = static_cast<std::size_t>(s.get<unsigned long long>());
-    } else if (s.is_number_integer()) {
-      // A negative index names no stage: unknown_stage, like an index past the end.
-      m.stage = static_cast<std::size_t>(-1);
-    } else if (s.is_string()) {
-      m.stage = str(j, "stage");
-    } else {
-      refuse(error_code::bad_message, "field \"stage\" must be a stage index (0-based) or a stage id");
-    }
-    return m;
-  }
-  if (type == "open") {
-    open m{str(j, "code"), str(j, "question"), std::nullopt};
-    if (const auto s = opt_int(j, "seconds")) {
-      if (*s < 5 || *s > 3600) refuse(error_code::bad_message, "field \"seconds\" must be from 5 to 3600");
-      m.seconds = static_cast<int>(*s);
-    }
-    return m;
-  }
+  if (type == "goto") return read_goto(j);
+  if (type == "open") return read_open(j);
   if (type == "close") return close{str(j, "code"), str(j, "question")};
   if (type == "reveal") return reveal{str(j, "code"), str(j, "question")};
   if (type == "hide") return hide{str(j, "code"), str(j, "question")};
-  if (type == "moderate") {
-    moderate m{str(j, "code"), str(j, "perspective"), false};
-    const auto action = str(j, "action");
-    if (action != "show" && action != "hide")
-      refuse(error_code::bad_message, "field \"action\" must be \"show\" or \"hide\"");
-    m.show = action == "show";
-    return m;
-  }
+  if (type == "moderate") return read_moderate(j);
   refuse(error_code::bad_message, "unknown type " + dump(json(type)));
 }
 

@@ -298,144 +298,370 @@ struct question_needs {
   std::string rule;
 };
 
+// One question object being read: what the readers of each question type share.
+struct question_input {
+  reader& r;
+  const json& v;
+  const std::string& path;
+  std::string what;  // "a choice question", for the unknown-field messages
+  std::vector<question_needs>& needs;
+};
+
+// The question's type, or nothing (after recording why).
+std::optional<question_type> read_question_type(reader& r, const json& v, const std::string& path) {
+  const json* type_v = r.field(v, path, "type", true);
+  if (!type_v) return std::nullopt;
+  if (!type_v->is_string()) {
+    r.fail(reader::at(path, "type"), "must be a string");
+    return std::nullopt;
+  }
+  const auto type = question_type_from(type_v->get_ref<const std::string&>());
+  if (!type)
+    r.fail(reader::at(path, "type"), json_quoted(type_v->get_ref<const std::string&>()) +
+                                         " is not a question type (choice, scale, points, rank, "
+                                         "model_outcome, text)");
+  return type;
+}
+
+// Options shared by choice, points and rank: a list, or the scenario's outcomes.
+bool read_question_options(question_input& in, question& q, std::size_t max_count) {
+  auto& r = in.r;
+  const json* o = r.field(in.v, in.path, "options", true);
+  if (!o) return false;
+  const auto p = reader::at(in.path, "options");
+  if (o->is_string()) {
+    if (o->get_ref<const std::string&>() != "outcomes") {
+      r.fail(p, "must be a list of options or the string \"outcomes\"");
+      return false;
+    }
+    q.options_from_outcomes = true;
+    in.needs.push_back({true, false, p, ""});
+    return true;
+  }
+  q.options = read_options(r, *o, p);
+  if (q.options.empty()) return false;
+  if (q.options.size() > max_count) {
+    r.fail(p, "has " + plural(q.options.size(), "option") + ", must have 2 to " + std::to_string(max_count));
+    return false;
+  }
+  return true;
+}
+
+// An optional integer field within lo..hi into out; false when present and broken.
+bool read_optional_int(question_input& in, std::string_view name, long long lo, long long hi, int& out) {
+  const json* m = in.r.field(in.v, in.path, name, false);
+  if (!m) return true;
+  auto n = in.r.integer(m, reader::at(in.path, name), lo, hi);
+  if (!n) return false;
+  out = static_cast<int>(*n);
+  return true;
+}
+
+// Each reader below: the fields of one question type; false when any is broken.
+bool read_choice(question_input& in, question& q) {
+  in.r.only(in.v, in.path, {"type", "prompt", "options", "max_choices"}, in.what);
+  const bool options = read_question_options(in, q, 20);
+  return read_optional_int(in, "max_choices", 1, 20, q.max_choices) && options;
+}
+
+bool read_scale_labels(question_input& in, question& q) {
+  auto& r = in.r;
+  const json* l = r.field(in.v, in.path, "labels", false);
+  if (!l) return true;
+  const auto p = reader::at(in.path, "labels");
+  if (!r.object(l, p)) return false;
+  r.only(*l, p, {"min", "max"});
+  auto a = r.string(r.field(*l, p, "min", true), reader::at(p, "min"), max_title);
+  auto b = r.string(r.field(*l, p, "max", true), reader::at(p, "max"), max_title);
+  if (!a || !b) return false;
+  q.labels = scale_labels{std::move(*a), std::move(*b)};
+  return true;
+}
+
+bool read_scale(question_input& in, question& q) {
+  auto& r = in.r;
+  const auto& path = in.path;
+  r.only(in.v, path, {"type", "prompt", "min", "max", "labels"}, in.what);
+  constexpr long long bound = 1'000'000'000;
+  auto lo = r.integer(r.field(in.v, path, "min", true), reader::at(path, "min"), -bound, bound);
+  auto hi = r.integer(r.field(in.v, path, "max", true), reader::at(path, "max"), -bound, bound);
+  bool ok = true;
+  if (!lo || !hi) {
+    ok = false;
+  } else if (*lo >= *hi) {
+    r.fail(reader::at(path, "max"), "must be greater than min (" + std::to_string(*lo) + ")");
+    ok = false;
+  } else if (*hi - *lo > 10) {
+    r.fail(reader::at(path, "max"), "is " + std::to_string(*hi - *lo) + " above min, at most 10 allowed");
+    ok = false;
+  } else {
+    q.min = static_cast<int>(*lo);
+    q.max = static_cast<int>(*hi);
+  }
+  return read_scale_labels(in, q) && ok;
+}
+
+bool read_points(question_input& in, question& q) {
+  auto& r = in.r;
+  r.only(in.v, in.path, {"type", "prompt", "options", "budget"}, in.what);
+  const bool options = read_question_options(in, q, 20);
+  auto b = r.integer(r.field(in.v, in.path, "budget", true), reader::at(in.path, "budget"), 1, max_budget);
+  if (b) q.budget = static_cast<int>(*b);
+  return b && options;
+}
+
+bool read_rank(question_input& in, question& q) {
+  in.r.only(in.v, in.path, {"type", "prompt", "options"}, in.what);
+  return read_question_options(in, q, 10);
+}
+
+bool read_model_outcome(question_input& in, question& q) {
+  in.r.only(in.v, in.path, {"type", "prompt", "assign"}, in.what);
+  bool ok = true;
+  if (const json* a = in.r.field(in.v, in.path, "assign", false)) {
+    auto b = in.r.boolean(a, reader::at(in.path, "assign"));
+    if (b) q.assign = *b;
+    ok = b.has_value();
+  }
+  in.needs.push_back({true, true, in.path, ""});
+  return ok;
+}
+
+bool read_text(question_input& in, question& q) {
+  in.r.only(in.v, in.path, {"type", "prompt", "max_length"}, in.what);
+  return read_optional_int(in, "max_length", 1, 2000, q.max_length);
+}
+
+bool read_question_fields(question_input& in, question& q) {
+  switch (q.type) {
+    case question_type::choice:
+      return read_choice(in, q);
+    case question_type::scale:
+      return read_scale(in, q);
+    case question_type::points:
+      return read_points(in, q);
+    case question_type::rank:
+      return read_rank(in, q);
+    case question_type::model_outcome:
+      return read_model_outcome(in, q);
+    case question_type::text:
+      return read_text(in, q);
+  }
+  return false;
+}
+
 std::optional<question> read_question(reader& r, const json& v, const std::string& path,
                                       std::vector<question_needs>& needs) {
   if (!r.object(&v, path)) return std::nullopt;
-  question q;
-  bool ok = true;
-  const json* type_v = r.field(v, path, "type", true);
-  std::optional<question_type> type;
-  if (type_v) {
-    if (!type_v->is_string()) {
-      r.fail(reader::at(path, "type"), "must be a string");
-    } else {
-      type = question_type_from(type_v->get_ref<const std::string&>());
-      if (!type)
-        r.fail(reader::at(path, "type"), json_quoted(type_v->get_ref<const std::string&>()) +
-                                             " is not a question type (choice, scale, points, rank, "
-                                             "model_outcome, text)");
-    }
-  }
+  const auto type = read_question_type(r, v, path);
   auto prompt = r.string(r.field(v, path, "prompt", true), reader::at(path, "prompt"), max_prompt);
   if (!type) {
     r.only(v, path,
            {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign", "max_length"});
     return std::nullopt;
   }
+  question q;
   q.type = *type;
-  ok = ok && prompt.has_value();
   if (prompt) q.prompt = std::move(*prompt);
-
-  const std::string what = "a " + std::string(to_string(q.type)) + " question";
-  // Options shared by choice, points and rank: a list, or the scenario's outcomes.
-  const auto read_opts = [&](std::size_t max_count) {
-    const json* o = r.field(v, path, "options", true);
-    if (!o) return false;
-    const auto p = reader::at(path, "options");
-    if (o->is_string()) {
-      if (o->get_ref<const std::string&>() != "outcomes") {
-        r.fail(p, "must be a list of options or the string \"outcomes\"");
-        return false;
-      }
-      q.options_from_outcomes = true;
-      needs.push_back({true, false, p, ""});
-      return true;
-    }
-    q.options = read_options(r, *o, p);
-    if (q.options.empty()) return false;
-    if (q.options.size() > max_count) {
-      r.fail(p, "has " + plural(q.options.size(), "option") + ", must have 2 to " + std::to_string(max_count));
-      return false;
-    }
-    return true;
-  };
-
-  switch (q.type) {
-    case question_type::choice: {
-      r.only(v, path, {"type", "prompt", "options", "max_choices"}, what);
-      ok = read_opts(20) && ok;
-      if (const json* m = r.field(v, path, "max_choices", false)) {
-        auto n = r.integer(m, reader::at(path, "max_choices"), 1, 20);
-        if (!n)
-          ok = false;
-        else
-          q.max_choices = static_cast<int>(*n);
-      }
-      break;
-    }
-    case question_type::scale: {
-      r.only(v, path, {"type", "prompt", "min", "max", "labels"}, what);
-      constexpr long long bound = 1'000'000'000;
-      auto lo = r.integer(r.field(v, path, "min", true), reader::at(path, "min"), -bound, bound);
-      auto hi = r.integer(r.field(v, path, "max", true), reader::at(path, "max"), -bound, bound);
-      if (!lo || !hi) {
-        ok = false;
-      } else if (*lo >= *hi) {
-        r.fail(reader::at(path, "max"), "must be greater than min (" + std::to_string(*lo) + ")");
-        ok = false;
-      } else if (*hi - *lo > 10) {
-        r.fail(reader::at(path, "max"), "is " + std::to_string(*hi - *lo) + " above min, at most 10 allowed");
-        ok = false;
-      } else {
-        q.min = static_cast<int>(*lo);
-        q.max = static_cast<int>(*hi);
-      }
-      if (const json* l = r.field(v, path, "labels", false)) {
-        const auto p = reader::at(path, "labels");
-        if (!r.object(l, p)) {
-          ok = false;
-        } else {
-          r.only(*l, p, {"min", "max"});
-          auto a = r.string(r.field(*l, p, "min", true), reader::at(p, "min"), max_title);
-          auto b = r.string(r.field(*l, p, "max", true), reader::at(p, "max"), max_title);
-          if (a && b)
-            q.labels = scale_labels{std::move(*a), std::move(*b)};
-          else
-            ok = false;
-        }
-      }
-      break;
-    }
-    case question_type::points: {
-      r.only(v, path, {"type", "prompt", "options", "budget"}, what);
-      ok = read_opts(20) && ok;
-      auto b = r.integer(r.field(v, path, "budget", true), reader::at(path, "budget"), 1, max_budget);
-      if (!b)
-        ok = false;
-      else
-        q.budget = static_cast<int>(*b);
-      break;
-    }
-    case question_type::rank:
-      r.only(v, path, {"type", "prompt", "options"}, what);
-      ok = read_opts(10) && ok;
-      break;
-    case question_type::model_outcome: {
-      r.only(v, path, {"type", "prompt", "assign"}, what);
-      if (const json* a = r.field(v, path, "assign", false)) {
-        auto b = r.boolean(a, reader::at(path, "assign"));
-        if (!b)
-          ok = false;
-        else
-          q.assign = *b;
-      }
-      needs.push_back({true, true, path, ""});
-      break;
-    }
-    case question_type::text: {
-      r.only(v, path, {"type", "prompt", "max_length"}, what);
-      if (const json* m = r.field(v, path, "max_length", false)) {
-        auto n = r.integer(m, reader::at(path, "max_length"), 1, 2000);
-        if (!n)
-          ok = false;
-        else
-          q.max_length = static_cast<int>(*n);
-      }
-      break;
-    }
-  }
-  if (!ok) return std::nullopt;
+  question_input in{r, v, path, "a " + std::string(to_string(q.type)) + " question", needs};
+  const bool fields = read_question_fields(in, q);
+  if (!prompt || !fields) return std::nullopt;
   return q;
+}
+
+// The format comes first: a file of another version is refused on that alone (false: stop reading).
+bool read_format(reader& r, const json& doc) {
+  const json* f = r.field(doc, "", "format", true);
+  if (!f) return true;
+  if (!f->is_number_integer()) {
+    r.fail("format", "must be the number 1, not " + f->dump());
+    return false;
+  }
+  if (f->get<long long>() != 1) {
+    r.fail("format", "version " + f->dump() + " is not supported; this program reads format 1");
+    return false;
+  }
+  return true;
+}
+
+// The models list; false when it is there but not a list of 1 to 8.
+bool read_models(reader& r, const json& doc, scenario& s) {
+  const json* models = r.list(r.field(doc, "", "models", false), "models", 1, 8, "model");
+  if (!models) return false;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < models->size(); ++i) {
+    const auto p = reader::at("models", i);
+    const json& m = (*models)[i];
+    if (!r.object(&m, p)) continue;
+    r.only(m, p, {"id", "name", "prompt"});
+    auto id = r.id(r.field(m, p, "id", true), reader::at(p, "id"));
+    auto name = r.string(r.field(m, p, "name", true), reader::at(p, "name"), max_title);
+    auto prompt = r.string(r.field(m, p, "prompt", true), reader::at(p, "prompt"), max_prompt);
+    if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
+    if (id && name && prompt) s.models.push_back({*id, *name, *prompt});
+  }
+  return true;
+}
+
+// One stage object being read: what the readers of each stage kind share.
+struct stage_input {
+  reader& r;
+  const json& stages;  // the file's whole list, for references to earlier stages
+  std::size_t index;
+  const json& st;
+  const std::string& path;
+  std::string what;  // "a question stage", for the unknown-field messages
+  std::string why;   // "for a question stage", for the required-field messages
+  std::vector<question_needs>& needs;
+};
+
+// An earlier question stage named by a discussion's show or a revote's of.
+std::optional<std::string> earlier_question(stage_input& in, const json* v, const std::string& vp) {
+  auto& r = in.r;
+  const json& stages = in.stages;
+  auto ref = r.id(v, vp);
+  if (!ref) return std::nullopt;
+  std::optional<std::size_t> j;
+  for (std::size_t k = 0; k < in.index; ++k)
+    if (stages[k].is_object() && stages[k].value("id", json()).is_string() &&
+        stages[k]["id"].get_ref<const std::string&>() == *ref) {
+      j = k;
+      break;
+    }
+  if (!j) {
+    bool later = false;
+    for (std::size_t k = in.index; k < stages.size(); ++k)
+      if (stages[k].is_object() && stages[k].value("id", json()) == *ref) later = true;
+    r.fail(vp, later ? "stage " + json_quoted(*ref) + " comes later; only an earlier stage can be named"
+                     : "no stage has the id " + json_quoted(*ref));
+    return std::nullopt;
+  }
+  if (stages[*j].value("kind", json()) != "question") {
+    r.fail(vp, "stage " + json_quoted(*ref) + " is not a question stage");
+    return std::nullopt;
+  }
+  return ref;
+}
+
+// Each reader below: the fields of one stage kind; false when any is broken.
+bool read_case_stage(stage_input& in, stage&) {
+  in.r.only(in.st, in.path, {"id", "kind", "title", "body"}, in.what);
+  return true;
+}
+
+bool read_question_stage(stage_input& in, stage& out) {
+  auto& r = in.r;
+  r.only(in.st, in.path, {"id", "kind", "title", "body", "question"}, in.what);
+  const json* qv = r.field(in.st, in.path, "question", true, in.why);
+  if (!qv) return false;
+  auto q = read_question(r, *qv, reader::at(in.path, "question"), in.needs);
+  if (!q) return false;
+  out.question = std::move(*q);
+  return true;
+}
+
+bool read_discussion_stage(stage_input& in, stage& out) {
+  auto& r = in.r;
+  r.only(in.st, in.path, {"id", "kind", "title", "body", "show"}, in.what);
+  const auto sp = reader::at(in.path, "show");
+  const json* show = r.list(r.field(in.st, in.path, "show", true, in.why), sp, 1, 20, "stage");
+  if (!show) return false;
+  bool ok = true;
+  std::set<std::string> shown;
+  for (std::size_t k = 0; k < show->size(); ++k) {
+    auto ref = earlier_question(in, &(*show)[k], reader::at(sp, k));
+    if (ref && !shown.insert(*ref).second) {
+      r.fail(reader::at(sp, k), "stage " + json_quoted(*ref) + " is listed twice");
+      ref.reset();
+    }
+    if (!ref)
+      ok = false;
+    else
+      out.show.push_back(*ref);
+  }
+  return ok;
+}
+
+bool read_revote_stage(stage_input& in, stage& out) {
+  auto& r = in.r;
+  r.only(in.st, in.path, {"id", "kind", "title", "body", "of"}, in.what);
+  auto ref = earlier_question(in, r.field(in.st, in.path, "of", true, in.why), reader::at(in.path, "of"));
+  if (!ref) return false;
+  out.of = *ref;
+  return true;
+}
+
+bool read_stage_fields(stage_input& in, stage& out) {
+  switch (out.kind) {
+    case stage_kind::case_text:
+      return read_case_stage(in, out);
+    case stage_kind::question:
+      return read_question_stage(in, out);
+    case stage_kind::discussion:
+      return read_discussion_stage(in, out);
+    case stage_kind::revote:
+      return read_revote_stage(in, out);
+  }
+  return false;
+}
+
+// The stage's kind, or nothing (after recording why).
+std::optional<stage_kind> read_stage_kind(reader& r, const json& st, const std::string& p) {
+  const json* kind_v = r.field(st, p, "kind", true);
+  if (!kind_v) return std::nullopt;
+  if (!kind_v->is_string()) {
+    r.fail(reader::at(p, "kind"), "must be a string");
+    return std::nullopt;
+  }
+  const auto kind = stage_kind_from(kind_v->get_ref<const std::string&>());
+  if (!kind)
+    r.fail(reader::at(p, "kind"), json_quoted(kind_v->get_ref<const std::string&>()) +
+                                      " is not a stage kind (case, question, discussion, revote)");
+  return kind;
+}
+
+// Stage i of the file: the fields every stage has, then its kind's. A value only if nothing failed.
+std::optional<stage> read_stage(reader& r, const json& stages, std::size_t i, std::set<std::string>& seen,
+                                const std::vector<scenario_error>& errors, std::vector<question_needs>& needs) {
+  const auto p = reader::at("stages", i);
+  const json& st = stages[i];
+  if (!r.object(&st, p)) return std::nullopt;
+  stage out;
+  auto id = r.id(r.field(st, p, "id", true), reader::at(p, "id"));
+  if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
+  bool ok = id.has_value();
+  if (id) out.id = *id;
+  auto title = r.string(r.field(st, p, "title", true), reader::at(p, "title"), max_title);
+  ok = ok && title.has_value();
+  if (title) out.title = *title;
+  if (const json* b = r.field(st, p, "body", false)) {
+    const auto before = errors.size();
+    out.body = r.paragraphs(b, reader::at(p, "body"));
+    ok = ok && errors.size() == before;
+  }
+  const auto kind = read_stage_kind(r, st, p);
+  if (!kind) {
+    r.only(st, p, {"id", "kind", "title", "body", "question", "show", "of"});
+    return std::nullopt;
+  }
+  out.kind = *kind;
+  const std::string what = "a " + std::string(to_string(out.kind)) + " stage";
+  stage_input in{r, stages, i, st, p, what, "for " + what, needs};
+  ok = read_stage_fields(in, out) && ok;
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// Questions that draw on the scenario's outcomes and models need them.
+void check_needs(reader& r, const json& doc, const scenario& s, bool models_ok,
+                 const std::vector<question_needs>& needs) {
+  for (const auto& n : needs) {
+    if (n.outcomes && s.outcomes.empty() && !r.field(doc, "", "outcomes", false))
+      r.fail(n.path, n.models ? "a model_outcome question needs the scenario's \"outcomes\""
+                              : "\"outcomes\" is used but the scenario has no \"outcomes\" list");
+    if (n.models && s.models.empty() && !models_ok && !r.field(doc, "", "models", false))
+      r.fail(n.path, "a model_outcome question needs the scenario's \"models\"");
+  }
 }
 
 // Reads the scenario; appends to errors. Returns a value only if nothing failed.
@@ -446,172 +672,26 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
   }
   const std::string root;
   r.only(doc, root, {"$schema", "format", "id", "title", "summary", "case", "models", "outcomes", "stages"});
-  scenario s;
-
-  // The version comes first: a file of another version is refused on that alone.
-  if (const json* f = r.field(doc, root, "format", true)) {
-    if (!f->is_number_integer()) {
-      r.fail("format", "must be the number 1, not " + f->dump());
-      return std::nullopt;
-    }
-    if (f->get<long long>() != 1) {
-      r.fail("format", "version " + f->dump() + " is not supported; this program reads format 1");
-      return std::nullopt;
-    }
-  }
+  if (!read_format(r, doc)) return std::nullopt;
   if (const json* sc = r.field(doc, root, "$schema", false); sc && !sc->is_string())
     r.fail("$schema", "must be a string");
 
+  scenario s;
   if (auto id = r.id(r.field(doc, root, "id", true), "id")) s.id = *id;
   if (auto t = r.string(r.field(doc, root, "title", true), "title", max_title)) s.title = *t;
   if (auto t = r.string(r.field(doc, root, "summary", true), "summary", max_prompt)) s.summary = *t;
   s.case_text = r.paragraphs(r.field(doc, root, "case", true), "case");
-
-  const json* models = r.list(r.field(doc, root, "models", false), "models", 1, 8, "model");
-  const bool models_ok = models != nullptr;
-  if (models) {
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < models->size(); ++i) {
-      const auto p = reader::at("models", i);
-      const json& m = (*models)[i];
-      if (!r.object(&m, p)) continue;
-      r.only(m, p, {"id", "name", "prompt"});
-      auto id = r.id(r.field(m, p, "id", true), reader::at(p, "id"));
-      auto name = r.string(r.field(m, p, "name", true), reader::at(p, "name"), max_title);
-      auto prompt = r.string(r.field(m, p, "prompt", true), reader::at(p, "prompt"), max_prompt);
-      if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
-      if (id && name && prompt) s.models.push_back({*id, *name, *prompt});
-    }
-  }
+  const bool models_ok = read_models(r, doc, s);
   const json* outcomes = r.list(r.field(doc, root, "outcomes", false), "outcomes", 2, 20, "outcome");
   if (outcomes) s.outcomes = read_options(r, *outcomes, "outcomes");
 
   std::vector<question_needs> needs;
-  const json* stages = r.list(r.field(doc, root, "stages", true), "stages", 1, 100, "stage");
-  if (stages) {
+  if (const json* stages = r.list(r.field(doc, root, "stages", true), "stages", 1, 100, "stage")) {
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < stages->size(); ++i) {
-      const auto p = reader::at("stages", i);
-      const json& st = (*stages)[i];
-      if (!r.object(&st, p)) continue;
-      stage out;
-      bool ok = true;
-      auto id = r.id(r.field(st, p, "id", true), reader::at(p, "id"));
-      if (id && !r.unique(seen, *id, reader::at(p, "id"))) id.reset();
-      ok = ok && id.has_value();
-      if (id) out.id = *id;
-      auto title = r.string(r.field(st, p, "title", true), reader::at(p, "title"), max_title);
-      ok = ok && title.has_value();
-      if (title) out.title = *title;
-      if (const json* b = r.field(st, p, "body", false)) {
-        const auto before = errors.size();
-        out.body = r.paragraphs(b, reader::at(p, "body"));
-        ok = ok && errors.size() == before;
-      }
-      const json* kind_v = r.field(st, p, "kind", true);
-      std::optional<stage_kind> kind;
-      if (kind_v && !kind_v->is_string()) {
-        r.fail(reader::at(p, "kind"), "must be a string");
-      } else if (kind_v) {
-        kind = stage_kind_from(kind_v->get_ref<const std::string&>());
-        if (!kind)
-          r.fail(reader::at(p, "kind"), json_quoted(kind_v->get_ref<const std::string&>()) +
-                                            " is not a stage kind (case, question, discussion, revote)");
-      }
-      if (!kind) {
-        r.only(st, p, {"id", "kind", "title", "body", "question", "show", "of"});
-        continue;
-      }
-      out.kind = *kind;
-      const std::string what = "a " + std::string(to_string(out.kind)) + " stage";
-      const std::string why = "for " + what;
-      // An earlier question stage named by a discussion's show or a revote's of.
-      const auto earlier_question = [&](const json* v, const std::string& vp) -> std::optional<std::string> {
-        auto ref = r.id(v, vp);
-        if (!ref) return std::nullopt;
-        std::optional<std::size_t> j;
-        for (std::size_t k = 0; k < i; ++k)
-          if ((*stages)[k].is_object() && (*stages)[k].value("id", json()).is_string() &&
-              (*stages)[k]["id"].get_ref<const std::string&>() == *ref) {
-            j = k;
-            break;
-          }
-        if (!j) {
-          bool later = false;
-          for (std::size_t k = i; k < stages->size(); ++k)
-            if ((*stages)[k].is_object() && (*stages)[k].value("id", json()) == *ref) later = true;
-          r.fail(vp, later ? "stage " + json_quoted(*ref) + " comes later; only an earlier stage can be named"
-                           : "no stage has the id " + json_quoted(*ref));
-          return std::nullopt;
-        }
-        if ((*stages)[*j].value("kind", json()) != "question") {
-          r.fail(vp, "stage " + json_quoted(*ref) + " is not a question stage");
-          return std::nullopt;
-        }
-        return ref;
-      };
-      switch (out.kind) {
-        case stage_kind::case_text:
-          r.only(st, p, {"id", "kind", "title", "body"}, what);
-          break;
-        case stage_kind::question: {
-          r.only(st, p, {"id", "kind", "title", "body", "question"}, what);
-          const json* qv = r.field(st, p, "question", true, why);
-          if (!qv) {
-            ok = false;
-            break;
-          }
-          auto q = read_question(r, *qv, reader::at(p, "question"), needs);
-          if (!q)
-            ok = false;
-          else
-            out.question = std::move(*q);
-          break;
-        }
-        case stage_kind::discussion: {
-          r.only(st, p, {"id", "kind", "title", "body", "show"}, what);
-          const auto sp = reader::at(p, "show");
-          const json* show = r.list(r.field(st, p, "show", true, why), sp, 1, 20, "stage");
-          if (!show) {
-            ok = false;
-            break;
-          }
-          std::set<std::string> shown;
-          for (std::size_t k = 0; k < show->size(); ++k) {
-            auto ref = earlier_question(&(*show)[k], reader::at(sp, k));
-            if (ref && !shown.insert(*ref).second) {
-              r.fail(reader::at(sp, k), "stage " + json_quoted(*ref) + " is listed twice");
-              ref.reset();
-            }
-            if (!ref)
-              ok = false;
-            else
-              out.show.push_back(*ref);
-          }
-          break;
-        }
-        case stage_kind::revote: {
-          r.only(st, p, {"id", "kind", "title", "body", "of"}, what);
-          auto ref = earlier_question(r.field(st, p, "of", true, why), reader::at(p, "of"));
-          if (!ref)
-            ok = false;
-          else
-            out.of = *ref;
-          break;
-        }
-      }
-      if (ok) s.stages.push_back(std::move(out));
-    }
+    for (std::size_t i = 0; i < stages->size(); ++i)
+      if (auto st = read_stage(r, *stages, i, seen, errors, needs)) s.stages.push_back(std::move(*st));
   }
-
-  // Questions that draw on the scenario's outcomes and models need them.
-  for (const auto& n : needs) {
-    if (n.outcomes && s.outcomes.empty() && !r.field(doc, root, "outcomes", false))
-      r.fail(n.path, n.models ? "a model_outcome question needs the scenario's \"outcomes\""
-                              : "\"outcomes\" is used but the scenario has no \"outcomes\" list");
-    if (n.models && s.models.empty() && !models_ok && !r.field(doc, root, "models", false))
-      r.fail(n.path, "a model_outcome question needs the scenario's \"models\"");
-  }
+  check_needs(r, doc, s, models_ok, needs);
   return s;
 }
 
@@ -657,6 +737,86 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
   return {line, column};
 }
 
+// Notes every key that appears twice in one object, with the object's JSON path, while nlohmann parses
+// (it would silently keep the last one).
+class duplicate_keys {
+public:
+  bool operator()(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start: {
+        container c;
+        c.path = child_path();
+        c.array = event == json::parse_event_t::array_start;
+        open_.push_back(std::move(c));
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        open_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_.empty()) {
+          auto& c = open_.back();
+          c.key = parsed.get<std::string>();
+          if (!c.keys.insert(c.key).second) found.emplace_back(c.path, c.key);
+        }
+        break;
+      case json::parse_event_t::value:
+        if (!open_.empty() && open_.back().array) ++open_.back().next;
+        break;
+    }
+    return true;
+  }
+
+  std::vector<std::pair<std::string, std::string>> found;  // path of the object, key
+
+private:
+  struct container {
+    std::string path;  // of this object or array
+    bool array = false;
+    std::size_t next = 0;        // array: index of the next element
+    std::string key;             // object: the key being read
+    std::set<std::string> keys;  // object: keys seen
+  };
+
+  std::string child_path() {
+    if (open_.empty()) return "";
+    auto& c = open_.back();
+    if (c.array) return c.path + "[" + std::to_string(c.next++) + "]";
+    return c.path.empty() ? c.key : c.path + "." + c.key;
+  }
+
+  std::vector<container> open_;
+};
+
+// The file's JSON, or nothing after recording why it is unreadable; duplicate keys are recorded too.
+std::optional<json> parse_json(reader& r, std::string_view text) {
+  duplicate_keys duplicates;
+  json doc;
+  try {
+    doc = json::parse(
+        text, [&](int /*depth*/, json::parse_event_t event, json& parsed) { return duplicates(event, parsed); });
+  } catch (const json::parse_error& e) {
+    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string detail = e.what();
+    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
+    if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
+    return std::nullopt;
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
+    // fuzz_scenario): an error in the file, not an exception out of the loader.
+    std::string detail = e.what();
+    if (auto pos = detail.find("] "); pos != std::string::npos) detail = detail.substr(pos + 2);
+    r.fail("", "invalid JSON: " + detail);
+    return std::nullopt;
+  }
+  for (const auto& [object, key] : duplicates.found)
+    r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");
+  return doc;
+}
+
 }  // namespace
 
 scenario_parse parse_scenario(std::string_view text, std::string_view file) {
@@ -667,71 +827,10 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
                    std::to_string(max_scenario_bytes) + " bytes)");
     return out;
   }
-  // Parse, noting duplicate keys with their JSON path (nlohmann would silently keep the last one).
-  struct container {
-    std::string path;  // of this object or array
-    bool array = false;
-    std::size_t next = 0;        // array: index of the next element
-    std::string key;             // object: the key being read
-    std::set<std::string> keys;  // object: keys seen
-  };
-  std::vector<container> open;
-  std::vector<std::pair<std::string, std::string>> duplicates;  // path of the object, key
-  const auto child_path = [&]() -> std::string {
-    if (open.empty()) return "";
-    auto& c = open.back();
-    if (c.array) return c.path + "[" + std::to_string(c.next++) + "]";
-    return c.path.empty() ? c.key : c.path + "." + c.key;
-  };
-  json doc;
-  try {
-    doc = json::parse(text, [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-      switch (event) {
-        case json::parse_event_t::object_start:
-        case json::parse_event_t::array_start: {
-          container c;
-          c.path = child_path();
-          c.array = event == json::parse_event_t::array_start;
-          open.push_back(std::move(c));
-          break;
-        }
-        case json::parse_event_t::object_end:
-        case json::parse_event_t::array_end:
-          open.pop_back();
-          break;
-        case json::parse_event_t::key:
-          if (!open.empty()) {
-            auto& c = open.back();
-            c.key = parsed.get<std::string>();
-            if (!c.keys.insert(c.key).second) duplicates.emplace_back(c.path, c.key);
-          }
-          break;
-        case json::parse_event_t::value:
-          if (!open.empty() && open.back().array) ++open.back().next;
-          break;
-      }
-      return true;
-    });
-  } catch (const json::parse_error& e) {
-    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
-    std::string detail = e.what();
-    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
-    if (auto pos = detail.find(": "); pos != std::string::npos) detail = detail.substr(pos + 2);
-    r.fail("", "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
-    return out;
-  } catch (const json::exception& e) {
-    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
-    // fuzz_scenario): an error in the file, not an exception out of the loader.
-    std::string detail = e.what();
-    if (auto pos = detail.find("] "); pos != std::string::npos) detail = detail.substr(pos + 2);
-    r.fail("", "invalid JSON: " + detail);
-    return out;
-  }
-  for (const auto& [object, key] : duplicates)
-    r.fail(object.empty() ? key : object + "." + key, "the field " + json_quoted(key) + " appears twice in one object");
-
-  auto s = read_scenario(r, doc, out.errors);
-  if (s && out.errors.empty()) resolve(r, *s, doc);
+  const auto doc = parse_json(r, text);
+  if (!doc) return out;
+  auto s = read_scenario(r, *doc, out.errors);
+  if (s && out.errors.empty()) resolve(r, *s, *doc);
   if (s && out.errors.empty()) out.value = std::move(*s);
   return out;
 }
@@ -756,54 +855,60 @@ catalog_parse parse_catalog(const std::vector<scenario_source>& sources) {
   return out;
 }
 
-json to_json(const scenario& s) {
-  const auto options_json = [](const std::vector<option>& opts) {
-    json a = json::array();
-    for (const auto& o : opts) a.push_back({{"id", o.id}, {"label", o.label}});
-    return a;
-  };
-  json j = {{"format", s.format}, {"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"case", s.case_text}};
-  if (!s.models.empty()) {
-    json m = json::array();
-    for (const auto& x : s.models) m.push_back({{"id", x.id}, {"name", x.name}, {"prompt", x.prompt}});
-    j["models"] = std::move(m);
+json to_json(const std::vector<option>& options) {
+  json a = json::array();
+  for (const auto& o : options) a.push_back({{"id", o.id}, {"label", o.label}});
+  return a;
+}
+
+json to_json(const std::vector<model>& models) {
+  json a = json::array();
+  for (const auto& m : models) a.push_back({{"id", m.id}, {"name", m.name}, {"prompt", m.prompt}});
+  return a;
+}
+
+json to_json(const question& q, question_form form) {
+  const bool file = form == question_form::file;
+  const auto options = [&] { return file && q.options_from_outcomes ? json("outcomes") : to_json(q.options); };
+  json out = {{"type", to_string(q.type)}, {"prompt", q.prompt}};
+  switch (q.type) {
+    case question_type::choice:
+      out["options"] = options();
+      if (!file || q.max_choices != 1) out["max_choices"] = q.max_choices;
+      break;
+    case question_type::scale:
+      out["min"] = q.min;
+      out["max"] = q.max;
+      if (q.labels) out["labels"] = {{"min", q.labels->min}, {"max", q.labels->max}};
+      break;
+    case question_type::points:
+      out["options"] = options();
+      out["budget"] = q.budget;
+      break;
+    case question_type::rank:
+      out["options"] = options();
+      break;
+    case question_type::model_outcome:
+      out["assign"] = q.assign;
+      break;
+    case question_type::text:
+      out["max_length"] = q.max_length;
+      break;
   }
-  if (!s.outcomes.empty()) j["outcomes"] = options_json(s.outcomes);
+  return out;
+}
+
+json to_json(const scenario& s) {
+  json j = {{"format", s.format}, {"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"case", s.case_text}};
+  if (!s.models.empty()) j["models"] = to_json(s.models);
+  if (!s.outcomes.empty()) j["outcomes"] = to_json(s.outcomes);
   json stages = json::array();
   for (const auto& st : s.stages) {
     json o = {{"id", st.id}, {"kind", to_string(st.kind)}, {"title", st.title}};
     if (!st.body.empty()) o["body"] = st.body;
     if (st.kind == stage_kind::discussion) o["show"] = st.show;
     if (st.kind == stage_kind::revote) o["of"] = st.of;
-    if (st.question) {
-      const auto& q = *st.question;
-      json qj = {{"type", to_string(q.type)}, {"prompt", q.prompt}};
-      switch (q.type) {
-        case question_type::choice:
-          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
-          if (q.max_choices != 1) qj["max_choices"] = q.max_choices;
-          break;
-        case question_type::scale:
-          qj["min"] = q.min;
-          qj["max"] = q.max;
-          if (q.labels) qj["labels"] = {{"min", q.labels->min}, {"max", q.labels->max}};
-          break;
-        case question_type::points:
-          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
-          qj["budget"] = q.budget;
-          break;
-        case question_type::rank:
-          qj["options"] = q.options_from_outcomes ? json("outcomes") : options_json(q.options);
-          break;
-        case question_type::model_outcome:
-          qj["assign"] = q.assign;
-          break;
-        case question_type::text:
-          qj["max_length"] = q.max_length;
-          break;
-      }
-      o["question"] = std::move(qj);
-    }
+    if (st.question) o["question"] = to_json(*st.question, question_form::file);
     stages.push_back(std::move(o));
   }
   j["stages"] = std::move(stages);

@@ -239,6 +239,31 @@ double finite(double x) {
   return std::isfinite(x) ? x : 0.0;
 }
 
+// A model_outcome tally: a row and a consensus per shown model, transitions per model not held back.
+json model_outcome_json(const scenario& s, const model_outcome_tally& m) {
+  json matrix = json::object();
+  json consensus_by_model = json::object();
+  for (std::size_t i = 0; i < s.models.size() && i < m.matrix.size(); ++i) {
+    if (i < m.row_shown.size() && !m.row_shown[i]) continue;
+    json row = json::object();
+    for (std::size_t o = 0; o < s.outcomes.size() && o < m.matrix[i].size(); ++o)
+      row[s.outcomes[o].id] = m.matrix[i][o];
+    matrix[s.models[i].id] = std::move(row);
+    consensus_by_model[s.models[i].id] = i < m.consensus.size() ? finite(m.consensus[i]) : 0.0;
+  }
+  json out{{"matrix", std::move(matrix)}, {"consensus", std::move(consensus_by_model)}};
+  if (m.shift) {
+    json transitions = json::object();
+    for (std::size_t i = 0; i < s.models.size() && i < m.shift->transitions.size(); ++i) {
+      if (m.shift->transitions[i].empty()) continue;  // held back
+      transitions[s.models[i].id] = transitions_json(m.shift->transitions[i], s.outcomes);
+    }
+    out["shift"] =
+        json{{"compared", m.shift->compared}, {"changed", m.shift->changed}, {"transitions", std::move(transitions)}};
+  }
+  return out;
+}
+
 }  // namespace
 
 double consensus(const std::vector<int>& counts) {
@@ -325,27 +350,7 @@ nlohmann::json to_json(const scenario& s, const question& q, const tally& t) {
     case question_type::model_outcome: {
       const auto* m = std::get_if<model_outcome_tally>(&t);
       if (!m) return nullptr;
-      json matrix = json::object();
-      json consensus_by_model = json::object();
-      for (std::size_t i = 0; i < s.models.size() && i < m->matrix.size(); ++i) {
-        if (i < m->row_shown.size() && !m->row_shown[i]) continue;
-        json row = json::object();
-        for (std::size_t o = 0; o < s.outcomes.size() && o < m->matrix[i].size(); ++o)
-          row[s.outcomes[o].id] = m->matrix[i][o];
-        matrix[s.models[i].id] = std::move(row);
-        consensus_by_model[s.models[i].id] = i < m->consensus.size() ? finite(m->consensus[i]) : 0.0;
-      }
-      json out{{"matrix", std::move(matrix)}, {"consensus", std::move(consensus_by_model)}};
-      if (m->shift) {
-        json transitions = json::object();
-        for (std::size_t i = 0; i < s.models.size() && i < m->shift->transitions.size(); ++i) {
-          if (m->shift->transitions[i].empty()) continue;  // held back
-          transitions[s.models[i].id] = transitions_json(m->shift->transitions[i], s.outcomes);
-        }
-        out["shift"] = json{
-            {"compared", m->shift->compared}, {"changed", m->shift->changed}, {"transitions", std::move(transitions)}};
-      }
-      return out;
+      return model_outcome_json(s, *m);
     }
     case question_type::text:
       break;

@@ -131,4 +131,17 @@ catalog_parse parse_catalog(const std::vector<scenario_source>& sources);
 /// The scenario as canonical JSON in the file format (parse_scenario accepts it back).
 nlohmann::json to_json(const scenario& s);
 
+/// How a question is written out: as in a scenario file, or as the session's views show it.
+enum class question_form {
+  file,  // "options": "outcomes" as written, a default max_choices left out
+  view,  // options resolved, every field present (model_outcome's models and outcomes are the caller's to add)
+};
+/// A question's type, prompt and its type's fields as JSON: the one switch over question types that both
+/// the scenario file and the session's views are written from.
+nlohmann::json to_json(const question& q, question_form form);
+/// Options (or outcomes) as `[{"id","label"}]`.
+nlohmann::json to_json(const std::vector<option>& options);
+/// Models as `[{"id","name","prompt"}]`.
+nlohmann::json to_json(const std::vector<model>& models);
+
 }  // namespace roundtable

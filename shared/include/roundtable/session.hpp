@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -166,15 +167,61 @@ private:
   const question_state* find(const std::string& question) const;
   question_state* find(const std::string& question);
   std::optional<voter_id> voter(const events::voter_key& key) const;
+  /// The latest round of q if it is open, else nullptr.
+  static const round_state* open_round(const question_state& q);
+  static round_state* open_round(question_state& q);
+
+  // The refusals the decide functions share (session.cpp), each checked in the order a decide_* calls them.
+  status check_not_ended() const;
+  /// The voter's id, or not_joined: "join the session before <before>".
+  result<voter_id> check_joined(const events::voter_key& key, std::string_view before) const;
+  result<const question_state*> check_question(const std::string& question) const;
+
+  // The fold (session_apply.cpp): one overload per event type; apply(event) only dispatches.
+  // Named apply_one, not apply: the public apply(event) is called with single events (a joined, ...),
+  // and private overloads of that name would win overload resolution and refuse access.
+  using effects = std::vector<effect>;
+  result<effects> apply_one(const events::started& x);
+  result<effects> apply_one(const events::joined& x);
+  result<effects> apply_one(const events::stage_shown& x);
+  result<effects> apply_one(const events::round_opened& x);
+  result<effects> apply_one(const events::round_closed& x);
+  result<effects> apply_one(const events::ballot_cast& x);
+  result<effects> apply_one(const events::revealed& x);
+  result<effects> apply_one(const events::hidden& x);
+  result<effects> apply_one(const events::tally_published& x);
+  result<effects> apply_one(const events::perspective_posted& x);
+  result<effects> apply_one(const events::perspective_moderated& x);
+  result<effects> apply_one(const events::endorsed& x);
+  result<effects> apply_one(const events::ended& x);
+  /// The apply side of the not-joined and unknown-question refusals (replay's wording).
+  result<voter_id> known_voter(const events::voter_key& key) const;
+  result<question_state*> known_question(const std::string& question);
+  /// Closes the open round and publishes its exact final tally (round_closed and ended).
+  void close_round(const std::string& question, question_state& q);
+
   nlohmann::json stage_view(role r, std::size_t index, std::optional<std::size_t> assigned_model,
                             std::int64_t now_ms) const;
   nlohmann::json question_view(const stage& st, std::optional<std::size_t> assigned_model) const;
+  /// A participant's own ballots and perspectives in each question's latest round.
+  nlohmann::json mine_view(voter_id who) const;
+  /// The console's outline of every stage, and every question's round and count.
+  nlohmann::json stages_view() const;
+  nlohmann::json questions_view(std::int64_t now_ms) const;
   nlohmann::json results_body(const std::string& question) const;
   bool may_see_results(role r, const question_state& q) const;
   std::vector<const perspective_state*> visible_perspectives(role r, const question_state& q) const;
   nlohmann::json tally_now(const std::string& question, const question_state& q) const;
   bool seen_request(voter_id v, const std::string& request, const std::string& content) const;
   nlohmann::json with_code(role r, nlohmann::json msg) const;
+
+  // The export (session_export.cpp), piece by piece.
+  std::vector<std::string> pseudonyms() const;  // by voter_id
+  nlohmann::json export_question(const std::string& id, const std::vector<std::string>& pseudonym) const;
+  nlohmann::json export_round(const question& qd, const question_state& q, std::size_t k,
+                              const std::vector<std::string>& pseudonym) const;
+  nlohmann::json export_votes(const question& qd, const round_state& rs,
+                              const std::vector<std::string>& pseudonym) const;
 
   std::string code_;
   scenario scenario_;

@@ -1,0 +1,112 @@
+// session's export: every question, every round's tally (count only below min_group), ballots under
+// pseudonyms in an order unrelated to arrival, perspectives.
+#include "roundtable/session.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "roundtable/tally.hpp"
+
+namespace roundtable {
+
+using nlohmann::json;
+
+json session::export_json() const {
+  const auto pseudonym = pseudonyms();
+  json questions = json::array();
+  for (const auto& id : question_ids()) questions.push_back(export_question(id, pseudonym));
+  return json{{"code", code_},
+              {"scenario", {{"id", scenario_.id}, {"title", scenario_.title}}},
+              {"started_ms", started_ms_},
+              {"ended", ended_},
+              {"min_group", min_group_},
+              {"live", live_},
+              {"participants", voter_keys_.size()},
+              {"questions", std::move(questions)}};
+}
+
+std::vector<std::string> session::pseudonyms() const {
+  // Pseudonyms v1, v2, ... follow the order of the keyed hashes: unrelated to arrival.
+  std::vector<std::pair<events::voter_key, voter_id>> order;
+  for (const auto& [key, id] : voter_ids_) order.emplace_back(key, id);
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> pseudonym(voter_keys_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) pseudonym[order[i].second] = "v" + std::to_string(i + 1);
+  return pseudonym;
+}
+
+json session::export_question(const std::string& id, const std::vector<std::string>& pseudonym) const {
+  const auto& q = *find(id);
+  const question& qd = *scenario_.stages[q.stage].question;
+  json rounds = json::array();
+  for (std::size_t k = 0; k < q.rounds.size(); ++k) rounds.push_back(export_round(qd, q, k, pseudonym));
+  json perspectives = json::array();
+  if (q.perspectives.size() >= static_cast<std::size_t>(min_group_))
+    for (const auto* p : visible_perspectives(role::facilitator, q))
+      perspectives.push_back({{"id", p->id},
+                              {"round", p->round},
+                              {"text", p->text},
+                              {"shown", p->shown},
+                              {"endorsements", p->endorsers.size()}});
+  return {{"id", id},
+          {"type", to_string(qd.type)},
+          {"prompt", qd.prompt},
+          {"revealed", q.revealed},
+          {"rounds", std::move(rounds)},
+          {"perspectives", std::move(perspectives)}};
+}
+
+json session::export_round(const question& qd, const question_state& q, std::size_t k,
+                           const std::vector<std::string>& pseudonym) const {
+  const auto& rs = q.rounds[k];
+  json round{{"round", rs.number}, {"open", rs.open}};
+  if (qd.type == question_type::text) {
+    round["authors"] = rs.posters.size();
+    return round;
+  }
+  round["ballots"] = rs.ballots.size();
+  const bool enough = rs.ballots.size() >= static_cast<std::size_t>(min_group_);
+  round["suppressed"] = !enough;
+  if (!enough) return round;
+  // An open round exports what was last pushed; a closed one its exact final tally and its votes.
+  if (rs.open) {
+    if (rs.last && !rs.last->tally.is_null()) round["tally"] = rs.last->tally;
+    return round;
+  }
+  const round_ballots* prev = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
+  round["tally"] = to_json(scenario_, qd, compute_tally(scenario_, qd, rs.ballots, prev, min_group_));
+  round["votes"] = export_votes(qd, rs, pseudonym);
+  return round;
+}
+
+json session::export_votes(const question& qd, const round_state& rs, const std::vector<std::string>& pseudonym) const {
+  // An assigned model_outcome question hides a model's row while it has fewer than min_group
+  // ballots; its ballots are held back here too, or the export would name what those few chose.
+  std::vector<std::size_t> per_model(scenario_.models.size(), 0);
+  const auto answered = [&](const ballot& b, std::size_t m) {
+    const auto* mo = std::get_if<model_outcome_ballot>(&b);
+    return mo && m < mo->outcomes.size() && mo->outcomes[m].has_value();
+  };
+  const bool assigned = qd.type == question_type::model_outcome && qd.assign;
+  if (assigned)
+    for (const auto& [v, b] : rs.ballots)
+      for (std::size_t m = 0; m < per_model.size(); ++m)
+        if (answered(b, m)) ++per_model[m];
+  const auto held_back = [&](const ballot& b) {
+    if (!assigned) return false;
+    for (std::size_t m = 0; m < per_model.size(); ++m)
+      if (answered(b, m) && per_model[m] < static_cast<std::size_t>(min_group_)) return true;
+    return false;
+  };
+  std::vector<std::pair<std::string, json>> votes;
+  for (const auto& [v, b] : rs.ballots)
+    if (!held_back(b)) votes.emplace_back(pseudonym[v], to_json(scenario_, qd, b));
+  std::sort(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  json list = json::array();
+  for (auto& [p, b] : votes) list.push_back({{"voter", p}, {"ballot", std::move(b)}});
+  return list;
+}
+
+}  // namespace roundtable
