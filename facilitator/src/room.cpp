@@ -172,142 +172,130 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
   });
 }
 
-void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
+void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
+                             std::function<void()> done) {
+  if (!d) return error_to(c, id, d.err());
+  if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+  auto answer = [this, c, id, lost, done = std::move(done)](bool ok) {
+    if (ok) return done();
+    services_.metrics.write_failures++;
+    error_to(c, id, {error_code::internal, lost});
+  };
+  if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!failed_); });
+  commit(*d, std::move(answer));
+}
+
+void room::join(conn_ptr c, std::string voter, std::shared_ptr<role_count> count, std::optional<std::string> id) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
-                       id = std::move(id)]() mutable {
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const auto evs = session_.decide_join(voter);
-    const auto answer = [this, c, voter, id](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store the join; try again"});
-      }
-      if (!participants_.count(c->id())) {
-        // Gone while the join was being stored: leave() may have run already and found nothing.
-        if (c->closed()) {
-          services_.metrics.unjoined--;
-          return;
-        }
-        participants_[c->id()] = c;
-        const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
-        voter_of_[c->id()] = &voter_entry->first;
-        if (voter_entry->second++ == 0) schedule_presence();
-        services_.metrics.participants++;
-        services_.metrics.unjoined--;
-      }
-      json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
-      if (id) msg["id"] = *id;
-      reply(c, msg);
-      send_catch_up(c, role::participant);
-      update_summary();
-    };
-    if (evs.empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(evs, answer);
+                       count = std::move(count), id = std::move(id)] {
+    decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
+                      [this, c, voter, count, id] { admit_participant(c, voter, *count, id); });
   });
 }
 
-void room::watch(conn_ptr c, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
-    after_pending([this, c, id] {
-      if (!projectors_.count(c->id())) {
-        if (c->closed()) {  // gone before its turn: leave() may have run already and found nothing
-          services_.metrics.unjoined--;
-          return;
-        }
-        projectors_[c->id()] = c;
-        services_.metrics.projectors++;
-        services_.metrics.unjoined--;
-      }
-      json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
-      if (id) msg["id"] = *id;
-      reply(c, msg);
-      send_catch_up(c, role::projector);
-    });
-  });
+void room::admit_participant(const conn_ptr& c, const std::string& voter, role_count& count,
+                             const std::optional<std::string>& id) {
+  if (!participants_.count(c->id())) {
+    // Gone while the join was being stored: leave() may have run already and found nothing.
+    if (c->closed()) return;
+    participants_[c->id()] = c;
+    const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
+    voter_of_[c->id()] = &voter_entry->first;
+    if (voter_entry->second++ == 0) schedule_presence();
+    count.count_as(services_.metrics.participants);
+  }
+  json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
+  if (id) msg["id"] = *id;
+  reply(c, msg);
+  send_catch_up(c, role::participant);
+  update_summary();
 }
 
-void room::participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), m = std::move(m),
+void room::watch(conn_ptr c, std::shared_ptr<role_count> count, std::optional<std::string> id) {
+  asio::post(strand_,
+             [this, self = shared_from_this(), c = std::move(c), count = std::move(count), id = std::move(id)] {
+               after_pending([this, c, count, id] {
+                 if (!projectors_.count(c->id())) {
+                   if (c->closed()) return;  // gone before its turn: leave() may have run already and found nothing
+                   projectors_[c->id()] = c;
+                   count->count_as(services_.metrics.projectors);
+                 }
+                 json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
+                 if (id) msg["id"] = *id;
+                 reply(c, msg);
+                 send_catch_up(c, role::projector);
+               });
+             });
+}
+
+room::decided room::decide(const std::string& voter, const participant_request& r, const std::string& request) const {
+  return std::visit(overloaded{
+                        [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
+                        [&](const protocol::perspective& p) {
+                          return session_.decide_perspective(voter, p, request, crypto::random_token(12));
+                        },
+                        [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
+                    },
+                    r);
+}
+
+void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), r = std::move(r),
                        id = std::move(id)] {
     const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
-    result<std::vector<events::event>> decided =
-        std::visit(overloaded{
-                       [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
-                       [&](const protocol::perspective& p) {
-                         return session_.decide_perspective(voter, p, request, crypto::random_token(12));
-                       },
-                       [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
-                       [&](const auto&) -> result<std::vector<events::event>> {
-                         return error{error_code::unauthorized, "a participant cannot do that"};
-                       },
-                   },
-                   m);
-    if (!decided) return error_to(c, id, decided.err());
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const bool is_vote = std::holds_alternative<protocol::vote>(m);
-    const bool is_perspective = std::holds_alternative<protocol::perspective>(m);
-    const auto answer = [this, c, id, is_vote, is_perspective](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store it; send it again"});
-      }
-      if (is_vote) services_.metrics.ballots++;
-      if (is_perspective) services_.metrics.perspectives++;
-      reply(c, protocol::ack(id));
-    };
-    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(*decided, answer);
+    const bool is_vote = std::holds_alternative<protocol::vote>(r);
+    const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
+    decide_and_commit(c, id, decide(voter, r, request), "could not store it; send it again",
+                      [this, c, id, is_vote, is_perspective] {
+                        if (is_vote) services_.metrics.ballots++;
+                        if (is_perspective) services_.metrics.perspectives++;
+                        reply(c, protocol::ack(id));
+                      });
   });
 }
 
-void room::facilitator_request(conn_ptr c, protocol::message m, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), m = std::move(m), id = std::move(id)] {
+room::decided room::decide(const room_command& cmd) const {
+  const auto now = now_ms();
+  return std::visit(overloaded{
+                        [&](const protocol::attach&) -> decided {
+                          return error{error_code::bad_message, "not a session command"};  // see attach()
+                        },
+                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+                        [&](const protocol::open& o) { return session_.decide_open(o, now); },
+                        [&](const protocol::close& x) { return session_.decide_close(x.question); },
+                        [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
+                        [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
+                        [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
+                        [&](const protocol::end&) { return session_.decide_end(now); },
+                    },
+                    cmd);
+}
+
+void room::command(conn_ptr c, room_command cmd, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), cmd = std::move(cmd), id = std::move(id)] {
     // Any command subscribes the console to this session's pushes.
     facilitators_.emplace(c->id(), c);
-    if (std::holds_alternative<protocol::attach>(m)) {
-      return after_pending([this, c, id] {
-        json msg{{"type", "joined"},
-                 {"code", code_},
-                 {"session", session_.view(role::facilitator, std::nullopt, context())}};
-        if (id) msg["id"] = *id;
-        reply(c, msg);
-        send_catch_up(c, role::facilitator);
-      });
-    }
-    const auto now = now_ms();
-    result<std::vector<events::event>> decided =
-        std::visit(overloaded{
-                       [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
-                       [&](const protocol::open& o) { return session_.decide_open(o, now); },
-                       [&](const protocol::close& x) { return session_.decide_close(x.question); },
-                       [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
-                       [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
-                       [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
-                       [&](const protocol::end&) { return session_.decide_end(now); },
-                       [&](const auto&) -> result<std::vector<events::event>> {
-                         return error{error_code::bad_message, "not a session command"};
-                       },
-                   },
-                   m);
-    if (!decided) return error_to(c, id, decided.err());
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const auto answer = [this, c, id](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store the change; try again"});
-      }
-      reply(c, protocol::ack(id));
-    };
-    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(*decided, answer);
+    if (std::holds_alternative<protocol::attach>(cmd)) return attach(c, id);
+    decide_and_commit(c, id, decide(cmd), "could not store the change; try again",
+                      [this, c, id] { reply(c, protocol::ack(id)); });
+  });
+}
+
+void room::attach(const conn_ptr& c, const std::optional<std::string>& id) {
+  after_pending([this, c, id] {
+    json msg{
+        {"type", "joined"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+    if (id) msg["id"] = *id;
+    reply(c, msg);
+    send_catch_up(c, role::facilitator);
   });
 }
 
 void room::leave(conn_ptr c) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c)] {
     const auto id = c->id();
+    // The gauges follow the connection's role_count, not these maps.
     if (participants_.erase(id)) {
-      services_.metrics.participants--;
       const auto entry = connected_voters_.find(*voter_of_.at(id));
       voter_of_.erase(id);
       if (--entry->second == 0) {
@@ -316,7 +304,7 @@ void room::leave(conn_ptr c) {
       }
       update_summary();
     }
-    if (projectors_.erase(id)) services_.metrics.projectors--;
+    projectors_.erase(id);
     facilitators_.erase(id);
   });
 }
