@@ -8,10 +8,12 @@
 
 namespace roundtable::facilitator {
 
-/// Counts one WebSocket in exactly one role gauge, from its opening until the last holder lets
-/// go: the router holds it while the connection is open, a room while it registers the
-/// connection. So a gauge is never raised in one place and lowered in another, and a connection
-/// that closes halfway through a join is counted out all the same.
+/// Counts one WebSocket in exactly one role gauge, from its opening until it is gone: the router
+/// owns it (in the connection's state, dropped at on_close) and moves it for a facilitator; a
+/// room, holding it weakly, moves it when it admits a participant or projector. So a gauge is
+/// never raised in one place and lowered in another, and a connection that closes halfway
+/// through a join is counted out all the same. Rooms never keep it alive: their pending work
+/// may outlive the metrics it counts in.
 class role_count {
 public:
   /// Counts the connection as without a role (roundtable_connections{role="none"}).

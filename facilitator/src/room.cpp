@@ -185,24 +185,25 @@ void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>
   commit(*d, std::move(answer));
 }
 
-void room::join(conn_ptr c, std::string voter, std::shared_ptr<role_count> count, std::optional<std::string> id) {
+void room::join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
                        count = std::move(count), id = std::move(id)] {
     decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
-                      [this, c, voter, count, id] { admit_participant(c, voter, *count, id); });
+                      [this, c, voter, count, id] { admit_participant(c, voter, count, id); });
   });
 }
 
-void room::admit_participant(const conn_ptr& c, const std::string& voter, role_count& count,
+void room::admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
                              const std::optional<std::string>& id) {
   if (!participants_.count(c->id())) {
     // Gone while the join was being stored: leave() may have run already and found nothing.
-    if (c->closed()) return;
+    const auto counted = count.lock();
+    if (c->closed() || !counted) return;
     participants_[c->id()] = c;
     const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
     voter_of_[c->id()] = &voter_entry->first;
     if (voter_entry->second++ == 0) schedule_presence();
-    count.count_as(services_.metrics.participants);
+    counted->count_as(services_.metrics.participants);
   }
   json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
   if (id) msg["id"] = *id;
@@ -211,14 +212,16 @@ void room::admit_participant(const conn_ptr& c, const std::string& voter, role_c
   update_summary();
 }
 
-void room::watch(conn_ptr c, std::shared_ptr<role_count> count, std::optional<std::string> id) {
+void room::watch(conn_ptr c, std::weak_ptr<role_count> count, std::optional<std::string> id) {
   asio::post(strand_,
              [this, self = shared_from_this(), c = std::move(c), count = std::move(count), id = std::move(id)] {
                after_pending([this, c, count, id] {
                  if (!projectors_.count(c->id())) {
-                   if (c->closed()) return;  // gone before its turn: leave() may have run already and found nothing
+                   // Gone before its turn: leave() may have run already and found nothing.
+                   const auto counted = count.lock();
+                   if (c->closed() || !counted) return;
                    projectors_[c->id()] = c;
-                   count->count_as(services_.metrics.projectors);
+                   counted->count_as(services_.metrics.projectors);
                  }
                  json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
                  if (id) msg["id"] = *id;

@@ -67,10 +67,11 @@ public:
   /// Sends `started` to the facilitator once the new session is stored.
   void started(conn_ptr c, std::optional<std::string> id);
   /// A participant's join (voter: its keyed token): stored, then answered `joined`; the
-  /// connection is counted as a participant once it is in the room.
-  void join(conn_ptr c, std::string voter, std::shared_ptr<role_count> count, std::optional<std::string> id);
+  /// connection's count moves to the participants' gauge once it is in the room. The room
+  /// holds the count weakly: a connection that is gone is counted out by its owner.
+  void join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id);
   /// A projector's watch: answered `joined`; the connection is counted as a projector then.
-  void watch(conn_ptr c, std::shared_ptr<role_count> count, std::optional<std::string> id);
+  void watch(conn_ptr c, std::weak_ptr<role_count> count, std::optional<std::string> id);
   /// vote, perspective or endorse from a joined participant.
   void request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id);
   /// A command from an authenticated facilitator; it subscribes the console to this session.
@@ -108,7 +109,7 @@ private:
   void decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
                          std::function<void()> done);
   /// A stored join: registers the connection (unless it closed meanwhile) and answers joined.
-  void admit_participant(const conn_ptr& c, const std::string& voter, role_count& count,
+  void admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
                          const std::optional<std::string>& id);
   /// A facilitator's attach: answers joined with the session as the console sees it.
   void attach(const conn_ptr& c, const std::optional<std::string>& id);

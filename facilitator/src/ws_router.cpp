@@ -45,11 +45,10 @@ struct ws_router::client {
 
 namespace {
 
-// The connection's role count, shared with a room while it admits the connection: the client
-// (and so the count) lives until both have let go.
+// The connection's role count for a room, which holds it weakly: it goes with the client state.
 template <class Client>
-std::shared_ptr<role_count> shared_count(const std::shared_ptr<net::connection>& c, Client& cl) {
-  return {std::static_pointer_cast<Client>(c->user_data), &cl.count};
+std::weak_ptr<role_count> room_count(const std::shared_ptr<net::connection>& c, Client& cl) {
+  return std::shared_ptr<role_count>(std::static_pointer_cast<Client>(c->user_data), &cl.count);
 }
 
 }  // namespace
@@ -82,7 +81,7 @@ void ws_router::on_close(const conn& c) {
   if (cl->room) cl->room->leave(c);
   for (auto& w : cl->consoles)
     if (auto r = w.lock()) r->leave(c);
-  c->user_data.reset();  // and with it the role count, once no room holds it
+  c->user_data.reset();  // and with it the role count
 }
 
 void ws_router::on_binary(const conn& c) {
@@ -133,7 +132,7 @@ void ws_router::join(const conn& c, client& cl, const protocol::join& j, const r
   if (cl.role == client::kind::participant) {
     // The same join again just answers joined; anything else is a second role.
     if (j.code == cl.code && cl.room->voter_key(j.token) == cl.voter)
-      return cl.room->join(c, cl.voter, shared_count(c, cl), id);
+      return cl.room->join(c, cl.voter, room_count(c, cl), id);
     return send_error(c, id, error_code::bad_message, "this connection already joined a session");
   }
   auto r = room_to_enter(c, cl, j.code, id);
@@ -142,17 +141,17 @@ void ws_router::join(const conn& c, client& cl, const protocol::join& j, const r
   cl.room = r;
   cl.code = j.code;
   cl.voter = r->voter_key(j.token);
-  r->join(c, cl.voter, shared_count(c, cl), id);
+  r->join(c, cl.voter, room_count(c, cl), id);
 }
 
 void ws_router::watch(const conn& c, client& cl, const protocol::watch& w, const request_id& id) {
-  if (cl.role == client::kind::projector && w.code == cl.code) return cl.room->watch(c, shared_count(c, cl), id);
+  if (cl.role == client::kind::projector && w.code == cl.code) return cl.room->watch(c, room_count(c, cl), id);
   auto r = room_to_enter(c, cl, w.code, id);
   if (!r) return;
   cl.role = client::kind::projector;
   cl.room = r;
   cl.code = w.code;
-  r->watch(c, shared_count(c, cl), id);
+  r->watch(c, room_count(c, cl), id);
 }
 
 std::shared_ptr<room> ws_router::room_to_enter(const conn& c, client& cl, const std::string& code,
