@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "crypto.hpp"
+#include "event_log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
@@ -140,11 +141,7 @@ void room::on_written(std::uint64_t seq, bool ok) {
 
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
-  std::vector<events::event> log;
-  for (const auto& payload : services_.store.events(code_)) {
-    auto e = events::event_from_json(json::parse(payload, nullptr, false));
-    if (e) log.push_back(std::move(*e));
-  }
+  const auto log = read_log(services_.store, code_).events;
   logged_ = log.size();
   auto s = session::replay(log);
   if (!s) {

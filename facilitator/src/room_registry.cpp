@@ -5,11 +5,10 @@
 #include <stdexcept>
 
 #include "crypto.hpp"
+#include "event_log.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
-
-using nlohmann::json;
 
 bool is_code(std::string_view s) {
   if (s.size() != 6) return false;
@@ -21,12 +20,8 @@ bool is_code(std::string_view s) {
 room_registry::room_registry(boost::asio::io_context& ioc, room_services& services) : ioc_(ioc), services_(services) {
   auto& store = services_.store;
   for (const auto& row : store.sessions()) {
-    std::vector<events::event> log;
-    for (const auto& payload : store.events(row.code)) {
-      auto e = events::event_from_json(json::parse(payload, nullptr, false));
-      if (!e) throw std::runtime_error("session " + row.code + ": " + e.err().message);
-      log.push_back(std::move(*e));
-    }
+    auto [log, unreadable] = read_log(store, row.code);
+    if (unreadable) throw std::runtime_error(*unreadable);
     if (log.empty()) continue;  // created but its started event never committed
     auto s = session::replay(log);
     if (!s) throw std::runtime_error("session " + row.code + ": " + s.err().message);
