@@ -1,4 +1,5 @@
-// One live session on its own strand: decides with the core, commits to the store, fans out.
+// One live session on its own strand: decides with the core, commits to the store (room.cpp),
+// fans out (room_pushes.cpp).
 #pragma once
 
 #include <chrono>
@@ -96,6 +97,8 @@ private:
 
   using decided = result<std::vector<events::event>>;
 
+  /// A message serialised once, to be queued on one connection or many.
+  static std::shared_ptr<const std::string> frame(const nlohmann::json& msg);
   void reply(const conn_ptr& c, const nlohmann::json& msg);
   void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
   /// What the core says to a participant's request (request: its idempotency key, from the id).
