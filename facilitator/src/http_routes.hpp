@@ -1,6 +1,7 @@
 // The HTTP side of the facilitator: a table of routes (health, metrics, exports, pages, QR codes).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
