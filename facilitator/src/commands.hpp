@@ -1,4 +1,4 @@
-// The facilitator's sub-commands besides validate: serve, export, purge.
+// The facilitator's sub-commands besides validate: serve (serve.cpp), export, purge (commands.cpp).
 #pragma once
 
 #include <string>

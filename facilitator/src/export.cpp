@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "event_log.hpp"
 #include "roundtable/session.hpp"
 #include "store/event_store.hpp"
 
@@ -11,11 +12,7 @@ using nlohmann::json;
 
 std::optional<json> export_session(store::event_store& store, const std::string& code) {
   if (!store.code_used(code)) return std::nullopt;
-  std::vector<events::event> log;
-  for (const auto& payload : store.events(code)) {
-    auto e = events::event_from_json(json::parse(payload, nullptr, false));
-    if (e) log.push_back(std::move(*e));
-  }
+  const auto log = read_log(store, code).events;
   if (log.empty()) return std::nullopt;
   auto s = session::replay(log);
   if (!s) return std::nullopt;

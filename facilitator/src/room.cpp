@@ -1,11 +1,11 @@
 #include "room.hpp"
 
-#include <array>
 #include <iostream>
 
 #include <boost/asio/post.hpp>
 
 #include "crypto.hpp"
+#include "event_log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
@@ -14,33 +14,6 @@ namespace roundtable::facilitator {
 
 namespace asio = boost::asio;
 using nlohmann::json;
-
-namespace {
-
-// At most ten tallies, progress counts or presence counts a second per room and question.
-constexpr auto push_interval = std::chrono::milliseconds(100);
-
-// Progress and presence go to every connection of the room, and on loopback one delivery
-// costs the server about 8 us (bench/run, docs/benchmarks.md): past 2,000 connections their
-// slot widens with the audience (50 us per connection: 10,000 -> 500 ms; presence 1.7 s),
-// so these counts never take more than about a third of a core.
-std::chrono::milliseconds count_interval(std::size_t audience) {
-  return std::max(push_interval, std::chrono::milliseconds(audience / 20));
-}
-
-// A tally goes to every connection too (live sessions): past 5,000 connections its slot
-// widens by 20 us per connection (10,000 -> 200 ms, 19,900 -> 400 ms). Kept at 100 ms, a
-// burst of votes in a room of 10,000 spends most of a core on tallies and acks queue behind
-// them for seconds (docs/benchmarks.md); widened, the core keeps up.
-std::chrono::milliseconds tally_interval(std::size_t audience) {
-  return std::max(push_interval, std::chrono::milliseconds(audience / 50));
-}
-
-std::shared_ptr<const std::string> frame(const json& msg) {
-  return std::make_shared<const std::string>(protocol::dump(msg));
-}
-
-}  // namespace
 
 room::room(asio::io_context& ioc, room_services& services, std::string hmac_key, session s, std::uint64_t logged)
     : strand_(asio::make_strand(ioc)),
@@ -83,6 +56,10 @@ void room::reply(const conn_ptr& c, const json& msg) {
 void room::error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e) {
   services_.metrics.errors++;
   reply(c, protocol::error_reply(id, e));
+}
+
+std::shared_ptr<const std::string> room::frame(const json& msg) {
+  return std::make_shared<const std::string>(protocol::dump(msg));
 }
 
 // ----- writes -----
@@ -140,11 +117,7 @@ void room::on_written(std::uint64_t seq, bool ok) {
 
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
-  std::vector<events::event> log;
-  for (const auto& payload : services_.store.events(code_)) {
-    auto e = events::event_from_json(json::parse(payload, nullptr, false));
-    if (e) log.push_back(std::move(*e));
-  }
+  const auto log = read_log(services_.store, code_).events;
   logged_ = log.size();
   auto s = session::replay(log);
   if (!s) {
@@ -172,142 +145,133 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
   });
 }
 
-void room::join(conn_ptr c, std::string voter, std::optional<std::string> id) {
+void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
+                             std::function<void()> done) {
+  if (!d) return error_to(c, id, d.err());
+  if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+  auto answer = [this, c, id, lost, done = std::move(done)](bool ok) {
+    if (ok) return done();
+    services_.metrics.write_failures++;
+    error_to(c, id, {error_code::internal, lost});
+  };
+  if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!failed_); });
+  commit(*d, std::move(answer));
+}
+
+void room::join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
-                       id = std::move(id)]() mutable {
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const auto evs = session_.decide_join(voter);
-    const auto answer = [this, c, voter, id](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store the join; try again"});
-      }
-      if (!participants_.count(c->id())) {
-        // Gone while the join was being stored: leave() may have run already and found nothing.
-        if (c->closed()) {
-          services_.metrics.unjoined--;
-          return;
-        }
-        participants_[c->id()] = c;
-        const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
-        voter_of_[c->id()] = &voter_entry->first;
-        if (voter_entry->second++ == 0) schedule_presence();
-        services_.metrics.participants++;
-        services_.metrics.unjoined--;
-      }
-      json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
-      if (id) msg["id"] = *id;
-      reply(c, msg);
-      send_catch_up(c, role::participant);
-      update_summary();
-    };
-    if (evs.empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(evs, answer);
+                       count = std::move(count), id = std::move(id)] {
+    decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
+                      [this, c, voter, count, id] { admit_participant(c, voter, count, id); });
   });
 }
 
-void room::watch(conn_ptr c, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
-    after_pending([this, c, id] {
-      if (!projectors_.count(c->id())) {
-        if (c->closed()) {  // gone before its turn: leave() may have run already and found nothing
-          services_.metrics.unjoined--;
-          return;
-        }
-        projectors_[c->id()] = c;
-        services_.metrics.projectors++;
-        services_.metrics.unjoined--;
-      }
-      json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
-      if (id) msg["id"] = *id;
-      reply(c, msg);
-      send_catch_up(c, role::projector);
-    });
-  });
+void room::admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
+                             const std::optional<std::string>& id) {
+  if (!participants_.count(c->id())) {
+    // Gone while the join was being stored: leave() may have run already and found nothing.
+    const auto counted = count.lock();
+    if (c->closed() || !counted) return;
+    participants_[c->id()] = c;
+    const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
+    voter_of_[c->id()] = &voter_entry->first;
+    if (voter_entry->second++ == 0) schedule_presence();
+    counted->count_as(services_.metrics.participants);
+  }
+  json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
+  if (id) msg["id"] = *id;
+  reply(c, msg);
+  send_catch_up(c, role::participant);
+  update_summary();
 }
 
-void room::participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), m = std::move(m),
+void room::watch(conn_ptr c, std::weak_ptr<role_count> count, std::optional<std::string> id) {
+  asio::post(strand_,
+             [this, self = shared_from_this(), c = std::move(c), count = std::move(count), id = std::move(id)] {
+               after_pending([this, c, count, id] {
+                 if (!projectors_.count(c->id())) {
+                   // Gone before its turn: leave() may have run already and found nothing.
+                   const auto counted = count.lock();
+                   if (c->closed() || !counted) return;
+                   projectors_[c->id()] = c;
+                   counted->count_as(services_.metrics.projectors);
+                 }
+                 json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
+                 if (id) msg["id"] = *id;
+                 reply(c, msg);
+                 send_catch_up(c, role::projector);
+               });
+             });
+}
+
+room::decided room::decide(const std::string& voter, const participant_request& r, const std::string& request) const {
+  return std::visit(overloaded{
+                        [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
+                        [&](const protocol::perspective& p) {
+                          return session_.decide_perspective(voter, p, request, crypto::random_token(12));
+                        },
+                        [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
+                    },
+                    r);
+}
+
+void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), r = std::move(r),
                        id = std::move(id)] {
     const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
-    result<std::vector<events::event>> decided =
-        std::visit(overloaded{
-                       [&](const protocol::vote& v) { return session_.decide_vote(voter, v, request); },
-                       [&](const protocol::perspective& p) {
-                         return session_.decide_perspective(voter, p, request, crypto::random_token(12));
-                       },
-                       [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
-                       [&](const auto&) -> result<std::vector<events::event>> {
-                         return error{error_code::unauthorized, "a participant cannot do that"};
-                       },
-                   },
-                   m);
-    if (!decided) return error_to(c, id, decided.err());
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const bool is_vote = std::holds_alternative<protocol::vote>(m);
-    const bool is_perspective = std::holds_alternative<protocol::perspective>(m);
-    const auto answer = [this, c, id, is_vote, is_perspective](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store it; send it again"});
-      }
-      if (is_vote) services_.metrics.ballots++;
-      if (is_perspective) services_.metrics.perspectives++;
-      reply(c, protocol::ack(id));
-    };
-    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(*decided, answer);
+    const bool is_vote = std::holds_alternative<protocol::vote>(r);
+    const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
+    decide_and_commit(c, id, decide(voter, r, request), "could not store it; send it again",
+                      [this, c, id, is_vote, is_perspective] {
+                        if (is_vote) services_.metrics.ballots++;
+                        if (is_perspective) services_.metrics.perspectives++;
+                        reply(c, protocol::ack(id));
+                      });
   });
 }
 
-void room::facilitator_request(conn_ptr c, protocol::message m, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), m = std::move(m), id = std::move(id)] {
+room::decided room::decide(const room_command& cmd) const {
+  const auto now = now_ms();
+  return std::visit(overloaded{
+                        [&](const protocol::attach&) -> decided {
+                          return error{error_code::bad_message, "not a session command"};  // see attach()
+                        },
+                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+                        [&](const protocol::open& o) { return session_.decide_open(o, now); },
+                        [&](const protocol::close& x) { return session_.decide_close(x.question); },
+                        [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
+                        [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
+                        [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
+                        [&](const protocol::end&) { return session_.decide_end(now); },
+                    },
+                    cmd);
+}
+
+void room::command(conn_ptr c, room_command cmd, std::optional<std::string> id) {
+  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), cmd = std::move(cmd), id = std::move(id)] {
     // Any command subscribes the console to this session's pushes.
     facilitators_.emplace(c->id(), c);
-    if (std::holds_alternative<protocol::attach>(m)) {
-      return after_pending([this, c, id] {
-        json msg{{"type", "joined"},
-                 {"code", code_},
-                 {"session", session_.view(role::facilitator, std::nullopt, context())}};
-        if (id) msg["id"] = *id;
-        reply(c, msg);
-        send_catch_up(c, role::facilitator);
-      });
-    }
-    const auto now = now_ms();
-    result<std::vector<events::event>> decided =
-        std::visit(overloaded{
-                       [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
-                       [&](const protocol::open& o) { return session_.decide_open(o, now); },
-                       [&](const protocol::close& x) { return session_.decide_close(x.question); },
-                       [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
-                       [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },
-                       [&](const protocol::moderate& x) { return session_.decide_moderate(x); },
-                       [&](const protocol::end&) { return session_.decide_end(now); },
-                       [&](const auto&) -> result<std::vector<events::event>> {
-                         return error{error_code::bad_message, "not a session command"};
-                       },
-                   },
-                   m);
-    if (!decided) return error_to(c, id, decided.err());
-    if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-    const auto answer = [this, c, id](bool ok) {
-      if (!ok) {
-        services_.metrics.write_failures++;
-        return error_to(c, id, {error_code::internal, "could not store the change; try again"});
-      }
-      reply(c, protocol::ack(id));
-    };
-    if (decided->empty()) return after_pending([this, answer] { answer(!failed_); });
-    commit(*decided, answer);
+    if (std::holds_alternative<protocol::attach>(cmd)) return attach(c, id);
+    decide_and_commit(c, id, decide(cmd), "could not store the change; try again",
+                      [this, c, id] { reply(c, protocol::ack(id)); });
+  });
+}
+
+void room::attach(const conn_ptr& c, const std::optional<std::string>& id) {
+  after_pending([this, c, id] {
+    json msg{
+        {"type", "joined"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
+    if (id) msg["id"] = *id;
+    reply(c, msg);
+    send_catch_up(c, role::facilitator);
   });
 }
 
 void room::leave(conn_ptr c) {
   asio::post(strand_, [this, self = shared_from_this(), c = std::move(c)] {
     const auto id = c->id();
+    // The gauges follow the connection's role_count, not these maps.
     if (participants_.erase(id)) {
-      services_.metrics.participants--;
       const auto entry = connected_voters_.find(*voter_of_.at(id));
       voter_of_.erase(id);
       if (--entry->second == 0) {
@@ -316,7 +280,7 @@ void room::leave(conn_ptr c) {
       }
       update_summary();
     }
-    if (projectors_.erase(id)) services_.metrics.projectors--;
+    projectors_.erase(id);
     facilitators_.erase(id);
   });
 }
@@ -330,190 +294,6 @@ void room::shutdown() {
 
 void room::resume_timers() {
   asio::post(strand_, [this, self = shared_from_this()] { arm_round_timer(); });
-}
-
-// ----- pushes -----
-
-void room::broadcast(role r, const json& msg, std::uint64_t slot) {
-  const auto& to = r == role::participant ? participants_ : r == role::projector ? projectors_ : facilitators_;
-  if (to.empty()) return;
-  services_.metrics.pushes++;
-  const auto buf = frame(msg);
-  for (const auto& [id, c] : to) c->send(buf, slot);
-}
-
-void room::broadcast_pair(role r, const json& first, std::uint64_t first_slot, const json& second,
-                          std::uint64_t second_slot) {
-  const auto& to = r == role::participant ? participants_ : r == role::projector ? projectors_ : facilitators_;
-  if (to.empty()) return;
-  services_.metrics.pushes += 2;
-  const auto a = frame(first);
-  const auto b = frame(second);
-  for (const auto& [id, c] : to) c->send_pair(a, first_slot, b, second_slot);
-}
-
-void room::broadcast_stage() {
-  const auto now = now_ms();
-  broadcast(role::facilitator, session_.stage_message(role::facilitator, std::nullopt, now));
-  broadcast(role::projector, session_.stage_message(role::projector, std::nullopt, now));
-  if (participants_.empty()) return;
-  // Participants differ only by their assigned model: one buffer per model.
-  std::map<std::optional<std::size_t>, std::shared_ptr<const std::string>> by_model;
-  for (const auto& [id, c] : participants_) {
-    const auto model = session_.assigned_model(*voter_of_.at(id));
-    auto& buf = by_model[model];
-    if (!buf) {
-      services_.metrics.pushes++;
-      buf = frame(session_.stage_message(role::participant, model, now));
-    }
-    c->send(buf);
-  }
-}
-
-void room::broadcast_results(const std::string& q) {
-  constexpr std::array roles{role::facilitator, role::projector, role::participant};
-  std::array<std::optional<json>, roles.size()> results;
-  for (std::size_t i = 0; i < roles.size(); ++i) results[i] = session_.results_message(roles[i], q);
-  // Where everyone sees the tally (live, or revealed), a count still waiting for its slot
-  // leaves with it, in the same write: one delivery instead of two, and the count is newer.
-  const auto progress = progress_.find(q);
-  const bool count_rides_along = progress != progress_.end() && progress->second.scheduled && results.back();
-  for (std::size_t i = 0; i < roles.size(); ++i) {
-    if (!results[i]) continue;
-    const auto slot = results_slot(q, results[i]->value("round", 0));
-    if (count_rides_along)
-      broadcast_pair(roles[i], *results[i], slot, session_.progress_message(roles[i], q), progress->second.slot);
-    else
-      broadcast(roles[i], *results[i], slot);
-  }
-  if (count_rides_along) settle_coalesced(progress->second);
-}
-
-std::uint64_t room::results_slot(const std::string& q, int round) {
-  auto [it, added] = results_slots_.try_emplace({q, round}, 0);
-  if (added) it->second = net::new_slot();
-  return it->second;
-}
-
-void room::broadcast_perspectives(const std::string& q, bool everyone) {
-  if (auto m = session_.perspectives_message(role::facilitator, q)) broadcast(role::facilitator, *m);
-  if (!everyone) return;
-  for (auto r : {role::projector, role::participant})
-    if (auto m = session_.perspectives_message(r, q)) broadcast(r, *m);
-}
-
-void room::push_effects(const std::vector<effect>& effects) {
-  const auto now = now_ms();
-  for (const auto& e : effects) {
-    switch (e.kind) {
-      case push_kind::stage:
-        broadcast_stage();
-        break;
-      case push_kind::round:
-        for (auto r : {role::facilitator, role::projector, role::participant})
-          broadcast(r, session_.round_message(r, e.question, now));
-        arm_round_timer();
-        break;
-      case push_kind::progress:
-        schedule_progress(e.question);
-        break;
-      case push_kind::results:
-        broadcast_results(e.question);
-        break;
-      case push_kind::perspectives:
-        broadcast_perspectives(e.question, e.everyone);
-        break;
-      case push_kind::hidden:
-        for (auto r : {role::facilitator, role::projector, role::participant})
-          broadcast(r, session_.hidden_message(r, e.question));
-        break;
-      case push_kind::ended:
-        for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
-        update_summary();
-        break;
-    }
-    // Every ballot may make a tally due.
-    if (e.kind == push_kind::progress) schedule_publish(e.question);
-  }
-}
-
-void room::send_catch_up(const conn_ptr& c, role r) {
-  for (const auto& m : session_.catch_up(r)) reply(c, m);
-}
-
-void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, std::function<bool()> fn) {
-  if (state.scheduled) return;
-  const auto go = [this, &state, fn = std::move(fn)] {  // map nodes are stable: &state stays valid
-    state.scheduled = false;
-    if (fn()) state.last = clock::now();
-  };
-  // Leading edge: push at once after a quiet spell, else once at the next slot.
-  const auto due = state.last + interval;
-  if (clock::now() >= due) return go();
-  state.scheduled = true;
-  auto timer = std::make_shared<asio::steady_timer>(strand_, due);
-  timer->async_wait(
-      [self = shared_from_this(), timer, go, &state, generation = state.generation](boost::system::error_code ec) {
-        if (!ec && state.generation == generation) go();
-      });
-}
-
-void room::settle_coalesced(coalesce& state) {
-  state.scheduled = false;
-  ++state.generation;
-  state.last = clock::now();
-}
-
-void room::schedule_publish(const std::string& q) {
-  if (!session_.decide_publish(q)) return;
-  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()), [this, q] {
-    if (stopping_ || failed_) return false;
-    auto e = session_.decide_publish(q);
-    if (!e) return false;
-    commit({*e}, [](bool) {});
-    return true;
-  });
-}
-
-void room::schedule_progress(const std::string& q) {
-  run_coalesced(progress_[q], count_interval(participants_.size() + projectors_.size()), [this, q] {
-    const auto slot = progress_[q].slot;
-    for (auto r : {role::facilitator, role::projector, role::participant})
-      broadcast(r, session_.progress_message(r, q), slot);
-    return true;
-  });
-}
-
-void room::schedule_presence() {
-  // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 1.7 s).
-  const auto interval = 4 * count_interval(participants_.size() + projectors_.size()) - 3 * push_interval;
-  run_coalesced(presence_, interval, [this] {
-    if (connected_voters_.size() == presence_sent_) return false;
-    presence_sent_ = connected_voters_.size();
-    const json msg{{"type", "presence"}, {"participants", presence_sent_}};
-    broadcast(role::participant, msg, presence_.slot);
-    broadcast(role::projector, msg, presence_.slot);
-    json f = msg;
-    f["code"] = code_;
-    broadcast(role::facilitator, f, presence_.slot);
-    return true;
-  });
-}
-
-void room::arm_round_timer() {
-  if (stopping_) return;
-  std::optional<std::int64_t> next;
-  for (const auto& q : session_.question_ids())
-    if (auto at = session_.closes_at(q); at && (!next || *at < *next)) next = *at;
-  round_timer_.cancel();
-  if (!next) return;
-  round_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *next - now_ms())));
-  round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || stopping_ || failed_) return;
-    const auto due = session_.decide_timeouts(now_ms());
-    if (due.empty()) return arm_round_timer();
-    commit(due, [this](bool) { arm_round_timer(); });
-  });
 }
 
 }  // namespace roundtable::facilitator

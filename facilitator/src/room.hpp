@@ -1,4 +1,5 @@
-// One live session on its own strand: decides with the core, commits to the store, fans out.
+// One live session on its own strand: decides with the core, commits to the store (room.cpp),
+// fans out (room_pushes.cpp).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "net/handler.hpp"
+#include "request.hpp"
+#include "role_count.hpp"
 #include "roundtable/protocol.hpp"
 #include "roundtable/session.hpp"
 
@@ -64,12 +67,16 @@ public:
 
   /// Sends `started` to the facilitator once the new session is stored.
   void started(conn_ptr c, std::optional<std::string> id);
-  void join(conn_ptr c, std::string voter, std::optional<std::string> id);
-  void watch(conn_ptr c, std::optional<std::string> id);
+  /// A participant's join (voter: its keyed token): stored, then answered `joined`; the
+  /// connection's count moves to the participants' gauge once it is in the room. The room
+  /// holds the count weakly: a connection that is gone is counted out by its owner.
+  void join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id);
+  /// A projector's watch: answered `joined`; the connection is counted as a projector then.
+  void watch(conn_ptr c, std::weak_ptr<role_count> count, std::optional<std::string> id);
   /// vote, perspective or endorse from a joined participant.
-  void participant_request(conn_ptr c, std::string voter, protocol::message m, std::optional<std::string> id);
-  /// attach, goto, open, close, reveal, hide, moderate, end from an authenticated facilitator.
-  void facilitator_request(conn_ptr c, protocol::message m, std::optional<std::string> id);
+  void request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id);
+  /// A command from an authenticated facilitator; it subscribes the console to this session.
+  void command(conn_ptr c, room_command cmd, std::optional<std::string> id);
   /// The connection closed: forget it (presence follows, coalesced).
   void leave(conn_ptr c);
   /// Server shutdown: cancel timers so the io_context can run out.
@@ -88,8 +95,27 @@ private:
     std::uint64_t slot = net::new_slot();
   };
 
+  using decided = result<std::vector<events::event>>;
+
+  /// A message serialised once, to be queued on one connection or many.
+  static std::shared_ptr<const std::string> frame(const nlohmann::json& msg);
   void reply(const conn_ptr& c, const nlohmann::json& msg);
   void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
+  /// What the core says to a participant's request (request: its idempotency key, from the id).
+  decided decide(const std::string& voter, const participant_request& r, const std::string& request) const;
+  /// What the core says to a facilitator's command (attach changes nothing and is answered apart).
+  decided decide(const room_command& cmd) const;
+  /// The one ending of every request: the core's refusal as it is, `internal` while storage is
+  /// failing, else the events committed and done() run once they are durable (or, when the
+  /// write failed, `internal` with the sentence `lost`). No event (a resend): done() once the
+  /// writes before it are durable, so an ack never overtakes the first answer.
+  void decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
+                         std::function<void()> done);
+  /// A stored join: registers the connection (unless it closed meanwhile) and answers joined.
+  void admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
+                         const std::optional<std::string>& id);
+  /// A facilitator's attach: answers joined with the session as the console sees it.
+  void attach(const conn_ptr& c, const std::optional<std::string>& id);
   /// Applies decided events, appends them, and runs then(ok) once they are durable.
   void commit(const std::vector<events::event>& evs, std::function<void(bool)> then);
   /// Runs fn once every write appended so far is durable (at once when none is pending).

@@ -1,0 +1,25 @@
+// A session's durable log read back as events: for the start-up rebuild, a room's reload and exports.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roundtable/event.hpp"
+
+namespace roundtable::store {
+class event_store;
+}
+
+namespace roundtable::facilitator {
+
+/// The events of one session's log, as far as they could be read.
+struct stored_log {
+  std::vector<events::event> events;      // every payload that parses, in order
+  std::optional<std::string> unreadable;  // the first one that does not: why, naming the session
+};
+
+/// Reads a session's log from the store (empty for an unknown code).
+stored_log read_log(store::event_store& store, const std::string& code);
+
+}  // namespace roundtable::facilitator

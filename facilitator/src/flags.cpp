@@ -1,0 +1,58 @@
+#include "flags.hpp"
+
+#include <cstdlib>
+
+namespace roundtable::facilitator {
+
+flags::flags(std::string command, const std::vector<std::string>& args) : command_(std::move(command)) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "-h" || a == "--help") {
+      help_ = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + a + "'");
+    const auto eq = a.find('=');
+    if (eq != std::string::npos) {
+      values_.emplace_back(a.substr(2, eq - 2), a.substr(eq + 1));
+      continue;
+    }
+    if (i + 1 >= args.size()) throw usage_error(a + " needs a value");
+    values_.emplace_back(a.substr(2), args[++i]);
+  }
+}
+
+std::optional<std::string> flags::get(const std::string& name) {
+  auto every = all(name);
+  if (every.empty()) return std::nullopt;
+  return std::move(every.back());
+}
+
+std::vector<std::string> flags::all(const std::string& name) {
+  std::vector<std::string> out;
+  for (auto it = values_.begin(); it != values_.end();) {
+    if (it->first == name) {
+      out.push_back(it->second);
+      it = values_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+long flags::number(const std::string& name, long fallback, long lo, long hi) {
+  const auto v = get(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  const long n = std::strtol(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || n < lo || n > hi)
+    throw usage_error("--" + name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return n;
+}
+
+void flags::done() const {
+  if (!values_.empty()) throw usage_error("unknown option --" + values_.front().first);
+}
+
+}  // namespace roundtable::facilitator

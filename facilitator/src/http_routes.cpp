@@ -1,0 +1,191 @@
+#include "http_routes.hpp"
+
+#include "crypto.hpp"
+#include "export.hpp"
+#include "metrics_page.hpp"
+#include "qr.hpp"
+#include "store/event_store.hpp"
+
+namespace roundtable::facilitator {
+
+namespace {
+
+net::http_reply plain(unsigned status, std::string body) {
+  net::http_reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+net::http_reply not_found() {
+  return plain(404, "not found\n");
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+// Tried in order; a prefix row serves every path under it (404 when it has no such thing).
+const http_routes::route http_routes::routes[] = {
+    {"/healthz", false, &http_routes::healthz},
+    {"/metrics", false, &http_routes::metrics_page},
+    {"/api/sessions/", true, &http_routes::session_api},
+    {"/", false, &http_routes::participant_page},
+    {"/j/", true, &http_routes::join_page},
+    {"/host", false, &http_routes::host_page},
+    {"/present/", true, &http_routes::present_page},
+    {"/assets/", true, &http_routes::asset},
+    {"/qr/", true, &http_routes::qr_page},
+};
+
+http_routes::http_routes(std::string key, std::chrono::seconds window, room_services& services,
+                         const room_registry& rooms, address_limits& limits, web_assets assets)
+    : key_(std::move(key)),
+      window_(window),
+      services_(services),
+      rooms_(rooms),
+      limits_(limits),
+      assets_(std::move(assets)) {}
+
+net::http_reply http_routes::serve(const net::http_request& req, const std::string& remote_address) const {
+  // The export API takes the facilitator key too: the same 5 wrong keys a minute per address
+  // as `host`, and the same refusal of right keys while limited.
+  const std::string target(req.target().substr(0, req.target().find('?')));
+  if (!starts_with(target, "/api/")) return serve(req);
+  const auto address = limits_.hash(remote_address);
+  if (limits_.key_failures.limited(address, steady_now())) {
+    services_.metrics.limited++;
+    auto r = plain(429, "too many wrong keys from this network; wait a minute\n");
+    r.headers.emplace_back("Retry-After", std::to_string(window_.count()));
+    return r;
+  }
+  auto r = serve(req);
+  if (r.status == 401) limits_.key_failures.record(address, steady_now());
+  return r;
+}
+
+net::http_reply http_routes::serve(const net::http_request& req) const {
+  namespace http = boost::beast::http;
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto r = plain(405, "only GET and HEAD are served here\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  const std::string_view whole = req.target();
+  const std::string_view target = whole.substr(0, whole.find('?'));
+  for (const auto& row : routes) {
+    if (row.prefix ? starts_with(target, row.path) : target == row.path)
+      return (this->*row.serve)(req, target.substr(row.path.size()));
+  }
+  return not_found();
+}
+
+net::http_reply http_routes::healthz(const net::http_request&, std::string_view) const {
+  net::http_reply r;
+  r.content_type = "application/json";
+  r.body = R"({"status":"ok"})";
+  return r;
+}
+
+net::http_reply http_routes::metrics_page(const net::http_request&, std::string_view) const {
+  const auto st = services_.store.stats();
+  net::http_reply r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = prometheus_text(services_.metrics, rooms_.size(), st);
+  return r;
+}
+
+net::http_reply http_routes::session_api(const net::http_request& req, std::string_view rest) const {
+  // CODE/export.json or CODE/export.csv
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return not_found();
+  const std::string code(rest.substr(0, slash));
+  const auto file = rest.substr(slash + 1);
+  if (file != "export.json" && file != "export.csv") return not_found();
+  return export_page(req, code, file == "export.csv");
+}
+
+net::http_reply http_routes::participant_page(const net::http_request& req, std::string_view) const {
+  return web_page(req, "participant.html");
+}
+
+net::http_reply http_routes::join_page(const net::http_request& req, std::string_view rest) const {
+  return is_code(rest) ? web_page(req, "participant.html") : not_found();
+}
+
+net::http_reply http_routes::host_page(const net::http_request& req, std::string_view) const {
+  return web_page(req, "host.html");
+}
+
+net::http_reply http_routes::present_page(const net::http_request& req, std::string_view rest) const {
+  return is_code(rest) ? web_page(req, "present.html") : not_found();
+}
+
+net::http_reply http_routes::asset(const net::http_request& req, std::string_view rest) const {
+  return web_page(req, rest);
+}
+
+net::http_reply http_routes::qr_page(const net::http_request&, std::string_view rest) const {
+  // CODE.svg: the QR code of a session's join link; 404 for a code without a session.
+  if (rest.size() != 6 + 4 || rest.substr(6) != ".svg") return not_found();
+  const std::string code(rest.substr(0, 6));
+  if (!is_code(code) || !rooms_.find(code)) return plain(404, "no session has that code\n");
+  auto svg = qr_svg(services_.base_url + "/j/" + code);
+  if (!svg) return plain(500, "the join link is too long for a QR code\n");
+  net::http_reply r;
+  r.content_type = "image/svg+xml";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.body = std::move(*svg);
+  return r;
+}
+
+net::http_reply http_routes::export_page(const net::http_request& req, const std::string& code, bool csv) const {
+  const auto auth = req[boost::beast::http::field::authorization];
+  const std::string bearer = "Bearer ";
+  if (auth.size() <= bearer.size() || auth.substr(0, bearer.size()) != bearer ||
+      !crypto::constant_time_equal(auth.substr(bearer.size()), key_)) {
+    auto r = plain(401, "send the facilitator key as Authorization: Bearer KEY\n");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  auto e = is_code(code) ? export_session(services_.store, code) : std::nullopt;
+  if (!e) return plain(404, "no session has that code\n");
+  net::http_reply r;
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"roundtable-" + code + (csv ? ".csv\"" : ".json\""));
+  if (csv) {
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = export_csv(*e);
+  } else {
+    r.content_type = "application/json";
+    r.body = e->dump(2);
+  }
+  return r;
+}
+
+net::http_reply http_routes::web_page(const net::http_request& req, std::string_view name) const {
+  auto a = assets_.get(name);
+  if (!a) return not_found();
+  net::http_reply r;
+  // Revalidate every time (cheap: an unchanged file is a 304), so a new build is never half-cached.
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("ETag", a->etag);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // The pages may load and connect to this server only: nothing ever leaves a closed classroom network.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; connect-src 'self'; img-src 'self'; style-src 'self'; "
+                         "script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  r.content_type = a->content_type;
+  if (req[boost::beast::http::field::if_none_match] == a->etag) {
+    r.status = 304;
+    return r;
+  }
+  r.body = std::move(a->body);
+  return r;
+}
+
+}  // namespace roundtable::facilitator

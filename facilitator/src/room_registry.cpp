@@ -1,0 +1,105 @@
+#include "room_registry.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include "crypto.hpp"
+#include "event_log.hpp"
+#include "store/event_store.hpp"
+
+namespace roundtable::facilitator {
+
+bool is_code(std::string_view s) {
+  if (s.size() != 6) return false;
+  for (char ch : s)
+    if (ch < '0' || ch > '9') return false;
+  return true;
+}
+
+room_registry::room_registry(boost::asio::io_context& ioc, room_services& services) : ioc_(ioc), services_(services) {
+  auto& store = services_.store;
+  for (const auto& row : store.sessions()) {
+    auto [log, unreadable] = read_log(store, row.code);
+    if (unreadable) throw std::runtime_error(*unreadable);
+    if (log.empty()) continue;  // created but its started event never committed
+    auto s = session::replay(log);
+    if (!s) throw std::runtime_error("session " + row.code + ": " + s.err().message);
+    auto r = std::make_shared<room>(ioc_, services_, row.hmac_key, std::move(*s), log.size());
+    r->resume_timers();
+    rooms_.emplace(row.code, std::move(r));
+  }
+}
+
+std::shared_ptr<room> room_registry::find(const std::string& code) const {
+  std::lock_guard lock(mutex_);
+  const auto it = rooms_.find(code);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::size_t room_registry::size() const {
+  std::lock_guard lock(mutex_);
+  return rooms_.size();
+}
+
+std::vector<room_summary> room_registry::summaries() const {
+  std::vector<room_summary> rows;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [code, r] : rooms_) rows.push_back(r->summary());
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.started_ms > b.started_ms; });
+  return rows;
+}
+
+std::string room_registry::new_code() const {
+  for (;;) {
+    auto code = crypto::random_digits(6);
+    {
+      std::lock_guard lock(mutex_);
+      if (rooms_.count(code)) continue;
+    }
+    if (!services_.store.code_used(code)) return code;
+  }
+}
+
+std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, const protocol::start& s,
+                                           std::function<void(const std::shared_ptr<room>&, bool)> stored) {
+  const auto code = new_code();
+  const auto key = crypto::random_bytes(32);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto started = make_started(code, sc, min_group, s, now);
+  auto r = std::make_shared<room>(ioc_, services_, key, session(started), 1);
+  {
+    std::lock_guard lock(mutex_);
+    rooms_.emplace(code, r);
+  }
+  services_.store.create_session(code, key, now, [](bool) {});
+  services_.store.append_at(code, 1, protocol::dump(events::to_json(started)),
+                            [this, r, code, stored = std::move(stored)](bool ok) {
+                              if (!ok) erase(code);
+                              stored(r, ok);
+                            });
+  return r;
+}
+
+void room_registry::purge(const std::string& code) {
+  auto r = find(code);
+  services_.store.purge(code);
+  erase(code);
+  if (r) r->shutdown();
+}
+
+void room_registry::erase(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  rooms_.erase(code);
+}
+
+void room_registry::shutdown() {
+  std::lock_guard lock(mutex_);
+  for (auto& [code, r] : rooms_) r->shutdown();
+}
+
+}  // namespace roundtable::facilitator

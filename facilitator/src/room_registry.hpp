@@ -1,0 +1,57 @@
+// Every live session's room by its code: rebuilt from the store at start, grown by `start`,
+// shrunk by `purge`. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "room.hpp"
+#include "roundtable/protocol.hpp"
+#include "roundtable/scenario.hpp"
+
+namespace roundtable::facilitator {
+
+/// True for a well-formed session code: six digits.
+bool is_code(std::string_view s);
+
+class room_registry {
+public:
+  /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
+  room_registry(boost::asio::io_context& ioc, room_services& services);
+
+  /// The room of a code, or null.
+  std::shared_ptr<room> find(const std::string& code) const;
+  /// Sessions held (running and ended).
+  std::size_t size() const;
+  /// Every session's summary, newest first.
+  std::vector<room_summary> summaries() const;
+
+  /// Starts a session of sc under a fresh code and stores its started event; stored(room, ok)
+  /// runs on the writer thread once the write is done. A session that could not be stored is
+  /// forgotten again before stored(room, false) runs.
+  std::shared_ptr<room> start(const scenario& sc, int min_group, const protocol::start& s,
+                              std::function<void(const std::shared_ptr<room>&, bool)> stored);
+  /// Deletes a session for good (store and room) and stops its timers.
+  void purge(const std::string& code);
+  /// Stops every room's timers (server shutdown).
+  void shutdown();
+
+private:
+  /// Six random digits never used in this store (ended and purged sessions keep theirs).
+  std::string new_code() const;
+  void erase(const std::string& code);
+
+  boost::asio::io_context& ioc_;
+  room_services& services_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<room>> rooms_;
+};
+
+}  // namespace roundtable::facilitator

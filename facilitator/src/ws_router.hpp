@@ -1,0 +1,77 @@
+// The WebSocket side of the facilitator: gives each connection a role and routes its frames to rooms.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "address_limits.hpp"
+#include "metrics.hpp"
+#include "net/handler.hpp"
+#include "request.hpp"
+#include "room_registry.hpp"
+#include "roundtable/scenario.hpp"
+
+namespace roundtable::facilitator {
+
+/// What the router needs to know of the server's settings.
+struct router_options {
+  std::string key;     // the facilitator key
+  int min_group = 3;   // the server's anonymity threshold
+  rate_limits limits;  // per connection and per address (protocol.md "Limits")
+};
+
+class ws_router {
+public:
+  ws_router(router_options options, std::vector<scenario> catalog, metrics& m, room_registry& rooms,
+            address_limits& limits);
+
+  /// A new connection: no role yet, a fresh message bucket.
+  void on_open(const std::shared_ptr<net::connection>& c);
+  /// One frame: rate-limited, parsed, then served by its role's rules.
+  void on_text(const std::shared_ptr<net::connection>& c, std::string text);
+  /// Binary frames are not part of the protocol: answered bad_message.
+  void on_binary(const std::shared_ptr<net::connection>& c);
+  /// The connection is gone: its rooms forget it.
+  void on_close(const std::shared_ptr<net::connection>& c);
+
+private:
+  struct client;
+  using conn = std::shared_ptr<net::connection>;
+  using request_id = std::optional<std::string>;
+
+  void dispatch(const conn& c, client& cl, request r, const request_id& id);
+  void join(const conn& c, client& cl, const protocol::join& j, const request_id& id);
+  void watch(const conn& c, client& cl, const protocol::watch& w, const request_id& id);
+  void host(const conn& c, client& cl, const protocol::host& h, const request_id& id);
+  void participant(const conn& c, client& cl, participant_request r, const request_id& id);
+  /// Subscribes this console to the command's room and hands the command to it.
+  void command(const conn& c, client& cl, room_command cmd, const request_id& id);
+  void start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id);
+  void purge_session(const conn& c, const std::string& code, const request_id& id);
+  /// True for a facilitator; otherwise answers unauthorized.
+  bool facilitator_only(const conn& c, const client& cl, const request_id& id);
+  /// The room a join or watch names, or null once the refusal is sent (a role already, limited, wrong code).
+  std::shared_ptr<room> room_to_enter(const conn& c, client& cl, const std::string& code, const request_id& id);
+  /// True while this connection or its address has used up its wrong join codes.
+  bool join_limited(client& cl);
+  /// Counts a wrong join code (connection and address) and answers unknown_code.
+  void wrong_code(const conn& c, client& cl, const request_id& id);
+  /// Answers rate_limited and counts it for /metrics.
+  void send_limited(const conn& c, const request_id& id, std::string message);
+  void send(const conn& c, const nlohmann::json& msg);
+  void send_error(const conn& c, const request_id& id, error_code code, std::string message);
+  /// The `hosting` reply: the scenarios, and the sessions newest first.
+  nlohmann::json hosting() const;
+
+  router_options options_;
+  std::vector<scenario> catalog_;
+  metrics& metrics_;
+  room_registry& rooms_;
+  address_limits& limits_;
+};
+
+}  // namespace roundtable::facilitator
