@@ -24,6 +24,7 @@
 #include "client/answer.hpp"
 #include "client/connection.hpp"
 #include "flags.hpp"
+#include "swarm_push.hpp"
 #include "swarm_stats.hpp"
 
 namespace roundtable::participant {
@@ -37,37 +38,6 @@ namespace {
 
 double ms_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-// The server's pushes are nlohmann dumps: keys sorted, so `progress` and `results` start
-// with {"ballots":N and end with "type":"...". Read those without parsing the whole frame.
-struct quick_push {
-  std::string_view type;
-  std::string_view question;
-  long ballots = -1;
-};
-
-std::optional<quick_push> quick_parse(std::string_view m) {
-  constexpr std::string_view head = "{\"ballots\":";
-  if (!m.starts_with(head)) return std::nullopt;
-  quick_push p;
-  const char* b = m.data() + head.size();
-  auto [end, ec] = std::from_chars(b, m.data() + m.size(), p.ballots);
-  if (ec != std::errc{}) return std::nullopt;
-  constexpr std::string_view type_key = "\"type\":\"";
-  const auto t = m.rfind(type_key);
-  if (t == std::string_view::npos) return std::nullopt;
-  const auto t_end = m.find('"', t + type_key.size());
-  if (t_end == std::string_view::npos) return std::nullopt;
-  p.type = m.substr(t + type_key.size(), t_end - t - type_key.size());
-  constexpr std::string_view q_key = "\"question\":\"";
-  const auto q = m.find(q_key);
-  if (q == std::string_view::npos) return std::nullopt;
-  const auto q_end = m.find('"', q + q_key.size());
-  if (q_end == std::string_view::npos) return std::nullopt;
-  p.question = m.substr(q + q_key.size(), q_end - q - q_key.size());
-  (void)end;
-  return p;
 }
 
 struct swarm_config {
@@ -168,8 +138,10 @@ private:
   void host_send(const json& m) { host_->send(m.dump()); }
 
   void on_host_message(std::string_view text) {
-    if (auto p = quick_parse(text)) {
-      if (p->type == "progress") on_progress(p->question, p->ballots);
+    const auto p = scan_push(text);
+    if (!p) return;
+    if (p->type == "progress" || p->type == "results") {
+      if (p->type == "progress" && p->ballots >= 0) on_progress(p->question, p->ballots);
       return;
     }
     auto m = json::parse(text, nullptr, false);
@@ -325,10 +297,13 @@ private:
   }
 
   void on_sim_message(sim& s, std::string_view text) {
-    if (auto p = quick_parse(text)) {
+    const auto p = scan_push(text);
+    if (!p) return;
+    if (p->type == "progress" || p->type == "results") {
+      if (p->ballots < 0) return;
       if (p->type == "progress")
         on_progress(p->question, p->ballots);
-      else if (p->type == "results")
+      else
         on_results(p->question, p->ballots);
       return;
     }

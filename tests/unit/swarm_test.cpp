@@ -1,0 +1,94 @@
+// The swarm's pure parts: reading the server's pushes whatever their key order.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "swarm_push.hpp"
+
+namespace roundtable::participant {
+namespace {
+
+TEST(SwarmPush, ReadsTheServersSortedFrames) {
+  // As the server writes them today (nlohmann dumps: keys sorted).
+  const auto p = scan_push(R"({"ballots":3,"code":"482913","question":"gut","round":1,"suppressed":false,)"
+                           R"("tally":{"consensus":0.42,"counts":{"conditions":0,"decline":1,"refer":2}},)"
+                           R"("type":"results"})");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, "results");
+  EXPECT_EQ(p->question, "gut");
+  EXPECT_EQ(p->ballots, 3);
+  const auto q = scan_push(R"({"ballots":17,"question":"gut","round":1,"type":"progress"})");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->type, "progress");
+  EXPECT_EQ(q->question, "gut");
+  EXPECT_EQ(q->ballots, 17);
+}
+
+TEST(SwarmPush, ReadsKeysInAnyOrderWithExtraKeys) {
+  // As the protocol document shows them (type first), with a new key and nested look-alikes.
+  const auto p =
+      scan_push(R"({"type":"results","added":{"type":"progress","ballots":99,"question":"other","list":[1,{"a":"}"}]},)"
+                R"("code":"482913","note":"a \"quoted\" {brace} [bracket], \\","question":"gut","round":2,)"
+                R"("ballots":41,"suppressed":false,"tally":{"counts":{"x":1}},"ratio":0.5,"ok":true,"none":null})");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, "results");
+  EXPECT_EQ(p->question, "gut");
+  EXPECT_EQ(p->ballots, 41);
+  // White space between tokens, as another writer may put it.
+  const auto q = scan_push("{ \"question\" : \"gut\" ,\n \"ballots\" : 5 , \"type\" : \"progress\" }\n");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->type, "progress");
+  EXPECT_EQ(q->question, "gut");
+  EXPECT_EQ(q->ballots, 5);
+}
+
+TEST(SwarmPush, AgreesWithAFullParseOnReshuffledFrames) {
+  // Every rotation of the members of one frame reads the same.
+  const std::vector<std::string> members = {R"("type":"results")",
+                                            R"("question":"q-2")",
+                                            R"("ballots":1234)",
+                                            R"("round":3)",
+                                            R"("tally":{"ballots":1,"type":"x"})",
+                                            R"("shift":{"transitions":{"a":[1,2]}})"};
+  for (std::size_t r = 0; r < members.size(); ++r) {
+    std::string frame = "{";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i) frame += ",";
+      frame += members[(i + r) % members.size()];
+    }
+    frame += "}";
+    const auto full = nlohmann::json::parse(frame);
+    const auto p = scan_push(frame);
+    ASSERT_TRUE(p) << frame;
+    EXPECT_EQ(p->type, full["type"].get<std::string>()) << frame;
+    EXPECT_EQ(p->question, full["question"].get<std::string>()) << frame;
+    EXPECT_EQ(p->ballots, full["ballots"].get<long>()) << frame;
+  }
+}
+
+TEST(SwarmPush, FramesWithoutTheFieldsLeaveThemEmpty) {
+  const auto ack = scan_push(R"({"id":"v1","type":"ack"})");
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->type, "ack");
+  EXPECT_EQ(ack->question, "");
+  EXPECT_EQ(ack->ballots, -1);
+  // Fields of the wrong kind are skipped, not misread.
+  const auto odd = scan_push(R"({"type":7,"question":{"id":"gut"},"ballots":2.5})");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->type, "");
+  EXPECT_EQ(odd->question, "");
+  EXPECT_EQ(odd->ballots, -1);
+  const auto empty = scan_push("{}");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->type, "");
+}
+
+TEST(SwarmPush, MalformedFramesAreRefused) {
+  for (const char* bad :
+       {"", "[]", "\"results\"", "{", R"({"type":"results")", R"({"type":"results",})", R"({"type" "results"})",
+        R"({"type":"results"} x)", R"({"ballots":3,"tally":{"a":[1,2})", R"({"type":"res)", R"({type:"results"})"})
+    EXPECT_FALSE(scan_push(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace roundtable::participant
