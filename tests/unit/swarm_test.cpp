@@ -1,9 +1,13 @@
-// The swarm's pure parts: reading the server's pushes whatever their key order.
+// The swarm's pure parts: reading the server's pushes whatever their key order, its flags, and
+// its counters' vote-to-results figure.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "flags.hpp"
+#include "swarm_options.hpp"
 #include "swarm_push.hpp"
+#include "swarm_stats.hpp"
 
 namespace roundtable::participant {
 namespace {
@@ -88,6 +92,60 @@ TEST(SwarmPush, MalformedFramesAreRefused) {
        {"", "[]", "\"results\"", "{", R"({"type":"results")", R"({"type":"results",})", R"({"type" "results"})",
         R"({"type":"results"} x)", R"({"ballots":3,"tally":{"a":[1,2})", R"({"type":"res)", R"({type:"results"})"})
     EXPECT_FALSE(scan_push(bad)) << bad;
+}
+
+TEST(SwarmOptions, DefaultsFollowTheCount) {
+  const auto o = parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "4000"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->count, 4000);
+  EXPECT_EQ(o->code, "123456");
+  EXPECT_FALSE(o->hosts());
+  EXPECT_EQ(o->expect, 4000);
+  EXPECT_EQ(o->open_at, 4000);
+  EXPECT_EQ(o->repeat, 1);
+  EXPECT_DOUBLE_EQ(o->timeout, 4000 / 2000.0 + 2 + 60);  // joins at the ramp, the window, a minute
+  EXPECT_FALSE(parse_swarm_options({"--help"}));
+}
+
+TEST(SwarmOptions, KeyAndSourcesAreChecked) {
+  const auto o =
+      parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--key", "k", "--scenario", "warm-up", "--count", "10",
+                           "--open-at", "30", "--close", "--source-ips", "127.0.0.2-127.0.0.4,::1"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->hosts());
+  EXPECT_EQ(o->open_at, 30);
+  EXPECT_TRUE(o->close_round);
+  ASSERT_EQ(o->sources.size(), 4u);
+  EXPECT_EQ(o->sources[2].to_string(), "127.0.0.4");
+  EXPECT_THROW(
+      parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "5", "--close"}),
+      flag_error);
+  EXPECT_THROW(parse_sources("127.0.0.9-127.0.0.2"), flag_error);
+}
+
+TEST(SwarmCounters, VoteToResultsPairsTheKthAckWithTheFirstPushCountingK) {
+  using clock = swarm_counters::clock;
+  const auto t0 = clock::now();
+  const auto at = [t0](int ms) { return t0 + std::chrono::milliseconds(ms); };
+  swarm_counters c(4);
+  c.set_min_group(2, false);
+  c.set_min_group(5, true);  // a participant's view does not override the facilitator's
+  for (int i = 0; i < 4; ++i) c.acked(true, at(10 * i), at(10 * i + 5));
+  EXPECT_TRUE(c.results_short());
+  EXPECT_TRUE(c.results(2, at(100)));   // counts votes 1 and 2
+  EXPECT_FALSE(c.results(1, at(110)));  // older news
+  EXPECT_TRUE(c.results(3, at(200)));   // vote 3 = N - min_group + 1, the last measured
+  EXPECT_FALSE(c.results_short());
+  const auto r = c.report();
+  EXPECT_EQ(r.min_group, 2);
+  EXPECT_EQ(r.acked, 4);
+  EXPECT_EQ(r.results_pushes, 3);
+  EXPECT_EQ(r.results_missing, 0);
+  EXPECT_EQ(r.results.count, 3);
+  EXPECT_DOUBLE_EQ(r.results.max, 180);  // vote 3 sent at 20 ms, counted at 200 ms
+  EXPECT_TRUE(c.progress(3));
+  EXPECT_FALSE(c.progress(2));
+  EXPECT_EQ(c.max_progress(), 3);
 }
 
 }  // namespace
