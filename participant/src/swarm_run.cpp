@@ -38,6 +38,8 @@ swarm_run::swarm_run(asio::io_context& ioc, swarm_options opts)
                 .push = [this](const push_fields& p) { on_push(p); },
             }),
       deadline_(strand_),
+      progress_wait_(strand_, std::chrono::seconds(10)),
+      results_wait_(strand_, std::chrono::milliseconds(1500)),
       rng_(opts_.seed),
       code_(opts_.code) {}
 
@@ -118,7 +120,7 @@ void swarm_run::on_push(const push_fields& p) {
     return;
   }
   if (!question_.is(p.question)) return;
-  if (counters_.results(p.ballots, clock_type::now()) && results_grace_armed_.load())
+  if (counters_.results(p.ballots, clock_type::now()) && results_wait_.started())
     asio::post(strand_, [this] { check_done(); });
 }
 
@@ -138,33 +140,19 @@ void swarm_run::check_done() {
 // Every own ballot is answered; others' (another swarm process's) may never come: wait for the
 // count a bounded while, then report what was seen. True while waiting.
 bool swarm_run::wait_for_progress() {
-  if (counters_.max_progress() >= opts_.expect || progress_wait_over_) return false;
-  if (!progress_grace_) {
-    progress_grace_ = std::make_unique<asio::steady_timer>(strand_, std::chrono::seconds(10));
-    progress_grace_->async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
-      swarm_note("progress reached " + std::to_string(counters_.max_progress()) + " of " +
-                 std::to_string(opts_.expect) + " expected ballots");
-      progress_wait_over_ = true;
-      check_done();
-    });
-  }
-  return true;
+  if (counters_.max_progress() >= opts_.expect) return false;
+  return progress_wait_.still_waiting([this] {
+    swarm_note("progress reached " + std::to_string(counters_.max_progress()) + " of " + std::to_string(opts_.expect) +
+               " expected ballots");
+    check_done();
+  });
 }
 
 // Live results trail progress by up to one push interval: wait (briefly) for the push counting
 // N - min_group + 1 ballots, the last one the vote-to-results figure uses. True while waiting.
 bool swarm_run::wait_for_results() {
-  if (results_wait_over_ || !counters_.results_short()) return false;
-  if (!results_grace_) {
-    results_grace_armed_ = true;
-    results_grace_ = std::make_unique<asio::steady_timer>(strand_, std::chrono::milliseconds(1500));
-    results_grace_->async_wait([this](boost::system::error_code) {
-      results_wait_over_ = true;
-      check_done();
-    });
-  }
-  return true;
+  if (!counters_.results_short()) return false;
+  return results_wait_.still_waiting([this] { check_done(); });
 }
 
 void swarm_run::fail(const std::string& why) {
@@ -178,8 +166,9 @@ void swarm_run::finish() {
   phase_ = phase::done;
   end_ = clock_type::now();
   deadline_.cancel();
-  for (auto* t : {hold_timer_.get(), progress_grace_.get(), results_grace_.get()})
-    if (t) t->cancel();
+  if (hold_timer_) hold_timer_->cancel();
+  progress_wait_.cancel();
+  results_wait_.cancel();
   pool_.close();
   if (host_) host_->stop();
   // Give the closes a moment, then stop the loop.

@@ -18,6 +18,7 @@
 #include "swarm_push.hpp"
 #include "swarm_question.hpp"
 #include "swarm_stats.hpp"
+#include "swarm_wait.hpp"
 
 namespace roundtable::participant {
 
@@ -64,6 +65,9 @@ private:
   swarm_pool pool_;
   std::optional<swarm_host> host_;
   boost::asio::steady_timer deadline_;
+  // The waits at the end, each bounded: when one runs out the run reports what it saw.
+  bounded_wait progress_wait_;  // for a progress push counting every expected ballot
+  bounded_wait results_wait_;   // for the results push counting N - min_group + 1
   std::mt19937_64 rng_;
   phase phase_ = phase::setting_up;
   bool round_open_ = false;
@@ -71,11 +75,6 @@ private:
   std::string code_;
   std::string fatal_;
   std::unique_ptr<boost::asio::steady_timer> hold_timer_;
-  // The bounded waits at the end: armed once; when one runs out the run reports what it saw.
-  std::unique_ptr<boost::asio::steady_timer> progress_grace_, results_grace_;
-  bool progress_wait_over_ = false;
-  bool results_wait_over_ = false;
-  std::atomic<bool> results_grace_armed_{false};
   std::chrono::steady_clock::time_point t0_, end_;
 };
 
