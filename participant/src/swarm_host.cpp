@@ -78,7 +78,7 @@ void swarm_host::on_reply(const json& m) {
 // The session exists: find the question among its stages and move there.
 void swarm_host::on_started(const json& m) {
   code_ = m.value("code", "");
-  const auto& s = m["session"];
+  const auto& s = object_member(m, "session");
   counters_.set_min_group(s.value("min_group", 3), false);
   // The facilitator's view lists every stage with its question.
   for (const auto& st : s.value("stages", json::array())) {

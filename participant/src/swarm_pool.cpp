@@ -106,7 +106,7 @@ void swarm_pool::on_frame(sim& s, const json& m) {
     return;
   }
   // With --code and no question known yet, the facilitator's move may show it.
-  if (type == "stage" && m["stage"].contains("question")) on_stage(s, m["stage"]);
+  if (type == "stage" && object_member(m, "stage").contains("question")) on_stage(s, object_member(m, "stage"));
 }
 
 void swarm_pool::on_stage(sim& s, const json& stage) {
@@ -119,11 +119,11 @@ void swarm_pool::on_joined(sim& s, const json& m) {
   if (s.state != sim::phase::connecting) return;  // a repeated joined: nothing new
   const auto now = clock_type::now();
   s.state = sim::phase::joined;
-  const auto& session = m["session"];
+  const auto& session = object_member(m, "session");
   counters_.joined(ms_between(s.t_start, now), now);
   counters_.set_min_group(session.value("min_group", 3), true);
   if (session.value("ended", false)) counters_.note("session ended");
-  if (session.contains("stage") && session["stage"].contains("question")) on_stage(s, session["stage"]);
+  if (const auto& stage = object_member(session, "stage"); stage.contains("question")) on_stage(s, stage);
   --inflight_;
   join_settled();
 }

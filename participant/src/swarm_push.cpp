@@ -112,6 +112,13 @@ bool scan_member(json_scan& in, std::string_view key, push_fields& out) {
 
 }  // namespace
 
+const nlohmann::json& object_member(const nlohmann::json& m, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!m.is_object()) return empty;
+  const auto it = m.find(key);
+  return it != m.end() && it->is_object() ? *it : empty;
+}
+
 std::optional<push_fields> scan_push(std::string_view frame) {
   json_scan in(frame);
   push_fields out;

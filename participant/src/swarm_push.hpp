@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace roundtable::participant {
 
 /// The top-level fields of one frame the swarm counts with (views into the frame).
@@ -17,5 +19,9 @@ struct push_fields {
 /// Scans a frame for its top-level type, question and ballots, in any key order, skipping every
 /// other member (nested objects included); nullopt when the frame is not one well-formed JSON object.
 std::optional<push_fields> scan_push(std::string_view frame);
+
+/// m[key] when it is an object, else an empty object: a frame missing a member reads as empty
+/// (operator[] on a const json must not miss).
+const nlohmann::json& object_member(const nlohmann::json& m, const char* key);
 
 }  // namespace roundtable::participant

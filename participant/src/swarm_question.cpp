@@ -1,5 +1,7 @@
 #include "swarm_question.hpp"
 
+#include "swarm_push.hpp"
+
 namespace roundtable::participant {
 
 std::optional<client::shown_question> swarm_question::get() const {
@@ -24,7 +26,7 @@ void swarm_question::set(client::shown_question q) {
 
 stage_seen swarm_question::learn(const nlohmann::json& stage) {
   stage_seen seen;
-  const auto& qv = stage["question"];
+  const auto& qv = object_member(stage, "question");
   const auto qid = qv.value("id", "");
   if (!wanted_.empty() && qid != wanted_) return seen;
   std::lock_guard lock(mutex_);

@@ -94,6 +94,14 @@ TEST(SwarmPush, MalformedFramesAreRefused) {
     EXPECT_FALSE(scan_push(bad)) << bad;
 }
 
+TEST(SwarmPush, MissingMembersReadAsEmptyObjects) {
+  const auto m = nlohmann::json::parse(R"({"type":"joined","session":{"min_group":4},"stage":"not an object"})");
+  EXPECT_EQ(object_member(m, "session").value("min_group", 3), 4);
+  EXPECT_TRUE(object_member(m, "stage").empty());
+  EXPECT_EQ(object_member(m, "missing").value("min_group", 3), 3);
+  EXPECT_TRUE(object_member(nlohmann::json::array(), "session").is_object());
+}
+
 TEST(SwarmOptions, DefaultsFollowTheCount) {
   const auto o = parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "4000"});
   ASSERT_TRUE(o);
