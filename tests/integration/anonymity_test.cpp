@@ -42,8 +42,8 @@ void strings_of(const json& j, std::vector<std::string>& out) {
 
 // The test's own record of who changed a ballot since the facilitator's last open-round tally.
 struct observer {
-  explicit observer(served& served_) : s(served_) {}
-  served& s;
+  explicit observer(served_session& served_) : s(served_) {}
+  served_session& s;
   std::vector<std::shared_ptr<ws_client>> people;
   std::shared_ptr<ws_client> projector;
   std::set<int> changed;  // voters whose ballot changed since the last published tally
@@ -111,7 +111,7 @@ bool same_tally(const json& a, const json& b) {
 }  // namespace
 
 TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
-  served s({}, min_group);
+  served_session s({.min_group = min_group});
   observer o{s};
   for (int i = 0; i < group; ++i) o.people.push_back(s.join(i));
   o.projector = ws_client::connect(s.server->port());
@@ -243,7 +243,7 @@ TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
   EXPECT_EQ(sorted_order, sorted_posted);
 
   // The export: counts only below min_group, pseudonyms, nothing that identifies.
-  const auto exported = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", hardening_key);
+  const auto exported = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", test_key);
   ASSERT_EQ(exported.status, 200);
   const auto e = json::parse(exported.body);
   std::set<std::string> keys;
@@ -256,7 +256,7 @@ TEST(Anonymity, AGroupOfFourCannotTieAnyPushToASingleBallot) {
 TEST(Anonymity, ExportPseudonymsDoNotFollowArrival) {
   // Three sessions of four who vote in the order they joined: if pseudonyms followed arrival,
   // v1..v4 would match that order every time (a 1 in 13,824 chance otherwise).
-  served s({}, min_group);
+  served_session s({.min_group = min_group});
   int in_arrival_order = 0;
   for (int session = 0; session < 3; ++session) {
     auto code = s.code;
@@ -269,8 +269,7 @@ TEST(Anonymity, ExportPseudonymsDoNotFollowArrival) {
       ASSERT_EQ(c->request({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", i + 1}}}})["type"], "ack");
     }
     ASSERT_EQ(s.console->request({{"type", "close"}, {"code", code}, {"question", "sure"}})["type"], "ack");
-    const auto e =
-        json::parse(http_get(s.server->port(), "/api/sessions/" + code + "/export.json", hardening_key).body);
+    const auto e = json::parse(http_get(s.server->port(), "/api/sessions/" + code + "/export.json", test_key).body);
     std::map<std::string, int> value_of;
     std::function<void(const json&)> find_votes = [&](const json& j) {
       if (j.is_object()) {
@@ -292,7 +291,7 @@ TEST(Anonymity, ExportPseudonymsDoNotFollowArrival) {
 }
 
 TEST(Anonymity, NoTokenOrAddressInTheDatabaseTheWalTheLogsOrTheExports) {
-  served s({}, min_group);
+  served_session s({.min_group = min_group});
   // Participants come from 127.0.0.2, an address used by nobody else here.
   std::vector<std::shared_ptr<ws_client>> people;
   s.command({{"type", "open"}, {"question", "gut"}});
@@ -311,8 +310,8 @@ TEST(Anonymity, NoTokenOrAddressInTheDatabaseTheWalTheLogsOrTheExports) {
     people.push_back(c);
   }
   s.command({{"type", "close"}, {"question", "gut"}});
-  const auto json_export = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", hardening_key);
-  const auto csv_export = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.csv", hardening_key);
+  const auto json_export = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", test_key);
+  const auto csv_export = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.csv", test_key);
   ASSERT_EQ(json_export.status, 200);
   ASSERT_EQ(csv_export.status, 200);
   // Kill it hard, so the WAL is left as it was, unmerged.

@@ -59,13 +59,13 @@ TEST(Faults, TwentySigkillsDuringVoteBurstsLoseNoAckedVoteAndDuplicateNone) {
   clk::duration slowest_start{};
   for (int k = 0; k <= kills; ++k) {
     const auto t0 = clk::now();
-    server_process server({db, hardening_scenarios, hardening_key, 3, {}});
+    server_process server({db, test_scenarios, test_key, 3, {}});
     const auto started = clk::now() - t0;
     slowest_start = std::max(slowest_start, started);
     EXPECT_LT(started, 2s) << "restart " << k << " took too long";
     if (k == 0) {
       auto console = ws_client::connect(server.port());
-      console->request({{"type", "host"}, {"key", hardening_key}});
+      console->request({{"type", "host"}, {"key", test_key}});
       code = console->request({{"type", "start"}, {"scenario", "demo"}})["code"];
       ASSERT_EQ(console->request({{"type", "open"}, {"code", code}, {"question", "sure"}})["type"], "ack");
     }
@@ -118,11 +118,11 @@ TEST(Faults, TwentySigkillsDuringVoteBurstsLoseNoAckedVoteAndDuplicateNone) {
     ASSERT_EQ(integrity(db), "ok") << "after kill " << k;
   }
   // No duplicates: the round holds one ballot per participant who has one.
-  server_process last({db, hardening_scenarios, hardening_key, 3, {}});
+  server_process last({db, test_scenarios, test_key, 3, {}});
   auto console = ws_client::connect(last.port());
-  console->request({{"type", "host"}, {"key", hardening_key}});
+  console->request({{"type", "host"}, {"key", test_key}});
   ASSERT_EQ(console->request({{"type", "close"}, {"code", code}, {"question", "sure"}})["type"], "ack");
-  const auto e = json::parse(http_get(last.port(), "/api/sessions/" + code + "/export.json", hardening_key).body);
+  const auto e = json::parse(http_get(last.port(), "/api/sessions/" + code + "/export.json", test_key).body);
   int voters_with_ballot = 0;
   for (int i = 0; i < people; ++i) voters_with_ballot += allowed[i].count(0) ? 0 : 1;
   std::function<void(const json&)> find = [&](const json& j) {
@@ -147,7 +147,7 @@ TEST(Faults, TwentySigkillsDuringVoteBurstsLoseNoAckedVoteAndDuplicateNone) {
 }
 
 TEST(Faults, AFullDiskAnswersInternalNeverAcksWhatIsNotStoredAndRecovers) {
-  served s;
+  served_session s;
   s.command({{"type", "open"}, {"question", "gut"}});
   auto p0 = s.join(0);
   auto p1 = s.join(1);
@@ -182,7 +182,7 @@ TEST(Faults, AFullDiskAnswersInternalNeverAcksWhatIsNotStoredAndRecovers) {
   // After a hard restart, exactly what was acked is there; the refused ballots are not.
   s.server->kill_hard();
   EXPECT_EQ(integrity(s.dir.path() + "/rt.db"), "ok");
-  server_process again_server({s.dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3, {}});
+  server_process again_server({s.dir.path() + "/rt.db", test_scenarios, test_key, 3, {}});
   const auto mine = [&](int i) {
     auto c = ws_client::connect(again_server.port());
     return c->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}})["session"]["mine"];
@@ -195,7 +195,7 @@ TEST(Faults, AFullDiskAnswersInternalNeverAcksWhatIsNotStoredAndRecovers) {
 // A resend that arrives while the first copy's write is still pending is decided as "already
 // applied"; if that write then fails, the resend must be refused too, never acked.
 TEST(Faults, AResendOfAVoteWhoseWriteFailsIsNotAcked) {
-  served s;
+  served_session s;
   s.command({{"type", "open"}, {"question", "gut"}});
   auto p = s.join(1);
   set_file_size_limit(s.server->pid(), 1024);
@@ -215,14 +215,14 @@ TEST(Faults, AResendOfAVoteWhoseWriteFailsIsNotAcked) {
   // Nothing of it is stored: after the disk returns and the server restarts, no ballot.
   set_file_size_limit(s.server->pid(), RLIM_INFINITY);
   s.server->kill_hard();
-  server_process again({s.dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3, {}});
+  server_process again({s.dir.path() + "/rt.db", test_scenarios, test_key, 3, {}});
   auto c = ws_client::connect(again.port());
   const auto joined = c->request({{"type", "join"}, {"code", s.code}, {"token", token(1)}});
   EXPECT_FALSE(joined["session"]["mine"].contains("gut")) << joined.dump();
 }
 
 TEST(Faults, TwoHundredSlowlorisSocketsAreDroppedWhileParticipantsAreServed) {
-  served s({"--handshake-timeout", "2"});
+  served_session s({.extra = {"--handshake-timeout", "2"}});
   namespace asio = boost::asio;
   using tcp = asio::ip::tcp;
   asio::io_context ioc;
@@ -283,7 +283,7 @@ TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
 #else
   constexpr long bound_kib = 16 * 1024;
 #endif
-  served s({"--rate-messages", "1000"});
+  served_session s({.extra = {"--rate-messages", "1000"}});
 #if defined(__SANITIZE_ADDRESS__)
   setenv("ASAN_OPTIONS", saved.c_str(), 1);
 #endif

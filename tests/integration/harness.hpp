@@ -1,54 +1,11 @@
-// Shared helpers of the hardening tests: a served workshop, metrics, and small waits.
+// Shared helpers of the hardening tests: the served session fixture, metrics, and wrong join codes.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "ws_client.hpp"
+#include "served_session.hpp"
 
 namespace roundtable::test {
-
-inline const std::string hardening_scenarios = std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server";
-inline const std::string hardening_key = "test-key-0123456789";
-
-/// A server on a fresh database with a hosting console and one started session.
-struct served {
-  temp_dir dir;
-  std::unique_ptr<server_process> server;
-  std::shared_ptr<ws_client> console;
-  std::string code;
-
-  explicit served(std::vector<std::string> extra = {}, int min_group = 3, json start_options = json::object()) {
-    server = std::make_unique<server_process>(
-        server_process::options{dir.path() + "/rt.db", hardening_scenarios, hardening_key, min_group, extra});
-    console = ws_client::connect(server->port());
-    const auto hosting = console->request({{"type", "host"}, {"key", hardening_key}});
-    EXPECT_EQ(hosting["type"], "hosting");
-    const auto started =
-        console->request({{"type", "start"}, {"scenario", "demo"}, {"options", std::move(start_options)}});
-    EXPECT_EQ(started["type"], "started") << started.dump();
-    code = started.value("code", "");
-  }
-
-  /// A facilitator command on this session; expects an ack.
-  json command(json msg) {
-    msg["code"] = code;
-    auto reply = console->request(msg);
-    EXPECT_EQ(reply["type"], "ack") << msg.dump() << " -> " << reply.dump();
-    return reply;
-  }
-
-  /// A participant with token(i), joined.
-  std::shared_ptr<ws_client> join(int i) {
-    auto c = ws_client::connect(server->port());
-    const auto reply = c->request({{"type", "join"}, {"code", code}, {"token", token(i)}});
-    EXPECT_EQ(reply["type"], "joined") << reply.dump();
-    return c;
-  }
-};
 
 /// The value of one metric line ("name value" or "name{labels} value") from /metrics; -1 if absent.
 inline double metric(unsigned short port, const std::string& name) {

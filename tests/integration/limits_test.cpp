@@ -11,7 +11,7 @@ using namespace roundtable::test;
 using clk = std::chrono::steady_clock;
 
 TEST(Limits, FortyWrongCodesOnOneConnectionAreCutAtFiveAndTheRightCodeIsRefusedToo) {
-  served s;
+  served_session s;
   auto guesser = ws_client::connect(s.server->port());
   int unknown = 0, limited = 0;
   for (int i = 0; i < 40; ++i) {
@@ -36,7 +36,7 @@ TEST(Limits, FortyWrongCodesOnOneConnectionAreCutAtFiveAndTheRightCodeIsRefusedT
 }
 
 TEST(Limits, SixtyWrongCodesFromOneAddressLockItOutForTheWindowThenItRecovers) {
-  served s({"--failure-window", "3"});
+  served_session s({.extra = {"--failure-window", "3"}});
   // Twelve connections, five wrong codes each: 60 from 127.0.0.1.
   for (int k = 0; k < 12; ++k) {
     auto c = ws_client::connect(s.server->port());
@@ -51,7 +51,7 @@ TEST(Limits, SixtyWrongCodesFromOneAddressLockItOutForTheWindowThenItRecovers) {
   EXPECT_EQ(late->request({{"type", "watch"}, {"code", s.code}})["code"], "rate_limited");
   // The facilitator is not locked out by participants' typos (a separate limit).
   auto console = ws_client::connect(s.server->port());
-  EXPECT_EQ(console->request({{"type", "host"}, {"key", hardening_key}})["type"], "hosting");
+  EXPECT_EQ(console->request({{"type", "host"}, {"key", test_key}})["type"], "hosting");
   // Once the window has passed, the same address joins again.
   std::this_thread::sleep_for(3200ms);
   const auto joined = late->request({{"type", "join"}, {"code", s.code}, {"token", token(3)}});
@@ -59,7 +59,7 @@ TEST(Limits, SixtyWrongCodesFromOneAddressLockItOutForTheWindowThenItRecovers) {
 }
 
 TEST(Limits, AClassroomBehindOneAddressWithAFewTyposIsNotLockedOut) {
-  served s;
+  served_session s;
   // 40 participants share 127.0.0.1 (one NAT address); each mistypes once, one of them four times.
   std::vector<std::shared_ptr<ws_client>> room;
   for (int i = 0; i < 40; ++i) {
@@ -78,24 +78,24 @@ TEST(Limits, AClassroomBehindOneAddressWithAFewTyposIsNotLockedOut) {
 }
 
 TEST(Limits, FiveWrongKeysFromAnAddressRefuseTheRightKeyUntilTheWindowPasses) {
-  served s({"--failure-window", "3"});
+  served_session s({.extra = {"--failure-window", "3"}});
   auto intruder = ws_client::connect(s.server->port());
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(intruder->request({{"type", "host"}, {"key", "guess-" + std::to_string(i)}})["code"], "unauthorized");
   // The sixth try, from any connection of the address, is refused whatever the key.
   EXPECT_EQ(intruder->request({{"type", "host"}, {"key", "guess-6"}})["code"], "rate_limited");
   auto other = ws_client::connect(s.server->port());
-  EXPECT_EQ(other->request({{"type", "host"}, {"key", hardening_key}})["code"], "rate_limited");
+  EXPECT_EQ(other->request({{"type", "host"}, {"key", test_key}})["code"], "rate_limited");
   // The console that was already hosting carries on: its commands are not host attempts.
   s.command({{"type", "goto"}, {"stage", "gut"}});
   std::this_thread::sleep_for(3200ms);
-  EXPECT_EQ(other->request({{"type", "host"}, {"key", hardening_key}})["type"], "hosting");
+  EXPECT_EQ(other->request({{"type", "host"}, {"key", test_key}})["type"], "hosting");
   // The key never shows in the server's output (it came from the flag, not generated).
-  EXPECT_EQ(s.server->output().find(hardening_key), std::string::npos);
+  EXPECT_EQ(s.server->output().find(test_key), std::string::npos);
 }
 
 TEST(Limits, ThirtyMessagesInASecondAreNeverRefused) {
-  served s;
+  served_session s;
   s.command({{"type", "open"}, {"question", "gut"}});
   auto p = s.join(1);
   static const char* choices[] = {"decline", "conditions", "refer"};
@@ -120,7 +120,7 @@ TEST(Limits, ThirtyMessagesInASecondAreNeverRefused) {
 }
 
 TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
-  served s;
+  served_session s;
   s.command({{"type", "open"}, {"question", "gut"}});
   auto flooder = s.join(1);
   auto calm = s.join(2);
@@ -190,15 +190,15 @@ TEST(Limits, AVoteFloodIsLimitedWhileACalmParticipantIsAnsweredWithin500ms) {
 }
 
 TEST(Limits, WrongKeysOnTheExportApiCountAsWrongKeysToo) {
-  served s({"--failure-window", "3"});
+  served_session s({.extra = {"--failure-window", "3"}});
   const auto target = "/api/sessions/" + s.code + "/export.json";
   for (int i = 0; i < 5; ++i) EXPECT_EQ(http_get(s.server->port(), target, "guess-" + std::to_string(i)).status, 401);
   // Limited: the right key is refused too, over HTTP and over the WebSocket.
-  EXPECT_EQ(http_get(s.server->port(), target, hardening_key).status, 429);
+  EXPECT_EQ(http_get(s.server->port(), target, test_key).status, 429);
   auto other = ws_client::connect(s.server->port());
-  EXPECT_EQ(other->request({{"type", "host"}, {"key", hardening_key}})["code"], "rate_limited");
+  EXPECT_EQ(other->request({{"type", "host"}, {"key", test_key}})["code"], "rate_limited");
   // Pages and health are not behind the limit.
   EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);
   std::this_thread::sleep_for(3200ms);
-  EXPECT_EQ(http_get(s.server->port(), target, hardening_key).status, 200);
+  EXPECT_EQ(http_get(s.server->port(), target, test_key).status, 200);
 }

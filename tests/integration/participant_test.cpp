@@ -10,15 +10,13 @@
 #include <cstdio>
 #include <sstream>
 
-#include "ws_client.hpp"
+#include "served_session.hpp"
 
 using namespace roundtable::test;
 
 namespace {
 
 const std::string participant_bin = std::string(ROUNDTABLE_BINARY_DIR) + "/bin/participant";
-const std::string scenarios_dir = std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server";
-const std::string key = "test-key-0123456789";
 
 // A child process with its stdin, stdout and stderr piped; stdout read line by line.
 class child {
@@ -147,31 +145,10 @@ private:
   std::string err_;
 };
 
-struct live_session {
-  temp_dir dir;
-  std::unique_ptr<server_process> server;
-  std::shared_ptr<ws_client> console;
-  std::string code;
+// A served session, live unless told otherwise, and what its export says.
+struct live_session : served_session {
+  explicit live_session(bool live = true) : served_session({.start = {{"live", live}}}) {}
 
-  explicit live_session(bool live = true) {
-    server =
-        std::make_unique<server_process>(server_process::options{dir.path() + "/rt.db", scenarios_dir, key, 3, {}});
-    console = ws_client::connect(server->port());
-    EXPECT_EQ(console->request({{"type", "host"}, {"key", key}})["type"], "hosting");
-    const auto started = console->request({{"type", "start"}, {"scenario", "demo"}, {"options", {{"live", live}}}});
-    code = started.value("code", "");
-  }
-  std::string ws_url() const { return "ws://127.0.0.1:" + std::to_string(server->port()) + "/ws"; }
-  void command(json msg) {
-    msg["code"] = code;
-    const auto reply = console->request(msg);
-    EXPECT_EQ(reply["type"], "ack") << msg.dump() << " -> " << reply.dump();
-  }
-  json export_json() {
-    const auto r = http_get(server->port(), "/api/sessions/" + code + "/export.json", key);
-    EXPECT_EQ(r.status, 200);
-    return json::parse(r.body, nullptr, false);
-  }
   long exported_ballots(const std::string& q) {
     const auto e = export_json();
     for (const auto& x : e["questions"])
@@ -221,10 +198,10 @@ TEST(Swarm, TwoHundredJoinVoteAndAreCounted) {
 
 TEST(Swarm, CreatesItsOwnLiveSessionWithAKey) {
   temp_dir dir;
-  server_process server({dir.path() + "/rt.db", scenarios_dir, key, 3, {}});
+  server_process server({dir.path() + "/rt.db", test_scenarios, test_key, 3, {}});
   const auto url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws";
   // A points question: every random ballot must fit the budget.
-  child swarm({"swarm", "--server", url, "--key", key, "--scenario", "demo", "--question", "principles", "--count",
+  child swarm({"swarm", "--server", url, "--key", test_key, "--scenario", "demo", "--question", "principles", "--count",
                "30", "--vote-window", "0.5", "--close", "--json", "--timeout", "60"});
   ASSERT_EQ(swarm.wait_exit(90s), 0) << swarm.all_output();
   ASSERT_TRUE(swarm.wait_line("session ", 1s));
@@ -233,7 +210,7 @@ TEST(Swarm, CreatesItsOwnLiveSessionWithAKey) {
   EXPECT_EQ(r["acked"], 30);
   EXPECT_EQ(r["question"], "principles");
   const auto code = r["code"].get<std::string>();
-  const auto e = json::parse(http_get(server.port(), "/api/sessions/" + code + "/export.json", key).body);
+  const auto e = json::parse(http_get(server.port(), "/api/sessions/" + code + "/export.json", test_key).body);
   bool found = false;
   for (const auto& q : e["questions"]) {
     if (q.dump().find("principles") == std::string::npos) continue;

@@ -7,47 +7,18 @@
 #include <set>
 #include <thread>
 
-#include "ws_client.hpp"
+#include "served_session.hpp"
 
 using namespace roundtable::test;
 
 namespace {
 
-const std::string scenarios_dir = std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server";
-
-// A server on a fresh database, a hosting console and a started session.
-struct workshop {
-  temp_dir dir;
-  std::unique_ptr<server_process> server;
-  std::shared_ptr<ws_client> console;
-  std::string code;
+// The served session of these tests, with its participants and their votes.
+struct workshop : served_session {
   std::vector<std::shared_ptr<ws_client>> people;
 
-  explicit workshop(int min_group = 3, bool live = false, std::vector<std::string> extra = {}) {
-    server = std::make_unique<server_process>(
-        server_process::options{dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", min_group, extra});
-    console = ws_client::connect(server->port());
-    const auto hosting = console->request({{"type", "host"}, {"key", "test-key-0123456789"}});
-    EXPECT_EQ(hosting["type"], "hosting");
-    const auto started = console->request({{"type", "start"}, {"scenario", "demo"}, {"options", {{"live", live}}}});
-    EXPECT_EQ(started["type"], "started") << started.dump();
-    code = started.value("code", "");
-  }
-
-  json command(json msg) {
-    msg["code"] = code;
-    auto reply = console->request(msg);
-    EXPECT_EQ(reply["type"], "ack") << msg.dump() << " -> " << reply.dump();
-    return reply;
-  }
-
-  std::shared_ptr<ws_client> join(int i, json* joined = nullptr) {
-    auto c = ws_client::connect(server->port());
-    auto reply = c->request({{"type", "join"}, {"code", code}, {"token", token(i)}});
-    EXPECT_EQ(reply["type"], "joined") << reply.dump();
-    if (joined) *joined = reply;
-    return c;
-  }
+  explicit workshop(int min_group = 3, bool live = false)
+      : served_session({.min_group = min_group, .start = {{"live", live}}}) {}
 
   void join_all(int n) {
     for (int i = 0; i < n; ++i) people.push_back(join(i));
@@ -432,7 +403,7 @@ TEST(Server, AttachReloadedConsoleAndHostingListsSessions) {
   w.command({{"type", "open"}, {"question", "gut"}});
   for (int i = 0; i < 3; ++i) w.vote(i, "gut", {{"choice", "refer"}});
   auto console = ws_client::connect(w.server->port());
-  const auto hosting = console->request({{"type", "host"}, {"key", "test-key-0123456789"}});
+  const auto hosting = console->request({{"type", "host"}, {"key", test_key}});
   ASSERT_EQ(hosting["sessions"].size(), 1u);
   EXPECT_EQ(hosting["sessions"][0]["code"], w.code);
   EXPECT_EQ(hosting["sessions"][0]["scenario"], "demo");
@@ -480,8 +451,8 @@ TEST(Server, HttpHealthMetricsAndExports) {
   const auto target = "/api/sessions/" + w.code + "/export.json";
   EXPECT_EQ(http_get(port, target).status, 401);
   EXPECT_EQ(http_get(port, target, "wrong").status, 401);
-  EXPECT_EQ(http_get(port, "/api/sessions/999999/export.json", "test-key-0123456789").status, 404);
-  const auto exported = http_get(port, target, "test-key-0123456789");
+  EXPECT_EQ(http_get(port, "/api/sessions/999999/export.json", test_key).status, 404);
+  const auto exported = http_get(port, target, test_key);
   ASSERT_EQ(exported.status, 200);
   const auto e = json::parse(exported.body);
   EXPECT_EQ(e["code"], w.code);
@@ -494,7 +465,7 @@ TEST(Server, HttpHealthMetricsAndExports) {
   EXPECT_EQ(sure["rounds"][0]["ballots"], 1);
   EXPECT_FALSE(sure["rounds"][0].contains("votes"));
   for (int i = 0; i < 4; ++i) EXPECT_EQ(exported.body.find(token(i)), std::string::npos);
-  const auto csv = http_get(port, "/api/sessions/" + w.code + "/export.csv", "test-key-0123456789");
+  const auto csv = http_get(port, "/api/sessions/" + w.code + "/export.csv", test_key);
   EXPECT_EQ(csv.status, 200);
   EXPECT_NE(csv.body.find("session,question,type,round,voter,answer,note"), std::string::npos);
   EXPECT_NE(csv.body.find("suppressed: 1 ballots"), std::string::npos);
@@ -510,9 +481,9 @@ TEST(Server, AckedVotesSurviveSigkillAndTheFileStaysIntact) {
   std::string code;
   std::vector<std::pair<int, std::string>> acked;  // participant, outcome
   {
-    server_process server({db, scenarios_dir, "test-key-0123456789", 3, {}});
+    server_process server({db, test_scenarios, test_key, 3, {}});
     auto console = ws_client::connect(server.port());
-    console->request({{"type", "host"}, {"key", "test-key-0123456789"}});
+    console->request({{"type", "host"}, {"key", test_key}});
     code = console->request({{"type", "start"}, {"scenario", "demo"}})["code"];
     console->request({{"type", "open"}, {"code", code}, {"question", "gut"}});
     std::vector<std::shared_ptr<ws_client>> people;
@@ -546,7 +517,7 @@ TEST(Server, AckedVotesSurviveSigkillAndTheFileStaysIntact) {
     sqlite3_close(handle);
   }
   // Restarted on the same file: every acked vote is there.
-  server_process again({db, scenarios_dir, "test-key-0123456789", 3, {}});
+  server_process again({db, test_scenarios, test_key, 3, {}});
   for (const auto& [i, choice] : acked) {
     auto c = ws_client::connect(again.port());
     const auto joined = c->request({{"type", "join"}, {"code", code}, {"token", token(i)}});
@@ -570,17 +541,17 @@ TEST(Server, RestartReplaysSessions) {
   const std::string db = dir.path() + "/replay.db";
   std::string code;
   {
-    server_process server({db, scenarios_dir, "test-key-0123456789", 3, {}});
+    server_process server({db, test_scenarios, test_key, 3, {}});
     auto console = ws_client::connect(server.port());
-    console->request({{"type", "host"}, {"key", "test-key-0123456789"}});
+    console->request({{"type", "host"}, {"key", test_key}});
     code = console->request({{"type", "start"}, {"scenario", "demo"}})["code"];
     console->request({{"type", "goto"}, {"code", code}, {"stage", "sure"}});
     console->request({{"type", "end"}, {"code", code}});
     EXPECT_EQ(server.terminate(), 0);
   }
-  server_process again({db, scenarios_dir, "test-key-0123456789", 3, {}});
+  server_process again({db, test_scenarios, test_key, 3, {}});
   auto console = ws_client::connect(again.port());
-  const auto hosting = console->request({{"type", "host"}, {"key", "test-key-0123456789"}});
+  const auto hosting = console->request({{"type", "host"}, {"key", test_key}});
   ASSERT_EQ(hosting["sessions"].size(), 1u);
   EXPECT_EQ(hosting["sessions"][0]["ended"], true);
   auto viewer = ws_client::connect(again.port());

@@ -44,8 +44,8 @@ TEST(Tls, HttpsAndWssWithASelfSignedCertificate) {
   make_certificate(certs.path());
   temp_dir dir;
   server_process server({dir.path() + "/rt.db",
-                         hardening_scenarios,
-                         hardening_key,
+                         test_scenarios,
+                         test_key,
                          3,
                          {"--tls-cert", certs.path() + "/cert.pem", "--tls-key", certs.path() + "/key.pem"}});
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
@@ -92,7 +92,7 @@ TEST(Tls, HttpsAndWssWithASelfSignedCertificate) {
     }
   };
   auto console = open_wss(true);
-  EXPECT_EQ(ask(*console, {{"type", "host"}, {"id", "1"}, {"key", hardening_key}})["type"], "hosting");
+  EXPECT_EQ(ask(*console, {{"type", "host"}, {"id", "1"}, {"key", test_key}})["type"], "hosting");
   const auto started = ask(*console, {{"type", "start"}, {"id", "2"}, {"scenario", "demo"}});
   ASSERT_EQ(started["type"], "started");
   EXPECT_EQ(started["session"]["join_url"].get<std::string>().rfind("https://", 0), 0u) << started.dump();
@@ -136,13 +136,12 @@ TEST(Tls, AMissingOrMismatchedKeyStopsTheServerWithAClearMessage) {
   make_certificate(certs.path());
   temp_dir dir;
   EXPECT_THROW(server_process({dir.path() + "/rt.db",
-                               hardening_scenarios,
-                               hardening_key,
+                               test_scenarios,
+                               test_key,
                                3,
                                {"--tls-cert", certs.path() + "/cert.pem", "--tls-key", certs.path() + "/none.pem"}}),
                std::runtime_error);
   EXPECT_THROW(
-      server_process(
-          {dir.path() + "/rt.db", hardening_scenarios, hardening_key, 3, {"--tls-cert", certs.path() + "/cert.pem"}}),
+      server_process({dir.path() + "/rt.db", test_scenarios, test_key, 3, {"--tls-cert", certs.path() + "/cert.pem"}}),
       std::runtime_error);
 }

@@ -12,8 +12,8 @@
 #include <map>
 
 #include "qr.hpp"
+#include "served_session.hpp"
 #include "web_assets.hpp"
-#include "ws_client.hpp"
 
 using namespace roundtable::test;
 namespace rf = roundtable::facilitator;
@@ -22,7 +22,6 @@ namespace http = beast::http;
 
 namespace {
 
-const std::string scenarios_dir = std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server";
 const std::string web_dir = std::string(ROUNDTABLE_SOURCE_DIR) + "/facilitator/web";
 
 struct reply {
@@ -51,14 +50,6 @@ reply get(unsigned short port, const std::string& target, std::map<std::string, 
     r.headers[name] = std::string(f.value());
   }
   return r;
-}
-
-std::string start_session(unsigned short port) {
-  auto console = ws_client::connect(port);
-  EXPECT_EQ(console->request({{"type", "host"}, {"key", "test-key-0123456789"}})["type"], "hosting");
-  const auto started = console->request({{"type", "start"}, {"scenario", "demo"}});
-  EXPECT_EQ(started["type"], "started") << started.dump();
-  return started.value("code", "");
 }
 
 }  // namespace
@@ -117,7 +108,7 @@ TEST(Qr, SvgOfTheText) {
 
 TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
   temp_dir dir;
-  server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {}});
+  server_process server({dir.path() + "/rt.db", test_scenarios, test_key, 3, {}});
   const auto port = server.port();
   const std::map<std::string, std::string> pages = {{"/", "participant.js"},
                                                     {"/j/123456", "participant.js"},
@@ -151,9 +142,9 @@ TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
 }
 
 TEST(WebServer, QrCodeOfTheJoinLink) {
-  temp_dir dir;
-  server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {}});
-  const auto code = start_session(server.port());
+  served_session s;
+  const auto& server = *s.server;
+  const auto code = s.code;
   auto r = get(server.port(), "/qr/" + code + ".svg");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "image/svg+xml");
@@ -167,10 +158,9 @@ TEST(WebServer, QrCodeOfTheJoinLink) {
 }
 
 TEST(WebServer, QrUsesThePublicUrl) {
-  temp_dir dir;
-  server_process server(
-      {dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {"--public-url", "https://vote.example.org/"}});
-  const auto code = start_session(server.port());
+  served_session s({.extra = {"--public-url", "https://vote.example.org/"}});
+  const auto& server = *s.server;
+  const auto code = s.code;
   EXPECT_EQ(get(server.port(), "/qr/" + code + ".svg").body, *rf::qr_svg("https://vote.example.org/j/" + code));
 }
 
@@ -180,7 +170,7 @@ TEST(WebServer, WebRootServesFromDiskAtEachRequest) {
   std::filesystem::create_directory(root);
   std::ofstream(root + "/participant.html") << "<!doctype html><title>dev copy</title>";
   std::ofstream(root + "/extra.js") << "export const x = 1;";
-  server_process server({dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {"--web-root", root}});
+  server_process server({dir.path() + "/rt.db", test_scenarios, test_key, 3, {"--web-root", root}});
   const auto port = server.port();
   EXPECT_EQ(get(port, "/").body, "<!doctype html><title>dev copy</title>");
   auto js = get(port, "/assets/extra.js");
@@ -201,7 +191,6 @@ TEST(WebServer, WebRootServesFromDiskAtEachRequest) {
 TEST(WebServer, WebRootThatIsNoFolderStopsTheStart) {
   temp_dir dir;
   EXPECT_THROW(
-      server_process(
-          {dir.path() + "/rt.db", scenarios_dir, "test-key-0123456789", 3, {"--web-root", dir.path() + "/missing"}}),
+      server_process({dir.path() + "/rt.db", test_scenarios, test_key, 3, {"--web-root", dir.path() + "/missing"}}),
       std::exception);
 }

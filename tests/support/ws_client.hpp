@@ -19,6 +19,8 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include "test_defaults.hpp"
+
 namespace roundtable::test {
 
 using json = nlohmann::json;
@@ -91,7 +93,7 @@ public:
   struct options {
     std::string db;
     std::string scenarios;
-    std::string key = "test-key-0123456789";
+    std::string key = test_key;
     int min_group = 3;
     std::vector<std::string> extra;
   };
