@@ -290,7 +290,7 @@ std::unique_ptr<ws_client> open_ws(test_server& s) {
 
 // ---- HTTP ------------------------------------------------------------------------------------
 
-TEST(net_http, get_returns_the_handlers_reply_with_keep_alive) {
+TEST(NetHttp, GetReturnsTheHandlersReplyWithKeepAlive) {
   test_server s;
   http_client c(s.port);
   auto res = c.get("/");
@@ -311,7 +311,7 @@ TEST(net_http, get_returns_the_handlers_reply_with_keep_alive) {
   EXPECT_EQ(c.get("/").body(), "hello");
 }
 
-TEST(net_http, head_sends_headers_only) {
+TEST(NetHttp, HeadSendsHeadersOnly) {
   test_server s;
   http_client c(s.port);
   http::request<http::string_body> req{http::verb::head, "/", 11};
@@ -326,7 +326,7 @@ TEST(net_http, head_sends_headers_only) {
   EXPECT_EQ(c.get("/").body(), "hello");
 }
 
-TEST(net_http, header_over_8_kib_is_431) {
+TEST(NetHttp, HeaderOver8KibIs431) {
   test_server s;
   http_client c(s.port);
   http::request<http::string_body> req{http::verb::get, "/", 11};
@@ -337,7 +337,7 @@ TEST(net_http, header_over_8_kib_is_431) {
   EXPECT_FALSE(res.keep_alive());
 }
 
-TEST(net_http, body_over_16_kib_is_413_and_16_kib_passes) {
+TEST(NetHttp, BodyOver16KibIs413And16KibPasses) {
   test_server s;
   {
     http_client c(s.port);
@@ -358,7 +358,7 @@ TEST(net_http, body_over_16_kib_is_413_and_16_kib_passes) {
   EXPECT_EQ(res.result_int(), 413u);
 }
 
-TEST(net_http, malformed_request_is_400) {
+TEST(NetHttp, MalformedRequestIs400) {
   test_server s;
   http_client c(s.port);
   asio::write(c.socket, asio::buffer(std::string("GET / HTTP/9.9\r\n\r\n")));
@@ -367,7 +367,7 @@ TEST(net_http, malformed_request_is_400) {
   EXPECT_EQ(res.result_int(), 400u);
 }
 
-TEST(net_http, a_silent_client_is_dropped_after_the_read_timeout) {
+TEST(NetHttp, ASilentClientIsDroppedAfterTheReadTimeout) {
   net::limits lim;
   lim.handshake_timeout = 1s;
   test_server s(lim);
@@ -385,7 +385,7 @@ TEST(net_http, a_silent_client_is_dropped_after_the_read_timeout) {
 
 // ---- WebSocket ------------------------------------------------------------------------------
 
-TEST(net_ws, echoes_a_text_frame) {
+TEST(NetWs, EchoesATextFrame) {
   test_server s;
   ws_client c;
   const auto r = c.connect(s.port);
@@ -404,7 +404,7 @@ TEST(net_ws, echoes_a_text_frame) {
   c.ws.close(websocket::close_code::normal);
 }
 
-TEST(net_ws, a_message_over_64_kib_closes_with_1009_and_others_carry_on) {
+TEST(NetWs, AMessageOver64KibClosesWith1009AndOthersCarryOn) {
   test_server s;
   auto other = open_ws(s);
   auto big = open_ws(s);
@@ -418,7 +418,7 @@ TEST(net_ws, a_message_over_64_kib_closes_with_1009_and_others_carry_on) {
   other->echo_ok("still here");
 }
 
-TEST(net_ws, a_fragmented_message_over_64_kib_closes_with_1009) {
+TEST(NetWs, AFragmentedMessageOver64KibClosesWith1009) {
   test_server s;
   auto c = open_ws(s);
   c->ws.auto_fragment(true);  // frames of 4 KiB, each under the limit, the sum over it
@@ -429,7 +429,7 @@ TEST(net_ws, a_fragmented_message_over_64_kib_closes_with_1009) {
   EXPECT_EQ(c->ws.reason().code, websocket::close_code::too_big);
 }
 
-TEST(net_ws, invalid_utf8_closes_with_1007) {
+TEST(NetWs, InvalidUtf8ClosesWith1007) {
   test_server s;
   auto c = open_ws(s);
   c->ws.text(true);
@@ -439,7 +439,7 @@ TEST(net_ws, invalid_utf8_closes_with_1007) {
   EXPECT_EQ(c->ws.reason().code, websocket::close_code::bad_payload);
 }
 
-TEST(net_ws, a_binary_frame_reaches_on_binary) {
+TEST(NetWs, ABinaryFrameReachesOnBinary) {
   test_server s;
   auto c = open_ws(s);
   c->ws.binary(true);
@@ -449,7 +449,7 @@ TEST(net_ws, a_binary_frame_reaches_on_binary) {
   c->echo_ok("open still");
 }
 
-TEST(net_ws, forged_origins_get_403_and_no_upgrade) {
+TEST(NetWs, ForgedOriginsGet403AndNoUpgrade) {
   test_server s({}, {"https://vote.example.org"});
   const std::string port = std::to_string(s.port);
   for (const std::string& origin : std::vector<std::string>{
@@ -464,7 +464,7 @@ TEST(net_ws, forged_origins_get_403_and_no_upgrade) {
   EXPECT_EQ(s.app.opens(), 0u);
 }
 
-TEST(net_ws, no_origin_same_origin_and_allowed_origins_are_accepted) {
+TEST(NetWs, NoOriginSameOriginAndAllowedOriginsAreAccepted) {
   test_server s({}, {"https://vote.example.org", "http://192.0.2.7:8080"});
   const std::vector<std::optional<std::string>> origins{std::nullopt, "http://" + s.host(),
                                                         "HTTP://127.0.0.1:" + std::to_string(s.port),
@@ -478,7 +478,7 @@ TEST(net_ws, no_origin_same_origin_and_allowed_origins_are_accepted) {
   EXPECT_EQ(s.app.opens(), 5u);
 }
 
-TEST(net_ws, origin_rules_on_raw_requests) {
+TEST(NetWs, OriginRulesOnRawRequests) {
   const std::vector<std::string> allowed{"https://vote.example.org"};
   net::http_request req{http::verb::get, "/ws", 11};
   req.set(http::field::host, "h:1");
@@ -495,7 +495,7 @@ TEST(net_ws, origin_rules_on_raw_requests) {
   EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
 }
 
-TEST(net_ws, an_upgrade_elsewhere_than_ws_is_404) {
+TEST(NetWs, AnUpgradeElsewhereThanWsIs404) {
   test_server s;
   ws_client c;
   const auto r = c.connect(s.port, {}, "/chat");
@@ -503,7 +503,7 @@ TEST(net_ws, an_upgrade_elsewhere_than_ws_is_404) {
   EXPECT_EQ(r.status, 404u);
 }
 
-TEST(net_ws, on_close_once_for_each_way_of_ending) {
+TEST(NetWs, OnCloseOnceForEachWayOfEnding) {
   test_server s;
   auto by_client = open_ws(s);
   auto by_server = open_ws(s);
@@ -533,7 +533,7 @@ TEST(net_ws, on_close_once_for_each_way_of_ending) {
 
 // A peer that never reads while the server keeps sending is closed by the server: memory
 // stays bounded by write_queue_max_bytes instead of growing with what it sends.
-TEST(net_ws, a_client_that_never_reads_is_disconnected_and_memory_stays_bounded) {
+TEST(NetWs, AClientThatNeverReadsIsDisconnectedAndMemoryStaysBounded) {
   net::limits lim;
   lim.handshake_timeout = 1s;  // how long the close may take before the socket is cut
   test_server s(lim);
@@ -629,7 +629,7 @@ struct roomy_connection {
   std::shared_ptr<net::connection> conn;
 };
 
-TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
+TEST(NetWs, SendPairQueuesTwoFramesInOrderAndEachKeepsItsSlot) {
   roomy_connection r;
   auto& c = r.c;
   auto& conn = r.conn;
@@ -652,7 +652,7 @@ TEST(net_ws, send_pair_queues_two_frames_in_order_and_each_keeps_its_slot) {
   c->ws.close(websocket::close_code::normal);
 }
 
-TEST(net_ws, a_pong_owed_while_a_frame_is_half_written_waits_for_its_end) {
+TEST(NetWs, APongOwedWhileAFrameIsHalfWrittenWaitsForItsEnd) {
   roomy_connection r;
   auto& c = r.c;
   auto& conn = r.conn;
@@ -673,7 +673,7 @@ TEST(net_ws, a_pong_owed_while_a_frame_is_half_written_waits_for_its_end) {
   c->ws.close(websocket::close_code::normal);
 }
 
-TEST(net_ws, a_close_from_the_peer_while_a_frame_is_half_written_ends_cleanly) {
+TEST(NetWs, ACloseFromThePeerWhileAFrameIsHalfWrittenEndsCleanly) {
   roomy_connection r;
   auto& c = r.c;
   auto& conn = r.conn;
@@ -687,7 +687,7 @@ TEST(net_ws, a_close_from_the_peer_while_a_frame_is_half_written_ends_cleanly) {
   EXPECT_TRUE(r.s.app.wait_closed(conn->id(), 5s));
 }
 
-TEST(net_ws, a_slotted_frame_replaces_its_queued_predecessor_so_a_slow_reader_stays) {
+TEST(NetWs, ASlottedFrameReplacesItsQueuedPredecessorSoASlowReaderStays) {
   test_server s;
   auto reader = open_ws(s);
   ASSERT_TRUE(s.app.wait_opens(1));
@@ -739,7 +739,7 @@ TEST(net_ws, a_slotted_frame_replaces_its_queued_predecessor_so_a_slow_reader_st
   EXPECT_TRUE(eventually([&] { return conn->queued_bytes() == 0; }));
 }
 
-TEST(net_ws, two_hundred_connections_all_get_a_broadcast) {
+TEST(NetWs, TwoHundredConnectionsAllGetABroadcast) {
   test_server s;
   std::vector<std::unique_ptr<ws_client>> clients;
   for (int i = 0; i < 200; ++i) clients.push_back(open_ws(s));
@@ -751,7 +751,7 @@ TEST(net_ws, two_hundred_connections_all_get_a_broadcast) {
   for (auto& c : clients) EXPECT_EQ(c->read_text(), *text);
 }
 
-TEST(net_ws, with_one_io_thread_connections_share_its_strand_and_frames_keep_their_order) {
+TEST(NetWs, WithOneIoThreadConnectionsShareItsStrandAndFramesKeepTheirOrder) {
   net::limits lim;
   lim.io_threads = 1;  // as `facilitator serve --threads 1`: no strand per connection
   test_server s(lim, {}, 1);
@@ -770,7 +770,7 @@ TEST(net_ws, with_one_io_thread_connections_share_its_strand_and_frames_keep_the
 
 // ---- limits on connections -------------------------------------------------------------------
 
-TEST(net_listener, over_max_connections_new_sockets_are_closed_at_once) {
+TEST(NetListener, OverMaxConnectionsNewSocketsAreClosedAtOnce) {
   net::limits lim;
   lim.max_connections = 2;
   test_server s(lim);
@@ -791,7 +791,7 @@ TEST(net_listener, over_max_connections_new_sockets_are_closed_at_once) {
 
 // Out of file descriptors: the listener waits and retries instead of spinning on accept,
 // existing connections are served, and the waiting connection gets in once fds are back.
-TEST(net_listener, out_of_descriptors_backs_off_and_recovers) {
+TEST(NetListener, OutOfDescriptorsBacksOffAndRecovers) {
   test_server s;
   auto a = open_ws(s);
   ws_client waiting;
@@ -825,7 +825,7 @@ TEST(net_listener, out_of_descriptors_backs_off_and_recovers) {
   if (!r.ec) waiting.echo_ok("in at last");
 }
 
-TEST(net_listener, start_on_a_bound_port_throws_and_leaves_nothing_behind) {
+TEST(NetListener, StartOnABoundPortThrowsAndLeavesNothingBehind) {
   test_server s;
   asio::io_context ioc;
   test_handler app;
@@ -849,7 +849,7 @@ TEST(net_listener, start_on_a_bound_port_throws_and_leaves_nothing_behind) {
 
 // ---- stop -----------------------------------------------------------------------------------
 
-TEST(net_stop, sends_1012_to_every_websocket_and_run_returns) {
+TEST(NetStop, Sends1012ToEveryWebsocketAndRunReturns) {
   test_server s;
   std::vector<std::unique_ptr<ws_client>> clients;
   for (int i = 0; i < 5; ++i) clients.push_back(open_ws(s));
@@ -875,7 +875,7 @@ TEST(net_stop, sends_1012_to_every_websocket_and_run_returns) {
   EXPECT_TRUE(late.connect(s.port).ec);  // no longer accepting
 }
 
-TEST(net_stop, clients_that_ignore_the_close_are_cut_at_the_deadline) {
+TEST(NetStop, ClientsThatIgnoreTheCloseAreCutAtTheDeadline) {
   net::limits lim;
   lim.shutdown_timeout = 1000ms;
   test_server s(lim);
@@ -930,7 +930,7 @@ int raw_ws_connect(unsigned short port) {
 
 // ---- keep-alive: one server-wide sweep instead of a timer per connection -------------------
 
-TEST(net_keep_alive, a_silent_peer_that_answers_pings_stays_open_past_the_idle_timeout) {
+TEST(NetKeepAlive, ASilentPeerThatAnswersPingsStaysOpenPastTheIdleTimeout) {
   net::limits lim;
   lim.idle_timeout = 1s;
   test_server s(lim);
@@ -957,7 +957,7 @@ TEST(net_keep_alive, a_silent_peer_that_answers_pings_stays_open_past_the_idle_t
   c.ws.close(websocket::close_code::normal);
 }
 
-TEST(net_keep_alive, a_peer_that_answers_nothing_is_pinged_then_dropped) {
+TEST(NetKeepAlive, APeerThatAnswersNothingIsPingedThenDropped) {
   net::limits lim;
   lim.idle_timeout = 1s;
   test_server s(lim);
@@ -990,7 +990,7 @@ int raw_ws_connect_and_close(unsigned short port) {
   return fd;
 }
 
-TEST(net_keep_alive, a_peer_that_never_finishes_its_close_is_cut_after_the_idle_timeout) {
+TEST(NetKeepAlive, APeerThatNeverFinishesItsCloseIsCutAfterTheIdleTimeout) {
   net::limits lim;
   lim.idle_timeout = 1s;
   test_server s(lim);
@@ -1002,7 +1002,7 @@ TEST(net_keep_alive, a_peer_that_never_finishes_its_close_is_cut_after_the_idle_
   ::close(fd);
 }
 
-TEST(net_keep_alive, a_write_that_fails_on_a_half_closed_peer_ends_it_within_the_close_deadline) {
+TEST(NetKeepAlive, AWriteThatFailsOnAHalfClosedPeerEndsItWithinTheCloseDeadline) {
   net::limits lim;
   lim.handshake_timeout = 1s;  // the close deadline
   lim.idle_timeout = 60s;      // far away: only the deadline can end it in time
@@ -1017,7 +1017,7 @@ TEST(net_keep_alive, a_write_that_fails_on_a_half_closed_peer_ends_it_within_the
   ::close(fd);
 }
 
-TEST(net_memory, idle_websocket_footprint) {
+TEST(NetMemory, IdleWebsocketFootprint) {
   test_server s;
   // Warm up: one-time allocations (services, pools) do not count.
   for (int i = 0; i < 4; ++i) ::close(raw_ws_connect(s.port));
