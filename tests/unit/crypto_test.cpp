@@ -10,25 +10,25 @@ namespace crypto = roundtable::crypto;
 
 namespace {
 
-TEST(crypto, hmac_sha256_matches_rfc4231_test_case_2) {
+TEST(Crypto, HmacSha256MatchesRfc4231TestCase2) {
   EXPECT_EQ(crypto::hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-TEST(crypto, hmac_sha256_matches_rfc4231_test_case_1) {
+TEST(Crypto, HmacSha256MatchesRfc4231TestCase1) {
   EXPECT_EQ(crypto::hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
-TEST(crypto, hmac_sha256_accepts_empty_key_and_message) {
+TEST(Crypto, HmacSha256AcceptsEmptyKeyAndMessage) {
   EXPECT_EQ(crypto::hmac_sha256_hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
-TEST(crypto, hmac_depends_on_the_key) {
+TEST(Crypto, HmacDependsOnTheKey) {
   EXPECT_NE(crypto::hmac_sha256_hex("key-a", "token"), crypto::hmac_sha256_hex("key-b", "token"));
 }
 
-TEST(crypto, random_bytes_has_the_length_asked_and_varies) {
+TEST(Crypto, RandomBytesHasTheLengthAskedAndVaries) {
   EXPECT_EQ(crypto::random_bytes(0), "");
   auto a = crypto::random_bytes(32);
   auto b = crypto::random_bytes(32);
@@ -36,7 +36,7 @@ TEST(crypto, random_bytes_has_the_length_asked_and_varies) {
   EXPECT_NE(a, b);
 }
 
-TEST(crypto, random_token_has_length_and_alphabet) {
+TEST(Crypto, RandomTokenHasLengthAndAlphabet) {
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::set<char> seen;
   for (int i = 0; i < 200; ++i) {
@@ -52,7 +52,7 @@ TEST(crypto, random_token_has_length_and_alphabet) {
   EXPECT_EQ(crypto::random_token(0), "");
 }
 
-TEST(crypto, random_digits_are_decimal_and_roughly_uniform) {
+TEST(Crypto, RandomDigitsAreDecimalAndRoughlyUniform) {
   std::array<int, 10> counts{};
   const int draws = 10000;
   for (int i = 0; i < draws / 10; ++i) {
@@ -72,7 +72,7 @@ TEST(crypto, random_digits_are_decimal_and_roughly_uniform) {
   EXPECT_EQ(crypto::random_digits(0), "");
 }
 
-TEST(crypto, constant_time_equal_compares_content_and_length) {
+TEST(Crypto, ConstantTimeEqualComparesContentAndLength) {
   EXPECT_TRUE(crypto::constant_time_equal("", ""));
   EXPECT_TRUE(crypto::constant_time_equal("secret", "secret"));
   EXPECT_FALSE(crypto::constant_time_equal("secret", "secreT"));

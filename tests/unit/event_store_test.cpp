@@ -32,7 +32,7 @@ namespace sqlite = roundtable::store::sqlite;
 namespace {
 
 // A fresh folder under the system temp dir per test, removed afterwards.
-class event_store_test : public ::testing::Test {
+class EventStoreTest : public ::testing::Test {
 protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -95,7 +95,7 @@ std::string numbered_payload(std::uint64_t i) {
   return R"({"type":"ballot","i":)" + std::to_string(i) + "}";
 }
 
-TEST_F(event_store_test, creates_schema_and_sets_user_version) {
+TEST_F(EventStoreTest, CreatesSchemaAndSetsUserVersion) {
   { auto store = event_store::open(file_); }
   auto db = sqlite::db::open(file_, false, 5000);
   EXPECT_EQ(db.query_int("PRAGMA user_version"), 1);
@@ -112,7 +112,7 @@ TEST_F(event_store_test, creates_schema_and_sets_user_version) {
   EXPECT_EQ(fk.column_text(1), "CASCADE");
 }
 
-TEST_F(event_store_test, reopen_keeps_data_and_migrates_once) {
+TEST_F(EventStoreTest, ReopenKeepsDataAndMigratesOnce) {
   const std::string key("k\0e\xffy", 5);  // raw bytes, NUL included
   results r;
   {
@@ -143,7 +143,7 @@ TEST_F(event_store_test, reopen_keeps_data_and_migrates_once) {
   EXPECT_EQ(seqs(file_, "123456"), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
-TEST_F(event_store_test, refuses_a_newer_schema_version) {
+TEST_F(EventStoreTest, RefusesANewerSchemaVersion) {
   {
     auto db = sqlite::db::open(file_, true, 5000);
     db.exec("PRAGMA user_version=99");
@@ -162,7 +162,7 @@ TEST_F(event_store_test, refuses_a_newer_schema_version) {
   EXPECT_EQ(db.query_int("PRAGMA user_version"), 99);
 }
 
-TEST_F(event_store_test, refuses_a_file_that_is_not_a_database) {
+TEST_F(EventStoreTest, RefusesAFileThatIsNotADatabase) {
   std::ofstream(file_) << "this is not a database, just some text that is long enough "
                           "to fill the first hundred bytes of the file header........";
   try {
@@ -173,7 +173,7 @@ TEST_F(event_store_test, refuses_a_file_that_is_not_a_database) {
   }
 }
 
-TEST_F(event_store_test, refuses_a_missing_folder) {
+TEST_F(EventStoreTest, RefusesAMissingFolder) {
   try {
     auto store = event_store::open(dir_ / "missing" / "store.db");
     FAIL() << "opened a file in a missing folder";
@@ -182,7 +182,7 @@ TEST_F(event_store_test, refuses_a_missing_folder) {
   }
 }
 
-TEST_F(event_store_test, events_come_back_in_seq_order) {
+TEST_F(EventStoreTest, EventsComeBackInSeqOrder) {
   auto store = event_store::open(file_);
   results r;
   store->create_session("111111", "key", 1, r.callback());
@@ -204,7 +204,7 @@ TEST_F(event_store_test, events_come_back_in_seq_order) {
   for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i], static_cast<std::int64_t>(i + 1));
 }
 
-TEST_F(event_store_test, concurrent_appends_all_commit_with_dense_seq) {
+TEST_F(EventStoreTest, ConcurrentAppendsAllCommitWithDenseSeq) {
   auto store = event_store::open(file_);
   const std::vector<std::string> codes{"100001", "100002", "100003", "100004"};
   for (const auto& code : codes) store->create_session(code, "key", 0, nullptr);
@@ -246,7 +246,7 @@ TEST_F(event_store_test, concurrent_appends_all_commit_with_dense_seq) {
   EXPECT_EQ(integrity(file_), "ok");
 }
 
-TEST_F(event_store_test, group_commit_batches_writes) {
+TEST_F(EventStoreTest, GroupCommitBatchesWrites) {
   auto store = event_store::open(file_);
   store->create_session("424242", "key", 0, nullptr);
   store->flush();
@@ -287,7 +287,7 @@ TEST_F(event_store_test, group_commit_batches_writes) {
             << " ms per durable commit\n";
 }
 
-TEST_F(event_store_test, completions_run_in_queue_order) {
+TEST_F(EventStoreTest, CompletionsRunInQueueOrder) {
   auto store = event_store::open(file_);
   std::vector<int> order;  // only touched by the writer thread until flush()
   auto record = [&](int i) { return [&order, i](bool) { order.push_back(i); }; };
@@ -303,7 +303,7 @@ TEST_F(event_store_test, completions_run_in_queue_order) {
   for (int i = 0; i < next; ++i) ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
-TEST_F(event_store_test, append_at_stores_only_the_expected_next_seq_so_the_log_stays_a_prefix) {
+TEST_F(EventStoreTest, AppendAtStoresOnlyTheExpectedNextSeqSoTheLogStaysAPrefix) {
   auto store = event_store::open(file_);
   results r;
   store->create_session("515151", "key", 0, r.callback());
@@ -329,7 +329,7 @@ TEST_F(event_store_test, append_at_stores_only_the_expected_next_seq_so_the_log_
   EXPECT_EQ(r.take(), std::vector<bool>{false});
 }
 
-TEST_F(event_store_test, refused_write_fails_alone_and_later_writes_commit) {
+TEST_F(EventStoreTest, RefusedWriteFailsAloneAndLaterWritesCommit) {
   auto store = event_store::open(file_);
   results r;
   store->create_session("777777", "key", 0, r.callback());
@@ -355,7 +355,7 @@ TEST_F(event_store_test, refused_write_fails_alone_and_later_writes_commit) {
   EXPECT_EQ(stats.writes_failed, 2u);
 }
 
-TEST_F(event_store_test, codes_are_never_reused) {
+TEST_F(EventStoreTest, CodesAreNeverReused) {
   auto store = event_store::open(file_);
   results r;
   EXPECT_FALSE(store->code_used("505050"));
@@ -374,7 +374,7 @@ TEST_F(event_store_test, codes_are_never_reused) {
   EXPECT_TRUE(store->sessions().empty());
 }
 
-TEST_F(event_store_test, purge_removes_events_and_their_bytes) {
+TEST_F(EventStoreTest, PurgeRemovesEventsAndTheirBytes) {
   const std::string marker = "PURGE-MARKER-" + roundtable::crypto::random_token(24);
   {
     auto store = event_store::open(file_);
@@ -404,7 +404,7 @@ TEST_F(event_store_test, purge_removes_events_and_their_bytes) {
   EXPECT_EQ(integrity(file_), "ok");
 }
 
-TEST_F(event_store_test, ending_a_session_forgets_its_hmac_key_in_the_file_and_the_wal) {
+TEST_F(EventStoreTest, EndingASessionForgetsItsHmacKeyInTheFileAndTheWal) {
   const std::string key = "HMAC-KEY-" + roundtable::crypto::random_token(24);
   const std::string other = "OTHER-KEY-" + roundtable::crypto::random_token(24);
   auto store = event_store::open(file_);
@@ -430,7 +430,7 @@ TEST_F(event_store_test, ending_a_session_forgets_its_hmac_key_in_the_file_and_t
   EXPECT_EQ(store->events("424242"), std::vector<std::string>{"event"});
 }
 
-TEST_F(event_store_test, purge_ended_before_purges_only_sessions_ended_earlier) {
+TEST_F(EventStoreTest, PurgeEndedBeforePurgesOnlySessionsEndedEarlier) {
   auto store = event_store::open(file_);
   store->create_session("100100", "key", 10, nullptr);
   store->create_session("200200", "key", 20, nullptr);
@@ -454,7 +454,7 @@ TEST_F(event_store_test, purge_ended_before_purges_only_sessions_ended_earlier) 
   EXPECT_FALSE(store->purge("424242"));
 }
 
-TEST_F(event_store_test, stats_are_consistent) {
+TEST_F(EventStoreTest, StatsAreConsistent) {
   auto store = event_store::open(file_);
   store->create_session("616161", "key", 0, nullptr);
   for (int i = 0; i < 100; ++i) store->append("616161", "e", nullptr);
@@ -522,7 +522,7 @@ int failing_disk_child(const fs::path& file) {
   return 0;
 }
 
-TEST_F(event_store_test, failing_disk_fails_the_batch_and_the_writer_recovers) {
+TEST_F(EventStoreTest, FailingDiskFailsTheBatchAndTheWriterRecovers) {
   pid_t child = ::fork();
   ASSERT_NE(child, -1) << std::strerror(errno);
   if (child == 0) {
@@ -541,7 +541,7 @@ TEST_F(event_store_test, failing_disk_fails_the_batch_and_the_writer_recovers) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "see failing_disk_child for the step";
 }
 
-TEST_F(event_store_test, every_write_reported_committed_survives_sigkill) {
+TEST_F(EventStoreTest, EveryWriteReportedCommittedSurvivesSigkill) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   pid_t child = ::fork();

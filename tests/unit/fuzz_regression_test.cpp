@@ -6,7 +6,7 @@
 
 using namespace roundtable;
 
-TEST(fuzz_regressions, a_scenario_number_too_large_is_an_error_not_an_exception) {
+TEST(FuzzRegressions, AScenarioNumberTooLargeIsAnErrorNotAnException) {
   // fuzz_scenario: nlohmann throws out_of_range (406), not parse_error, for this number.
   const auto parsed = parse_scenario(R"({"format":111111111111111e11111111111, "id":"x"})", "big.json");
   EXPECT_FALSE(parsed.value);
@@ -15,7 +15,7 @@ TEST(fuzz_regressions, a_scenario_number_too_large_is_an_error_not_an_exception)
       << parsed.errors[0].to_string();
 }
 
-TEST(fuzz_regressions, a_frame_with_a_number_too_large_is_bad_json) {
+TEST(FuzzRegressions, AFrameWithANumberTooLargeIsBadJson) {
   const auto p = protocol::parse(R"({"type":"vote","question":"gut","ballot":{"value":1e99999}})");
   EXPECT_FALSE(p.msg);
   ASSERT_TRUE(p.err);

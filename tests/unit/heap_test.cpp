@@ -42,7 +42,7 @@ void free_every_other(std::vector<char*>& blocks, std::size_t first) {
   }
 }
 
-TEST(heap, trims_free_pages_between_live_blocks_and_only_when_more_lie_free) {
+TEST(Heap, TrimsFreePagesBetweenLiveBlocksAndOnlyWhenMoreLieFree) {
   auto blocks = allocate_blocks();
   auto more = allocate_blocks();
   free_every_other(blocks, 0);

@@ -15,14 +15,14 @@ constexpr nanos second = 1000 * ms;
 
 }  // namespace
 
-TEST(token_bucket, a_full_burst_passes_and_the_next_take_is_refused) {
+TEST(TokenBucket, AFullBurstPassesAndTheNextTakeIsRefused) {
   token_bucket b(30, 30, 0);
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(b.take(0)) << i;
   EXPECT_FALSE(b.take(0));
   EXPECT_FALSE(b.take(0));
 }
 
-TEST(token_bucket, refills_at_its_rate_and_never_beyond_the_burst) {
+TEST(TokenBucket, RefillsAtItsRateAndNeverBeyondTheBurst) {
   token_bucket b(30, 30, 0);
   for (int i = 0; i < 30; ++i) b.take(0);
   // One token every 1/30 s.
@@ -35,7 +35,7 @@ TEST(token_bucket, refills_at_its_rate_and_never_beyond_the_burst) {
   EXPECT_EQ(taken, 30);
 }
 
-TEST(token_bucket, thirty_at_each_second_boundary_are_all_accepted) {
+TEST(TokenBucket, ThirtyAtEachSecondBoundaryAreAllAccepted) {
   // 30 at t=0, 30 at t=1 s, 30 at t=2 s: at most 30 in any one-second window [t, t+1).
   token_bucket b(30, 30, 0);
   for (int s = 0; s < 5; ++s)
@@ -43,7 +43,7 @@ TEST(token_bucket, thirty_at_each_second_boundary_are_all_accepted) {
   EXPECT_FALSE(b.take(4 * second));
 }
 
-TEST(token_bucket, never_refuses_random_traffic_within_thirty_in_any_second) {
+TEST(TokenBucket, NeverRefusesRandomTrafficWithinThirtyInAnySecond) {
   // Random arrival times, filtered so that no half-open one-second window holds more than 30.
   std::mt19937_64 rng(42);
   for (int trial = 0; trial < 50; ++trial) {
@@ -62,7 +62,7 @@ TEST(token_bucket, never_refuses_random_traffic_within_thirty_in_any_second) {
   }
 }
 
-TEST(token_bucket, a_flood_gets_about_the_rate_through) {
+TEST(TokenBucket, AFloodGetsAboutTheRateThrough) {
   token_bucket b(30, 30, 0);
   int accepted = 0;
   // 10,000 messages over 10 s (1,000 a second): 30 at once, then 30 a second.
@@ -71,7 +71,7 @@ TEST(token_bucket, a_flood_gets_about_the_rate_through) {
   EXPECT_LE(accepted, 30 + 300);
 }
 
-TEST(token_bucket, time_going_backwards_grants_nothing) {
+TEST(TokenBucket, TimeGoingBackwardsGrantsNothing) {
   token_bucket b(2, 2, 10 * second);
   EXPECT_TRUE(b.take(10 * second));
   EXPECT_TRUE(b.take(10 * second));
@@ -79,7 +79,7 @@ TEST(token_bucket, time_going_backwards_grants_nothing) {
   EXPECT_FALSE(b.take(10 * second));
 }
 
-TEST(failure_window, limited_after_max_failures_until_the_oldest_leaves_the_window) {
+TEST(FailureWindow, LimitedAfterMaxFailuresUntilTheOldestLeavesTheWindow) {
   failure_window w(5, 60 * second);
   for (int i = 0; i < 4; ++i) w.record(i * second);
   EXPECT_FALSE(w.limited(4 * second));
@@ -94,14 +94,14 @@ TEST(failure_window, limited_after_max_failures_until_the_oldest_leaves_the_wind
   EXPECT_TRUE(w.idle(200 * second));
 }
 
-TEST(failure_window, remembers_at_most_max_times) {
+TEST(FailureWindow, RemembersAtMostMaxTimes) {
   failure_window w(3, 60 * second);
   for (int i = 0; i < 1000; ++i) w.record(i * ms);
   EXPECT_EQ(w.count(1 * second), 3u);
   EXPECT_EQ(w.last(), 999 * ms);
 }
 
-TEST(failure_table, keys_are_independent) {
+TEST(FailureTable, KeysAreIndependent) {
   failure_table t(2, 60 * second, 100);
   t.record("a", 0);
   t.record("a", 0);
@@ -110,7 +110,7 @@ TEST(failure_table, keys_are_independent) {
   EXPECT_FALSE(t.limited("a", 60 * second));
 }
 
-TEST(failure_table, stays_bounded_and_evicts_the_stalest_first) {
+TEST(FailureTable, StaysBoundedAndEvictsTheStalestFirst) {
   failure_table t(1, 60 * second, 100);
   for (int i = 0; i < 100; ++i) t.record("k" + std::to_string(i), i * ms);
   EXPECT_EQ(t.size(), 100u);
@@ -128,7 +128,7 @@ TEST(failure_table, stays_bounded_and_evicts_the_stalest_first) {
   EXPECT_LE(t.size(), 100u);
 }
 
-TEST(failure_table, forgets_idle_keys_when_asked) {
+TEST(FailureTable, ForgetsIdleKeysWhenAsked) {
   failure_table t(3, 10 * second, 100);
   t.record("x", 0);
   EXPECT_EQ(t.size(), 1u);
