@@ -107,9 +107,8 @@ TEST(Qr, SvgOfTheText) {
 }
 
 TEST(WebServer, PagesAndAssetsWithContentTypeAndCaching) {
-  temp_dir dir;
-  server_process server({dir.path() + "/rt.db", test_scenarios, test_key, 3, {}});
-  const auto port = server.port();
+  served_server s;
+  const auto port = s.server->port();
   const std::map<std::string, std::string> pages = {{"/", "participant.js"},
                                                     {"/j/123456", "participant.js"},
                                                     {"/host", "host.js"},
