@@ -420,8 +420,12 @@ TEST_F(EventStoreTest, EndingASessionForgetsItsHmacKeyInTheFileAndTheWal) {
   store->flush();
   EXPECT_EQ(r.take(), (std::vector<bool>{true, true, true, true}));
   for (const auto& row : store->sessions()) {
-    if (row.code == "424242") EXPECT_TRUE(row.hmac_key.empty());
-    if (row.code == "515151") EXPECT_EQ(row.hmac_key, other);
+    if (row.code == "424242") {
+      EXPECT_TRUE(row.hmac_key.empty());
+    }
+    if (row.code == "515151") {
+      EXPECT_EQ(row.hmac_key, other);
+    }
   }
   const auto bytes = read_all(file_) + read_all(wal());
   // The other session's key is still there; this one's is gone from both files.

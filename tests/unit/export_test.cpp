@@ -62,8 +62,11 @@ TEST(ExportCsv, CellsThatASpreadsheetWouldRunAsFormulasAreNeutralised) {
     EXPECT_EQ(text.front(), '\'') << text;
     // The text is all there behind the quote mark.
     EXPECT_EQ(text.substr(1), hostile[(r - 1) % hostile.size()]);
-    for (const auto& cell : rows[r])
-      if (!cell.empty()) EXPECT_EQ(std::string("=+@\t\r").find(cell.front()), std::string::npos) << cell;
+    for (const auto& cell : rows[r]) {
+      if (!cell.empty()) {
+        EXPECT_EQ(std::string("=+@\t\r").find(cell.front()), std::string::npos) << cell;
+      }
+    }
   }
 }
 
