@@ -47,6 +47,7 @@ result<effects> session::apply_one(const events::joined& x) {
   if (voter(x.voter)) return error{error_code::bad_message, "this participant joined before"};
   voter_ids_.emplace(x.voter, static_cast<voter_id>(voter_keys_.size()));
   voter_keys_.push_back(x.voter);
+  requests_.emplace_back();
   return effects{};
 }
 
@@ -103,7 +104,7 @@ result<effects> session::apply_one(const events::ballot_cast& x) {
   auto [it, inserted] = r->ballots.try_emplace(*who, *b);
   if (inserted || !(it->second == *b)) r->dirty.insert(*who);
   it->second = std::move(*b);
-  if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.ballot.dump();
+  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.ballot.dump());
   return effects{{push_kind::progress, x.question}};
 }
 
@@ -151,7 +152,7 @@ result<effects> session::apply_one(const events::perspective_posted& x) {
   q.perspectives.push_back(perspectives_.size());
   perspectives_.push_back({x.id, x.question, x.round, *who, x.text, false, {}});
   r->posters.insert(*who);
-  if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.text;
+  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.text);
   // Participants' set changes only when this post lifts the count to the threshold.
   const bool crossed =
       q.perspectives.size() == static_cast<std::size_t>(min_group_) &&

@@ -249,6 +249,56 @@ TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   EXPECT_EQ(reused->size(), 1u);
 }
 
+// Issue 12 item 4: the same ballot sent again with a fresh request id is acked without an event,
+// so a participant re-sending it forever cannot grow the log.
+TEST(Vote, AnUnchangedBallotWithAFreshIdAppendsNothing) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}}, "r0");
+  for (int i = 1; i <= 500; ++i) {
+    auto again = w.vote(0, "gut", {{"choice", "refer"}}, "r" + std::to_string(i));
+    ASSERT_TRUE(again.ok()) << again.err().message;
+    EXPECT_TRUE(again->empty()) << "fresh id " << i << " appended an event";
+  }
+  // A change is still a change, whatever its id.
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "decline"}}, "r501")->size(), 1u);
+}
+
+// Issue 12 item 4: only the last request_window::size request ids are kept per participant; within them
+// every idempotency rule holds, and the state (and so replay) does not depend on older ones.
+TEST(Vote, TheLastEightRequestIdsAreKeptAndAnOlderOneIsANewRequest) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.open("sure");
+  w.cast(0, "gut", {{"choice", "refer"}}, "old");
+  // Seven newer changes (on another question): "old" is still among the last eight.
+  for (int i = 1; i <= 7; ++i) w.cast(0, "sure", {{"value", 1 + i % 5}}, "s" + std::to_string(i));
+  w.cast(0, "gut", {{"choice", "decline"}}, "newer");  // the eighth: "old" falls out of the window
+  EXPECT_EQ(w.s.remembered_requests(voter_key(0)), 8u);
+  // Within the window: a resend of "newer" is acked and applied once; "s1" is still known (a resend of it after
+  // its ballot changed never overwrites the newer one).
+  EXPECT_TRUE(w.vote(0, "gut", {{"choice", "decline"}}, "newer")->empty());
+  EXPECT_TRUE(w.vote(0, "sure", {{"value", 2}}, "s1")->empty());
+  // "old" is forgotten: it is a new request (Decisions in docs/protocol.md: a client resends within the window).
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}, "old")->size(), 1u);
+  // However many requests a participant makes, the server keeps eight ids.
+  for (int i = 0; i < 100; ++i) w.cast(0, "sure", {{"value", 1 + i % 5}}, "x" + std::to_string(i));
+  EXPECT_EQ(w.s.remembered_requests(voter_key(0)), 8u);
+  // Replay rebuilds the same window from the events.
+  std::vector<events::event> log{
+      make_started("123456", full_scenario(), 3, protocol::start{"demo", std::nullopt, false}, 1000)};
+  log.insert(log.end(), w.log.begin(), w.log.end());
+  auto replayed = session::replay(log);
+  ASSERT_TRUE(replayed.ok()) << replayed.err().message;
+  EXPECT_EQ(replayed->remembered_requests(voter_key(0)), 8u);
+  // The ballot is now 5 (x99); x92 (3) and x98 (4) are known resends, x91 (2) is forgotten.
+  EXPECT_TRUE(replayed->decide_vote(voter_key(0), {"sure", {{"value", 3}}}, "x92")->empty());
+  EXPECT_TRUE(replayed->decide_vote(voter_key(0), {"sure", {{"value", 4}}}, "x98")->empty());
+  EXPECT_EQ(replayed->decide_vote(voter_key(0), {"sure", {{"value", 2}}}, "x91")->size(), 1u);
+}
+
 TEST(Vote, AResendAfterItsRoundClosedIsAckedAndNeverReachesTheNextRound) {
   workshop w;
   w.join(0);

@@ -19,6 +19,7 @@
 #include "roundtable/error.hpp"
 #include "roundtable/event.hpp"
 #include "roundtable/protocol.hpp"
+#include "roundtable/request_window.hpp"
 #include "roundtable/scenario.hpp"
 
 namespace roundtable {
@@ -120,6 +121,8 @@ public:
   /// True when the scenario has an assigned model_outcome question.
   bool assigns_models() const { return assigns_; }
   std::size_t voters() const { return voter_keys_.size(); }
+  /// How many of a voter's request ids are kept for resends (at most request_window::size).
+  std::size_t remembered_requests(const events::voter_key& voter) const;
   /// The latest round of a question (0 before the first), and whether it is open.
   int round(const std::string& question) const;
   bool round_open(const std::string& question) const;
@@ -236,15 +239,9 @@ private:
   std::map<std::string, question_state> questions_;
   std::vector<perspective_state> perspectives_;
   std::unordered_map<std::string, std::size_t> perspective_index_;
-  // (voter, request) -> content already applied, for idempotent resends.
-  // Looked up on every vote: hashed, not ordered (an ordered map compared 64-character
-  // request keys a dozen times per vote, a few per cent of a vote's cost).
-  struct request_key_hash {
-    std::size_t operator()(const std::pair<voter_id, std::string>& k) const noexcept {
-      return std::hash<std::string>{}(k.second) ^ (static_cast<std::size_t>(k.first) * 0x9E3779B97F4A7C15ull);
-    }
-  };
-  std::unordered_map<std::pair<voter_id, std::string>, std::string, request_key_hash> requests_;
+  // Each voter's last request_window::size applied requests (by voter_id), for idempotent resends:
+  // memory per voter is bounded however many requests they send (issue 12 item 4).
+  std::vector<request_window> requests_;
 };
 
 }  // namespace roundtable
