@@ -41,13 +41,13 @@ json session::export_question(const std::string& id, const std::vector<std::stri
   json rounds = json::array();
   for (std::size_t k = 0; k < q.rounds.size(); ++k) rounds.push_back(export_round(qd, q, k, pseudonym));
   json perspectives = json::array();
-  if (q.perspectives.size() >= static_cast<std::size_t>(min_group_))
+  if (perspectives_unlocked(q))
     for (const auto* p : visible_perspectives(role::facilitator, q))
       perspectives.push_back({{"id", p->id},
                               {"round", p->round},
                               {"text", p->text},
                               {"shown", p->shown},
-                              {"endorsements", p->endorsers.size()}});
+                              {"endorsements", p->endorsements_shown}});
   return {{"id", id},
           {"type", to_string(qd.type)},
           {"prompt", qd.prompt},

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -53,4 +56,90 @@ TEST(Integrity, TheSameBallotResentWithFreshIdsIsStoredOnce) {
   EXPECT_EQ(event_rows(s.dir.path() + "/rt.db"), before + 1);
   const auto rejoined = s.join(0)->request({{"type", "join"}, {"code", s.code}, {"token", token(0)}});
   EXPECT_EQ(rejoined["session"]["mine"]["gut"], (json{{"choice", "decline"}}));
+}
+
+namespace {
+
+// Every perspective item this client was sent, in pushes and in discussion stage views.
+std::size_t perspective_items_seen(const ws_client& c) {
+  std::size_t n = 0;
+  for (const auto& m : c.received()) {
+    if (m.value("type", "") == "perspectives") n += m["items"].size();
+    if (m.value("type", "") == "stage" && m["stage"].contains("perspectives"))
+      for (const auto& [q, items] : m["stage"]["perspectives"].items()) n += items.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+// Item 12: one author's five perspectives (three in round 1, two in round 2), all shown by the facilitator,
+// stay hidden from everyone else with min_group 3: authors unlock them, not posts.
+TEST(Integrity, OneAuthorsFivePerspectivesAreSeenByNobodyButTheFacilitator) {
+  served s;
+  auto author = s.join(0);
+  auto other = s.join(1);
+  auto projector = ws_client::connect(s.server->port());
+  ASSERT_EQ(projector->request({{"type", "watch"}, {"code", s.code}})["type"], "joined");
+  s.command({{"type", "goto"}, {"stage", "voices"}});
+  const auto post = [&](const std::string& text) {
+    EXPECT_EQ(author->request({{"type", "perspective"}, {"question", "voices"}, {"text", text}})["type"], "ack");
+  };
+  s.command({{"type", "open"}, {"question", "voices"}});
+  for (const auto* t : {"one", "two", "three"}) post(t);
+  s.command({{"type", "close"}, {"question", "voices"}});
+  s.command({{"type", "open"}, {"question", "voices"}});
+  for (const auto* t : {"four", "five"}) post(t);
+  const auto all =
+      s.console->wait_for([](const json& m) { return m["type"] == "perspectives" && m["items"].size() == 5; });
+  ASSERT_TRUE(all);
+  for (const auto& item : (*all)["items"])
+    s.command({{"type", "moderate"}, {"perspective", item["id"]}, {"action", "show"}});
+  s.command({{"type", "reveal"}, {"question", "voices"}});
+  s.command({{"type", "goto"}, {"stage", "discuss"}});
+  auto late = s.join(2);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(perspective_items_seen(*author), 0u);
+  EXPECT_EQ(perspective_items_seen(*other), 0u);
+  EXPECT_EQ(perspective_items_seen(*projector), 0u);
+  EXPECT_EQ(perspective_items_seen(*late), 0u);
+  const auto joined = late->received().front();
+  EXPECT_EQ(joined["session"]["stage"]["perspectives"].value("voices", json::array()).size(), 0u) << joined.dump();
+}
+
+// Item 12: endorsement counts move for everyone only once min_group distinct participants endorsed.
+TEST(Integrity, EndorsementCountsMoveOnlyInStepsOfMinGroupEndorsers) {
+  served s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 6; ++i) people.push_back(s.join(i));
+  s.command({{"type", "goto"}, {"stage", "voices"}});
+  s.command({{"type", "open"}, {"question", "voices"}});
+  for (int i = 0; i < 3; ++i)
+    people[i]->request({{"type", "perspective"}, {"question", "voices"}, {"text", "view " + std::to_string(i)}});
+  const auto all =
+      s.console->wait_for([](const json& m) { return m["type"] == "perspectives" && m["items"].size() == 3; });
+  ASSERT_TRUE(all);
+  const std::string target = (*all)["items"][0]["id"];
+  s.command({{"type", "moderate"}, {"perspective", target}, {"action", "show"}});
+  ASSERT_TRUE(people[5]->wait_for([](const json& m) { return m["type"] == "perspectives" && m["items"].size() == 1; }));
+  const auto endorsements_seen = [&](const ws_client& c) {
+    std::set<int> counts;
+    for (const auto& m : c.received())
+      if (m.value("type", "") == "perspectives")
+        for (const auto& it : m["items"]) counts.insert(it["endorsements"].get<int>());
+    return counts;
+  };
+  // Everyone but its author endorses it, one at a time (the author may not): 3, 4 and 5 are endorsers.
+  int endorsers = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto r = people[i]->request({{"type", "endorse"}, {"perspective", target}});
+    if (r["type"] == "ack") ++endorsers;
+  }
+  ASSERT_EQ(endorsers, 5);
+  ASSERT_TRUE(s.console->wait_for([&](const json& m) {
+    return m["type"] == "perspectives" && !m["items"].empty() && m["items"][0]["endorsements"] == 3;
+  }));
+  std::this_thread::sleep_for(300ms);
+  // Counts of 1, 2, 4 or 5 would each follow a single tap: nobody ever sees one.
+  for (const auto* c : {people[5].get(), s.console.get()}) EXPECT_EQ(endorsements_seen(*c), (std::set<int>{0, 3}));
 }

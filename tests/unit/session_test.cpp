@@ -543,9 +543,74 @@ TEST(Perspectives, EndorseOnlyShownOthersOnce) {
   auto twice = w.s.decide_endorse(voter_key(3), {"p0"}, "");
   ASSERT_TRUE(twice.ok());
   EXPECT_TRUE(twice->empty());
-  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"][0]["endorsements"], 1);
+  // One endorser is held back (EndorsementCountsMoveInStepsOfMinGroupEndorsers).
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"][0]["endorsements"], 0);
   EXPECT_EQ(w.s.decide_moderate({"123456", "nope", true}).err().code, error_code::unknown_perspective);
   EXPECT_TRUE(w.s.decide_moderate({"123456", "p0", true})->empty());
+}
+
+// Issue 12 item 12: one participant's posts (three in a round, more over rounds) never unlock perspectives.
+TEST(Perspectives, UnlockAfterMinGroupAuthorsNotPosts) {
+  workshop w(3);
+  w.join_many(3);
+  w.open("voices");
+  const auto post = [&](int i, const std::string& id) {
+    return w.run(w.s.decide_perspective(voter_key(i), {"voices", "text " + id}, "", id));
+  };
+  for (const auto* id : {"a1", "a2", "a3"}) post(0, id);
+  w.close("voices");
+  w.open("voices");
+  post(0, "a4");
+  for (const auto* id : {"a1", "a2", "a3", "a4"}) w.run(w.s.decide_moderate({"123456", id, true}));
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 0u);
+  EXPECT_EQ((*w.s.perspectives_message(role::projector, "voices"))["items"].size(), 0u);
+  EXPECT_EQ((*w.s.perspectives_message(role::facilitator, "voices"))["items"].size(), 4u);
+  EXPECT_EQ(w.s.export_json()["questions"][6]["perspectives"].size(), 0u);
+  post(1, "b1");
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 0u);
+  // The third author unlocks them, and that post is what tells participants.
+  const auto effects = post(2, "c1");
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::perspectives, "voices", true}), effects.end());
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 4u);
+}
+
+// Issue 12 item 12: an endorsement count moves only once min_group distinct participants endorsed since the
+// counts last moved, for everyone, the facilitator and the export included.
+TEST(Perspectives, EndorsementCountsMoveInStepsOfMinGroupEndorsers) {
+  workshop w(3);
+  w.join_many(6);
+  w.open("voices");
+  for (int i = 0; i < 3; ++i) {
+    const auto id = "p" + std::to_string(i);
+    w.run(w.s.decide_perspective(voter_key(i), {"voices", "t"}, "", id));
+    w.run(w.s.decide_moderate({"123456", id, true}));
+  }
+  const auto counts = [&](role r) {
+    std::map<std::string, int> out;
+    const auto m = *w.s.perspectives_message(r, "voices");
+    for (const auto& it : m["items"]) out[it["id"]] = it["endorsements"];
+    return out;
+  };
+  const std::map<std::string, int> zero{{"p0", 0}, {"p1", 0}, {"p2", 0}};
+  // Two endorsers: nothing moves, and nothing is pushed.
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(3), {"p0"}, "")).empty());
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(3), {"p1"}, "")).empty());  // the same person again
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(4), {"p0"}, "")).empty());
+  EXPECT_EQ(counts(role::participant), zero);
+  EXPECT_EQ(counts(role::facilitator), zero);
+  // The third distinct endorser moves every count at once.
+  const auto moved = w.run(w.s.decide_endorse(voter_key(0), {"p1"}, ""));
+  EXPECT_EQ(moved, (std::vector<effect>{{push_kind::perspectives, "voices", true}}));
+  const std::map<std::string, int> step{{"p0", 2}, {"p1", 2}, {"p2", 0}};
+  EXPECT_EQ(counts(role::participant), step);
+  EXPECT_EQ(counts(role::projector), step);
+  EXPECT_EQ(counts(role::facilitator), step);
+  // One more is held back again, in the export too.
+  w.run(w.s.decide_endorse(voter_key(5), {"p2"}, ""));
+  EXPECT_EQ(counts(role::participant), step);
+  const auto exported = w.s.export_json();
+  ASSERT_EQ(exported["questions"][6]["id"], "voices");
+  for (const auto& it : exported["questions"][6]["perspectives"]) EXPECT_EQ(it["endorsements"], step.at(it["id"]));
 }
 
 TEST(Stages, GotoByIndexOrIdAndRefusesUnknown) {

@@ -159,12 +159,15 @@ private:
     std::string text;
     bool shown = false;
     std::set<voter_id> endorsers;
+    std::size_t endorsements_shown = 0;  // the count anyone sees: moves in steps (see apply_one(endorsed))
   };
   struct question_state {
     std::size_t stage = 0;  // index of its stage in the scenario
     std::vector<round_state> rounds;
     bool revealed = false;
     std::vector<std::size_t> perspectives;  // indexes into perspectives_
+    std::set<voter_id> authors;             // who posted perspectives, any round: they unlock at min_group
+    std::set<voter_id> endorsing;           // who endorsed since the counts last moved
   };
 
   const question_state* find(const std::string& question) const;
@@ -214,6 +217,8 @@ private:
   nlohmann::json results_body(const std::string& question) const;
   bool may_see_results(role r, const question_state& q) const;
   std::vector<const perspective_state*> visible_perspectives(role r, const question_state& q) const;
+  /// True once min_group distinct participants posted to q: before, nobody but the facilitator sees any.
+  bool perspectives_unlocked(const question_state& q) const;
   nlohmann::json tally_now(const std::string& question, const question_state& q) const;
   bool seen_request(voter_id v, const std::string& request, const std::string& content) const;
   nlohmann::json with_code(role r, nlohmann::json msg) const;
