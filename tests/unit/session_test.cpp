@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include <algorithm>
 #include <random>
@@ -709,6 +710,72 @@ TEST(View, SessionViewForEachRole) {
   EXPECT_EQ(f["questions"]["gut"]["status"], "open");
   EXPECT_EQ(f["questions"]["gut"]["ballots"], 1);
   EXPECT_TRUE(f["mine"].empty());
+}
+
+namespace {
+
+// The pseudonyms of one exported round's votes.
+std::set<std::string> voters_of(const json& round) {
+  std::set<std::string> out;
+  for (const auto& v : round["votes"]) out.insert(v["voter"].get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+// Issue 12 item 13: where the live shift was held back (fewer than min_group voted in both rounds), the
+// export's pseudonyms must not link a participant's ballots across those rounds; where it was shown, they do.
+TEST(Export, PseudonymsDoNotLinkRoundsWhoseShiftWasHeldBack) {
+  workshop w(3);
+  w.join_many(6);
+  w.open("gut");
+  for (int i = 0; i < 4; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  // Round 2: four ballots, but only 0 and 1 voted in both rounds: the shift compares 2 < 3.
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "decline"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  w.cast(4, "gut", {{"choice", "refer"}});
+  w.cast(5, "gut", {{"choice", "conditions"}});
+  w.close("gut");
+  // Round 3: the same four again, so 4 compared: the shift is shown and the pseudonyms may link 2 and 3.
+  w.open("gut");
+  for (const int i : {0, 1, 4, 5}) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  const auto e = w.s.export_json();
+  const auto& rounds = e["questions"][0]["rounds"];
+  ASSERT_EQ(rounds.size(), 3u);
+  ASSERT_FALSE(rounds[1]["tally"].contains("shift"));
+  ASSERT_TRUE(rounds[2]["tally"].contains("shift"));
+  const auto r1 = voters_of(rounds[0]);
+  const auto r2 = voters_of(rounds[1]);
+  const auto r3 = voters_of(rounds[2]);
+  ASSERT_EQ(r2.size(), 4u);
+  // Round 2's pseudonyms are its own: none is round 1's, none is any other question's.
+  for (const auto& v : r2) EXPECT_EQ(r1.count(v), 0u) << v << " links round 2 to round 1";
+  std::set<std::string> session_wide;
+  for (int i = 1; i <= 6; ++i) session_wide.insert("v" + std::to_string(i));
+  for (const auto& v : r2) EXPECT_EQ(session_wide.count(v), 0u) << v;
+  // Round 3 shows its shift in full: its ballots keep the session's pseudonyms.
+  for (const auto& v : r3) EXPECT_EQ(session_wide.count(v), 1u) << v;
+}
+
+// The shift of a scale, points or rank question is never shown live: its re-votes are never linked either.
+TEST(Export, PseudonymsDoNotLinkTheRoundsOfAQuestionWithoutAShift) {
+  workshop w(3);
+  w.join_many(3);
+  for (int round = 0; round < 2; ++round) {
+    w.open("sure");
+    for (int i = 0; i < 3; ++i) w.cast(i, "sure", {{"value", 1 + (i + round) % 5}});
+    w.close("sure");
+  }
+  const auto e = w.s.export_json();
+  const auto& rounds = e["questions"][2]["rounds"];
+  ASSERT_EQ(e["questions"][2]["id"], "sure");
+  const auto r1 = voters_of(rounds[0]);
+  const auto r2 = voters_of(rounds[1]);
+  ASSERT_EQ(r2.size(), 3u);
+  for (const auto& v : r2) EXPECT_EQ(r1.count(v), 0u) << v << " links round 2 to round 1";
 }
 
 TEST(Export, PseudonymsFollowHashOrderAndSmallRoundsExportCountsOnly) {

@@ -134,7 +134,8 @@ public:
   std::vector<std::string> question_ids() const;
 
   /// The export: every question, every round's tally (count only below min_group),
-  /// ballots under pseudonyms in an order unrelated to arrival, perspectives.
+  /// ballots under pseudonyms in an order unrelated to arrival (a re-vote whose shift was not
+  /// shown live under its own), perspectives.
   nlohmann::json export_json() const;
 
 private:
@@ -225,6 +226,8 @@ private:
 
   // The export (session_export.cpp), piece by piece.
   std::vector<std::string> pseudonyms() const;  // by voter_id
+  /// One round's own pseudonyms (by voter_id), for a re-vote whose shift was not shown live.
+  std::vector<std::string> round_pseudonyms(const std::string& question, const round_state& rs) const;
   nlohmann::json export_question(const std::string& id, const std::vector<std::string>& pseudonym) const;
   nlohmann::json export_round(const question& qd, const question_state& q, std::size_t k,
                               const std::vector<std::string>& pseudonym) const;
