@@ -143,3 +143,35 @@ TEST(Integrity, EndorsementCountsMoveOnlyInStepsOfMinGroupEndorsers) {
   // Counts of 1, 2, 4 or 5 would each follow a single tap: nobody ever sees one.
   for (const auto* c : {people[5].get(), s.console.get()}) EXPECT_EQ(endorsements_seen(*c), (std::set<int>{0, 3}));
 }
+
+// Item 13: the export does not link a participant's ballots across a re-vote whose live shift was held back.
+TEST(Integrity, TheExportDoesNotLinkARevoteWhoseShiftWasHeldBack) {
+  served s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 6; ++i) people.push_back(s.join(i));
+  const auto vote = [&](int i, const std::string& choice) {
+    EXPECT_EQ(people[i]->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", choice}}}})["type"],
+              "ack");
+  };
+  s.command({{"type", "open"}, {"question", "gut"}});
+  for (int i = 0; i < 4; ++i) vote(i, "refer");
+  s.command({{"type", "close"}, {"question", "gut"}});
+  // Round 2 has four ballots, but only two who voted in round 1: the live shift compares 2 < 3.
+  s.command({{"type", "open"}, {"question", "gut"}});
+  vote(0, "decline");
+  vote(1, "refer");
+  vote(4, "refer");
+  vote(5, "decline");
+  s.command({{"type", "close"}, {"question", "gut"}});
+  const auto reply = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", hardening_key);
+  ASSERT_EQ(reply.status, 200);
+  const auto e = json::parse(reply.body);
+  const auto& rounds = e["questions"][0]["rounds"];
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_FALSE(rounds[1]["tally"].contains("shift"));
+  std::set<std::string> first;
+  for (const auto& v : rounds[0]["votes"]) first.insert(v["voter"].get<std::string>());
+  ASSERT_EQ(rounds[1]["votes"].size(), 4u);
+  for (const auto& v : rounds[1]["votes"])
+    EXPECT_EQ(first.count(v["voter"].get<std::string>()), 0u) << v.dump() << " links the re-vote to round 1";
+}
