@@ -17,7 +17,7 @@ public:
   /// Why 8: a resend is a client retrying what it sent but got no answer for, after a reconnect; the
   /// pages send one request at a time and wait for its answer, so a retry comes before anything newer.
   /// 8 leaves room for a client that pipelines a few (the terminal participant resends all it has
-  /// pending) and costs 128 bytes per participant, where keeping every id cost ~100 bytes per request.
+  /// pending) and costs 128 bytes per participant, where keeping every id cost about 200 bytes per request.
   static constexpr std::size_t size = 8;
 
   /// True when this key was applied with this content and is still in the window.
