@@ -112,9 +112,12 @@ std::vector<std::string> session::question_ids() const {
 }
 
 bool session::seen_request(voter_id v, const std::string& request, const std::string& content) const {
-  if (request.empty()) return false;
-  const auto it = requests_.find({v, request});
-  return it != requests_.end() && it->second == content;
+  return !request.empty() && requests_[v].contains(request, content);
+}
+
+std::size_t session::remembered_requests(const events::voter_key& key) const {
+  const auto v = voter(key);
+  return v ? requests_[*v].remembered() : 0;
 }
 
 const session::round_state* session::open_round(const question_state& q) {

@@ -47,6 +47,7 @@ result<effects> session::apply_one(const events::joined& x) {
   if (voter(x.voter)) return error{error_code::bad_message, "this participant joined before"};
   voter_ids_.emplace(x.voter, static_cast<voter_id>(voter_keys_.size()));
   voter_keys_.push_back(x.voter);
+  requests_.emplace_back();
   return effects{};
 }
 
@@ -103,7 +104,7 @@ result<effects> session::apply_one(const events::ballot_cast& x) {
   auto [it, inserted] = r->ballots.try_emplace(*who, *b);
   if (inserted || !(it->second == *b)) r->dirty.insert(*who);
   it->second = std::move(*b);
-  if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.ballot.dump();
+  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.ballot.dump());
   return effects{{push_kind::progress, x.question}};
 }
 
@@ -151,10 +152,11 @@ result<effects> session::apply_one(const events::perspective_posted& x) {
   q.perspectives.push_back(perspectives_.size());
   perspectives_.push_back({x.id, x.question, x.round, *who, x.text, false, {}});
   r->posters.insert(*who);
-  if (!x.request.empty()) requests_[{*who, x.request}] = x.question + "|" + x.text;
-  // Participants' set changes only when this post lifts the count to the threshold.
+  const bool new_author = q.authors.insert(*who).second;
+  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.text);
+  // Participants' set changes only when this post brings the authors to the threshold.
   const bool crossed =
-      q.perspectives.size() == static_cast<std::size_t>(min_group_) &&
+      new_author && q.authors.size() == static_cast<std::size_t>(min_group_) &&
       std::any_of(q.perspectives.begin(), q.perspectives.end(), [&](std::size_t i) { return perspectives_[i].shown; });
   return effects{{push_kind::perspectives, x.question, crossed}, {push_kind::progress, x.question}};
 }
@@ -164,7 +166,7 @@ result<effects> session::apply_one(const events::perspective_moderated& x) {
   if (it == perspective_index_.end()) return error{error_code::unknown_perspective, "no perspective"};
   auto& p = perspectives_[it->second];
   p.shown = x.shown;
-  const bool everyone = find(p.question)->perspectives.size() >= static_cast<std::size_t>(min_group_);
+  const bool everyone = perspectives_unlocked(*find(p.question));
   return effects{{push_kind::perspectives, p.question, everyone}};
 }
 
@@ -176,6 +178,14 @@ result<effects> session::apply_one(const events::endorsed& x) {
   auto& p = perspectives_[it->second];
   if (p.author == *who) return error{error_code::invalid_ballot, "own perspective"};
   p.endorsers.insert(*who);
+  // The counts anyone sees move only once min_group distinct participants endorsed since they last moved
+  // (like a tally), then all of the question's counts at once: a count seen to move right after one tap
+  // cannot be pinned on the tapper (issue 12 item 12).
+  auto& q = *find(p.question);
+  q.endorsing.insert(*who);
+  if (q.endorsing.size() < static_cast<std::size_t>(min_group_)) return effects{};
+  for (const auto i : q.perspectives) perspectives_[i].endorsements_shown = perspectives_[i].endorsers.size();
+  q.endorsing.clear();
   return effects{{push_kind::perspectives, p.question}};
 }
 

@@ -57,8 +57,10 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
   // Applied once: a resend in a later round is the same request, not a new vote in that round.
   const std::string content = v.question + "|" + canonical.dump();
   if (seen_request(*who, request, content)) return none();
+  // The ballot they already have in this round, whatever the request id: acked, nothing stored, so
+  // re-sending one ballot with fresh ids cannot grow the log (issue 12 item 4).
   const auto current = r->ballots.find(*who);
-  if (request.empty() && current != r->ballots.end() && current->second == *b) return none();
+  if (current != r->ballots.end() && current->second == *b) return none();
   return {{events::ballot_cast{v.question, r->number, voter_key, std::move(canonical), request}}};
 }
 

@@ -3,6 +3,7 @@
 #include "roundtable/session.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "roundtable/tally.hpp"
@@ -10,6 +11,20 @@
 namespace roundtable {
 
 using nlohmann::json;
+
+namespace {
+
+// True when the live tally showed in full how this round's ballots moved from the round before: a choice
+// shift, or a model_outcome shift with no model's transitions held back. Scale, points and rank never show one.
+bool shift_shown_in_full(const tally& t) {
+  if (const auto* c = std::get_if<choice_tally>(&t)) return c->shift.has_value();
+  if (const auto* m = std::get_if<model_outcome_tally>(&t))
+    return m->shift && std::none_of(m->shift->transitions.begin(), m->shift->transitions.end(),
+                                    [](const transition_matrix& tr) { return tr.empty(); });
+  return false;
+}
+
+}  // namespace
 
 json session::export_json() const {
   const auto pseudonym = pseudonyms();
@@ -41,13 +56,13 @@ json session::export_question(const std::string& id, const std::vector<std::stri
   json rounds = json::array();
   for (std::size_t k = 0; k < q.rounds.size(); ++k) rounds.push_back(export_round(qd, q, k, pseudonym));
   json perspectives = json::array();
-  if (q.perspectives.size() >= static_cast<std::size_t>(min_group_))
+  if (perspectives_unlocked(q))
     for (const auto* p : visible_perspectives(role::facilitator, q))
       perspectives.push_back({{"id", p->id},
                               {"round", p->round},
                               {"text", p->text},
                               {"shown", p->shown},
-                              {"endorsements", p->endorsers.size()}});
+                              {"endorsements", p->endorsements_shown}});
   return {{"id", id},
           {"type", to_string(qd.type)},
           {"prompt", qd.prompt},
@@ -74,9 +89,26 @@ json session::export_round(const question& qd, const question_state& q, std::siz
     return round;
   }
   const round_ballots* prev = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
-  round["tally"] = to_json(scenario_, qd, compute_tally(scenario_, qd, rs.ballots, prev, min_group_));
-  round["votes"] = export_votes(qd, rs, pseudonym);
+  const tally t = compute_tally(scenario_, qd, rs.ballots, prev, min_group_);
+  round["tally"] = to_json(scenario_, qd, t);
+  // A re-vote whose shift the live view held back (or never shows) gets pseudonyms of its own, so the
+  // export does not tell who moved where the room could not see it (issue 12 item 13).
+  const bool linked = k == 0 || shift_shown_in_full(t);
+  round["votes"] = export_votes(qd, rs, linked ? pseudonym : round_pseudonyms(scenario_.stages[q.stage].id, rs));
   return round;
+}
+
+std::vector<std::string> session::round_pseudonyms(const std::string& question, const round_state& rs) const {
+  // r<round>-1, r<round>-2, ... in the order of a hash of the voter's key, the question and the round:
+  // unrelated to arrival, to the session's pseudonyms and to any other round's.
+  const std::string salt = "|" + question + "|" + std::to_string(rs.number);
+  std::vector<std::pair<std::size_t, voter_id>> order;
+  for (const auto& [v, b] : rs.ballots) order.emplace_back(std::hash<std::string>{}(voter_keys_[v] + salt), v);
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> pseudonym(voter_keys_.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    pseudonym[order[i].second] = "r" + std::to_string(rs.number) + "-" + std::to_string(i + 1);
+  return pseudonym;
 }
 
 json session::export_votes(const question& qd, const round_state& rs, const std::vector<std::string>& pseudonym) const {

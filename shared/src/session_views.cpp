@@ -52,9 +52,14 @@ std::optional<json> session::results_message(role r, const std::string& question
   return with_code(r, results_body(question));
 }
 
+bool session::perspectives_unlocked(const question_state& q) const {
+  // Authors, not posts: one participant's three posts must not unlock them (issue 12 item 12).
+  return q.authors.size() >= static_cast<std::size_t>(min_group_);
+}
+
 std::vector<const session::perspective_state*> session::visible_perspectives(role r, const question_state& q) const {
   std::vector<const perspective_state*> out;
-  const bool enough = q.perspectives.size() >= static_cast<std::size_t>(min_group_);
+  const bool enough = perspectives_unlocked(q);
   for (auto i : q.perspectives) {
     const auto& p = perspectives_[i];
     if (r == role::facilitator || (enough && p.shown)) out.push_back(&p);
@@ -69,7 +74,7 @@ std::optional<json> session::perspectives_message(role r, const std::string& que
   if (!q || q->perspectives.empty()) return std::nullopt;
   json items = json::array();
   for (const auto* p : visible_perspectives(r, *q)) {
-    json item{{"id", p->id}, {"text", p->text}, {"endorsements", p->endorsers.size()}};
+    json item{{"id", p->id}, {"text", p->text}, {"endorsements", p->endorsements_shown}};
     if (r == role::facilitator) item["shown"] = p->shown;
     items.push_back(std::move(item));
   }

@@ -409,9 +409,14 @@ test('idempotent: goto same stage, open open, close closed, reveal revealed, hid
   await f.ok({ type: 'moderate', code, perspective: pid, action: 'show' });
   await ps[1].ok({ type: 'endorse', perspective: pid });
   await ps[1].ok({ type: 'endorse', perspective: pid });
+  // counts move in steps of min_group (3) endorsers: two more, and the twice-endorsed one counts once
+  const extra = await participant(server, code);
+  await ps[2].ok({ type: 'endorse', perspective: pid });
+  await extra.ok({ type: 'endorse', perspective: pid });
   await sleep(300);
   const last = lastOf(f, (m) => m.type === 'perspectives' && m.question === 'voices');
-  assert.equal(last.items.find((x) => x.id === pid).endorsements, 1);
+  assert.equal(last.items.find((x) => x.id === pid).endorsements, 3);
+  extra.close();
   await f.ok({ type: 'moderate', code, perspective: pid, action: 'hide' });
   await f.ok({ type: 'moderate', code, perspective: pid, action: 'hide' });
   g.close();

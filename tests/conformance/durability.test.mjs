@@ -139,17 +139,20 @@ test('SIGKILL after acked commands: stage, rounds, reveal, perspectives, moderat
   const items = (await f.waitFor((m) => m.type === 'perspectives' && m.items.length === 3)).items;
   const v0 = items.find((x) => x.text === 'v0').id;
   await f.ok({ type: 'moderate', code, perspective: v0, action: 'show' });
-  await ps[1].ok({ type: 'endorse', perspective: v0 });
+  // three endorsers: counts move in steps of min_group (3)
+  const extra = await participant(s, code);
+  for (const p of [ps[1], ps[2], extra]) await p.ok({ type: 'endorse', perspective: v0 });
   s.child.kill('SIGKILL');
   await s.exited;
   g.close();
+  extra.close();
   const s2 = await startServer({ db: s.db, scenarios: s.scenarios });
   try {
     const p1 = await participant(s2, code, ps[1].token);
     const st = p1.joined.session.stage;
     assert.equal(st.id, 'voices');
     const pv = await p1.waitFor((m) => m.type === 'perspectives' && m.items.length === 1);
-    assert.deepEqual(pv.items.map((x) => [x.text, x.endorsements]), [['v0', 1]]);
+    assert.deepEqual(pv.items.map((x) => [x.text, x.endorsements]), [['v0', 3]]);
     const p0 = await participant(s2, code, ps[0].token);
     assert.deepEqual(p0.joined.session.mine.pick, { choice: 'a' });
     const f2 = await facilitator(s2);

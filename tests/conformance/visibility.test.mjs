@@ -241,12 +241,17 @@ test('perspectives: pre-moderated, hidden from all but the facilitator below min
   await f.ok({ type: 'moderate', code, perspective: fl.items.find((x) => x.text === 'one').id, action: 'hide' });
   const after = await ps[0].waitFor((m) => m.type === 'perspectives' && m.items.length === 1, { from: m2 });
   assert.deepEqual(after.items.map((x) => x.text), ['two']);
-  // endorse counts
+  // endorse counts move only in steps of min_group (3) distinct endorsers
   const two = after.items[0].id;
+  const extra = await participant(server, code);
   await ps[0].ok({ type: 'endorse', perspective: two });
   await ps[2].ok({ type: 'endorse', perspective: two });
-  const e = await ps[0].waitFor((m) => m.type === 'perspectives' && m.items[0]?.endorsements === 2, { from: m2 });
+  await sleep(200);
+  assert.ok(ps[0].since(m2, 'perspectives').every((m) => m.items.every((x) => x.endorsements === 0)), 'a count moved before 3 endorsed');
+  await extra.ok({ type: 'endorse', perspective: two });
+  const e = await ps[0].waitFor((m) => m.type === 'perspectives' && m.items[0]?.endorsements === 3, { from: m2 });
   assert.equal(e.items.length, 1);
+  extra.close();
   // a late joiner sees the visible set of the current stage
   const late = await participant(server, code);
   await sleep(300);

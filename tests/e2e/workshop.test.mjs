@@ -319,7 +319,13 @@ test('console, five participants and the projector run the demo scenario', { tim
   // One's own perspective cannot be endorsed: the page says so, the count stays.
   await people[0].locator('.perspective', { hasText: said[0] }).getByRole('button', { name: 'Endorse' }).click();
   await people[0].locator('#results [role="alert"]', { hasText: 'your own' }).waitFor();
-  await host.locator('#preview .perspective', { hasText: said[0] }).locator('.endorsements', { hasText: '1 endorsement' }).waitFor();
+  // Counts move in steps of min_group (3) endorsers: two more endorse it.
+  for (const p of [people[1], people[2]]) {
+    const c = p.locator('.perspective', { hasText: said[0] });
+    await c.getByRole('button', { name: 'Endorse' }).click();
+    await c.getByRole('button', { name: 'Endorsed' }).waitFor();
+  }
+  await host.locator('#preview .perspective', { hasText: said[0] }).locator('.endorsements', { hasText: '3 endorsements' }).waitFor();
   await host.click('#open-close');
   await host.locator('#round-info', { hasText: 'Round 1 · closed' }).waitFor();
 

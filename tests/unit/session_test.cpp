@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include <algorithm>
 #include <random>
@@ -247,6 +248,56 @@ TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   auto reused = w.vote(0, "gut", {{"choice", "conditions"}}, "r1");
   ASSERT_TRUE(reused.ok());
   EXPECT_EQ(reused->size(), 1u);
+}
+
+// Issue 12 item 4: the same ballot sent again with a fresh request id is acked without an event,
+// so a participant re-sending it forever cannot grow the log.
+TEST(Vote, AnUnchangedBallotWithAFreshIdAppendsNothing) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}}, "r0");
+  for (int i = 1; i <= 500; ++i) {
+    auto again = w.vote(0, "gut", {{"choice", "refer"}}, "r" + std::to_string(i));
+    ASSERT_TRUE(again.ok()) << again.err().message;
+    EXPECT_TRUE(again->empty()) << "fresh id " << i << " appended an event";
+  }
+  // A change is still a change, whatever its id.
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "decline"}}, "r501")->size(), 1u);
+}
+
+// Issue 12 item 4: only the last request_window::size request ids are kept per participant; within them
+// every idempotency rule holds, and the state (and so replay) does not depend on older ones.
+TEST(Vote, TheLastEightRequestIdsAreKeptAndAnOlderOneIsANewRequest) {
+  workshop w;
+  w.join(0);
+  w.open("gut");
+  w.open("sure");
+  w.cast(0, "gut", {{"choice", "refer"}}, "old");
+  // Seven newer changes (on another question): "old" is still among the last eight.
+  for (int i = 1; i <= 7; ++i) w.cast(0, "sure", {{"value", 1 + i % 5}}, "s" + std::to_string(i));
+  w.cast(0, "gut", {{"choice", "decline"}}, "newer");  // the eighth: "old" falls out of the window
+  EXPECT_EQ(w.s.remembered_requests(voter_key(0)), 8u);
+  // Within the window: a resend of "newer" is acked and applied once; "s1" is still known (a resend of it after
+  // its ballot changed never overwrites the newer one).
+  EXPECT_TRUE(w.vote(0, "gut", {{"choice", "decline"}}, "newer")->empty());
+  EXPECT_TRUE(w.vote(0, "sure", {{"value", 2}}, "s1")->empty());
+  // "old" is forgotten: it is a new request (Decisions in docs/protocol.md: a client resends within the window).
+  EXPECT_EQ(w.vote(0, "gut", {{"choice", "refer"}}, "old")->size(), 1u);
+  // However many requests a participant makes, the server keeps eight ids.
+  for (int i = 0; i < 100; ++i) w.cast(0, "sure", {{"value", 1 + i % 5}}, "x" + std::to_string(i));
+  EXPECT_EQ(w.s.remembered_requests(voter_key(0)), 8u);
+  // Replay rebuilds the same window from the events.
+  std::vector<events::event> log{
+      make_started("123456", full_scenario(), 3, protocol::start{"demo", std::nullopt, false}, 1000)};
+  log.insert(log.end(), w.log.begin(), w.log.end());
+  auto replayed = session::replay(log);
+  ASSERT_TRUE(replayed.ok()) << replayed.err().message;
+  EXPECT_EQ(replayed->remembered_requests(voter_key(0)), 8u);
+  // The ballot is now 5 (x99); x92 (3) and x98 (4) are known resends, x91 (2) is forgotten.
+  EXPECT_TRUE(replayed->decide_vote(voter_key(0), {"sure", {{"value", 3}}}, "x92")->empty());
+  EXPECT_TRUE(replayed->decide_vote(voter_key(0), {"sure", {{"value", 4}}}, "x98")->empty());
+  EXPECT_EQ(replayed->decide_vote(voter_key(0), {"sure", {{"value", 2}}}, "x91")->size(), 1u);
 }
 
 TEST(Vote, AResendAfterItsRoundClosedIsAckedAndNeverReachesTheNextRound) {
@@ -493,9 +544,74 @@ TEST(Perspectives, EndorseOnlyShownOthersOnce) {
   auto twice = w.s.decide_endorse(voter_key(3), {"p0"}, "");
   ASSERT_TRUE(twice.ok());
   EXPECT_TRUE(twice->empty());
-  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"][0]["endorsements"], 1);
+  // One endorser is held back (EndorsementCountsMoveInStepsOfMinGroupEndorsers).
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"][0]["endorsements"], 0);
   EXPECT_EQ(w.s.decide_moderate({"123456", "nope", true}).err().code, error_code::unknown_perspective);
   EXPECT_TRUE(w.s.decide_moderate({"123456", "p0", true})->empty());
+}
+
+// Issue 12 item 12: one participant's posts (three in a round, more over rounds) never unlock perspectives.
+TEST(Perspectives, UnlockAfterMinGroupAuthorsNotPosts) {
+  workshop w(3);
+  w.join_many(3);
+  w.open("voices");
+  const auto post = [&](int i, const std::string& id) {
+    return w.run(w.s.decide_perspective(voter_key(i), {"voices", "text " + id}, "", id));
+  };
+  for (const auto* id : {"a1", "a2", "a3"}) post(0, id);
+  w.close("voices");
+  w.open("voices");
+  post(0, "a4");
+  for (const auto* id : {"a1", "a2", "a3", "a4"}) w.run(w.s.decide_moderate({"123456", id, true}));
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 0u);
+  EXPECT_EQ((*w.s.perspectives_message(role::projector, "voices"))["items"].size(), 0u);
+  EXPECT_EQ((*w.s.perspectives_message(role::facilitator, "voices"))["items"].size(), 4u);
+  EXPECT_EQ(w.s.export_json()["questions"][6]["perspectives"].size(), 0u);
+  post(1, "b1");
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 0u);
+  // The third author unlocks them, and that post is what tells participants.
+  const auto effects = post(2, "c1");
+  EXPECT_NE(std::find(effects.begin(), effects.end(), effect{push_kind::perspectives, "voices", true}), effects.end());
+  EXPECT_EQ((*w.s.perspectives_message(role::participant, "voices"))["items"].size(), 4u);
+}
+
+// Issue 12 item 12: an endorsement count moves only once min_group distinct participants endorsed since the
+// counts last moved, for everyone, the facilitator and the export included.
+TEST(Perspectives, EndorsementCountsMoveInStepsOfMinGroupEndorsers) {
+  workshop w(3);
+  w.join_many(6);
+  w.open("voices");
+  for (int i = 0; i < 3; ++i) {
+    const auto id = "p" + std::to_string(i);
+    w.run(w.s.decide_perspective(voter_key(i), {"voices", "t"}, "", id));
+    w.run(w.s.decide_moderate({"123456", id, true}));
+  }
+  const auto counts = [&](role r) {
+    std::map<std::string, int> out;
+    const auto m = *w.s.perspectives_message(r, "voices");
+    for (const auto& it : m["items"]) out[it["id"]] = it["endorsements"];
+    return out;
+  };
+  const std::map<std::string, int> zero{{"p0", 0}, {"p1", 0}, {"p2", 0}};
+  // Two endorsers: nothing moves, and nothing is pushed.
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(3), {"p0"}, "")).empty());
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(3), {"p1"}, "")).empty());  // the same person again
+  EXPECT_TRUE(w.run(w.s.decide_endorse(voter_key(4), {"p0"}, "")).empty());
+  EXPECT_EQ(counts(role::participant), zero);
+  EXPECT_EQ(counts(role::facilitator), zero);
+  // The third distinct endorser moves every count at once.
+  const auto moved = w.run(w.s.decide_endorse(voter_key(0), {"p1"}, ""));
+  EXPECT_EQ(moved, (std::vector<effect>{{push_kind::perspectives, "voices", true}}));
+  const std::map<std::string, int> step{{"p0", 2}, {"p1", 2}, {"p2", 0}};
+  EXPECT_EQ(counts(role::participant), step);
+  EXPECT_EQ(counts(role::projector), step);
+  EXPECT_EQ(counts(role::facilitator), step);
+  // One more is held back again, in the export too.
+  w.run(w.s.decide_endorse(voter_key(5), {"p2"}, ""));
+  EXPECT_EQ(counts(role::participant), step);
+  const auto exported = w.s.export_json();
+  ASSERT_EQ(exported["questions"][6]["id"], "voices");
+  for (const auto& it : exported["questions"][6]["perspectives"]) EXPECT_EQ(it["endorsements"], step.at(it["id"]));
 }
 
 TEST(Stages, GotoByIndexOrIdAndRefusesUnknown) {
@@ -594,6 +710,72 @@ TEST(View, SessionViewForEachRole) {
   EXPECT_EQ(f["questions"]["gut"]["status"], "open");
   EXPECT_EQ(f["questions"]["gut"]["ballots"], 1);
   EXPECT_TRUE(f["mine"].empty());
+}
+
+namespace {
+
+// The pseudonyms of one exported round's votes.
+std::set<std::string> voters_of(const json& round) {
+  std::set<std::string> out;
+  for (const auto& v : round["votes"]) out.insert(v["voter"].get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+// Issue 12 item 13: where the live shift was held back (fewer than min_group voted in both rounds), the
+// export's pseudonyms must not link a participant's ballots across those rounds; where it was shown, they do.
+TEST(Export, PseudonymsDoNotLinkRoundsWhoseShiftWasHeldBack) {
+  workshop w(3);
+  w.join_many(6);
+  w.open("gut");
+  for (int i = 0; i < 4; ++i) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  // Round 2: four ballots, but only 0 and 1 voted in both rounds: the shift compares 2 < 3.
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "decline"}});
+  w.cast(1, "gut", {{"choice", "refer"}});
+  w.cast(4, "gut", {{"choice", "refer"}});
+  w.cast(5, "gut", {{"choice", "conditions"}});
+  w.close("gut");
+  // Round 3: the same four again, so 4 compared: the shift is shown and the pseudonyms may link 2 and 3.
+  w.open("gut");
+  for (const int i : {0, 1, 4, 5}) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  const auto e = w.s.export_json();
+  const auto& rounds = e["questions"][0]["rounds"];
+  ASSERT_EQ(rounds.size(), 3u);
+  ASSERT_FALSE(rounds[1]["tally"].contains("shift"));
+  ASSERT_TRUE(rounds[2]["tally"].contains("shift"));
+  const auto r1 = voters_of(rounds[0]);
+  const auto r2 = voters_of(rounds[1]);
+  const auto r3 = voters_of(rounds[2]);
+  ASSERT_EQ(r2.size(), 4u);
+  // Round 2's pseudonyms are its own: none is round 1's, none is any other question's.
+  for (const auto& v : r2) EXPECT_EQ(r1.count(v), 0u) << v << " links round 2 to round 1";
+  std::set<std::string> session_wide;
+  for (int i = 1; i <= 6; ++i) session_wide.insert("v" + std::to_string(i));
+  for (const auto& v : r2) EXPECT_EQ(session_wide.count(v), 0u) << v;
+  // Round 3 shows its shift in full: its ballots keep the session's pseudonyms.
+  for (const auto& v : r3) EXPECT_EQ(session_wide.count(v), 1u) << v;
+}
+
+// The shift of a scale, points or rank question is never shown live: its re-votes are never linked either.
+TEST(Export, PseudonymsDoNotLinkTheRoundsOfAQuestionWithoutAShift) {
+  workshop w(3);
+  w.join_many(3);
+  for (int round = 0; round < 2; ++round) {
+    w.open("sure");
+    for (int i = 0; i < 3; ++i) w.cast(i, "sure", {{"value", 1 + (i + round) % 5}});
+    w.close("sure");
+  }
+  const auto e = w.s.export_json();
+  const auto& rounds = e["questions"][2]["rounds"];
+  ASSERT_EQ(e["questions"][2]["id"], "sure");
+  const auto r1 = voters_of(rounds[0]);
+  const auto r2 = voters_of(rounds[1]);
+  ASSERT_EQ(r2.size(), 3u);
+  for (const auto& v : r2) EXPECT_EQ(r1.count(v), 0u) << v << " links round 2 to round 1";
 }
 
 TEST(Export, PseudonymsFollowHashOrderAndSmallRoundsExportCountsOnly) {

@@ -19,6 +19,7 @@
 #include "roundtable/error.hpp"
 #include "roundtable/event.hpp"
 #include "roundtable/protocol.hpp"
+#include "roundtable/request_window.hpp"
 #include "roundtable/scenario.hpp"
 
 namespace roundtable {
@@ -120,6 +121,8 @@ public:
   /// True when the scenario has an assigned model_outcome question.
   bool assigns_models() const { return assigns_; }
   std::size_t voters() const { return voter_keys_.size(); }
+  /// How many of a voter's request ids are kept for resends (at most request_window::size).
+  std::size_t remembered_requests(const events::voter_key& voter) const;
   /// The latest round of a question (0 before the first), and whether it is open.
   int round(const std::string& question) const;
   bool round_open(const std::string& question) const;
@@ -131,7 +134,8 @@ public:
   std::vector<std::string> question_ids() const;
 
   /// The export: every question, every round's tally (count only below min_group),
-  /// ballots under pseudonyms in an order unrelated to arrival, perspectives.
+  /// ballots under pseudonyms in an order unrelated to arrival (a re-vote whose shift was not
+  /// shown live under its own), perspectives.
   nlohmann::json export_json() const;
 
 private:
@@ -156,12 +160,15 @@ private:
     std::string text;
     bool shown = false;
     std::set<voter_id> endorsers;
+    std::size_t endorsements_shown = 0;  // the count anyone sees: moves in steps (see apply_one(endorsed))
   };
   struct question_state {
     std::size_t stage = 0;  // index of its stage in the scenario
     std::vector<round_state> rounds;
     bool revealed = false;
     std::vector<std::size_t> perspectives;  // indexes into perspectives_
+    std::set<voter_id> authors;             // who posted perspectives, any round: they unlock at min_group
+    std::set<voter_id> endorsing;           // who endorsed since the counts last moved
   };
 
   const question_state* find(const std::string& question) const;
@@ -211,12 +218,16 @@ private:
   nlohmann::json results_body(const std::string& question) const;
   bool may_see_results(role r, const question_state& q) const;
   std::vector<const perspective_state*> visible_perspectives(role r, const question_state& q) const;
+  /// True once min_group distinct participants posted to q: before, nobody but the facilitator sees any.
+  bool perspectives_unlocked(const question_state& q) const;
   nlohmann::json tally_now(const std::string& question, const question_state& q) const;
   bool seen_request(voter_id v, const std::string& request, const std::string& content) const;
   nlohmann::json with_code(role r, nlohmann::json msg) const;
 
   // The export (session_export.cpp), piece by piece.
   std::vector<std::string> pseudonyms() const;  // by voter_id
+  /// One round's own pseudonyms (by voter_id), for a re-vote whose shift was not shown live.
+  std::vector<std::string> round_pseudonyms(const std::string& question, const round_state& rs) const;
   nlohmann::json export_question(const std::string& id, const std::vector<std::string>& pseudonym) const;
   nlohmann::json export_round(const question& qd, const question_state& q, std::size_t k,
                               const std::vector<std::string>& pseudonym) const;
@@ -236,15 +247,9 @@ private:
   std::map<std::string, question_state> questions_;
   std::vector<perspective_state> perspectives_;
   std::unordered_map<std::string, std::size_t> perspective_index_;
-  // (voter, request) -> content already applied, for idempotent resends.
-  // Looked up on every vote: hashed, not ordered (an ordered map compared 64-character
-  // request keys a dozen times per vote, a few per cent of a vote's cost).
-  struct request_key_hash {
-    std::size_t operator()(const std::pair<voter_id, std::string>& k) const noexcept {
-      return std::hash<std::string>{}(k.second) ^ (static_cast<std::size_t>(k.first) * 0x9E3779B97F4A7C15ull);
-    }
-  };
-  std::unordered_map<std::pair<voter_id, std::string>, std::string, request_key_hash> requests_;
+  // Each voter's last request_window::size applied requests (by voter_id), for idempotent resends:
+  // memory per voter is bounded however many requests they send (issue 12 item 4).
+  std::vector<request_window> requests_;
 };
 
 }  // namespace roundtable
