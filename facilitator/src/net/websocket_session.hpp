@@ -110,7 +110,7 @@ private:
     handshake_then_close,  // stopped during the handshake: close as soon as it is done, no on_open
     open,                  // on_open called: messages delivered, frames written
     draining,              // close asked for: queued frames still go out, then the close frame
-    closing,               // async_close issued: nothing more of ours is written
+    closing,               // async_close issued (from draining or handshake_then_close): no more frames
     closed,                // the read loop is over (on_close called)
   };
   // Our own frame writes, beside the phase rather than in it: a write started while open or
@@ -123,7 +123,8 @@ private:
   bool writes_over() const { return phase_ == phase::closing || phase_ == phase::closed; }
   // A frame write may start now.
   bool can_start_write() const { return write_ == frame_write::idle && !writes_over(); }
-  // on_open was called and the read loop still runs.
+  // The handshake is done and the session is not finished: frames may be written (a session
+  // closing after handshake_then_close has none queued, so nothing is).
   bool live() const { return phase_ >= phase::open && phase_ < phase::closed; }
   // The first queued frame not yet being written.
   std::size_t first_waiting() const { return queue_head_ + (write_ == frame_write::in_flight ? 1 : 0); }
