@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,6 +34,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "net/frame_writer.hpp"
 #include "net/http_session.hpp"
 #include "net/server.hpp"
 #include "net/websocket_session.hpp"
@@ -1045,6 +1048,60 @@ TEST(NetMemory, IdleWebsocketFootprint) {
   RecordProperty("heap_per_idle_websocket", static_cast<int>(per_connection));
   EXPECT_LT(per_connection, 5 * 1024);  // 4.3 KB measured (Boost 1.81, two io threads)
   for (int fd : fds) ::close(fd);
+}
+
+// ---- our raw frames (frame_writer) ------------------------------------------------------------
+
+TEST(net_frames, a_text_frame_header_takes_2_4_or_10_bytes) {
+  using net::detail::text_frame_header;
+  auto h = text_frame_header(125);
+  EXPECT_EQ(h.size, 2u);
+  EXPECT_EQ(h.bytes[0], 0x81);  // FIN, text
+  EXPECT_EQ(h.bytes[1], 125);   // no mask
+  h = text_frame_header(126);
+  ASSERT_EQ(h.size, 4u);
+  EXPECT_EQ(h.bytes[1], 126);
+  EXPECT_EQ(h.bytes[2], 0);
+  EXPECT_EQ(h.bytes[3], 126);
+  EXPECT_EQ(text_frame_header(0xFFFF).size, 4u);
+  h = text_frame_header(0x10000);
+  ASSERT_EQ(h.size, 10u);
+  EXPECT_EQ(h.bytes[1], 127);
+  const std::array<unsigned char, 8> length{0, 0, 0, 0, 0, 1, 0, 0};
+  EXPECT_TRUE(std::equal(length.begin(), length.end(), h.bytes.begin() + 2));
+}
+
+TEST(net_frames, send_frames_gathers_whole_frames_reports_a_partial_one_and_an_error) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  const std::vector<std::string_view> two{"a", "bc"};
+  auto sent = net::detail::send_frames(fds[0], two);
+  EXPECT_EQ(sent.error, 0);
+  EXPECT_EQ(sent.whole, 2u);
+  char got[16];
+  ASSERT_EQ(::read(fds[1], got, sizeof got), 7);
+  EXPECT_EQ(std::string(got, 7), std::string("\x81\x01"
+                                             "a"
+                                             "\x81\x02"
+                                             "bc",
+                                             7));
+
+  // More than the socket takes at once: the first frame whole, the second partly.
+  const int small = 4096;
+  ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  const std::string big(1024 * 1024, 'x');
+  const std::vector<std::string_view> frames{"a", big, "never"};
+  sent = net::detail::send_frames(fds[0], frames);
+  EXPECT_EQ(sent.error, 0);
+  EXPECT_EQ(sent.whole, 1u);
+  EXPECT_EQ(sent.next.size, 10u);
+  EXPECT_LT(sent.next_written, 10u + big.size());
+
+  ::close(fds[1]);
+  sent = net::detail::send_frames(fds[0], two);
+  EXPECT_EQ(sent.error, EPIPE);  // and no SIGPIPE
+  EXPECT_EQ(sent.whole, 0u);
+  ::close(fds[0]);
 }
 
 }  // namespace

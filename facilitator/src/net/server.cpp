@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -155,6 +156,11 @@ unsigned short server::port() const {
 
 void server::stop() {
   if (state_->stopping.exchange(true)) return;
+  // Keeps run() from returning until every step below has posted its work. Without it, once the
+  // listener and the sweep are stopped, the last session can end on an io thread while this
+  // thread walks the registry: run() then returns for want of work, and the shutdown posted next
+  // (which holds its session, and so its connection slot) and the stop_watch's timer never run.
+  const auto work = asio::make_work_guard(ioc_);
   if (listener_) listener_->stop();
   if (sweep_) sweep_->stop();
   for (auto& weak : state_->snapshot())

@@ -1,12 +1,10 @@
 #include "net/websocket_session.hpp"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -105,8 +103,8 @@ void websocket_session<Next>::run(http_request req) {
 template <class Next>
 void websocket_session<Next>::on_accept(beast::error_code ec) {
   if (ec) return fail(ec, "websocket accept");
-  if (close_requested_) return do_close();  // the server stopped during the handshake
-  opened_ = true;
+  if (phase_ == phase::handshake_then_close) return do_close();  // the server stopped during the handshake
+  phase_ = phase::open;
   heard();
   state_->websockets.fetch_add(1);
   guarded("on_open", [&] { state_->app.on_open(self()); });
@@ -136,7 +134,7 @@ void websocket_session<Next>::on_read(beast::error_code ec, std::size_t) {
   buffer_.consume(buffer_.size());
   buffer_.shrink_to_fit();
   // Once a close is under way, what still arrives is not delivered.
-  if (!close_requested_) {
+  if (phase_ == phase::open) {
     if (text)
       guarded("on_text", [&] { state_->app.on_text(self(), std::move(message)); });
     else
@@ -188,7 +186,7 @@ void websocket_session<Next>::send_pair(std::shared_ptr<const std::string> first
 template <class Next>
 void websocket_session<Next>::on_send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   enqueue(std::move(text), slot);
-  if (!writing_ && !finished_ && !close_started_) do_write();
+  if (can_start_write()) do_write();
 }
 
 template <class Next>
@@ -196,19 +194,18 @@ void websocket_session<Next>::on_send_pair(std::shared_ptr<const std::string> fi
                                            std::shared_ptr<const std::string> second, std::uint64_t second_slot) {
   enqueue(std::move(first), first_slot);
   enqueue(std::move(second), second_slot);
-  if (!writing_ && !finished_ && !close_started_) do_write();
+  if (can_start_write()) do_write();
 }
 
 template <class Next>
 void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot) {
-  if (finished_ || close_started_) {
+  if (writes_over()) {
     queued_bytes_.fetch_sub(text->size() + frame_overhead);
     return;
   }
   if (slot != 0) {
     // A newer frame of the same slot supersedes one still waiting (never the one in flight).
-    const std::size_t first_waiting = queue_head_ + (writing_ ? 1 : 0);
-    for (std::size_t i = first_waiting; i < queue_.size(); ++i) {
+    for (std::size_t i = first_waiting(); i < queue_.size(); ++i) {
       if (queue_[i].slot != slot) continue;
       queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
       queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -221,101 +218,63 @@ void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, s
 template <class Next>
 void websocket_session<Next>::do_write() {
   if constexpr (raw_frames) return write_raw();
-  writing_ = true;
+  write_ = frame_write::in_flight;
   ws_.async_write(asio::buffer(*queue_[queue_head_].text),
                   beast::bind_front_handler(&websocket_session::on_write, self()));
 }
 
 template <class Next>
 void websocket_session<Next>::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
+  write_ = frame_write::idle;
   frame_sent();
   if (ec) return write_failed(ec);
   if (queue_head_ < queue_.size()) return do_write();
   after_drain();
 }
 
-namespace {
-
-// A server's text frame header (RFC 6455 5.2: FIN, opcode 1, no mask); returns its length.
-std::size_t text_frame_header(std::array<unsigned char, 10>& h, std::size_t payload) {
-  h[0] = 0x81;
-  if (payload < 126) {
-    h[1] = static_cast<unsigned char>(payload);
-    return 2;
-  }
-  if (payload <= 0xFFFF) {
-    h[1] = 126;
-    h[2] = static_cast<unsigned char>(payload >> 8);
-    h[3] = static_cast<unsigned char>(payload);
-    return 4;
-  }
-  h[1] = 127;
-  for (int i = 0; i < 8; ++i)
-    h[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(payload) >> (56 - 8 * i));
-  return 10;
-}
-
-}  // namespace
-
 template <class Next>
 void websocket_session<Next>::write_raw() {
   if constexpr (raw_frames) {
     auto& transport = ws_.next_layer();
-    // The queued frames (up to gather_max) with one non-blocking sendmsg, headers and texts
-    // gathered; what the socket does not take at once goes out asynchronously, and the next
-    // frame waits for it.
-    constexpr std::size_t gather_max = 8;
-    std::array<std::array<unsigned char, 10>, gather_max> headers;
-    std::array<std::size_t, gather_max> header_sizes;
-    std::array<iovec, 2 * gather_max> iov;
+    // The queued frames, up to gather_max at a time, with one non-blocking sendmsg each; what
+    // the socket does not take at once goes out asynchronously, and the next frame waits for it.
+    std::array<std::string_view, gather_max> texts;
     while (queue_head_ < queue_.size()) {
-      if (finished_ || close_started_) return drop_queue();
+      if (writes_over()) return drop_queue();
       if (transport.beast_writing()) return;  // beast_write_done() picks up from here
       const std::size_t count = std::min(gather_max, queue_.size() - queue_head_);
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::string& text = *queue_[queue_head_ + i].text;
-        header_sizes[i] = text_frame_header(headers[i], text.size());
-        iov[2 * i] = {headers[i].data(), header_sizes[i]};
-        iov[2 * i + 1] = {const_cast<char*>(text.data()), text.size()};
-      }
-      msghdr msg{};
-      msg.msg_iov = iov.data();
-      msg.msg_iovlen = 2 * count;
-      const ssize_t n = ::sendmsg(transport.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        return write_failed(beast::error_code(errno, boost::system::system_category()));
-      std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
-      std::size_t i = 0;
-      for (; i < count; ++i) {
-        const std::size_t size = header_sizes[i] + queue_[queue_head_].text->size();
-        if (written < size) break;
-        written -= size;
-        frame_sent();  // the next gathered frame is at queue_head_ again
-      }
-      if (i == count) continue;
-      // Frame i is partly written (or not at all): the rest of it asynchronously.
-      const std::string& text = *queue_[queue_head_].text;
-      frame_header_ = headers[i];
-      writing_ = true;
-      transport.begin_raw();
-      const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header_sizes[i]),
-                                                    asio::buffer(text)};
-      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(frame);
-      rest.consume(written);
-      // The socket's own async_write_some (not the transport's, which is Beast's way in).
-      asio::async_write(static_cast<ws_transport::socket_type&>(transport), rest,
-                        beast::bind_front_handler(&websocket_session::on_raw_write, self()));
-      return;
+      for (std::size_t i = 0; i < count; ++i) texts[i] = *queue_[queue_head_ + i].text;
+      const sent_frames sent = send_frames(transport.native_handle(), {texts.data(), count});
+      if (sent.error != 0) return write_failed(beast::error_code(sent.error, boost::system::system_category()));
+      for (std::size_t i = 0; i < sent.whole; ++i) frame_sent();  // the next frame is at queue_head_ again
+      if (sent.whole < count) return write_rest(sent.next, sent.next_written);
     }
     after_drain();
   }
 }
 
 template <class Next>
+void websocket_session<Next>::write_rest(const frame_header& header, std::size_t written) {
+  if constexpr (raw_frames) {
+    // Frame [queue_head_] is partly written (or not at all): the rest of it asynchronously.
+    auto& transport = ws_.next_layer();
+    std::copy(header.bytes.begin(), header.bytes.end(), frame_header_.begin());
+    write_ = frame_write::in_flight;
+    transport.begin_raw();
+    const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header.size),
+                                                  asio::buffer(*queue_[queue_head_].text)};
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(frame);
+    rest.consume(written);
+    // The socket's own async_write_some (not the transport's, which is Beast's way in).
+    asio::async_write(static_cast<ws_transport::socket_type&>(transport), rest,
+                      beast::bind_front_handler(&websocket_session::on_raw_write, self()));
+  }
+}
+
+template <class Next>
 void websocket_session<Next>::on_raw_write(beast::error_code ec, std::size_t) {
   if constexpr (raw_frames) {
-    writing_ = false;
+    write_ = frame_write::idle;
     frame_sent();
     // A write of Beast's that waited for ours (a pong, a close) goes first; it calls
     // beast_write_done() when it is over.
@@ -328,7 +287,7 @@ void websocket_session<Next>::on_raw_write(beast::error_code ec, std::size_t) {
 template <class Next>
 void websocket_session<Next>::beast_write_done() {
   // Not for the handshake's response: frames start after on_accept.
-  if (opened_ && !writing_ && !finished_) write_raw();
+  if (live() && write_ == frame_write::idle) write_raw();
 }
 
 template <class Next>
@@ -361,13 +320,13 @@ void websocket_session<Next>::write_failed(beast::error_code ec) {
 
 template <class Next>
 void websocket_session<Next>::after_drain() {
-  if (close_requested_ && !close_started_ && !finished_) do_close();
+  if (phase_ == phase::draining) do_close();
 }
 
 template <class Next>
 void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
-  const std::size_t keep = queue_head_ + (writing_ ? 1 : 0);
+  const std::size_t keep = first_waiting();
   for (std::size_t i = keep; i < queue_.size(); ++i) queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
   queue_.resize(std::min(keep, queue_.size()));
 }
@@ -421,14 +380,14 @@ void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point n
 
 template <class Next>
 void websocket_session<Next>::do_ping() {
-  if (finished_ || close_requested_ || pinging_) return;
-  pinging_ = true;
-  ws_.async_ping({}, [self = self()](beast::error_code) { self->pinging_ = false; });
+  if (phase_ != phase::open || ping_in_flight_) return;
+  ping_in_flight_ = true;
+  ws_.async_ping({}, [self = self()](beast::error_code) { self->ping_in_flight_ = false; });
 }
 
 template <class Next>
 void websocket_session<Next>::on_idle() {
-  if (finished_) return;
+  if (phase_ == phase::closed) return;
   const std::int64_t idle =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.idle_timeout).count();
   const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
@@ -440,19 +399,19 @@ void websocket_session<Next>::on_idle() {
 template <class Next>
 void websocket_session<Next>::start_close(close_code code, std::string reason) {
   closed_.store(true);
-  if (finished_ || close_requested_) return;
-  close_requested_ = true;
+  if (phase_ != phase::handshake && phase_ != phase::open) return;  // closing already, or gone
+  const bool opened = phase_ == phase::open;
+  phase_ = opened ? phase::draining : phase::handshake_then_close;  // (on_accept closes after the handshake)
   close_code_ = code;
   close_reason_ = std::move(reason);
   // Queued frames, then the closing handshake, within one handshake timeout; else hard.
   arm_deadline();
-  if (!opened_) return;                                       // on_accept closes when the handshake completes
-  if (!writing_ && queue_head_ == queue_.size()) do_close();  // else once the queue drains
+  if (opened && write_ == frame_write::idle && queue_head_ == queue_.size()) do_close();  // else once drained
 }
 
 template <class Next>
 void websocket_session<Next>::arm_deadline() {
-  if (deadline_ || finished_) return;
+  if (deadline_ || phase_ == phase::closed) return;
   deadline_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   deadline_->expires_after(state_->lim.handshake_timeout);
   deadline_->async_wait([weak = weak_from_this()](beast::error_code ec) {
@@ -462,7 +421,7 @@ void websocket_session<Next>::arm_deadline() {
 
 template <class Next>
 void websocket_session<Next>::do_close() {
-  close_started_ = true;
+  phase_ = phase::closing;
   ws_.async_close(websocket::close_reason(close_code_, close_reason_),
                   beast::bind_front_handler(&websocket_session::on_close, self()));
 }
@@ -483,8 +442,11 @@ void websocket_session<Next>::on_deadline(beast::error_code ec) {
 
 template <class Next>
 void websocket_session<Next>::finish() {
-  if (finished_) return;
-  finished_ = true;
+  if (phase_ == phase::closed) return;
+  // Only the read loop ends here, and it starts at on_open: a session closed in its handshake
+  // never comes here; the check keeps on_close paired with on_open all the same.
+  const bool opened = phase_ != phase::handshake && phase_ != phase::handshake_then_close;
+  phase_ = phase::closed;
   closed_.store(true);
   if (deadline_) deadline_->cancel();
   drop_queue();
@@ -492,7 +454,7 @@ void websocket_session<Next>::finish() {
   // application keeps its shared_ptr a little longer.
   beast::get_lowest_layer(ws_).close();
   give_back_slot();
-  if (!opened_) return;
+  if (!opened) return;
   state_->websockets.fetch_sub(1);
   guarded("on_close", [&] { state_->app.on_close(self()); });
 }

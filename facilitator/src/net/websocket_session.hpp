@@ -12,169 +12,21 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "net/frame_writer.hpp"
 #include "net/handler.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
+#include "net/ws_transport.hpp"
 
 #include <boost/beast/websocket/ssl.hpp>
 
 namespace roundtable::net::detail {
-
-/// Told by a ws_transport when a write of Beast's own is over (see ws_transport).
-class beast_write_listener {
-public:
-  /// On the connection's strand; the session may write again.
-  virtual void beast_write_done() = 0;
-
-protected:
-  ~beast_write_listener() = default;
-};
-
-/// The WebSocket's transport: a bare TCP socket (no tcp_stream: Beast's websocket timeouts
-/// and the keep-alive sweep do the timing, so its three timers and its extra layer in every
-/// read and write would only cost memory and time).
-///
-/// Our data frames do not go through Beast: websocket_session frames them itself and writes
-/// them straight to the socket, usually with one non-blocking sendmsg (no composed operation,
-/// no completion to post). Beast still writes the handshake response, pongs, keep-alive pings
-/// and close frames through async_write_some below; the two never interleave: Beast's write
-/// waits while one of our frames is partly written, and we wait while Beast's is in flight.
-///
-/// Its teardown (after the close frames) reads and discards what the peer still sends until
-/// its FIN, so closing does not reset the connection under the close frame. Beast 1.81's own
-/// TCP teardown stops after its first read (it never stores that read's byte count), so a peer
-/// still sending, e.g. the rest of a message over the limit, gets a reset instead of a 1009.
-class ws_transport : public boost::asio::ip::tcp::socket {
-public:
-  using socket_type = boost::asio::ip::tcp::socket;
-
-  /// Takes over an accepted socket (and its executor: the connection's strand, or the
-  /// io_context's implicit one).
-  explicit ws_transport(socket_type&& socket) : socket_type(std::move(socket)) {}
-
-  /// Beast's writes come here (hiding the socket's own): started at once, or, while one of
-  /// our frames is partly written, as soon as it is done.
-  template <class ConstBufferSequence, class WriteHandler>
-  void async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
-    using deferred_type = deferred_write<ConstBufferSequence, std::decay_t<WriteHandler>>;
-    if (raw_writing_)
-      deferred_ = std::make_unique<deferred_type>(*this, buffers, std::forward<WriteHandler>(handler));
-    else
-      start_beast_write(buffers, std::forward<WriteHandler>(handler));
-  }
-
-  /// Who hears of the end of Beast's writes (null: nobody).
-  void set_listener(beast_write_listener* l) { listener_ = l; }
-  /// True while a write of Beast's is in flight: ours must wait for beast_write_done.
-  bool beast_writing() const { return beast_writing_; }
-  /// One of our frames is being written asynchronously from now on.
-  void begin_raw() { raw_writing_ = true; }
-  /// It is done; a write of Beast's that waited for it starts now (true if one did).
-  bool end_raw() {
-    raw_writing_ = false;
-    if (!deferred_) return false;
-    auto d = std::move(deferred_);
-    d->start();
-    return true;
-  }
-
-private:
-  struct deferred_base {
-    virtual ~deferred_base() = default;
-    virtual void start() = 0;
-  };
-
-  template <class Buffers, class Handler>
-  struct deferred_write final : deferred_base {
-    template <class H>
-    deferred_write(ws_transport& t, const Buffers& b, H&& h) : transport(t), buffers(b), handler(std::forward<H>(h)) {}
-    void start() override { transport.start_beast_write(buffers, std::move(handler)); }
-    ws_transport& transport;
-    Buffers buffers;  // Beast's own buffers, alive until its handler runs
-    Handler handler;
-  };
-
-  // Beast's handler, then the listener, once the write is over. Invoked by the socket on the
-  // connection's executor, which is also Beast's (everything here runs on it).
-  template <class Handler>
-  struct beast_write_done_handler {
-    ws_transport* transport;
-    Handler handler;
-    void operator()(boost::system::error_code ec, std::size_t n) {
-      ws_transport& t = *transport;
-      t.beast_writing_ = false;
-      std::move(handler)(ec, n);  // may start Beast's next write at once
-      if (!t.beast_writing_ && t.listener_) t.listener_->beast_write_done();
-    }
-  };
-
-  template <class ConstBufferSequence, class WriteHandler>
-  void start_beast_write(const ConstBufferSequence& buffers, WriteHandler&& handler) {
-    beast_writing_ = true;
-    socket_type::async_write_some(
-        buffers, beast_write_done_handler<std::decay_t<WriteHandler>>{this, std::forward<WriteHandler>(handler)});
-  }
-
-  beast_write_listener* listener_ = nullptr;
-  std::unique_ptr<deferred_base> deferred_;  // at most one: Beast serialises its own writes
-  bool beast_writing_ = false;
-  bool raw_writing_ = false;
-};
-
-/// The TCP socket under a transport.
-inline boost::asio::ip::tcp::socket& tcp_socket_of(ws_transport& s) {
-  return s;
-}
-inline boost::asio::ip::tcp::socket& tcp_socket_of(boost::beast::tcp_stream& s) {
-  return s.socket();
-}
-
-namespace teardown_detail {
-
-// At most this much is drained; Beast's closing-handshake timeout bounds the time.
-inline constexpr std::size_t drain_max = 1024 * 1024;
-
-struct drain_op {
-  ws_transport& stream;
-  boost::beast::role_type role;
-  std::unique_ptr<std::array<char, 2048>> buffer;
-  std::size_t drained = 0;
-
-  template <class Self>
-  void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t n = 0) {
-    boost::asio::ip::tcp::socket& socket = stream;
-    if (!buffer) {
-      buffer = std::make_unique<std::array<char, 2048>>();
-      // The server says it is done first (RFC 6455 7.1.1); errors show in the read below.
-      if (role == boost::beast::role_type::server) socket.shutdown(boost::asio::socket_base::shutdown_send, ec);
-      return socket.async_read_some(boost::asio::buffer(*buffer), std::move(self));
-    }
-    drained += n;
-    if (!ec && drained <= drain_max) return socket.async_read_some(boost::asio::buffer(*buffer), std::move(self));
-    if (ec == boost::asio::error::eof) ec = {};
-    boost::beast::error_code ignored;
-    if (role == boost::beast::role_type::client) socket.shutdown(boost::asio::socket_base::shutdown_send, ignored);
-    socket.close(ignored);
-    buffer.reset();
-    self.complete(ec);
-  }
-};
-
-}  // namespace teardown_detail
-
-/// Found by Beast through argument-dependent lookup; preferred to Beast's tcp_stream overload.
-template <class TeardownHandler>
-void async_teardown(boost::beast::role_type role, ws_transport& stream, TeardownHandler&& handler) {
-  boost::asio::async_compose<TeardownHandler, void(boost::beast::error_code)>(
-      teardown_detail::drain_op{stream, role, nullptr}, handler, stream);
-}
 
 /// A new connection id: unique per process, never 0.
 std::uint64_t next_connection_id();
@@ -235,6 +87,7 @@ private:
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t n);
   void write_raw();
+  void write_rest(const frame_header& header, std::size_t written);
   void on_raw_write(boost::beast::error_code ec, std::size_t n);
   void beast_write_done() override;
   void frame_sent();
@@ -250,6 +103,31 @@ private:
   void on_idle();
   void drop_queue();
   void finish();
+
+  // The connection's life, in order; each step only ever goes forward.
+  enum class phase : std::uint8_t {
+    handshake,             // the opening handshake is under way
+    handshake_then_close,  // stopped during the handshake: close as soon as it is done, no on_open
+    open,                  // on_open called: messages delivered, frames written
+    draining,              // close asked for: queued frames still go out, then the close frame
+    closing,               // async_close issued (from draining or handshake_then_close): no more frames
+    closed,                // the read loop is over (on_close called)
+  };
+  // Our own frame writes, beside the phase rather than in it: a write started while open or
+  // draining is still in flight when the read loop ends under it (closed), and it must finish
+  // before the next one starts in either phase. (Beast's ping is a write of Beast's, tracked
+  // apart: it may be in flight beside ours.)
+  enum class frame_write : std::uint8_t { idle, in_flight };
+
+  // Frames are no longer written or queued: the close frame is out, or the connection is gone.
+  bool writes_over() const { return phase_ == phase::closing || phase_ == phase::closed; }
+  // A frame write may start now.
+  bool can_start_write() const { return write_ == frame_write::idle && !writes_over(); }
+  // The handshake is done and the session is not finished: frames may be written (a session
+  // closing after handshake_then_close has none queued, so nothing is).
+  bool live() const { return phase_ >= phase::open && phase_ < phase::closed; }
+  // The first queued frame not yet being written.
+  std::size_t first_waiting() const { return queue_head_ + (write_ == frame_write::in_flight ? 1 : 0); }
 
   // Memory per idle connection, measured on x86-64 with Boost 1.81 (heaptrack, live heap
   // blocks; net_test "idle footprint" guards the total, 4.3 KB with two io threads):
@@ -277,7 +155,7 @@ private:
     std::shared_ptr<const std::string> text;
     std::uint64_t slot;  // 0: never replaced
   };
-  std::vector<queued> queue_;  // [queue_head_] is in flight while writing_
+  std::vector<queued> queue_;  // [queue_head_] is in flight while write_ is in_flight
   std::size_t queue_head_ = 0;
   std::array<unsigned char, 10> frame_header_{};  // of the raw frame in flight
   std::atomic<std::size_t> queued_bytes_{0};      // counted in send(), released after the write
@@ -287,12 +165,9 @@ private:
   std::string remote_;
   std::uint64_t id_;
   close_code close_code_ = close_code::normal;
-  bool opened_ = false;           // on_open was called
-  bool writing_ = false;          // a frame write is in flight
-  bool pinging_ = false;          // a keep-alive ping is in flight
-  bool close_requested_ = false;  // close after the queue drains
-  bool close_started_ = false;    // async_close issued
-  bool finished_ = false;         // read loop over, on_close called
+  phase phase_ = phase::handshake;
+  frame_write write_ = frame_write::idle;
+  bool ping_in_flight_ = false;  // a keep-alive ping (Beast's write) is under way
 };
 
 }  // namespace roundtable::net::detail
