@@ -1052,7 +1052,7 @@ TEST(NetMemory, IdleWebsocketFootprint) {
 
 // ---- our raw frames (frame_writer) ------------------------------------------------------------
 
-TEST(net_frames, a_text_frame_header_takes_2_4_or_10_bytes) {
+TEST(NetFrames, ATextFrameHeaderTakes24Or10Bytes) {
   using net::detail::text_frame_header;
   auto h = text_frame_header(125);
   EXPECT_EQ(h.size, 2u);
@@ -1071,7 +1071,7 @@ TEST(net_frames, a_text_frame_header_takes_2_4_or_10_bytes) {
   EXPECT_TRUE(std::equal(length.begin(), length.end(), h.bytes.begin() + 2));
 }
 
-TEST(net_frames, send_frames_gathers_whole_frames_reports_a_partial_one_and_an_error) {
+TEST(NetFrames, SendFramesGathersWholeFramesReportsAPartialOneAndAnError) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   const std::vector<std::string_view> two{"a", "bc"};
