@@ -66,17 +66,15 @@ std::shared_ptr<const std::string> room::frame(const json& msg) {
 
 void room::commit(const std::vector<events::event>& evs, std::function<void(bool)> then) {
   // Applied at once so the next request is decided on the new state; answered only once durable.
-  std::vector<effect> effects;
-  for (const auto& e : evs) {
-    auto r = session_.apply(e);
-    if (!r) {
-      // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
-      std::cerr << "warning: session " << code_ << ": decided event refused: " << r.err().message << "\n";
-      then(false);
-      return;
-    }
-    effects.insert(effects.end(), r->begin(), r->end());
+  // All or nothing: a decision whose later event is refused leaves nothing of itself applied or stored.
+  auto applied = session_.apply_all(evs);
+  if (!applied) {
+    // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
+    std::cerr << "warning: session " << code_ << ": decided event refused: " << applied.err().message << "\n";
+    then(false);
+    return;
   }
+  auto effects = std::move(*applied);
   for (std::size_t i = 0; i < evs.size(); ++i) {
     const std::uint64_t seq = next_seq_++;
     services_.store.append_at(code_, ++logged_, protocol::dump(events::to_json(evs[i])),
