@@ -67,7 +67,7 @@ void store_families(prometheus_writer& w, const store::store_stats& st) {
 std::string prometheus_text(const metrics& m, std::size_t sessions, const store::store_stats& st) {
   prometheus_writer w;
   connections(w, m);
-  w.gauge("roundtable_sessions", "Sessions in the store (running and ended).", sessions);
+  w.gauge("roundtable_sessions", "Sessions served, running and ended (quarantined ones are apart).", sessions);
   w.counter("roundtable_ballots_total", "Votes acked.", m.ballots.load());
   w.counter("roundtable_perspectives_total", "Perspectives acked.", m.perspectives.load());
   w.counter("roundtable_requests_total", "Client frames received.", m.requests.load());
