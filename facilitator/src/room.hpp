@@ -131,12 +131,14 @@ private:
   std::function<void()> answering(const conn_ptr& c, const request_id& id, F fn) {
     return [this, c, id, fn = std::move(fn)] { guarded(c, id, fn); };
   }
+  /// guarded's catch: logs and counts what, answers c (when given) `internal`, refuses writes and recovers.
   void on_exception(const conn_ptr& c, const request_id& id, const char* what) noexcept;
   /// While writes are refused (a write failed, or something threw): once no write is pending,
   /// replaces the session with the durable log's, and tries again every second while that fails.
   void recover();
   /// The session as the store holds it; throws when the log cannot be read or does not replay.
   void reload();
+  /// recover() again in a second (a reload that failed).
   void arm_reload_timer();
 
   /// A message serialised once, to be queued on one connection or many.
