@@ -8,12 +8,19 @@ namespace roundtable::facilitator {
 
 stored_log read_log(store::event_store& store, const std::string& code) {
   stored_log log;
+  std::size_t seq = 0;
   for (const auto& payload : store.events(code)) {
-    auto e = events::event_from_json(nlohmann::json::parse(payload, nullptr, false));
+    ++seq;
+    const auto j = nlohmann::json::parse(payload, nullptr, false);
+    if (j.is_discarded()) {
+      if (!log.unreadable) log.unreadable = "event " + std::to_string(seq) + " is not JSON";
+      continue;
+    }
+    auto e = events::event_from_json(j);
     if (e)
       log.events.push_back(std::move(*e));
     else if (!log.unreadable)
-      log.unreadable = "session " + code + ": " + e.err().message;
+      log.unreadable = "event " + std::to_string(seq) + ": " + e.err().message;
   }
   return log;
 }

@@ -16,7 +16,7 @@ namespace roundtable::facilitator {
 /// The events of one session's log, as far as they could be read.
 struct stored_log {
   std::vector<events::event> events;      // every payload that parses, in order
-  std::optional<std::string> unreadable;  // the first one that does not: why, naming the session
+  std::optional<std::string> unreadable;  // the first one that does not: which (seq) and why
 };
 
 /// Reads a session's log from the store (empty for an unknown code).

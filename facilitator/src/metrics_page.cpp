@@ -67,7 +67,7 @@ void store_families(prometheus_writer& w, const store::store_stats& st) {
 std::string prometheus_text(const metrics& m, std::size_t sessions, const store::store_stats& st) {
   prometheus_writer w;
   connections(w, m);
-  w.gauge("roundtable_sessions", "Sessions in the store (running and ended).", sessions);
+  w.gauge("roundtable_sessions", "Sessions served, running and ended (quarantined ones are apart).", sessions);
   w.counter("roundtable_ballots_total", "Votes acked.", m.ballots.load());
   w.counter("roundtable_perspectives_total", "Perspectives acked.", m.perspectives.load());
   w.counter("roundtable_requests_total", "Client frames received.", m.requests.load());
@@ -75,6 +75,12 @@ std::string prometheus_text(const metrics& m, std::size_t sessions, const store:
   w.counter("roundtable_pushes_total", "Push messages serialised (once per audience).", m.pushes.load());
   w.counter("roundtable_limited_total", "Requests refused with rate_limited.", m.limited.load());
   w.counter("roundtable_dropped_total", "Requests answered internal because a write failed.", m.write_failures.load());
+  w.counter("roundtable_internal_errors_total",
+            "Exceptions caught at a room's boundary (answered internal; the room reloads from the store).",
+            m.internal_errors.load());
+  w.gauge("roundtable_sessions_quarantined",
+          "Stored sessions not served because their log does not replay (named on stderr at start).",
+          m.quarantined.load());
   store_families(w, st);
   return w.str();
 }

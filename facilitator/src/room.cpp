@@ -2,10 +2,7 @@
 
 #include <iostream>
 
-#include <boost/asio/post.hpp>
-
 #include "crypto.hpp"
-#include "event_log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
@@ -22,6 +19,7 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
       hmac_key_(std::move(hmac_key)),
       session_(std::move(s)),
       logged_(logged),
+      reload_timer_(strand_),
       round_timer_(strand_) {
   update_summary();
 }
@@ -66,22 +64,20 @@ std::shared_ptr<const std::string> room::frame(const json& msg) {
 
 void room::commit(const std::vector<events::event>& evs, std::function<void(bool)> then) {
   // Applied at once so the next request is decided on the new state; answered only once durable.
-  std::vector<effect> effects;
-  for (const auto& e : evs) {
-    auto r = session_.apply(e);
-    if (!r) {
-      // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
-      std::cerr << "warning: session " << code_ << ": decided event refused: " << r.err().message << "\n";
-      then(false);
-      return;
-    }
-    effects.insert(effects.end(), r->begin(), r->end());
+  // All or nothing: a decision whose later event is refused leaves nothing of itself applied or stored.
+  auto applied = session_.apply_all(evs);
+  if (!applied) {
+    // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
+    std::cerr << "warning: session " << code_ << ": decided event refused: " << applied.err().message << "\n";
+    then(false);
+    return;
   }
+  auto effects = std::move(*applied);
   for (std::size_t i = 0; i < evs.size(); ++i) {
     const std::uint64_t seq = next_seq_++;
     services_.store.append_at(code_, ++logged_, protocol::dump(events::to_json(evs[i])),
                               [self = shared_from_this(), seq](bool committed) {
-                                asio::post(self->strand_, [self, seq, committed] { self->on_written(seq, committed); });
+                                self->on_strand([r = self.get(), seq, committed] { r->on_written(seq, committed); });
                               });
     if (const auto* end = std::get_if<events::ended>(&evs[i]))
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
@@ -107,41 +103,30 @@ void room::on_written(std::uint64_t seq, bool ok) {
     std::cerr << "warning: session " << code_ << ": a write failed; refusing writes until the store recovers\n";
   }
   done_seq_ = seq;
+  run_due();
+  recover();
+}
+
+void room::run_due() {
   while (!waiting_.empty() && waiting_.front().first <= done_seq_) {
     auto fn = std::move(waiting_.front().second);
     waiting_.pop_front();
-    fn();
+    guarded(nullptr, {}, fn);
   }
-  if (failed_ && done_seq_ + 1 == next_seq_) reload();
-}
-
-void room::reload() {
-  // The store rolled back what failed: the durable log is the truth again.
-  const auto log = read_log(services_.store, code_).events;
-  logged_ = log.size();
-  auto s = session::replay(log);
-  if (!s) {
-    std::cerr << "warning: session " << code_ << ": reload failed: " << s.err().message << "\n";
-    return;
-  }
-  session_ = std::move(*s);
-  failed_ = false;
-  broadcast_stage();
-  update_summary();
 }
 
 // ----- requests -----
 
 void room::started(conn_ptr c, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), id = std::move(id)] {
+  on_strand(std::move(c), std::move(id), [this](const conn_ptr& c, const request_id& id) {
     if (c->closed()) return;  // the console left before its session was stored: leave() has run or finds nothing
     facilitators_[c->id()] = c;
-    after_pending([this, c, id] {
+    after_pending(answering(c, id, [this, c, id] {
       json msg{
           {"type", "started"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
       if (id) msg["id"] = *id;
       reply(c, msg);
-    });
+    }));
   });
 }
 
@@ -150,20 +135,22 @@ void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>
   if (!d) return error_to(c, id, d.err());
   if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
   auto answer = [this, c, id, lost, done = std::move(done)](bool ok) {
-    if (ok) return done();
-    services_.metrics.write_failures++;
-    error_to(c, id, {error_code::internal, lost});
+    guarded(c, id, [&] {
+      if (ok) return done();
+      services_.metrics.write_failures++;
+      error_to(c, id, {error_code::internal, lost});
+    });
   };
   if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!failed_); });
   commit(*d, std::move(answer));
 }
 
 void room::join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter),
-                       count = std::move(count), id = std::move(id)] {
-    decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
-                      [this, c, voter, count, id] { admit_participant(c, voter, count, id); });
-  });
+  on_strand(std::move(c), std::move(id),
+            [this, voter = std::move(voter), count = std::move(count)](const conn_ptr& c, const request_id& id) {
+              decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
+                                [this, c, voter, count, id] { admit_participant(c, voter, count, id); });
+            });
 }
 
 void room::admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
@@ -186,22 +173,21 @@ void room::admit_participant(const conn_ptr& c, const std::string& voter, const 
 }
 
 void room::watch(conn_ptr c, std::weak_ptr<role_count> count, std::optional<std::string> id) {
-  asio::post(strand_,
-             [this, self = shared_from_this(), c = std::move(c), count = std::move(count), id = std::move(id)] {
-               after_pending([this, c, count, id] {
-                 if (!projectors_.count(c->id())) {
-                   // Gone before its turn: leave() may have run already and found nothing.
-                   const auto counted = count.lock();
-                   if (c->closed() || !counted) return;
-                   projectors_[c->id()] = c;
-                   counted->count_as(services_.metrics.projectors);
-                 }
-                 json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
-                 if (id) msg["id"] = *id;
-                 reply(c, msg);
-                 send_catch_up(c, role::projector);
-               });
-             });
+  on_strand(std::move(c), std::move(id), [this, count = std::move(count)](const conn_ptr& c, const request_id& id) {
+    after_pending(answering(c, id, [this, c, count, id] {
+      if (!projectors_.count(c->id())) {
+        // Gone before its turn: leave() may have run already and found nothing.
+        const auto counted = count.lock();
+        if (c->closed() || !counted) return;
+        projectors_[c->id()] = c;
+        counted->count_as(services_.metrics.projectors);
+      }
+      json msg{{"type", "joined"}, {"session", session_.view(role::projector, std::nullopt, context())}};
+      if (id) msg["id"] = *id;
+      reply(c, msg);
+      send_catch_up(c, role::projector);
+    }));
+  });
 }
 
 room::decided room::decide(const std::string& voter, const participant_request& r, const std::string& request) const {
@@ -216,18 +202,18 @@ room::decided room::decide(const std::string& voter, const participant_request& 
 }
 
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), voter = std::move(voter), r = std::move(r),
-                       id = std::move(id)] {
-    const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
-    const bool is_vote = std::holds_alternative<protocol::vote>(r);
-    const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
-    decide_and_commit(c, id, decide(voter, r, request), "could not store it; send it again",
-                      [this, c, id, is_vote, is_perspective] {
-                        if (is_vote) services_.metrics.ballots++;
-                        if (is_perspective) services_.metrics.perspectives++;
-                        reply(c, protocol::ack(id));
-                      });
-  });
+  on_strand(std::move(c), std::move(id),
+            [this, voter = std::move(voter), r = std::move(r)](const conn_ptr& c, const request_id& id) {
+              const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
+              const bool is_vote = std::holds_alternative<protocol::vote>(r);
+              const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
+              decide_and_commit(c, id, decide(voter, r, request), "could not store it; send it again",
+                                [this, c, id, is_vote, is_perspective] {
+                                  if (is_vote) services_.metrics.ballots++;
+                                  if (is_perspective) services_.metrics.perspectives++;
+                                  reply(c, protocol::ack(id));
+                                });
+            });
 }
 
 room::decided room::decide(const room_command& cmd) const {
@@ -248,7 +234,7 @@ room::decided room::decide(const room_command& cmd) const {
 }
 
 void room::command(conn_ptr c, room_command cmd, std::optional<std::string> id) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c), cmd = std::move(cmd), id = std::move(id)] {
+  on_strand(std::move(c), std::move(id), [this, cmd = std::move(cmd)](const conn_ptr& c, const request_id& id) {
     // Any command subscribes the console to this session's pushes.
     facilitators_.emplace(c->id(), c);
     if (std::holds_alternative<protocol::attach>(cmd)) return attach(c, id);
@@ -258,17 +244,17 @@ void room::command(conn_ptr c, room_command cmd, std::optional<std::string> id) 
 }
 
 void room::attach(const conn_ptr& c, const std::optional<std::string>& id) {
-  after_pending([this, c, id] {
+  after_pending(answering(c, id, [this, c, id] {
     json msg{
         {"type", "joined"}, {"code", code_}, {"session", session_.view(role::facilitator, std::nullopt, context())}};
     if (id) msg["id"] = *id;
     reply(c, msg);
     send_catch_up(c, role::facilitator);
-  });
+  }));
 }
 
 void room::leave(conn_ptr c) {
-  asio::post(strand_, [this, self = shared_from_this(), c = std::move(c)] {
+  on_strand([this, c = std::move(c)] {
     const auto id = c->id();
     // The gauges follow the connection's role_count, not these maps.
     if (participants_.erase(id)) {
@@ -286,14 +272,15 @@ void room::leave(conn_ptr c) {
 }
 
 void room::shutdown() {
-  asio::post(strand_, [this, self = shared_from_this()] {
+  on_strand([this] {
     stopping_ = true;
     round_timer_.cancel();
+    reload_timer_.cancel();
   });
 }
 
 void room::resume_timers() {
-  asio::post(strand_, [this, self = shared_from_this()] { arm_round_timer(); });
+  on_strand([this] { arm_round_timer(); });
 }
 
 }  // namespace roundtable::facilitator

@@ -1,10 +1,11 @@
 // One live session on its own strand: decides with the core, commits to the store (room.cpp),
-// fans out (room_pushes.cpp).
+// fans out (room_pushes.cpp), survives what throws by reloading from the store (room_recovery.cpp).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
@@ -96,6 +98,48 @@ private:
   };
 
   using decided = result<std::vector<events::event>>;
+  using request_id = std::optional<std::string>;
+
+  // ----- the strand's boundary (room_recovery.cpp): nothing thrown on the strand reaches the io_context -----
+
+  /// Runs fn(c, id) on the room's strand, guarded: what it throws is answered `internal` to c.
+  template <class F>
+  void on_strand(conn_ptr c, request_id id, F fn) {
+    boost::asio::post(strand_, [self = shared_from_this(), c = std::move(c), id = std::move(id), fn = std::move(fn)] {
+      self->guarded(c, id, [&] { fn(c, id); });
+    });
+  }
+  /// Runs fn() on the room's strand, guarded, for work no one waits on (a write's report, a leave).
+  template <class F>
+  void on_strand(F fn) {
+    boost::asio::post(strand_, [self = shared_from_this(), fn = std::move(fn)] { self->guarded(nullptr, {}, fn); });
+  }
+  /// Runs fn; an exception it throws is answered `internal` to c (when there is one), counted, and
+  /// the room reloads itself from the store, since fn may have left the state half-done.
+  template <class F>
+  void guarded(const conn_ptr& c, const request_id& id, F&& fn) noexcept {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      on_exception(c, id, e.what());
+    } catch (...) {
+      on_exception(c, id, "an unknown exception");
+    }
+  }
+  /// fn, to run later (after_pending) under guarded(c, id, fn).
+  template <class F>
+  std::function<void()> answering(const conn_ptr& c, const request_id& id, F fn) {
+    return [this, c, id, fn = std::move(fn)] { guarded(c, id, fn); };
+  }
+  /// guarded's catch: logs and counts what, answers c (when given) `internal`, refuses writes and recovers.
+  void on_exception(const conn_ptr& c, const request_id& id, const char* what) noexcept;
+  /// While writes are refused (a write failed, or something threw): once no write is pending,
+  /// replaces the session with the durable log's, and tries again every second while that fails.
+  void recover();
+  /// The session as the store holds it; throws when the log cannot be read or does not replay.
+  void reload();
+  /// recover() again in a second (a reload that failed).
+  void arm_reload_timer();
 
   /// A message serialised once, to be queued on one connection or many.
   static std::shared_ptr<const std::string> frame(const nlohmann::json& msg);
@@ -121,7 +165,8 @@ private:
   /// Runs fn once every write appended so far is durable (at once when none is pending).
   void after_pending(std::function<void()> fn);
   void on_written(std::uint64_t seq, bool ok);
-  void reload();
+  /// Runs every callback whose writes are durable now; one that throws leaves the others to run.
+  void run_due();
   void push_effects(const std::vector<effect>& effects);
   /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
   void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
@@ -168,7 +213,9 @@ private:
   std::uint64_t next_seq_ = 1;
   std::uint64_t done_seq_ = 0;
   std::deque<std::pair<std::uint64_t, std::function<void()>>> waiting_;
-  bool failed_ = false;  // a write failed: refuse writes until reloaded from the store
+  bool failed_ = false;          // a write failed or something threw: refuse writes until reloaded from the store
+  bool reload_failing_ = false;  // the last reload failed (logged once until one succeeds)
+  boost::asio::steady_timer reload_timer_;
 
   std::map<std::string, coalesce> publish_;
   std::map<std::string, coalesce> progress_;

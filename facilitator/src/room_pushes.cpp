@@ -154,7 +154,7 @@ void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, st
   auto timer = std::make_shared<asio::steady_timer>(strand_, due);
   timer->async_wait(
       [self = shared_from_this(), timer, go, &state, generation = state.generation](boost::system::error_code ec) {
-        if (!ec && state.generation == generation) go();
+        if (!ec && state.generation == generation) self->guarded(nullptr, {}, go);
       });
 }
 
@@ -210,9 +210,11 @@ void room::arm_round_timer() {
   round_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *next - now_ms())));
   round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
     if (ec || stopping_ || failed_) return;
-    const auto due = session_.decide_timeouts(now_ms());
-    if (due.empty()) return arm_round_timer();
-    commit(due, [this](bool) { arm_round_timer(); });
+    guarded(nullptr, {}, [this] {
+      const auto due = session_.decide_timeouts(now_ms());
+      if (due.empty()) return arm_round_timer();
+      commit(due, [this](bool) { arm_round_timer(); });
+    });
   });
 }
 

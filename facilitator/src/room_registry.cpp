@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
+#include <iostream>
 
 #include "crypto.hpp"
 #include "event_log.hpp"
+#include "metrics.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -18,17 +19,36 @@ bool is_code(std::string_view s) {
 }
 
 room_registry::room_registry(boost::asio::io_context& ioc, room_services& services) : ioc_(ioc), services_(services) {
-  auto& store = services_.store;
-  for (const auto& row : store.sessions()) {
-    auto [log, unreadable] = read_log(store, row.code);
-    if (unreadable) throw std::runtime_error(*unreadable);
-    if (log.empty()) continue;  // created but its started event never committed
-    auto s = session::replay(log);
-    if (!s) throw std::runtime_error("session " + row.code + ": " + s.err().message);
-    auto r = std::make_shared<room>(ioc_, services_, row.hmac_key, std::move(*s), log.size());
-    r->resume_timers();
-    rooms_.emplace(row.code, std::move(r));
+  // One session that does not replay must not keep the server, and every other session, from starting.
+  for (const auto& row : services_.store.sessions()) {
+    try {
+      auto r = rebuild(row.code, row.hmac_key);
+      if (!r) {
+        quarantine(row.code, r.err().message);
+      } else if (*r != nullptr) {
+        (*r)->resume_timers();
+        rooms_.emplace(row.code, std::move(*r));
+      }
+    } catch (const std::exception& e) {
+      quarantine(row.code, e.what());  // the store could not read this session's log
+    }
   }
+}
+
+result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) {
+  auto [log, unreadable] = read_log(services_.store, code);
+  if (unreadable) return error{error_code::internal, *unreadable};
+  if (log.empty()) return std::shared_ptr<room>();  // created but its started event never committed
+  auto s = session::replay(log);
+  if (!s) return s.err();
+  if (s->code() != code) return error{error_code::internal, "its started event names the session " + s->code()};
+  return std::make_shared<room>(ioc_, services_, hmac_key, std::move(*s), log.size());
+}
+
+void room_registry::quarantine(const std::string& code, const std::string& why) {
+  // Its code stays used in the store, so no new session takes it; the rows stay for `facilitator export`.
+  std::cerr << "warning: session " << code << " is quarantined (not served): " << why << "\n";
+  services_.metrics.quarantined++;
 }
 
 std::shared_ptr<room> room_registry::find(const std::string& code) const {

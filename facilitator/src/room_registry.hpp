@@ -23,7 +23,8 @@ bool is_code(std::string_view s);
 
 class room_registry {
 public:
-  /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
+  /// Rebuilds every stored session. One whose log does not replay is quarantined: not served, named
+  /// on stderr with the reason, counted in metrics.quarantined. Throws only if the store cannot list them.
   room_registry(boost::asio::io_context& ioc, room_services& services);
 
   /// The room of a code, or null.
@@ -44,6 +45,9 @@ public:
   void shutdown();
 
 private:
+  /// The room of a stored session (null for one created but never started), or why its log does not replay.
+  result<std::shared_ptr<room>> rebuild(const std::string& code, const std::string& hmac_key);
+  void quarantine(const std::string& code, const std::string& why);
   /// Six random digits never used in this store (ended and purged sessions keep theirs).
   std::string new_code() const;
   void erase(const std::string& code);

@@ -229,6 +229,63 @@ TEST(Vote, ApplyRefusesIllegalTransitionsAndLeavesStateAlone) {
   EXPECT_EQ(late.err().code, error_code::session_ended);
 }
 
+// Everything a session shows anyone: every role's view (as each voter), results, perspectives, the export.
+json everything(const session& s, int voters) {
+  json all = json::array();
+  for (auto r : {role::participant, role::projector, role::facilitator}) {
+    for (int i = 0; i < voters; ++i) all.push_back(s.view(r, voter_key(i), {"", 0, 5000}));
+    for (const auto& q : s.question_ids()) {
+      all.push_back(results_for(s, r, q));
+      all.push_back(s.perspectives_message(r, q).value_or(json()));
+      all.push_back(s.progress_message(r, q));
+    }
+    all.push_back(s.catch_up(r));
+  }
+  all.push_back(s.export_json());
+  all.push_back({s.voters(), s.stage_index(), s.ended()});
+  return all;
+}
+
+TEST(Batch, ASecondEventRefusedLeavesStateViewsAndExportExactlyAsBefore) {
+  workshop w(1);
+  w.join_many(2);
+  w.open("gut");
+  w.cast(0, "gut", {{"choice", "refer"}});
+  const auto before = everything(w.s, 3);
+  // Each event but the last would apply; the last is refused, so none of them may stay.
+  const std::vector<events::event> batch{
+      events::ballot_cast{"gut", 1, voter_key(1), {{"choice", "decline"}}, "r1"},
+      events::joined{voter_key(2)},
+      events::round_closed{"gut"},
+      events::stage_shown{2},
+      events::stage_shown{99},
+  };
+  auto r = w.s.apply_all(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, error_code::unknown_stage);
+  EXPECT_EQ(json::diff(before, everything(w.s, 3)), json::array()) << "the refused batch left some of itself applied";
+  // And the session goes on as if the batch had never come: the same ballot is new to it.
+  EXPECT_EQ(w.vote(1, "gut", {{"choice", "decline"}}, "r1")->size(), 1u);
+}
+
+TEST(Batch, AnAcceptedBatchHasTheEffectsOfItsEventsOneByOne) {
+  workshop one(1);
+  workshop all(1);
+  for (auto* w : {&one, &all}) {
+    w->join_many(3);
+    w->open("gut");
+    w->cast(0, "gut", {{"choice", "refer"}});
+  }
+  const auto end = *one.s.decide_end(9000);
+  ASSERT_GE(end.size(), 2u);
+  const auto expected = one.apply_all(end);
+  auto got = all.s.apply_all(end);
+  ASSERT_TRUE(got.ok()) << got.err().message;
+  EXPECT_EQ(*got, expected);
+  EXPECT_EQ(json::diff(everything(one.s, 3), everything(all.s, 3)), json::array());
+  EXPECT_TRUE(all.s.apply_all({}).ok());
+}
+
 TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   workshop w;
   w.join(0);

@@ -89,6 +89,8 @@ public:
 
   /// Folds one event in; refuses illegal transitions (state unchanged) with the protocol's code.
   result<std::vector<effect>> apply(const events::event& e);
+  /// Folds in every event of one decision or none (session_batch.cpp): a refused one leaves the session as it was.
+  result<std::vector<effect>> apply_all(const std::vector<events::event>& evs);
 
   // --- views: what each role may see ---
 

@@ -1,0 +1,70 @@
+// The room's strand boundary: whatever throws on the strand (a store call on a broken disk, a bug in a
+// handler) is answered `internal`, counted, and the room reloads itself from the store, as after a failed
+// write. An exception never reaches the io_context, which would end the whole server.
+#include "room.hpp"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "event_log.hpp"
+#include "metrics.hpp"
+
+namespace roundtable::facilitator {
+
+namespace {
+
+// How long a room whose reload failed waits before it tries again.
+constexpr auto reload_retry = std::chrono::seconds(1);
+
+}  // namespace
+
+void room::on_exception(const conn_ptr& c, const request_id& id, const char* what) noexcept {
+  try {
+    services_.metrics.internal_errors++;
+    std::cerr << "warning: session " << code_ << ": " << what << "; reloading from the store\n";
+    // The state may be ahead of the log (applied, never appended) or half-built: the durable log is the truth.
+    failed_ = true;
+    if (c) error_to(c, id, {error_code::internal, "the server failed on this request; try again"});
+    recover();
+  } catch (...) {
+    // Even the report failed (out of memory?): failed_ refuses writes; the next write report or retry recovers.
+  }
+}
+
+void room::recover() {
+  if (!failed_ || stopping_ || done_seq_ + 1 != next_seq_) return;  // on_written calls again when writes are done
+  try {
+    reload();
+    if (reload_failing_) std::cerr << "session " << code_ << ": reloaded from the store\n";
+    reload_failing_ = false;
+  } catch (const std::exception& e) {
+    services_.metrics.internal_errors++;
+    if (!reload_failing_)
+      std::cerr << "warning: session " << code_ << ": reload failed: " << e.what() << "; trying again every second\n";
+    reload_failing_ = true;
+    arm_reload_timer();
+  }
+}
+
+void room::reload() {
+  // The store rolled back what failed: the durable log is the truth again.
+  auto [log, unreadable] = read_log(services_.store, code_);
+  if (unreadable) throw std::runtime_error(*unreadable);
+  auto s = session::replay(log);
+  if (!s) throw std::runtime_error(s.err().message);
+  session_ = std::move(*s);
+  logged_ = log.size();
+  failed_ = false;
+  broadcast_stage();
+  update_summary();
+  arm_round_timer();  // a timed round's timer that fired while writes were refused did nothing
+}
+
+void room::arm_reload_timer() {
+  reload_timer_.expires_after(reload_retry);
+  reload_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) guarded(nullptr, {}, [this] { recover(); });
+  });
+}
+
+}  // namespace roundtable::facilitator

@@ -1,0 +1,163 @@
+// A room's strand boundary, with a real store and a connection that throws when it is sent to: the
+// requester is answered `internal`, the exception is counted, the room reloads and carries on, and nothing
+// leaves the io_context (before the fix, ioc.run() threw, which ends `facilitator serve`).
+#include "room.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "metrics.hpp"
+#include "room_registry.hpp"
+#include "store/event_store.hpp"
+
+using namespace roundtable;
+using namespace roundtable::facilitator;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A connection that records what it is sent, and throws on the next `throws` sends.
+class fake_connection : public net::connection {
+public:
+  std::atomic<int> throws{0};
+
+  void send(std::shared_ptr<const std::string> text, std::uint64_t = 0) override {
+    if (throws > 0) {
+      --throws;
+      throw std::runtime_error("a send that throws");
+    }
+    std::lock_guard lock(mutex_);
+    received_.push_back(json::parse(*text));
+  }
+  void send_pair(std::shared_ptr<const std::string> a, std::uint64_t a_slot, std::shared_ptr<const std::string> b,
+                 std::uint64_t b_slot) override {
+    send(std::move(a), a_slot);
+    send(std::move(b), b_slot);
+  }
+  void close(net::close_code, std::string) override {}
+  std::uint64_t id() const override { return id_; }
+  const std::string& remote_address() const override { return address_; }
+  std::size_t queued_bytes() const override { return 0; }
+  bool closed() const override { return false; }
+
+  /// The nth reply (from 0) carrying this request id, if it came.
+  std::optional<json> reply(const std::string& id, int nth) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : received_)
+      if (m.value("id", "") == id && nth-- == 0) return m;
+    return std::nullopt;
+  }
+
+private:
+  static inline std::atomic<std::uint64_t> next_id_{1};
+  const std::uint64_t id_ = next_id_++;
+  const std::string address_ = "127.0.0.1";
+  mutable std::mutex mutex_;
+  std::vector<json> received_;
+};
+
+scenario demo() {
+  std::ifstream in(std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server/demo.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = parse_scenario(text.str(), "demo.json");
+  EXPECT_TRUE(parsed.errors.empty());
+  return *parsed.value;
+}
+
+struct RoomBoundary : ::testing::Test {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("room-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                               std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+  boost::asio::io_context ioc;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(ioc);
+  std::unique_ptr<store::event_store> store;
+  facilitator::metrics counters;
+  std::unique_ptr<room_services> services;
+  std::unique_ptr<room_registry> rooms;
+  std::shared_ptr<room> r;
+
+  void SetUp() override {
+    std::filesystem::create_directories(dir);
+    store = store::event_store::open(dir / "rt.db");
+    services = std::make_unique<room_services>(room_services{*store, counters, "http://x"});
+    rooms = std::make_unique<room_registry>(ioc, *services);
+    std::atomic<bool> stored = false;
+    r = rooms->start(demo(), 1, protocol::start{"demo", std::nullopt, std::nullopt},
+                     [&](const std::shared_ptr<room>&, bool ok) { stored = ok; });
+    ASSERT_TRUE(run_until([&] { return stored.load(); }));
+  }
+  void TearDown() override {
+    rooms->shutdown();
+    work.reset();
+    ioc.run_for(100ms);
+    r.reset();
+    rooms.reset();
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  // Runs the io_context here until pred holds (false after 5 s); an exception from a handler fails the test.
+  bool run_until(const std::function<bool()>& pred) {
+    for (int i = 0; i < 500; ++i) {
+      ioc.restart();
+      EXPECT_NO_THROW(ioc.run_for(10ms)) << "an exception left the room's strand";
+      if (pred()) return true;
+    }
+    return false;
+  }
+  // The nth answer to c's request with this id.
+  json answer(fake_connection& c, const std::string& id, int nth = 0) {
+    std::optional<json> got;
+    EXPECT_TRUE(run_until([&] { return (got = c.reply(id, nth)).has_value(); })) << "no reply to " << id;
+    return got.value_or(json::object());
+  }
+};
+
+}  // namespace
+
+TEST_F(RoomBoundary, AnExceptionInAHandlerIsAnsweredInternalCountedAndTheRoomCarriesOn) {
+  auto console = std::make_shared<fake_connection>();
+  r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
+  ASSERT_EQ(answer(*console, "open")["type"], "ack");
+  auto p = std::make_shared<fake_connection>();
+  auto count = std::make_shared<role_count>(counters);
+  r->join(p, r->voter_key("token-1"), count, "join");
+  ASSERT_EQ(answer(*p, "join")["type"], "joined");
+  // The ack of this vote throws (its write is durable by then).
+  p->throws = 1;
+  const json ballot{{"choice", "refer"}};
+  r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");
+  const auto failed = answer(*p, "v1");
+  EXPECT_EQ(failed.value("code", ""), "internal") << failed.dump();
+  EXPECT_EQ(counters.internal_errors.load(), 1u);
+  // The room reloaded from the store and carries on: the resend is acked, and the ballot stored once.
+  r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");
+  EXPECT_EQ(answer(*p, "v1", 1)["type"], "ack");
+  // A projector's watch whose reply throws is answered internal too; the next one is served.
+  auto projector = std::make_shared<fake_connection>();
+  auto watching = std::make_shared<role_count>(counters);
+  projector->throws = 1;
+  r->watch(projector, watching, "w1");
+  EXPECT_EQ(answer(*projector, "w1").value("code", ""), "internal");
+  EXPECT_EQ(counters.internal_errors.load(), 2u);
+  r->watch(projector, watching, "w2");
+  const auto watched = answer(*projector, "w2");
+  ASSERT_EQ(watched["type"], "joined") << watched.dump();
+  r->command(console, protocol::close{r->code(), "gut"}, "close");
+  ASSERT_EQ(answer(*console, "close")["type"], "ack");
+  const auto e = store->events(r->code());
+  int ballots = 0;
+  for (const auto& payload : e) ballots += json::parse(payload)["type"] == "ballot_cast";
+  EXPECT_EQ(ballots, 1);
+}
