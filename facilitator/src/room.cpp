@@ -201,13 +201,25 @@ room::decided room::decide(const std::string& voter, const participant_request& 
                     r);
 }
 
+room::decided room::decide_remembering(const std::string& voter, const participant_request& r,
+                                       const std::string& request) {
+  const auto* v = std::get_if<protocol::vote>(&r);
+  if (!v || request.empty()) return decide(voter, r, request);
+  const std::string content = v->question + "|" + v->ballot.dump();
+  // Acked already without an event: acked again, applied once (protocol.md), even after a newer ballot.
+  if (recent_acks_.contains(voter, request, content)) return std::vector<events::event>{};
+  auto d = decide(voter, r, request);
+  if (d && d->empty()) recent_acks_.remember(voter, request, content);
+  return d;
+}
+
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r)](const conn_ptr& c, const request_id& id) {
               const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
               const bool is_vote = std::holds_alternative<protocol::vote>(r);
               const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
-              decide_and_commit(c, id, decide(voter, r, request), "could not store it; send it again",
+              decide_and_commit(c, id, decide_remembering(voter, r, request), "could not store it; send it again",
                                 [this, c, id, is_vote, is_perspective] {
                                   if (is_vote) services_.metrics.ballots++;
                                   if (is_perspective) services_.metrics.perspectives++;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/handler.hpp"
+#include "recent_acks.hpp"
 #include "request.hpp"
 #include "role_count.hpp"
 #include "roundtable/protocol.hpp"
@@ -147,6 +148,8 @@ private:
   void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
   /// What the core says to a participant's request (request: its idempotency key, from the id).
   decided decide(const std::string& voter, const participant_request& r, const std::string& request) const;
+  /// decide(), remembering the votes acked without an event (recent_acks_) so their resends stay acked.
+  decided decide_remembering(const std::string& voter, const participant_request& r, const std::string& request);
   /// What the core says to a facilitator's command (attach changes nothing and is answered apart).
   decided decide(const room_command& cmd) const;
   /// The one ending of every request: the core's refusal as it is, `internal` while storage is
@@ -208,6 +211,7 @@ private:
   std::unordered_map<std::string, int> connected_voters_;  // voter -> open connections
   std::unordered_map<std::uint64_t, conn_ptr> projectors_;
   std::unordered_map<std::uint64_t, conn_ptr> facilitators_;
+  recent_acks recent_acks_;  // votes acked without an event, for their resends
 
   // Writes: sequence numbers in append order; callbacks wait for their sequence.
   std::uint64_t next_seq_ = 1;

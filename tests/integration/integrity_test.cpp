@@ -58,6 +58,25 @@ TEST(Integrity, TheSameBallotResentWithFreshIdsIsStoredOnce) {
   EXPECT_EQ(rejoined["session"]["mine"]["gut"], (json{{"choice", "decline"}}));
 }
 
+// Item 4's other side: a resend of a request that was acked without an event (its ballot was already
+// the current one) is still known, so resending everything unanswered after a reconnect never puts an
+// older ballot back over a newer one.
+TEST(Integrity, AResendOfAnUnchangedBallotNeverOverwritesANewerOne) {
+  served_session s;
+  auto p = s.join(0);
+  s.command({{"type", "open"}, {"question", "gut"}});
+  const auto vote = [](const char* id, const char* choice) {
+    return json{{"type", "vote"}, {"id", id}, {"question", "gut"}, {"ballot", {{"choice", choice}}}};
+  };
+  const std::vector<json> sent = {vote("r1", "refer"), vote("r2", "refer"), vote("r3", "decline")};
+  for (const auto& v : sent) ASSERT_EQ(p->request(v)["type"], "ack") << v.dump();
+  // A client that lost its acks resends all three, in order, on a new connection.
+  auto again = s.join(0);
+  for (const auto& v : sent) EXPECT_EQ(again->request(v)["type"], "ack") << v.dump();
+  const auto rejoined = s.join(0)->request({{"type", "join"}, {"code", s.code}, {"token", token(0)}});
+  EXPECT_EQ(rejoined["session"]["mine"]["gut"], (json{{"choice", "decline"}}));
+}
+
 namespace {
 
 // Every perspective item this client was sent, in pushes and in discussion stage views.
