@@ -88,23 +88,32 @@ result<effects> session::apply_one(const events::round_closed& x) {
   return effects{{push_kind::round, x.question}, {push_kind::results, x.question}};
 }
 
-result<effects> session::apply_one(const events::ballot_cast& x) {
-  const auto who = known_voter(x.voter);
+result<session::round_target> session::open_round_of(const events::voter_key& voter, const std::string& question,
+                                                     int round, std::string_view what, std::string_view is) {
+  const auto who = known_voter(voter);
   if (!who) return who.err();
-  const auto found = known_question(x.question);
+  const auto found = known_question(question);
   if (!found) return found.err();
-  question_state& q = **found;
-  round_state* r = open_round(q);
-  if (!r || r->number != x.round)
-    return error{error_code::voting_closed, "voting on " + json_quoted(x.question) + " is not open"};
+  round_state* r = open_round(**found);
+  if (!r || r->number != round)
+    return error{error_code::voting_closed,
+                 std::string(what) + " " + json_quoted(question) + " " + std::string(is) + " not open"};
+  return round_target{*who, *found, r};
+}
+
+result<effects> session::apply_one(const events::ballot_cast& x) {
+  const auto target = open_round_of(x.voter, x.question, x.round, "voting on", "is");
+  if (!target) return target.err();
+  const auto [who, qp, r] = *target;
+  question_state& q = *qp;
   const question& qd = *scenario_.stages[q.stage].question;
   const auto assigned = qd.type == question_type::model_outcome && qd.assign ? assigned_model(x.voter) : std::nullopt;
   auto b = parse_ballot(scenario_, qd, x.ballot, assigned);
   if (!b) return b.err();
-  auto [it, inserted] = r->ballots.try_emplace(*who, *b);
-  if (inserted || !(it->second == *b)) r->dirty.insert(*who);
+  auto [it, inserted] = r->ballots.try_emplace(who, *b);
+  if (inserted || !(it->second == *b)) r->dirty.insert(who);
   it->second = std::move(*b);
-  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.ballot.dump());
+  if (!x.request.empty()) requests_[who].remember(x.request, x.question + "|" + x.ballot.dump());
   return effects{{push_kind::progress, x.question}};
 }
 
@@ -138,22 +147,18 @@ result<effects> session::apply_one(const events::tally_published& x) {
 }
 
 result<effects> session::apply_one(const events::perspective_posted& x) {
-  const auto who = known_voter(x.voter);
-  if (!who) return who.err();
-  const auto found = known_question(x.question);
-  if (!found) return found.err();
-  question_state& q = **found;
-  round_state* r = open_round(q);
-  if (!r || r->number != x.round)
-    return error{error_code::voting_closed, "perspectives on " + json_quoted(x.question) + " are not open"};
+  const auto target = open_round_of(x.voter, x.question, x.round, "perspectives on", "are");
+  if (!target) return target.err();
+  const auto [who, qp, r] = *target;
+  question_state& q = *qp;
   if (x.id.empty() || perspective_index_.count(x.id))
     return error{error_code::internal, "perspective id missing or used"};
   perspective_index_.emplace(x.id, perspectives_.size());
   q.perspectives.push_back(perspectives_.size());
-  perspectives_.push_back({x.id, x.question, x.round, *who, x.text, false, {}});
-  r->posters.insert(*who);
-  const bool new_author = q.authors.insert(*who).second;
-  if (!x.request.empty()) requests_[*who].remember(x.request, x.question + "|" + x.text);
+  perspectives_.push_back({x.id, x.question, x.round, who, x.text, false, {}});
+  r->posters.insert(who);
+  const bool new_author = q.authors.insert(who).second;
+  if (!x.request.empty()) requests_[who].remember(x.request, x.question + "|" + x.text);
   // Participants' set changes only when this post brings the authors to the threshold.
   const bool crossed =
       new_author && q.authors.size() == static_cast<std::size_t>(min_group_) &&

@@ -11,29 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ballots.hpp"
+
 namespace roundtable {
 namespace {
 
 using json = nlohmann::json;
-using indices = std::vector<std::size_t>;
-using maybe_indices = std::vector<std::optional<std::size_t>>;
-constexpr std::nullopt_t none = std::nullopt;
-
-ballot chosen(indices v) {
-  return choice_ballot{std::move(v)};
-}
-ballot value(int v) {
-  return scale_ballot{v};
-}
-ballot points(std::vector<int> v) {
-  return points_ballot{std::move(v)};
-}
-ballot ranked(indices v) {
-  return rank_ballot{std::move(v)};
-}
-ballot outcomes(maybe_indices v) {
-  return model_outcome_ballot{std::move(v)};
-}
+using namespace test_ballots;
 
 scenario make_scenario() {
   scenario s;

@@ -206,6 +206,16 @@ private:
   /// The apply side of the not-joined and unknown-question refusals (replay's wording).
   result<voter_id> known_voter(const events::voter_key& key) const;
   result<question_state*> known_question(const std::string& question);
+  /// What a ballot or a perspective event lands in: its voter, question and open round.
+  struct round_target {
+    voter_id who;
+    question_state* q;
+    round_state* r;
+  };
+  /// The voter, question and open round numbered `round` that an event names, or why it cannot land
+  /// (`voting_closed`: "<what> "question" <is> not open").
+  result<round_target> open_round_of(const events::voter_key& voter, const std::string& question, int round,
+                                     std::string_view what, std::string_view is);
   /// Closes the open round and publishes its exact final tally (round_closed and ended).
   void close_round(const std::string& question, question_state& q);
 
