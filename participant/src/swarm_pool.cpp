@@ -10,14 +10,6 @@ namespace asio = boost::asio;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
-
-double ms_between(clock_type::time_point a, clock_type::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-}  // namespace
-
 swarm_pool::swarm_pool(asio::io_context& ioc, strand_type coordinator, const swarm_options& opts,
                        swarm_counters& counters, swarm_question& question, events ev)
     : ioc_(ioc), opts_(opts), counters_(counters), question_(question), ev_(std::move(ev)), ramp_timer_(coordinator) {}

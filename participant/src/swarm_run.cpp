@@ -9,14 +9,6 @@ namespace roundtable::participant {
 namespace asio = boost::asio;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
-
-double ms_between(clock_type::time_point a, clock_type::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-}  // namespace
-
 swarm_run::swarm_run(asio::io_context& ioc, swarm_options opts)
     : ioc_(ioc),
       opts_(std::move(opts)),

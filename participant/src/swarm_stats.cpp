@@ -25,10 +25,6 @@ latency summarize(std::vector<double> v) {
 
 namespace {
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 std::string row(const char* name, const latency& l) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "  %-22s %10.1f %10.1f %10.1f %8ld\n", name, l.p50, l.p99, l.max, l.count);

@@ -13,6 +13,11 @@
 
 namespace roundtable::participant {
 
+/// Milliseconds from a to b on the steady clock, as the swarm reports every latency.
+inline double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 /// p50 / p99 / max of a set of latencies, in milliseconds (nearest rank).
 struct latency {
   long count = 0;
