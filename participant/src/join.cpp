@@ -490,7 +490,7 @@ int join_command(const std::vector<std::string>& args) {
   auto work = asio::make_work_guard(*ioc);
   static auto* const client = new join_client(*ioc, t, code, token, tty, width);
   client->start();
-  std::thread reader([client] {
+  std::thread reader([] {  // client is static: no capture needed
     std::string line;
     while (std::getline(std::cin, line)) client->line(line);
     client->eof();
