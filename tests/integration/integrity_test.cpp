@@ -194,3 +194,28 @@ TEST(Integrity, TheExportDoesNotLinkARevoteWhoseShiftWasHeldBack) {
   for (const auto& v : rounds[1]["votes"])
     EXPECT_EQ(first.count(v["voter"].get<std::string>()), 0u) << v.dump() << " links the re-vote to round 1";
 }
+
+// Item 6: frames of nothing but brackets, at the default frame limit and at the largest one the server
+// allows, are refused with bad_json before they are parsed; the connection and the server carry on.
+TEST(Integrity, DeepJsonIsRefusedAtTheLargestFrameLimitAndTheServerCarriesOn) {
+  for (const std::size_t limit : {std::size_t{64 * 1024}, std::size_t{16 * 1024 * 1024}}) {
+    served_session s({.extra = {"--max-message", std::to_string(limit)}});
+    auto p = s.join(0);
+    // Unbalanced brackets, and a well-formed vote whose ballot nests as deep as the frame allows (the
+    // one a parser without a depth limit builds, copies and destroys level by level).
+    const std::string head = R"({"type":"vote","question":"gut","ballot":)";
+    const std::size_t depth = (limit - head.size() - 1) / 2;
+    for (const std::string& frame : {std::string(limit - 1, '['), std::string(limit - 1, '{'),
+                                     head + std::string(depth, '[') + std::string(depth, ']') + "}"}) {
+      const auto from = p->count();
+      p->send_raw(frame);
+      const auto reply = p->wait_for([](const json& m) { return m.value("type", "") == "error"; }, 30s, from);
+      ASSERT_TRUE(reply) << "no answer at limit " << limit;
+      EXPECT_EQ((*reply)["code"], "bad_json") << reply->dump();
+      EXPECT_NE((*reply)["message"].get<std::string>().find("deeper than 32"), std::string::npos) << reply->dump();
+    }
+    // The same connection is still served.
+    s.command({{"type", "open"}, {"question", "gut"}});
+    EXPECT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
+  }
+}
