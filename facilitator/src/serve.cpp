@@ -129,7 +129,7 @@ serve_options read_serve_options(flags& f) {
   o.origins = f.all("allow-origin");
   if (o.public_url) o.origins.push_back(*o.public_url);
   o.trusted_proxies = f.all("trusted-proxy");
-  try {
+  try {  // checked here, so a proxy that is not an address is a usage error like any bad flag
     trusted_proxies{o.trusted_proxies};
   } catch (const std::invalid_argument& e) {
     throw flags::usage_error(e.what());
@@ -155,8 +155,9 @@ std::string read_key_file(const std::string& path) {
   return key;
 }
 
-// A key guessed at 5 a minute must take longer than the universe to find: 22 characters of
-// base64 are 132 bits. Shorter ones are refused rather than padded, so the facilitator knows.
+// Refusing the right key while an address is limited only makes sense if guessing is hopeless
+// anyway: 22 characters are 132 bits of base64 (88 of hex), far beyond 5 guesses a minute.
+// Shorter keys are refused rather than padded, so the facilitator knows.
 constexpr std::size_t min_key_length = 22;
 
 std::string long_enough(std::string key, const std::string& from) {
