@@ -16,6 +16,7 @@
 #include "room.hpp"
 #include "room_registry.hpp"
 #include "roundtable/scenario.hpp"
+#include "trusted_proxies.hpp"
 #include "ws_router.hpp"
 
 namespace roundtable::store {
@@ -25,10 +26,12 @@ class event_store;
 namespace roundtable::facilitator {
 
 struct app_options {
-  std::string key;       // the facilitator key
-  int min_group = 3;     // the server's anonymity threshold
-  std::string web_root;  // serve the web pages from this folder; empty: the embedded copy
-  rate_limits limits;    // per connection and per address (protocol.md "Limits")
+  std::string key;                           // the facilitator key
+  int min_group = 3;                         // the server's anonymity threshold
+  std::string web_root;                      // serve the web pages from this folder; empty: the embedded copy
+  rate_limits limits;                        // per connection and per address (protocol.md "Limits")
+  std::vector<std::string> trusted_proxies;  // --trusted-proxy: read X-Forwarded-For from these peers only
+  bool metrics_public = false;               // /metrics without the facilitator key
 };
 
 class app final : public net::handler {
@@ -43,9 +46,13 @@ public:
   void on_binary(const std::shared_ptr<net::connection>& c) override { router_.on_binary(c); }
   void on_close(const std::shared_ptr<net::connection>& c) override { router_.on_close(c); }
   net::http_reply on_http(const net::http_request& req) override { return routes_.serve(req); }
-  /// Rate-limits wrong keys on the export API per address, then answers as on_http(req).
+  /// Rate-limits wrong keys and join-code probes per client address, then answers as on_http(req).
   net::http_reply on_http(const net::http_request& req, const std::string& remote_address) override {
-    return routes_.serve(req, remote_address);
+    return routes_.serve(req, proxies_.client_of(req, remote_address));
+  }
+  /// The peer, or behind a trusted proxy the client it forwards (trusted_proxies.hpp).
+  std::string client_address(const net::http_request& req, const std::string& peer) override {
+    return proxies_.client_of(req, peer);
   }
 
   /// How participants reach the server (join links); call before serving.
@@ -60,6 +67,7 @@ private:
   room_services services_;
   room_registry rooms_;
   address_limits limits_;
+  trusted_proxies proxies_;
   ws_router router_;
   http_routes routes_;
 };

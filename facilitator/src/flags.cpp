@@ -1,10 +1,12 @@
 #include "flags.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace roundtable::facilitator {
 
-flags::flags(std::string command, const std::vector<std::string>& args) : command_(std::move(command)) {
+flags::flags(std::string command, const std::vector<std::string>& args, const std::vector<std::string>& switches)
+    : command_(std::move(command)) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "-h" || a == "--help") {
@@ -12,6 +14,10 @@ flags::flags(std::string command, const std::vector<std::string>& args) : comman
       continue;
     }
     if (a.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + a + "'");
+    if (std::find(switches.begin(), switches.end(), a.substr(2)) != switches.end()) {
+      values_.emplace_back(a.substr(2), "");
+      continue;
+    }
     const auto eq = a.find('=');
     if (eq != std::string::npos) {
       values_.emplace_back(a.substr(2, eq - 2), a.substr(eq + 1));
@@ -39,6 +45,10 @@ std::vector<std::string> flags::all(const std::string& name) {
     }
   }
   return out;
+}
+
+bool flags::on(const std::string& name) {
+  return !all(name).empty();
 }
 
 long flags::number(const std::string& name, long fallback, long lo, long hi) {

@@ -19,12 +19,15 @@ public:
   };
 
   /// Splits args into flags (-h and --help set help()); throws usage_error on a stray word.
-  flags(std::string command, const std::vector<std::string>& args);
+  /// `switches` name the flags that take no value (`--name` alone).
+  flags(std::string command, const std::vector<std::string>& args, const std::vector<std::string>& switches = {});
   bool help() const { return help_; }
   /// The last value of --name, if given.
   std::optional<std::string> get(const std::string& name);
   /// Every value of --name, in order (a repeatable flag).
   std::vector<std::string> all(const std::string& name);
+  /// True if the switch --name was given.
+  bool on(const std::string& name);
   /// --name as a whole number in [lo, hi], or fallback when not given.
   long number(const std::string& name, long fallback, long lo, long hi);
   /// Throws usage_error for a flag no getter took.

@@ -29,44 +29,31 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 // Tried in order; a prefix row serves every path under it (404 when it has no such thing).
 const http_routes::route http_routes::routes[] = {
-    {"/healthz", false, &http_routes::healthz},
-    {"/metrics", false, &http_routes::metrics_page},
-    {"/api/sessions/", true, &http_routes::session_api},
-    {"/", false, &http_routes::participant_page},
-    {"/j/", true, &http_routes::join_page},
-    {"/host", false, &http_routes::host_page},
-    {"/present/", true, &http_routes::present_page},
-    {"/assets/", true, &http_routes::asset},
-    {"/qr/", true, &http_routes::qr_page},
+    {"/healthz", false, guard::none, &http_routes::healthz},
+    {"/metrics", false, guard::metrics, &http_routes::metrics_page},
+    {"/api/sessions/", true, guard::key, &http_routes::session_api},
+    {"/", false, guard::none, &http_routes::participant_page},
+    {"/j/", true, guard::none, &http_routes::join_page},
+    {"/host", false, guard::none, &http_routes::host_page},
+    {"/present/", true, guard::none, &http_routes::present_page},
+    {"/assets/", true, guard::none, &http_routes::asset},
+    {"/qr/", true, guard::join_code, &http_routes::qr_page},
 };
 
-http_routes::http_routes(std::string key, std::chrono::seconds window, room_services& services,
-                         const room_registry& rooms, address_limits& limits, web_assets assets)
-    : key_(std::move(key)),
-      window_(window),
-      services_(services),
-      rooms_(rooms),
-      limits_(limits),
-      assets_(std::move(assets)) {}
-
-net::http_reply http_routes::serve(const net::http_request& req, const std::string& remote_address) const {
-  // The export API takes the facilitator key too: the same 5 wrong keys a minute per address
-  // as `host`, and the same refusal of right keys while limited.
-  const std::string target(req.target().substr(0, req.target().find('?')));
-  if (!starts_with(target, "/api/")) return serve(req);
-  const auto address = limits_.hash(remote_address);
-  if (limits_.key_failures.limited(address, steady_now())) {
-    services_.metrics.limited++;
-    auto r = plain(429, "too many wrong keys from this network; wait a minute\n");
-    r.headers.emplace_back("Retry-After", std::to_string(window_.count()));
-    return r;
-  }
-  auto r = serve(req);
-  if (r.status == 401) limits_.key_failures.record(address, steady_now());
-  return r;
-}
+http_routes::http_routes(route_options options, room_services& services, const room_registry& rooms,
+                         address_limits& limits, web_assets assets)
+    : options_(std::move(options)), services_(services), rooms_(rooms), limits_(limits), assets_(std::move(assets)) {}
 
 net::http_reply http_routes::serve(const net::http_request& req) const {
+  return serve(req, nullptr);
+}
+
+net::http_reply http_routes::serve(const net::http_request& req, const std::string& client_address) const {
+  const auto address = limits_.hash(client_address);
+  return serve(req, &address);
+}
+
+net::http_reply http_routes::serve(const net::http_request& req, const std::string* address) const {
   namespace http = boost::beast::http;
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     auto r = plain(405, "only GET and HEAD are served here\n");
@@ -77,9 +64,58 @@ net::http_reply http_routes::serve(const net::http_request& req) const {
   const std::string_view target = whole.substr(0, whole.find('?'));
   for (const auto& row : routes) {
     if (row.prefix ? starts_with(target, row.path) : target == row.path)
-      return (this->*row.serve)(req, target.substr(row.path.size()));
+      return guarded(row, req, target.substr(row.path.size()), address);
   }
   return not_found();
+}
+
+net::http_reply http_routes::guarded(const route& row, const net::http_request& req, std::string_view rest,
+                                     const std::string* address) const {
+  switch (row.who) {
+    case guard::key:
+      return with_key(row, req, rest, address);
+    case guard::metrics:
+      return options_.metrics_public ? (this->*row.serve)(req, rest) : with_key(row, req, rest, address);
+    case guard::join_code:
+      return counting_codes(row, req, rest, address);
+    case guard::none:
+      break;
+  }
+  return (this->*row.serve)(req, rest);
+}
+
+net::http_reply http_routes::with_key(const route& row, const net::http_request& req, std::string_view rest,
+                                      const std::string* address) const {
+  // Only a key that was sent and is wrong is a guess: a request without one (any web page the
+  // facilitator visits can make it) must not use up the address's wrong keys.
+  const auto auth = req[boost::beast::http::field::authorization];
+  const std::string_view bearer = "Bearer ";
+  const bool sent = auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer;
+  if (sent && address && limits_.key_failures.limited(*address, steady_now()))
+    return too_many("too many wrong keys from this network; wait a minute\n");
+  if (sent && crypto::constant_time_equal(auth.substr(bearer.size()), options_.key))
+    return (this->*row.serve)(req, rest);
+  if (sent && address) limits_.key_failures.record(*address, steady_now());
+  auto r = plain(401, "send the facilitator key as Authorization: Bearer KEY\n");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+net::http_reply http_routes::counting_codes(const route& row, const net::http_request& req, std::string_view rest,
+                                            const std::string* address) const {
+  // The same table as wrong codes in join: 60 probes a minute, then right codes are refused too.
+  if (address && limits_.join_failures.limited(*address, steady_now()))
+    return too_many("too many wrong codes from this network; wait a minute\n");
+  auto r = (this->*row.serve)(req, rest);
+  if (address && r.status == 404) limits_.join_failures.record(*address, steady_now());
+  return r;
+}
+
+net::http_reply http_routes::too_many(std::string message) const {
+  services_.metrics.limited++;
+  auto r = plain(429, std::move(message));
+  r.headers.emplace_back("Retry-After", std::to_string(options_.window.count()));
+  return r;
 }
 
 net::http_reply http_routes::healthz(const net::http_request&, std::string_view) const {
@@ -142,15 +178,7 @@ net::http_reply http_routes::qr_page(const net::http_request&, std::string_view 
   return r;
 }
 
-net::http_reply http_routes::export_page(const net::http_request& req, const std::string& code, bool csv) const {
-  const auto auth = req[boost::beast::http::field::authorization];
-  const std::string bearer = "Bearer ";
-  if (auth.size() <= bearer.size() || auth.substr(0, bearer.size()) != bearer ||
-      !crypto::constant_time_equal(auth.substr(bearer.size()), key_)) {
-    auto r = plain(401, "send the facilitator key as Authorization: Bearer KEY\n");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
+net::http_reply http_routes::export_page(const net::http_request&, const std::string& code, bool csv) const {
   auto e = is_code(code) ? export_session(services_.store, code) : std::nullopt;
   if (!e) return plain(404, "no session has that code\n");
   net::http_reply r;

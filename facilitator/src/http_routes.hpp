@@ -17,26 +17,55 @@ class event_store;
 
 namespace roundtable::facilitator {
 
+/// What the routes need of the server's settings.
+struct route_options {
+  std::string key;              // the facilitator key the export API (and /metrics) asks for
+  std::chrono::seconds window;  // how long a limited address waits (Retry-After)
+  bool metrics_public = false;  // --metrics-public: /metrics without the key
+};
+
 class http_routes {
 public:
-  /// key: the facilitator key the export API asks for; window: how long a limited address waits.
-  http_routes(std::string key, std::chrono::seconds window, room_services& services, const room_registry& rooms,
-              address_limits& limits, web_assets assets);
+  http_routes(route_options options, room_services& services, const room_registry& rooms, address_limits& limits,
+              web_assets assets);
 
   /// Answers one request: GET and HEAD by the route table, 405 for other methods, else 404.
   net::http_reply serve(const net::http_request& req) const;
-  /// Rate-limits wrong keys on the export API per address, then answers as serve(req).
-  net::http_reply serve(const net::http_request& req, const std::string& remote_address) const;
+  /// The same, counting wrong keys and QR probes of unknown codes against the client's address.
+  net::http_reply serve(const net::http_request& req, const std::string& client_address) const;
 
 private:
   using handler = net::http_reply (http_routes::*)(const net::http_request& req, std::string_view rest) const;
-  /// One row of the table: the path, or a prefix of it, and what serves it (given the rest).
+  /// Who may use a route, and which failures count against an address.
+  enum class guard {
+    none,      // anyone
+    key,       // the facilitator key; a key sent and wrong counts as a wrong key
+    metrics,   // as key, unless --metrics-public
+    join_code  // anyone; a 404 counts as a wrong join code (the page would tell live codes apart)
+  };
+  /// One row of the table: the path, or a prefix of it, who may use it, and what serves it (given the rest).
   struct route {
     std::string_view path;
     bool prefix;
+    guard who;
     handler serve;
   };
   static const route routes[];
+
+  /// serve() with the keyed hash of the client's address, or none (nothing counted).
+  net::http_reply serve(const net::http_request& req, const std::string* address) const;
+  /// The route's guard, then the route.
+  net::http_reply guarded(const route& row, const net::http_request& req, std::string_view rest,
+                          const std::string* address) const;
+  /// The route for the facilitator key: 401 without a key (nothing counted), 429 while the address is
+  /// limited, 401 for a wrong key (counted).
+  net::http_reply with_key(const route& row, const net::http_request& req, std::string_view rest,
+                           const std::string* address) const;
+  /// The route, 429 while the address is limited on wrong join codes; a 404 counts as one.
+  net::http_reply counting_codes(const route& row, const net::http_request& req, std::string_view rest,
+                                 const std::string* address) const;
+  /// 429 with Retry-After, counted in /metrics.
+  net::http_reply too_many(std::string message) const;
 
   net::http_reply healthz(const net::http_request& req, std::string_view rest) const;
   net::http_reply metrics_page(const net::http_request& req, std::string_view rest) const;
@@ -48,13 +77,12 @@ private:
   net::http_reply asset(const net::http_request& req, std::string_view rest) const;
   net::http_reply qr_page(const net::http_request& req, std::string_view rest) const;
 
-  /// A session's export for the facilitator key (Authorization: Bearer KEY); 401 without it.
+  /// A session's export (behind the key, by the route's guard).
   net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv) const;
   /// One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
   net::http_reply web_page(const net::http_request& req, std::string_view name) const;
 
-  std::string key_;
-  std::chrono::seconds window_;
+  route_options options_;
   room_services& services_;
   const room_registry& rooms_;
   address_limits& limits_;

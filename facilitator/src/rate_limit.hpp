@@ -30,7 +30,10 @@ struct rate_limits {
   int join_failures_per_address = 60;
   /// Wrong facilitator keys per address in one window; then every host from it is refused.
   int key_failures_per_address = 5;
-  /// The window of the failure limits.
+  /// Joins and watches per connection in one window, right ones too: each is answered with a whole
+  /// SessionView, so one connection may not ask for it over and over; then rate_limited.
+  int joins_per_connection = 10;
+  /// The window of the failure limits (and of joins_per_connection).
   std::chrono::seconds failure_window{60};
   /// Addresses remembered at most (per table); beyond it the stalest entries are evicted.
   std::size_t max_addresses = 10000;

@@ -16,7 +16,9 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
     : strand_(asio::make_strand(ioc)),
       services_(services),
       code_(s.code()),
-      hmac_key_(std::move(hmac_key)),
+      // An ended session's key was forgotten by the store: a fresh one, never the empty key
+      // (which anyone could compute with).
+      hmac_key_(hmac_key.empty() ? crypto::random_bytes(32) : std::move(hmac_key)),
       session_(std::move(s)),
       logged_(logged),
       reload_timer_(strand_),
@@ -25,7 +27,12 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
 }
 
 std::string room::voter_key(const std::string& token) const {
-  return crypto::hmac_sha256_hex(hmac_key_, token);
+  return keyed(token);
+}
+
+std::string room::keyed(const std::string& data) const {
+  std::lock_guard lock(key_mutex_);
+  return crypto::hmac_sha256_hex(hmac_key_, data);
 }
 
 room_summary room::summary() const {
@@ -79,8 +86,12 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
                               [self = shared_from_this(), seq](bool committed) {
                                 self->on_strand([r = self.get(), seq, committed] { r->on_written(seq, committed); });
                               });
-    if (const auto* end = std::get_if<events::ended>(&evs[i]))
+    if (const auto* end = std::get_if<events::ended>(&evs[i])) {
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
+      // As the store forgets the key, so does the room: a token no longer finds its ballots.
+      std::lock_guard lock(key_mutex_);
+      hmac_key_ = crypto::random_bytes(32);
+    }
   }
   // Pushes are built when the writes are durable, from the state then: never ahead of the disk's word.
   after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then)] {
@@ -216,7 +227,7 @@ room::decided room::decide_remembering(const std::string& voter, const participa
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r)](const conn_ptr& c, const request_id& id) {
-              const std::string request = id ? crypto::hmac_sha256_hex(hmac_key_, voter + "\n" + *id) : std::string();
+              const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
               const bool is_vote = std::holds_alternative<protocol::vote>(r);
               const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
               decide_and_commit(c, id, decide_remembering(voter, r, request), "could not store it; send it again",

@@ -56,7 +56,8 @@ class room : public std::enable_shared_from_this<room> {
 public:
   using conn_ptr = std::shared_ptr<net::connection>;
 
-  /// A room for a session rebuilt or started elsewhere; hmac_key keys its voters.
+  /// A room for a session rebuilt or started elsewhere; hmac_key keys its voters (empty: an ended
+  /// session's forgotten key, replaced by a fresh random one).
   /// A live session whose log holds `logged` events (the ones s was replayed from, or the
   /// started event its creator appends).
   room(boost::asio::io_context& ioc, room_services& services, std::string hmac_key, session s, std::uint64_t logged);
@@ -195,11 +196,16 @@ private:
   void update_summary();
   view_context context() const;
   std::int64_t now_ms() const;
+  /// The HMAC of data under the session's current key.
+  std::string keyed(const std::string& data) const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   room_services& services_;
   const std::string code_;
-  const std::string hmac_key_;
+  // Keys voters and request ids; replaced by a fresh one when the session ends. voter_key is
+  // called from connections' strands, hence the lock.
+  mutable std::mutex key_mutex_;
+  std::string hmac_key_;
   session session_;
   std::uint64_t logged_;  // events handed to the store: the next one is seq logged_ + 1
 

@@ -20,6 +20,7 @@
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
 #include "store/event_store.hpp"
+#include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {
 
@@ -34,11 +35,15 @@ constexpr const char* serve_usage =
     "  --port PORT          port, 0 for any free one (default 8080)\n"
     "  --db FILE            SQLite database (default roundtable.db)\n"
     "  --scenarios DIR      scenario folder (default scenarios)\n"
-    "  --key KEY            facilitator key (or env ROUNDTABLE_KEY, or --key-file); random when none\n"
+    "  --key KEY            facilitator key, at least 22 characters (or env ROUNDTABLE_KEY, or --key-file);\n"
+    "                       random when none; make one with: openssl rand -base64 24\n"
     "  --key-file FILE      read the facilitator key from the first line of FILE\n"
     "  --min-group N        anonymity threshold, 1 to 50 (default 3)\n"
     "  --public-url URL     how participants reach this server, e.g. https://vote.example.org\n"
     "  --allow-origin URL   another origin allowed to open WebSockets (repeatable)\n"
+    "  --trusted-proxy ADDR a reverse proxy's IP address (repeatable): from it, the client address of the\n"
+    "                       per-address limits is read from X-Forwarded-For; from anyone else that header is ignored\n"
+    "  --metrics-public     serve /metrics without the facilitator key\n"
     "  --web-root DIR       serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy\n"
     "  --tls-cert FILE      serve https and wss with this PEM certificate chain (with --tls-key)\n"
     "  --tls-key FILE       the PEM private key of --tls-cert\n"
@@ -54,6 +59,7 @@ constexpr const char* serve_usage =
     "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
     "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
     "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
+    "  --joins-per-connection N          joins and watches per connection and window (default 10)\n"
     "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
@@ -69,6 +75,8 @@ struct serve_options {
   int min_group = 3;
   std::optional<std::string> public_url;  // without a trailing slash
   std::vector<std::string> origins;       // --allow-origin, and the public URL's
+  std::vector<std::string> trusted_proxies;
+  bool metrics_public = false;
   std::string web_root;
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
@@ -102,6 +110,7 @@ rate_limits read_rate_limits(flags& f) {
   rl.join_failures_per_connection = static_cast<int>(f.number("join-failures-per-connection", 5, 1, 1'000'000));
   rl.join_failures_per_address = static_cast<int>(f.number("join-failures-per-address", 60, 1, 1'000'000));
   rl.key_failures_per_address = static_cast<int>(f.number("key-failures-per-address", 5, 1, 1'000'000));
+  rl.joins_per_connection = static_cast<int>(f.number("joins-per-connection", 10, 1, 1'000'000));
   rl.failure_window = std::chrono::seconds(f.number("failure-window", 60, 1, 86400));
   return rl;
 }
@@ -119,6 +128,13 @@ serve_options read_serve_options(flags& f) {
   if (auto url = f.get("public-url")) o.public_url = trim_right_slash(*url);
   o.origins = f.all("allow-origin");
   if (o.public_url) o.origins.push_back(*o.public_url);
+  o.trusted_proxies = f.all("trusted-proxy");
+  try {  // checked here, so a proxy that is not an address is a usage error like any bad flag
+    trusted_proxies{o.trusted_proxies};
+  } catch (const std::invalid_argument& e) {
+    throw flags::usage_error(e.what());
+  }
+  o.metrics_public = f.on("metrics-public");
   o.web_root = f.get("web-root").value_or("");
   o.net = read_net_limits(f);
   o.tls_cert = f.get("tls-cert");
@@ -139,12 +155,26 @@ std::string read_key_file(const std::string& path) {
   return key;
 }
 
-/// The facilitator key: --key, else --key-file, else $ROUNDTABLE_KEY, else a random one (generated).
+// Refusing the right key while an address is limited only makes sense if guessing is hopeless
+// anyway: 22 characters are 132 bits of base64 (88 of hex), far beyond 5 guesses a minute.
+// Shorter keys are refused rather than padded, so the facilitator knows.
+constexpr std::size_t min_key_length = 22;
+
+std::string long_enough(std::string key, const std::string& from) {
+  if (key.size() >= min_key_length) return key;
+  throw std::runtime_error("the facilitator key from " + from + " has " + std::to_string(key.size()) +
+                           " characters; it needs at least " + std::to_string(min_key_length) +
+                           " characters (128 bits). Make one with: openssl rand -base64 24 (or leave the key "
+                           "out: a random one is made and printed)");
+}
+
+/// The facilitator key: --key, else --key-file, else $ROUNDTABLE_KEY, else a random one (generated);
+/// throws for a given key shorter than 22 characters.
 std::string facilitator_key(const serve_options& o, bool& generated) {
   generated = false;
-  if (o.key) return *o.key;
-  if (o.key_file) return read_key_file(*o.key_file);
-  if (const char* env = std::getenv("ROUNDTABLE_KEY"); env && *env) return env;
+  if (o.key) return long_enough(*o.key, "--key");
+  if (o.key_file) return long_enough(read_key_file(*o.key_file), "--key-file " + *o.key_file);
+  if (const char* env = std::getenv("ROUNDTABLE_KEY"); env && *env) return long_enough(env, "ROUNDTABLE_KEY");
   generated = true;
   return crypto::random_token(32);
 }
@@ -207,7 +237,8 @@ int serve(const serve_options& o) {
 
   boost::asio::io_context ioc(o.net.io_threads);
   auto application =
-      std::make_unique<app>(ioc, *store, catalog.scenarios, app_options{key, o.min_group, o.web_root, o.rates});
+      std::make_unique<app>(ioc, *store, catalog.scenarios,
+                            app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies, o.metrics_public});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;
   const std::string scheme = tls ? "https" : "http";
   auto srv = net::server::create(ioc, *application, o.net, o.origins, tls);
@@ -237,7 +268,7 @@ int serve(const serve_options& o) {
 
 int serve_command(const std::vector<std::string>& args) {
   try {
-    flags f("serve", args);
+    flags f("serve", args, {"metrics-public"});
     if (f.help()) {
       std::cout << serve_usage;
       return 0;

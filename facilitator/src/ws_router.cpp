@@ -19,6 +19,11 @@ const char* only_participants(const participant_request& r) {
                     r);
 }
 
+// The failure window in the limits' clock units.
+nanos window_of(const rate_limits& lim) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count();
+}
+
 }  // namespace
 
 /// A connection's role and what it joined, read and written only on its strand.
@@ -35,12 +40,13 @@ struct ws_router::client {
   std::string address;
   token_bucket messages;
   failure_window join_failures;
+  failure_window joins;  // every join and watch, right ones too
   client(metrics& m, std::string address, const rate_limits& lim, nanos now)
       : count(m),
         address(std::move(address)),
         messages(lim.messages_per_second, lim.messages_per_second, now),
-        join_failures(lim.join_failures_per_connection,
-                      std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count()) {}
+        join_failures(lim.join_failures_per_connection, window_of(lim)),
+        joins(lim.joins_per_connection, window_of(lim)) {}
 };
 
 namespace {
@@ -129,9 +135,11 @@ bool ws_router::facilitator_only(const conn& c, const client& cl, const request_
 }
 
 void ws_router::join(const conn& c, client& cl, const protocol::join& j, const request_id& id) {
+  if (!join_allowed(c, cl, id)) return;
   if (cl.role == client::kind::participant) {
-    // The same join again just answers joined; anything else is a second role.
-    if (j.code == cl.code && cl.room->voter_key(j.token) == cl.voter)
+    // The same join again just answers joined; anything else is a second role. An ended session
+    // has forgotten its key (a token no longer finds its voter), so there the code is enough.
+    if (j.code == cl.code && (cl.room->voter_key(j.token) == cl.voter || cl.room->summary().ended))
       return cl.room->join(c, cl.voter, room_count(c, cl), id);
     return send_error(c, id, error_code::bad_message, "this connection already joined a session");
   }
@@ -145,6 +153,7 @@ void ws_router::join(const conn& c, client& cl, const protocol::join& j, const r
 }
 
 void ws_router::watch(const conn& c, client& cl, const protocol::watch& w, const request_id& id) {
+  if (!join_allowed(c, cl, id)) return;
   if (cl.role == client::kind::projector && w.code == cl.code) return cl.room->watch(c, room_count(c, cl), id);
   auto r = room_to_enter(c, cl, w.code, id);
   if (!r) return;
@@ -167,6 +176,18 @@ std::shared_ptr<room> ws_router::room_to_enter(const conn& c, client& cl, const 
   auto r = is_code(code) ? rooms_.find(code) : nullptr;
   if (!r) wrong_code(c, cl, id);
   return r;
+}
+
+bool ws_router::join_allowed(const conn& c, client& cl, const request_id& id) {
+  // Each join or watch is answered with a whole SessionView: one connection may not ask for it
+  // over and over (a client that needs a fresh view reconnects, or waits for the pushes).
+  const auto now = steady_now();
+  if (cl.joins.limited(now)) {
+    send_limited(c, id, "too many joins on this connection; wait a minute");
+    return false;
+  }
+  cl.joins.record(now);
+  return true;
 }
 
 bool ws_router::join_limited(client& cl) {

@@ -56,6 +56,8 @@ private:
   bool facilitator_only(const conn& c, const client& cl, const request_id& id);
   /// The room a join or watch names, or null once the refusal is sent (a role already, limited, wrong code).
   std::shared_ptr<room> room_to_enter(const conn& c, client& cl, const std::string& code, const request_id& id);
+  /// Counts a join or watch on this connection; false once the refusal is sent (too many in the window).
+  bool join_allowed(const conn& c, client& cl, const request_id& id);
   /// True while this connection or its address has used up its wrong join codes.
   bool join_limited(client& cl);
   /// Counts a wrong join code (connection and address) and answers unknown_code.

@@ -30,7 +30,8 @@ test('GET /metrics is Prometheus text with the named series', async () => {
   const f = await facilitator(server);
   const { code } = await startSession(f);
   const p = await participant(server, code);
-  const r = await httpGet(server, '/metrics');
+  // With the facilitator key: without it, /metrics is the server's choice (docs/protocol.md, Decisions).
+  const r = await httpGet(server, '/metrics', { Authorization: `Bearer ${KEY}` });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/plain/);
   assert.match(r.headers.get('content-type'), /version=0\.0\.4/);

@@ -331,7 +331,7 @@ TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
   // Pushes to a slow reader are coalesced, so what it is owed may fit in the kernel's socket
   // buffers and its bounded queue; if not, it is closed (1008, too slow: net_test proves that
   // cut-off deterministically). Either way the server's memory stayed bounded, checked above.
-  const auto page = http_get(s.server->port(), "/metrics").body;
+  const auto page = http_get(s.server->port(), "/metrics", test_key).body;
   const std::string key = "roundtable_connections{role=\"participant\"} ";
   const int participants = std::stoi(page.substr(page.find(key) + key.size()));
   EXPECT_TRUE(participants == 20 || participants == 21) << participants;

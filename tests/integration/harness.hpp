@@ -9,7 +9,7 @@ namespace roundtable::test {
 
 /// The value of one metric line ("name value" or "name{labels} value") from /metrics; -1 if absent.
 inline double metric(unsigned short port, const std::string& name) {
-  const auto page = http_get(port, "/metrics").body;
+  const auto page = http_get(port, "/metrics", test_key).body;  // the facilitator's page
   std::size_t at = 0;
   while ((at = page.find(name + " ", at)) != std::string::npos) {
     if (at == 0 || page[at - 1] == '\n') return std::stod(page.substr(at + name.size() + 1));

@@ -192,7 +192,7 @@ TEST(Swarm, TwoHundredJoinVoteAndAreCounted) {
   ASSERT_FALSE(gut["rounds"].empty()) << e.dump();
   EXPECT_EQ(gut["rounds"][0]["ballots"], 200);
   EXPECT_EQ(gut["rounds"][0]["votes"].size(), 200u);
-  const auto metrics = http_get(s.server->port(), "/metrics");
+  const auto metrics = http_get(s.server->port(), "/metrics", test_key);
   EXPECT_NE(metrics.body.find("roundtable_ballots_total 200"), std::string::npos) << metrics.body.substr(0, 2000);
 }
 

@@ -435,7 +435,7 @@ TEST(Server, HttpHealthMetricsAndExports) {
   const auto health = http_get(port, "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(json::parse(health.body)["status"], "ok");
-  const auto metrics = http_get(port, "/metrics");
+  const auto metrics = http_get(port, "/metrics", test_key);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("roundtable_connections{role=\"participant\"} 4"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("roundtable_ballots_total 5"), std::string::npos);

@@ -51,8 +51,13 @@ std::shared_ptr<ws_client> ws_client::connect_from(unsigned short port, const st
   return open(port, std::nullopt, local_address);
 }
 
+std::shared_ptr<ws_client> ws_client::connect_with(unsigned short port, const std::string& local_address,
+                                                   header_list headers) {
+  return open(port, std::nullopt, local_address, std::move(headers));
+}
+
 std::shared_ptr<ws_client> ws_client::open(unsigned short port, std::optional<std::string> origin,
-                                           std::optional<std::string> local_address) {
+                                           std::optional<std::string> local_address, header_list headers) {
   auto& ioc = client_loop::instance().ioc();
   std::shared_ptr<ws_client> c(new ws_client(ioc));
   // The handshake runs synchronously on the caller's thread, before the read loop starts.
@@ -64,8 +69,9 @@ std::shared_ptr<ws_client> ws_client::open(unsigned short port, std::optional<st
   }
   layer.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   layer.expires_never();
-  c->ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
+  c->ws_.set_option(websocket::stream_base::decorator([origin, headers](websocket::request_type& req) {
     if (origin) req.set(beast::http::field::origin, *origin);
+    for (const auto& [name, value] : headers) req.insert(name, value);
   }));
   c->ws_.read_message_max(16 * 1024 * 1024);
   c->ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
@@ -310,13 +316,23 @@ std::string token(int i) {
 }
 
 http_result http_get(unsigned short port, const std::string& target, const std::string& bearer) {
+  if (bearer.empty()) return http_get_with(port, target, "", {});
+  return http_get_with(port, target, "", {{"Authorization", "Bearer " + bearer}});
+}
+
+http_result http_get_with(unsigned short port, const std::string& target, const std::string& local_address,
+                          const header_list& headers) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(5s);
+  if (!local_address.empty()) {
+    stream.socket().open(tcp::v4());
+    stream.socket().bind(tcp::endpoint(asio::ip::make_address(local_address), 0));
+  }
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   beast::http::request<beast::http::empty_body> req{beast::http::verb::get, target, 11};
   req.set(beast::http::field::host, "127.0.0.1:" + std::to_string(port));
-  if (!bearer.empty()) req.set(beast::http::field::authorization, "Bearer " + bearer);
+  for (const auto& [name, value] : headers) req.insert(name, value);
   beast::http::write(stream, req);
   beast::flat_buffer buffer;
   beast::http::response<beast::http::string_body> res;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -40,6 +41,9 @@ private:
   std::thread thread_;
 };
 
+/// Extra HTTP header lines of a test request, e.g. {{"X-Forwarded-For", "203.0.113.7"}}.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
 /// A WebSocket client that records every frame it receives, in order.
 class ws_client : public std::enable_shared_from_this<ws_client> {
 public:
@@ -47,6 +51,9 @@ public:
   static std::shared_ptr<ws_client> connect(unsigned short port, std::optional<std::string> origin = std::nullopt);
   /// Like connect, from a given local address (e.g. 127.0.0.2, another loopback address).
   static std::shared_ptr<ws_client> connect_from(unsigned short port, const std::string& local_address);
+  /// Like connect_from, with extra headers on the upgrade request (e.g. X-Forwarded-For).
+  static std::shared_ptr<ws_client> connect_with(unsigned short port, const std::string& local_address,
+                                                 header_list headers);
   ~ws_client();
 
   void send(const json& msg);
@@ -72,7 +79,7 @@ public:
 private:
   explicit ws_client(boost::asio::io_context& ioc);
   static std::shared_ptr<ws_client> open(unsigned short port, std::optional<std::string> origin,
-                                         std::optional<std::string> local_address);
+                                         std::optional<std::string> local_address, header_list headers = {});
   void do_read();
   void do_write();
 
@@ -140,5 +147,8 @@ struct http_result {
   std::string content_type;
 };
 http_result http_get(unsigned short port, const std::string& target, const std::string& bearer = "");
+/// The same from a given local address (e.g. 127.0.0.2), with extra headers (e.g. X-Forwarded-For).
+http_result http_get_with(unsigned short port, const std::string& target, const std::string& local_address,
+                          const header_list& headers);
 
 }  // namespace roundtable::test

@@ -49,7 +49,8 @@ public:
   /// Unique per process, never 0.
   virtual std::uint64_t id() const = 0;
 
-  /// The peer's IP address, for rate limiting only: never log or store it.
+  /// The client's IP address (handler::client_address of the upgrade request), for rate limiting
+  /// only: never log or store it.
   virtual const std::string& remote_address() const = 0;
 
   /// Bytes accepted by send() and not yet written (for metrics and tests).
@@ -97,6 +98,15 @@ public:
   /// Every HTTP request that is not a WebSocket upgrade. HEAD arrives as HEAD: answer as
   /// for GET, the transport sends the headers only (with the body's Content-Length).
   virtual http_reply on_http(const http_request& req) = 0;
+
+  /// The address an upgrade request from `peer` (an IP address) stands for, for rate limiting only:
+  /// asked once per WebSocket upgrade, before the handshake; connection::remote_address() then
+  /// returns the answer. By default the peer itself; an application behind a reverse proxy may
+  /// read the client's address from the request (it must not throw).
+  virtual std::string client_address(const http_request& req, const std::string& peer) {
+    (void)req;
+    return peer;
+  }
 
   /// The same, with the peer's IP address (for rate limiting only: never log or store it).
   /// The transport calls this one; by default it forgets the address.

@@ -76,6 +76,8 @@ std::shared_ptr<websocket_session<Next>> websocket_session<Next>::self() {
 template <class Next>
 void websocket_session<Next>::run(http_request req) {
   enroll();
+  // Behind a trusted proxy the application reads the client's address from the upgrade request.
+  guarded("client_address", [&] { remote_ = state_->app.client_address(req, remote_); });
   const auto& lim = state_->lim;
   // Beast times the opening and closing handshakes; silence is the keep-alive sweep's
   // (keep_alive), so an idle connection has no timer wait of its own.
