@@ -498,6 +498,75 @@ TEST(NetWs, OriginRulesOnRawRequests) {
   EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
 }
 
+TEST(NetHost, HostRulesOnRawRequests) {
+  const std::vector<std::string> names{"vote.example.org"};
+  net::http_request req{http::verb::get, "/", 11};
+  EXPECT_TRUE(net::detail::host_allowed(req, names));  // no Host: not a browser
+  for (const std::string host : {"127.0.0.1:8080", "127.0.0.1", "localhost:1", "LocalHost.", "[::1]:8080", "[::1]",
+                                 "192.168.1.5:8080", "vote.example.org", "VOTE.example.org.:443"}) {
+    req.set(http::field::host, host);
+    EXPECT_TRUE(net::detail::host_allowed(req, names)) << host;
+  }
+  for (const std::string host :
+       {"attacker.example", "attacker.example:8080", "127.0.0.1.attacker.example", "localhost.attacker.example",
+        "vote.example.org.evil", "0x7f.0.0.1", "[::1", "", ":8080", "example.org"}) {
+    req.set(http::field::host, host);
+    EXPECT_FALSE(net::detail::host_allowed(req, names)) << host;
+  }
+  req.set(http::field::host, "127.0.0.1");
+  req.insert(http::field::host, "127.0.0.1");  // two Host headers
+  EXPECT_FALSE(net::detail::host_allowed(req, names));
+  EXPECT_EQ(net::detail::host_of_url("https://Vote.Example.org:8443/x"), "vote.example.org");
+  EXPECT_EQ(net::detail::host_of_url("http://[::1]:8080"), "[::1]");
+}
+
+TEST(NetHost, AForgedHostIs421OverHttpAnd403ForAnUpgrade) {
+  test_server s({}, {"https://vote.example.org"});
+  {
+    http_client c(s.port);
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, "attacker.example:" + std::to_string(s.port));
+    EXPECT_EQ(c.roundtrip(req).result_int(), 421u);
+  }
+  {
+    http_client c(s.port);
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, "vote.example.org");
+    EXPECT_EQ(c.roundtrip(req).result_int(), 200u);
+  }
+  ws_client c;
+  c.ws.next_layer().connect(local(s.port));
+  websocket::response_type res;
+  beast::error_code ec;
+  c.ws.handshake(res, "attacker.example", "/ws", ec);
+  EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(res.result_int(), 403u);
+  EXPECT_EQ(s.app.opens(), 0u);
+}
+
+// Bound to every address: the machine's own addresses (here two loopback ones) are served.
+TEST(NetHost, BoundToEveryAddressTheMachinesOwnAddressesAreServed) {
+  asio::io_context ioc;
+  test_handler app;
+  auto srv = net::server::create(ioc, app, {}, {});
+  srv->start("0.0.0.0", 0);
+  std::thread runner([&] { ioc.run(); });
+  for (const std::string address : {"127.0.0.1", "127.0.0.2"}) {
+    asio::io_context cioc;
+    tcp::socket socket(cioc);
+    socket.connect({asio::ip::make_address(address), srv->port()});
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, address + ":" + std::to_string(srv->port()));
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    EXPECT_EQ(res.result_int(), 200u) << address;
+  }
+  srv->stop();
+  runner.join();
+}
+
 TEST(NetWs, AnUpgradeElsewhereThanWsIs404) {
   test_server s;
   ws_client c;

@@ -1,10 +1,12 @@
 #include "net/http_session.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <iostream>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/string.hpp>
@@ -55,6 +57,52 @@ bool origin_allowed(const http_request& req, const std::vector<std::string>& all
   const std::string scheme = std::string(scheme_name) + "://";
   return !host.empty() && origin.size() == scheme.size() + host.size() &&
          beast::iequals(origin.substr(0, scheme.size()), scheme) && beast::iequals(origin.substr(scheme.size()), host);
+}
+
+namespace {
+
+// The Host header's host without its port, lower case, one trailing dot dropped ("[::1]" kept).
+std::string host_name(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(0, name.find(']') == std::string_view::npos ? name.size() : name.find(']') + 1);
+  } else if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  std::string out(name);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// An IP literal cannot be rebound: a browser sends it only to the address it names.
+bool is_ip_literal(const std::string& name) {
+  beast::error_code ec;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    asio::ip::make_address_v6(name.substr(1, name.size() - 2), ec);
+    return !ec;
+  }
+  asio::ip::make_address_v4(name, ec);
+  return !ec;
+}
+
+}  // namespace
+
+std::string host_of_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return host_name(url.substr(0, url.find_first_of("/?#")));
+}
+
+bool host_allowed(const http_request& req, const std::vector<std::string>& names) {
+  const auto hosts = req.equal_range(http::field::host);
+  const auto count = std::distance(hosts.first, hosts.second);
+  if (count == 0) return true;  // HTTP/1.0 or a script: browsers always send one
+  if (count > 1) return false;
+  const std::string name = host_name(hosts.first->value());
+  if (name.empty()) return false;
+  if (name == "localhost" || is_ip_literal(name)) return true;
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 namespace {
@@ -151,7 +199,15 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     return reply_error(http::status::bad_request, "Bad request\n", false);
   if (ec) return fail(ec, "http read");
 
-  if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+  const bool is_upgrade = beast::websocket::is_upgrade(parser_->get());
+  // DNS rebinding: a page at attacker.example, rebound to this address, sends its own name.
+  if (!host_allowed(parser_->get(), state_->allowed_hosts))
+    return is_upgrade ? reply_error(http::status::forbidden, "Host not allowed\n", false)
+                      : reply_error(http::status::misdirected_request,
+                                    "Misdirected request: this server does not answer to that host name; "
+                                    "start it with --public-url or --allow-origin naming it\n",
+                                    false);
+  if (is_upgrade) return upgrade();
   answer();
 }
 

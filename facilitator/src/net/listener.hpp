@@ -37,6 +37,10 @@ struct server_state {
   handler& app;
   const limits lim;
   const std::vector<std::string> allowed_origins;
+  /// Host names (not IP addresses) requests may name in their Host header besides localhost
+  /// and IP literals: the hosts of allowed_origins, and --host when it is a name. Completed by
+  /// server::start before the first connection is accepted, read-only after.
+  std::vector<std::string> allowed_hosts;
   /// Set: every connection speaks TLS (https, wss) with this context; null: plain TCP.
   const std::shared_ptr<boost::asio::ssl::context> tls;
 

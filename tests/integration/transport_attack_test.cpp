@@ -1,0 +1,73 @@
+// Attacks on the transport of a real `facilitator serve`: forged Host headers (DNS rebinding),
+// slot exhaustion, floods and unread queues (issue 12).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "harness.hpp"
+
+using namespace roundtable::test;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// GET target with this Host header (and the test key as bearer): the status.
+int get_with_host(unsigned short port, const std::string& target, const std::string& host) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(5s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  req.set(http::field::authorization, "Bearer " + test_key);
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return static_cast<int>(res.result_int());
+}
+
+// A WebSocket handshake with this Host header: the HTTP status of the answer (101 when upgraded).
+int upgrade_with_host(unsigned short port, const std::string& host) {
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  websocket::response_type res;
+  beast::error_code ec;
+  ws.handshake(res, host, "/ws", ec);
+  return static_cast<int>(res.result_int());
+}
+
+}  // namespace
+
+TEST(TransportAttack, AForgedHostIsMisdirectedOverHttpAndRefusedAnUpgrade) {
+  served_session s({.extra = {"--public-url", "https://vote.example.org"}});
+  const auto port = s.server->port();
+  const std::string export_target = "/api/sessions/" + s.code + "/export.json";
+  // A page at attacker.example whose name was rebound to this server's address.
+  for (const std::string& host :
+       std::vector<std::string>{"attacker.example", "attacker.example:" + std::to_string(port)}) {
+    EXPECT_EQ(get_with_host(port, "/healthz", host), 421) << host;
+    EXPECT_EQ(get_with_host(port, export_target, host), 421) << host;
+    EXPECT_EQ(upgrade_with_host(port, host), 403) << host;
+  }
+  // The names the server answers to: its address, localhost, the public URL's host.
+  for (const std::string& host : std::vector<std::string>{
+           "127.0.0.1:" + std::to_string(port), "localhost:" + std::to_string(port), "vote.example.org", "127.0.0.1"}) {
+    EXPECT_EQ(get_with_host(port, "/healthz", host), 200) << host;
+    EXPECT_EQ(get_with_host(port, export_target, host), 200) << host;
+    EXPECT_EQ(upgrade_with_host(port, host), 101) << host;
+  }
+}
