@@ -2,7 +2,9 @@
 // slot exhaustion, floods and unread queues (issue 12).
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -70,4 +72,32 @@ TEST(TransportAttack, AForgedHostIsMisdirectedOverHttpAndRefusedAnUpgrade) {
     EXPECT_EQ(get_with_host(port, export_target, host), 200) << host;
     EXPECT_EQ(upgrade_with_host(port, host), 101) << host;
   }
+}
+
+TEST(TransportAttack, OneAddressCannotTakeEverySlot) {
+  served_session s;
+  const auto port = s.server->port();
+  // 1,000 idle connections from 127.0.0.1 (the default cap; the console is one of them).
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<tcp::socket>> hogs;
+  for (int i = 0; i < 999; ++i) {
+    hogs.push_back(std::make_unique<tcp::socket>(ioc));
+    hogs.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  // The 1,001st from that address is closed at accept; another address still gets in.
+  EXPECT_THROW(ws_client::connect(port), std::exception);
+  auto other = ws_client::connect_from(port, "127.0.0.2");
+  EXPECT_EQ(other->request({{"type", "join"}, {"code", s.code}, {"token", token(2)}})["type"], "joined");
+  // A slot given back is a slot free again.
+  hogs.pop_back();
+  std::shared_ptr<ws_client> again;
+  for (int tries = 0; tries < 100 && !again; ++tries) {
+    try {
+      again = ws_client::connect(port);
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->request({{"type", "join"}, {"code", s.code}, {"token", token(3)}})["type"], "joined");
 }

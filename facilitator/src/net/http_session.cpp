@@ -124,8 +124,8 @@ tls_stream make_stream(tcp::socket&& socket, server_state& state, const tls_stre
 }  // namespace
 
 template <class Stream>
-http_session<Stream>::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : session_base(std::move(state), true),
+http_session<Stream>::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, std::string address)
+    : session_base(std::move(state), true, std::move(address)),
       stream_(make_stream(std::move(socket), *state_, static_cast<const Stream*>(nullptr))) {}
 
 template <class Stream>
@@ -224,9 +224,10 @@ void http_session<Stream>::upgrade() {
   release_slot();
   beast::get_lowest_layer(stream_).expires_never();
   if constexpr (is_tls(static_cast<const Stream*>(nullptr)))
-    std::make_shared<websocket_session<tls_stream>>(std::move(stream_), state_)->run(parser_->release());
+    std::make_shared<websocket_session<tls_stream>>(std::move(stream_), state_, address_)->run(parser_->release());
   else
-    std::make_shared<websocket_session<ws_transport>>(stream_.release_socket(), state_)->run(parser_->release());
+    std::make_shared<websocket_session<ws_transport>>(stream_.release_socket(), state_, address_)
+        ->run(parser_->release());
 }
 
 template <class Stream>
@@ -234,7 +235,7 @@ void http_session<Stream>::answer() {
   const auto& req = parser_->get();
   http_reply reply;
   try {
-    reply = state_->app.on_http(req, remote_address_of(beast::get_lowest_layer(stream_).socket()));
+    reply = state_->app.on_http(req, address_);
   } catch (const std::exception& e) {
     std::cerr << "roundtable net: on_http: " << e.what() << "\n";
     reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};

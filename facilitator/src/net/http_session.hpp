@@ -42,7 +42,7 @@ template <class Stream>
 class http_session : public session_base {
 public:
   /// Takes an accepted socket whose connection slot is already counted.
-  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state, std::string address);
 
   /// Starts reading requests.
   void run();

@@ -25,6 +25,9 @@ struct limits {
   /// TCP connections (HTTP and WebSocket) beyond this are accepted and closed at once;
   /// keeps about 100 descriptors spare under the 20,000 per-process limit.
   std::size_t max_connections = 20000 - 100;
+  /// TCP connections from one IP address beyond this are closed at accept, so one client
+  /// cannot take every slot. Sized for a classroom behind one NAT address, with room to spare.
+  std::size_t max_connections_per_address = 1000;
   /// stop(): after this, connections still open are closed hard.
   std::chrono::milliseconds shutdown_timeout{3000};
   /// How many threads run the io_context; 0: unknown. With exactly 1, connections share the

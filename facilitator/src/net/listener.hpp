@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -52,6 +53,12 @@ struct server_state {
   void enroll(session_base& s);
   /// Removes a session (its destructor).
   void withdraw(session_base& s);
+  /// Takes a connection slot for a peer at address: false (nothing taken) when that address
+  /// already holds lim.max_connections_per_address.
+  bool take_address_slot(const std::string& address);
+  /// Gives back a slot take_address_slot gave.
+  void give_address_slot(const std::string& address);
+
   /// Weak pointers to every live session, copied under the lock, used after releasing it.
   std::vector<std::weak_ptr<session_base>> snapshot();
 
@@ -59,6 +66,8 @@ private:
   std::mutex mutex_;
   // Intrusive list: two pointers per connection, no allocation.
   session_base* head_ = nullptr;
+  std::mutex address_mutex_;
+  std::unordered_map<std::string, std::size_t> per_address_;  // open connections per peer address
 };
 
 /// An HTTP or WebSocket session, as stop() sees it.
@@ -79,8 +88,9 @@ public:
   virtual void keep_alive(std::chrono::steady_clock::time_point) {}
 
 protected:
-  /// owns_slot: this session holds one of server_state::connections, released on destruction.
-  session_base(std::shared_ptr<server_state> state, bool owns_slot);
+  /// owns_slot: this session holds one of server_state::connections and one of its address's,
+  /// released on destruction. address: the peer's (remote_address_of), empty if unknown.
+  session_base(std::shared_ptr<server_state> state, bool owns_slot, std::string address);
 
   /// Joins the registry; call once owned by a shared_ptr. Shuts down at once if stopping.
   void enroll();
@@ -90,6 +100,8 @@ protected:
   void give_back_slot();
 
   std::shared_ptr<server_state> state_;
+  /// The peer's IP address, for the per-address limits only: never logged or stored.
+  const std::string address_;
 
 private:
   friend struct server_state;
