@@ -99,6 +99,8 @@ void ws_router::on_text(const conn& c, std::string text) {
         c, p.id, "more than " + std::to_string(options_.limits.messages_per_second) + " messages a second; slow down");
   if (p.err) return send_error(c, p.id, p.err->code, p.err->message);
   dispatch(c, *cl, sort_request(std::move(*p.msg)), p.id);
+  // A role keeps the connection past the handshake timeout (net::connection::admitted).
+  if (cl->role != client::kind::none) c->admitted();
 }
 
 void ws_router::dispatch(const conn& c, client& cl, request r, const request_id& id) {

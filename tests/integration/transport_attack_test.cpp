@@ -101,3 +101,22 @@ TEST(TransportAttack, OneAddressCannotTakeEverySlot) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->request({{"type", "join"}, {"code", s.code}, {"token", token(3)}})["type"], "joined");
 }
+
+TEST(TransportAttack, AWebsocketWithoutARoleIsClosedAfterTheHandshakeTimeout) {
+  served_session s({.extra = {"--handshake-timeout", "1"}});
+  auto idle = ws_client::connect(s.server->port());     // never joins
+  auto refused = ws_client::connect(s.server->port());  // tries a wrong code: still no role
+  EXPECT_EQ(refused->request({{"type", "watch"}, {"code", wrong_code(s.code, 1)}})["code"], "unknown_code");
+  auto joined = s.join(1);
+  auto watching = ws_client::connect(s.server->port());
+  EXPECT_EQ(watching->request({{"type", "watch"}, {"code", s.code}})["type"], "joined");
+  EXPECT_TRUE(idle->wait_closed(3s));
+  EXPECT_EQ(idle->close_code(), 1008);
+  EXPECT_TRUE(refused->wait_closed(1s));
+  // Those with a role (and the console) stay, well past the timeout.
+  std::this_thread::sleep_for(1500ms);
+  for (const auto& c : {joined, watching, s.console}) {
+    EXPECT_FALSE(c->closed());
+    EXPECT_EQ(c->request({{"type", "ping"}})["type"], "error");  // answered: still open
+  }
+}

@@ -59,6 +59,7 @@ using namespace std::chrono_literals;
 class test_handler final : public net::handler {
 public:
   void on_open(const std::shared_ptr<net::connection>& c) override {
+    if (admit_) c->admitted();  // no roles here: every connection is admitted at once
     {
       const std::lock_guard lock(mutex_);
       open_[c->id()] = c;
@@ -144,6 +145,7 @@ public:
     return closes_;
   }
   std::atomic<int> binaries_{0};
+  std::atomic<bool> admit_{true};
 
 private:
   std::mutex mutex_;
@@ -841,6 +843,39 @@ TEST(NetWs, WithOneIoThreadConnectionsShareItsStrandAndFramesKeepTheirOrder) {
 }
 
 // ---- limits on connections -------------------------------------------------------------------
+
+TEST(NetListener, AWebsocketNeverAdmittedIsClosedAfterTheHandshakeTimeout) {
+  net::limits lim;
+  lim.handshake_timeout = 1s;
+  test_server s(lim);
+  s.app.admit_ = false;
+  auto roleless = open_ws(s);
+  const auto roleless_id = s.app.newest()->id();
+  s.app.admit_ = true;
+  auto admitted = open_ws(s);
+  roleless->echo_ok("still within the timeout");
+  EXPECT_EQ(roleless->read_until_error(), websocket::error::closed);
+  EXPECT_EQ(roleless->ws.reason().code, websocket::close_code::policy_error);
+  EXPECT_TRUE(s.app.wait_closed(roleless_id));
+  admitted->echo_ok("admitted: open");
+}
+
+TEST(NetListener, OverMaxConnectionsPerAddressNewSocketsAreClosedAtOnce) {
+  net::limits lim;
+  lim.max_connections_per_address = 2;
+  test_server s(lim);
+  auto a = open_ws(s);
+  auto b = open_ws(s);
+  {
+    ws_client c;
+    EXPECT_TRUE(c.connect(s.port).ec);  // closed without an answer
+  }
+  a->echo_ok("a");
+  b->ws.close(websocket::close_code::normal);
+  ASSERT_TRUE(eventually([&] { return s.srv->connections() == 1; }));
+  auto d = open_ws(s);  // the address has a slot again
+  d->echo_ok("d");
+}
 
 TEST(NetListener, OverMaxConnectionsNewSocketsAreClosedAtOnce) {
   net::limits lim;

@@ -80,10 +80,12 @@ public:
   }
 
 private:
-  // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it.
+  // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it; a
+  // connection without a role is closed by 3/2 of the handshake timeout.
   std::chrono::milliseconds interval() const {
     const auto eighth = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.idle_timeout) / 8;
-    return std::clamp(eighth, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+    const auto half = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.handshake_timeout) / 2;
+    return std::clamp(std::min(eighth, half), std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   }
 
   void schedule() {

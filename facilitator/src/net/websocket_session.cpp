@@ -106,6 +106,7 @@ void websocket_session<Next>::on_accept(beast::error_code ec) {
   if (phase_ == phase::handshake_then_close) return do_close();  // the server stopped during the handshake
   phase_ = phase::open;
   heard();
+  roleless_since_.store(heard_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   state_->websockets.fetch_add(1);
   guarded("on_open", [&] { state_->app.on_open(self()); });
   do_read();
@@ -368,6 +369,11 @@ void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point n
   const std::int64_t idle =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.idle_timeout).count();
   const std::int64_t silent = now.time_since_epoch().count() - heard;
+  const std::int64_t roleless = roleless_since_.load(std::memory_order_relaxed);
+  const std::int64_t handshake =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.handshake_timeout).count();
+  if (roleless != 0 && now.time_since_epoch().count() - roleless >= handshake)
+    close(close_code::policy_error, "no join, watch or host in time");
   // Closing or not: a close the peer started inside Beast's read (its close frame, or a frame
   // Beast refused) has no timer of its own, and a peer that never finishes it is cut here.
   if (silent >= idle) {

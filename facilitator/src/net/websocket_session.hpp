@@ -59,6 +59,7 @@ public:
   const std::string& remote_address() const override { return address_; }
   std::size_t queued_bytes() const override { return queued_bytes_.load(); }
   bool closed() const override { return closed_.load(); }
+  void admitted() override { roleless_since_.store(0, std::memory_order_relaxed); }
 
   void shutdown() override;
   void abort() override;
@@ -152,6 +153,8 @@ private:
   // 0 until the handshake is done. Written on the strand, read by the keep-alive sweep.
   std::atomic<std::int64_t> heard_{0};
   std::atomic<std::int64_t> pinged_for_{0};  // the heard_ value a ping was last sent for
+  // When on_open was called, until the application admits the connection (then 0).
+  std::atomic<std::int64_t> roleless_since_{0};
   struct queued {
     std::shared_ptr<const std::string> text;
     std::uint64_t slot;  // 0: never replaced
