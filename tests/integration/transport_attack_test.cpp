@@ -2,6 +2,7 @@
 // slot exhaustion, floods and unread queues (issue 12).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -119,4 +120,56 @@ TEST(TransportAttack, AWebsocketWithoutARoleIsClosedAfterTheHandshakeTimeout) {
     EXPECT_FALSE(c->closed());
     EXPECT_EQ(c->request({{"type", "ping"}})["type"], "error");  // answered: still open
   }
+}
+
+TEST(TransportAttack, BinaryFramesAreChargedLikeTextOnes) {
+  served_session s;
+  auto p = s.join(1);
+  const auto from = p->count();
+  for (int i = 0; i < 200; ++i) p->send_raw(R"({"type":"vote"})", true);
+  for (int wait = 0; wait < 500 && p->count() < from + 200; ++wait) std::this_thread::sleep_for(20ms);
+  ASSERT_GE(p->count(), from + 200);
+  int bad = 0, limited = 0;
+  for (const auto& m : p->received()) {
+    bad += m.value("code", "") == "bad_message";
+    limited += m.value("code", "") == "rate_limited";
+  }
+  // The burst of 30 (and what refills meanwhile) is answered bad_message, the rest rate_limited.
+  EXPECT_LE(bad, 60);
+  EXPECT_GE(limited, 140);
+  EXPECT_FALSE(p->closed());
+}
+
+TEST(TransportAttack, AConnectionThatFloodsForSixSecondsIsClosedAndACalmOneIsNeverRefused) {
+  served_session s;
+  s.command({{"type", "open"}, {"question", "gut"}});
+  auto flooder = s.join(1);
+  auto calm = s.join(2);
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    // About 2,000 frames a second, text and binary, for up to 8 s.
+    for (int i = 0; !stop.load() && i < 800; ++i) {
+      for (int k = 0; k < 10; ++k)
+        flooder->send_raw(R"({"type":"vote","question":"gut","ballot":{"choice":"refer"}})", k % 2 == 1);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  int calm_votes = 0;
+  while (!flooder->closed() && std::chrono::steady_clock::now() - start < 8s) {
+    const auto r = calm->request(
+        {{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", calm_votes % 2 ? "refer" : "decline"}}}});
+    EXPECT_EQ(r["type"], "ack") << r.dump();
+    ++calm_votes;
+    std::this_thread::sleep_for(200ms);
+  }
+  stop = true;
+  flood.join();
+  const auto lasted = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(flooder->wait_closed(2s)) << "the flooder is still open";
+  EXPECT_EQ(flooder->close_code(), 1008);
+  EXPECT_GE(lasted, 4500ms);  // several seconds over the rate, not one burst
+  EXPECT_LT(lasted, 7s);
+  EXPECT_GE(calm_votes, 20);
+  EXPECT_FALSE(calm->closed());
 }
