@@ -850,6 +850,7 @@ TEST(NetListener, AWebsocketNeverAdmittedIsClosedAfterTheHandshakeTimeout) {
   test_server s(lim);
   s.app.admit_ = false;
   auto roleless = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(1));  // on_open runs just after the client's handshake ends
   const auto roleless_id = s.app.newest()->id();
   s.app.admit_ = true;
   auto admitted = open_ws(s);
