@@ -52,6 +52,8 @@ constexpr const char* serve_usage =
     "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
     "  --idle-timeout S     a WebSocket silent this long is closed; pinged at half of it (default 60)\n"
     "  --write-queue BYTES  unsent bytes per connection before it is dropped as too slow (default 262144)\n"
+    "  --max-queued-bytes BYTES  unsent bytes over all connections; beyond, the furthest behind are dropped (default "
+    "268435456)\n"
     "  --rate-messages N    messages per second (and burst) per connection, else rate_limited (default 30)\n"
     "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
     "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
@@ -97,6 +99,7 @@ net::limits read_net_limits(flags& f) {
   lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
   lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
   lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
+  lim.max_queued_bytes = static_cast<std::size_t>(f.number("max-queued-bytes", 256l << 20, 65536, 1l << 40));
   return lim;
 }
 

@@ -878,6 +878,47 @@ TEST(NetListener, OverMaxConnectionsPerAddressNewSocketsAreClosedAtOnce) {
   d->echo_ok("d");
 }
 
+TEST(NetWs, OverTheServerWideQueueBoundTheConnectionFurthestBehindIsClosedFirst) {
+  net::limits lim;
+  lim.write_queue_max_bytes = 16 << 20;  // the per-connection bound stays out of the way
+  lim.max_queued_bytes = 1 << 20;
+  lim.handshake_timeout = 1s;
+  test_server s(lim);
+  const auto frame = std::make_shared<const std::string>(16 * 1024, 'q');
+  // Two clients that never read (small receive buffers), and one that does.
+  const auto sleeper = [&] {
+    auto c = std::make_unique<ws_client>();
+    c->ws.next_layer().open(tcp::v4());
+    c->ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+    c->ws.next_layer().connect(local(s.port));
+    EXPECT_FALSE(c->handshake(s.port, {}).ec);
+    return c;
+  };
+  auto a_client = sleeper();
+  ASSERT_TRUE(s.app.wait_opens(1));
+  auto a = s.app.newest();
+  auto b_client = sleeper();
+  ASSERT_TRUE(s.app.wait_opens(2));
+  auto b = s.app.newest();
+  auto reader = open_ws(s);
+  // A falls 600 KiB behind (under the bound), then B falls behind until the two pass 1 MiB.
+  for (int i = 0; i < 4000 && a->queued_bytes() < 600 * 1024; ++i) {
+    a->send(frame);
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_GE(a->queued_bytes(), 600u * 1024);
+  EXPECT_FALSE(a->closed());
+  for (int i = 0; i < 4000 && !a->closed() && !b->closed(); ++i) {
+    b->send(frame);
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(a->closed()) << "the one furthest behind goes first";
+  EXPECT_FALSE(b->closed());
+  reader->echo_ok("the reader is served");
+  ASSERT_TRUE(s.app.wait_closed(a->id()));
+  EXPECT_TRUE(s.app.is_open(b->id()));
+}
+
 TEST(NetListener, OverMaxConnectionsNewSocketsAreClosedAtOnce) {
   net::limits lim;
   lim.max_connections = 2;

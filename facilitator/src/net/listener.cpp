@@ -1,5 +1,6 @@
 #include "net/listener.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -59,6 +60,33 @@ std::vector<std::weak_ptr<session_base>> server_state::snapshot() {
   // A session whose destructor waits on this lock yields an expired pointer: skipped later.
   for (session_base* s = head_; s; s = s->next_) out.push_back(s->weak_from_this());
   return out;
+}
+
+void server_state::shed_furthest_behind() {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  const auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10));
+  if (now - last_shed_.load() < every.count() || shedding_.exchange(true)) return;
+  last_shed_.store(now);
+  // Bytes of sessions already closing are as good as gone; the rest must fit under the bound.
+  std::vector<std::pair<std::size_t, std::shared_ptr<session_base>>> open;
+  std::size_t leaving = 0;
+  for (auto& weak : snapshot()) {
+    auto s = weak.lock();
+    if (!s) continue;
+    const auto b = s->behind();
+    if (b.closing)
+      leaving += b.bytes;
+    else if (b.bytes > 0)
+      open.emplace_back(b.bytes, std::move(s));
+  }
+  std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::size_t keep = queued_bytes.load() - std::min(leaving, queued_bytes.load());
+  for (auto& [bytes, s] : open) {
+    if (keep <= lim.max_queued_bytes) break;
+    s->shed();
+    keep -= std::min(keep, bytes);
+  }
+  shedding_.store(false);
 }
 
 // ---- session_base -------------------------------------------------------------------------

@@ -48,6 +48,11 @@ struct server_state {
   std::atomic<std::size_t> connections{0};  // TCP connections, HTTP and WebSocket
   std::atomic<std::size_t> websockets{0};   // between on_open and on_close
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> queued_bytes{0};  // unsent, over every WebSocket (lim.max_queued_bytes)
+
+  /// Thread-safe: over lim.max_queued_bytes, closes the sessions furthest behind until the
+  /// rest fits (at most one walk of the registry at a time, and one every 10 ms).
+  void shed_furthest_behind();
 
   /// Registers a live session so stop() can reach it.
   void enroll(session_base& s);
@@ -68,6 +73,8 @@ private:
   session_base* head_ = nullptr;
   std::mutex address_mutex_;
   std::unordered_map<std::string, std::size_t> per_address_;  // open connections per peer address
+  std::atomic<std::int64_t> last_shed_{0};                    // steady-clock ticks of the last walk
+  std::atomic<bool> shedding_{false};
 };
 
 /// An HTTP or WebSocket session, as stop() sees it.
@@ -86,6 +93,17 @@ public:
   /// silent for half of limits::idle_timeout, drop one silent for all of it. Reads atomics
   /// and posts, nothing more. HTTP sessions time out on their own.
   virtual void keep_alive(std::chrono::steady_clock::time_point) {}
+
+  /// Thread-safe: bytes queued and unsent, and whether a close is under way (they are then
+  /// about to be dropped). HTTP sessions queue nothing.
+  struct backlog {
+    std::size_t bytes = 0;
+    bool closing = false;
+  };
+  virtual backlog behind() const { return {}; }
+  /// Thread-safe: the server's queues are over their bound and this one is furthest behind:
+  /// drop what is queued and close 1008.
+  virtual void shed() {}
 
 protected:
   /// owns_slot: this session holds one of server_state::connections and one of its address's,

@@ -148,11 +148,27 @@ template <class Next>
 bool websocket_session<Next>::admit(std::size_t cost) {
   // Counted here, before the post, so frames waiting on the strand are bounded too.
   const std::size_t before = queued_bytes_.fetch_add(cost);
-  if (before + cost <= state_->lim.write_queue_max_bytes) return true;
-  queued_bytes_.fetch_sub(cost);
+  const std::size_t total = state_->queued_bytes.fetch_add(cost) + cost;
+  if (before + cost <= state_->lim.write_queue_max_bytes) {
+    if (total > state_->lim.max_queued_bytes) state_->shed_furthest_behind();
+    return true;
+  }
+  unqueue(cost);
   if (!closed_.exchange(true))
     asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_overflow, self()));
   return false;
+}
+
+template <class Next>
+void websocket_session<Next>::unqueue(std::size_t cost) {
+  queued_bytes_.fetch_sub(cost);
+  state_->queued_bytes.fetch_sub(cost);
+}
+
+template <class Next>
+void websocket_session<Next>::shed() {
+  if (!closed_.exchange(true))
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_overflow, self()));
 }
 
 template <class Next>
@@ -201,14 +217,14 @@ void websocket_session<Next>::on_send_pair(std::shared_ptr<const std::string> fi
 template <class Next>
 void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (writes_over()) {
-    queued_bytes_.fetch_sub(text->size() + frame_overhead);
+    unqueue(text->size() + frame_overhead);
     return;
   }
   if (slot != 0) {
     // A newer frame of the same slot supersedes one still waiting (never the one in flight).
     for (std::size_t i = first_waiting(); i < queue_.size(); ++i) {
       if (queue_[i].slot != slot) continue;
-      queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+      unqueue(queue_[i].text->size() + frame_overhead);
       queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
       break;  // at most one per slot is ever queued
     }
@@ -293,7 +309,7 @@ void websocket_session<Next>::beast_write_done() {
 
 template <class Next>
 void websocket_session<Next>::frame_sent() {
-  queued_bytes_.fetch_sub(queue_[queue_head_].text->size() + frame_overhead);
+  unqueue(queue_[queue_head_].text->size() + frame_overhead);
   queue_[queue_head_].text.reset();
   ++queue_head_;
   if (queue_head_ == queue_.size()) {
@@ -328,7 +344,7 @@ template <class Next>
 void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
   const std::size_t keep = first_waiting();
-  for (std::size_t i = keep; i < queue_.size(); ++i) queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+  for (std::size_t i = keep; i < queue_.size(); ++i) unqueue(queue_[i].text->size() + frame_overhead);
   queue_.resize(std::min(keep, queue_.size()));
 }
 

@@ -64,6 +64,8 @@ public:
   void shutdown() override;
   void abort() override;
   void keep_alive(std::chrono::steady_clock::time_point now) override;
+  backlog behind() const override { return {queued_bytes_.load(), closed_.load()}; }
+  void shed() override;
 
   /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: its
   /// queue slot and the handler that carried it to the strand.
@@ -79,6 +81,7 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   bool admit(std::size_t cost);
+  void unqueue(std::size_t cost);
   template <class Handler>
   void to_strand(Handler&& h);
   void arm_deadline();
