@@ -24,6 +24,13 @@ bool token_bucket::take(nanos now) {
   return true;
 }
 
+nanos refusal_streak::refused(nanos now) {
+  if (!any_ || now - last_ > pause) first_ = now;
+  any_ = true;
+  last_ = now;
+  return now - first_;
+}
+
 failure_window::failure_window(int max, nanos window)
     : max_(static_cast<std::size_t>(std::max(max, 1))), window_(window) {}
 

@@ -35,6 +35,8 @@ struct rate_limits {
   int joins_per_connection = 10;
   /// The window of the failure limits (and of joins_per_connection).
   std::chrono::seconds failure_window{60};
+  /// A connection refused this long without a second's pause is closed (1008).
+  std::chrono::seconds flood_close_after{5};
   /// Addresses remembered at most (per table); beyond it the stalest entries are evicted.
   std::size_t max_addresses = 10000;
 };
@@ -55,6 +57,20 @@ private:
   std::int64_t rate_;                                  // units per nanosecond
   std::int64_t units_;
   nanos last_;
+};
+
+/// How long a connection has stayed over its rate: refusals less than a second apart are one
+/// stretch (the messages its bucket lets through in between do not end it).
+class refusal_streak {
+public:
+  /// Counts a refusal at now; returns how long the stretch it belongs to has lasted.
+  nanos refused(nanos now);
+
+private:
+  static constexpr nanos pause = 1'000'000'000;  // a second without refusals ends a stretch
+  nanos first_ = 0;
+  nanos last_ = 0;
+  bool any_ = false;
 };
 
 /// The times of the last `max` failures; limited while `max` of them lie within the window.

@@ -50,11 +50,15 @@ constexpr const char* serve_usage =
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
+    "  --max-connections-per-address N  open connections from one IP address (default 1000: a classroom behind one "
+    "NAT)\n"
     "  --max-header BYTES   largest HTTP request header, else 431 (default 8192)\n"
     "  --max-body BYTES     largest HTTP request body, else 413 (default 16384)\n"
     "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
     "  --idle-timeout S     a WebSocket silent this long is closed; pinged at half of it (default 60)\n"
     "  --write-queue BYTES  unsent bytes per connection before it is dropped as too slow (default 262144)\n"
+    "  --max-queued-bytes BYTES  unsent bytes over all connections; beyond, the furthest behind are dropped (default "
+    "268435456)\n"
     "  --rate-messages N    messages per second (and burst) per connection, else rate_limited (default 30)\n"
     "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
     "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
@@ -96,11 +100,14 @@ net::limits read_net_limits(flags& f) {
   lim.io_threads = static_cast<int>(f.number("threads", cores, 1, 64));
   lim.ws_message_max = static_cast<std::size_t>(f.number("max-message", 64 * 1024, 1024, 16 * 1024 * 1024));
   lim.max_connections = static_cast<std::size_t>(f.number("max-connections", 19900, 1, 1'000'000));
+  lim.max_connections_per_address =
+      static_cast<std::size_t>(f.number("max-connections-per-address", 1000, 1, 1'000'000));
   lim.http_header_max = static_cast<std::size_t>(f.number("max-header", 8 * 1024, 1024, 1024 * 1024));
   lim.http_body_max = static_cast<std::size_t>(f.number("max-body", 16 * 1024, 0, 16 * 1024 * 1024));
   lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
   lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
   lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
+  lim.max_queued_bytes = static_cast<std::size_t>(f.number("max-queued-bytes", 256l << 20, 65536, 1l << 40));
   return lim;
 }
 

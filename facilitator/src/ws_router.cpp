@@ -39,6 +39,7 @@ struct ws_router::client {
   // connection's message bucket and its wrong join codes.
   std::string address;
   token_bucket messages;
+  refusal_streak over_rate;  // how long the bucket has kept refusing
   failure_window join_failures;
   failure_window joins;  // every join and watch, right ones too
   client(metrics& m, std::string address, const rate_limits& lim, nanos now)
@@ -91,20 +92,40 @@ void ws_router::on_close(const conn& c) {
 }
 
 void ws_router::on_binary(const conn& c) {
+  auto cl = std::static_pointer_cast<client>(c->user_data);
+  if (!cl || !charge(c, *cl, {})) return;
   send_error(c, std::nullopt, error_code::bad_message, "binary frames are not part of the protocol; send JSON text");
 }
 
 void ws_router::on_text(const conn& c, std::string text) {
   metrics_.requests++;
   auto cl = std::static_pointer_cast<client>(c->user_data);
-  if (!cl) return;
+  if (!cl || !charge(c, *cl, text)) return;
   auto p = protocol::parse(text);
-  // Every frame counts, bad ones too; the reply still echoes the id when there is one.
-  if (!cl->messages.take(steady_now()))
-    return send_limited(
-        c, p.id, "more than " + std::to_string(options_.limits.messages_per_second) + " messages a second; slow down");
   if (p.err) return send_error(c, p.id, p.err->code, p.err->message);
   dispatch(c, *cl, sort_request(std::move(*p.msg)), p.id);
+  // A role keeps the connection past the handshake timeout (net::connection::admitted).
+  if (cl->role != client::kind::none) c->admitted();
+}
+
+bool ws_router::charge(const conn& c, client& cl, std::string_view frame) {
+  // Before any parsing: a refused frame costs a token check, not a JSON parse. Every frame
+  // counts, bad and binary ones too.
+  const auto now = steady_now();
+  if (cl.messages.take(now)) return true;
+  const auto over = std::chrono::nanoseconds(cl.over_rate.refused(now));
+  if (over >= options_.limits.flood_close_after) {
+    metrics_.limited++;
+    c->close(net::close_code::policy_error, "over the message rate limit for too long");
+    return false;
+  }
+  // The refusal echoes the id of a short frame (every request but a long text); a longer one
+  // is not parsed, so a flood of big frames costs no parsing.
+  constexpr std::size_t parse_for_id_max = 2048;
+  const auto id = frame.size() <= parse_for_id_max ? protocol::parse(frame).id : std::nullopt;
+  send_limited(c, id,
+               "more than " + std::to_string(options_.limits.messages_per_second) + " messages a second; slow down");
+  return false;
 }
 
 void ws_router::dispatch(const conn& c, client& cl, request r, const request_id& id) {

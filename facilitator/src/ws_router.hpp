@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,9 @@ private:
   using conn = std::shared_ptr<net::connection>;
   using request_id = std::optional<std::string>;
 
+  /// Takes a token for one frame (text, or empty for a binary one) before it is parsed; false
+  /// once it is answered rate_limited, or the connection closed for staying over the rate.
+  bool charge(const conn& c, client& cl, std::string_view frame);
   void dispatch(const conn& c, client& cl, request r, const request_id& id);
   void join(const conn& c, client& cl, const protocol::join& j, const request_id& id);
   void watch(const conn& c, client& cl, const protocol::watch& w, const request_id& id);

@@ -38,10 +38,12 @@ export function scenarioDir(extraFiles = {}) {
  */
 // This suite checks the contract's rules other than its rate limits (hardening_test attacks
 // those with the defaults): it bursts far beyond 30 messages a second on one connection and
-// presents many wrong keys from one address, so its servers get generous limits unless a test
-// asks for the defaults with `defaultLimits: true`.
+// presents many wrong keys from one address, and opens thousands of connections from 127.0.0.1
+// (more than --max-connections-per-address allows), so its servers get generous limits unless a
+// test asks for the defaults with `defaultLimits: true`.
 const generousLimits = ['--rate-messages', '100000', '--join-failures-per-connection', '100000',
-  '--join-failures-per-address', '100000', '--key-failures-per-address', '100000'];
+  '--join-failures-per-address', '100000', '--key-failures-per-address', '100000',
+  '--max-connections-per-address', '100000'];
 
 export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile, defaultLimits = false } = {}) {
   const dir = tempDir();

@@ -59,6 +59,7 @@ using namespace std::chrono_literals;
 class test_handler final : public net::handler {
 public:
   void on_open(const std::shared_ptr<net::connection>& c) override {
+    if (admit_) c->admitted();  // no roles here: every connection is admitted at once
     {
       const std::lock_guard lock(mutex_);
       open_[c->id()] = c;
@@ -144,6 +145,7 @@ public:
     return closes_;
   }
   std::atomic<int> binaries_{0};
+  std::atomic<bool> admit_{true};
 
 private:
   std::mutex mutex_;
@@ -498,6 +500,75 @@ TEST(NetWs, OriginRulesOnRawRequests) {
   EXPECT_TRUE(net::detail::origin_allowed(req, allowed));
 }
 
+TEST(NetHost, HostRulesOnRawRequests) {
+  const std::vector<std::string> names{"vote.example.org"};
+  net::http_request req{http::verb::get, "/", 11};
+  EXPECT_TRUE(net::detail::host_allowed(req, names));  // no Host: not a browser
+  for (const std::string host : {"127.0.0.1:8080", "127.0.0.1", "localhost:1", "LocalHost.", "[::1]:8080", "[::1]",
+                                 "192.168.1.5:8080", "vote.example.org", "VOTE.example.org.:443"}) {
+    req.set(http::field::host, host);
+    EXPECT_TRUE(net::detail::host_allowed(req, names)) << host;
+  }
+  for (const std::string host :
+       {"attacker.example", "attacker.example:8080", "127.0.0.1.attacker.example", "localhost.attacker.example",
+        "vote.example.org.evil", "0x7f.0.0.1", "[::1", "", ":8080", "example.org"}) {
+    req.set(http::field::host, host);
+    EXPECT_FALSE(net::detail::host_allowed(req, names)) << host;
+  }
+  req.set(http::field::host, "127.0.0.1");
+  req.insert(http::field::host, "127.0.0.1");  // two Host headers
+  EXPECT_FALSE(net::detail::host_allowed(req, names));
+  EXPECT_EQ(net::detail::host_of_url("https://Vote.Example.org:8443/x"), "vote.example.org");
+  EXPECT_EQ(net::detail::host_of_url("http://[::1]:8080"), "[::1]");
+}
+
+TEST(NetHost, AForgedHostIs421OverHttpAnd403ForAnUpgrade) {
+  test_server s({}, {"https://vote.example.org"});
+  {
+    http_client c(s.port);
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, "attacker.example:" + std::to_string(s.port));
+    EXPECT_EQ(c.roundtrip(req).result_int(), 421u);
+  }
+  {
+    http_client c(s.port);
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, "vote.example.org");
+    EXPECT_EQ(c.roundtrip(req).result_int(), 200u);
+  }
+  ws_client c;
+  c.ws.next_layer().connect(local(s.port));
+  websocket::response_type res;
+  beast::error_code ec;
+  c.ws.handshake(res, "attacker.example", "/ws", ec);
+  EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(res.result_int(), 403u);
+  EXPECT_EQ(s.app.opens(), 0u);
+}
+
+// Bound to every address: the machine's own addresses (here two loopback ones) are served.
+TEST(NetHost, BoundToEveryAddressTheMachinesOwnAddressesAreServed) {
+  asio::io_context ioc;
+  test_handler app;
+  auto srv = net::server::create(ioc, app, {}, {});
+  srv->start("0.0.0.0", 0);
+  std::thread runner([&] { ioc.run(); });
+  for (const std::string address : {"127.0.0.1", "127.0.0.2"}) {
+    asio::io_context cioc;
+    tcp::socket socket(cioc);
+    socket.connect({asio::ip::make_address(address), srv->port()});
+    http::request<http::string_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, address + ":" + std::to_string(srv->port()));
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    EXPECT_EQ(res.result_int(), 200u) << address;
+  }
+  srv->stop();
+  runner.join();
+}
+
 TEST(NetWs, AnUpgradeElsewhereThanWsIs404) {
   test_server s;
   ws_client c;
@@ -772,6 +843,81 @@ TEST(NetWs, WithOneIoThreadConnectionsShareItsStrandAndFramesKeepTheirOrder) {
 }
 
 // ---- limits on connections -------------------------------------------------------------------
+
+TEST(NetListener, AWebsocketNeverAdmittedIsClosedAfterTheHandshakeTimeout) {
+  net::limits lim;
+  lim.handshake_timeout = 1s;
+  test_server s(lim);
+  s.app.admit_ = false;
+  auto roleless = open_ws(s);
+  ASSERT_TRUE(s.app.wait_opens(1));  // on_open runs just after the client's handshake ends
+  const auto roleless_id = s.app.newest()->id();
+  s.app.admit_ = true;
+  auto admitted = open_ws(s);
+  roleless->echo_ok("still within the timeout");
+  EXPECT_EQ(roleless->read_until_error(), websocket::error::closed);
+  EXPECT_EQ(roleless->ws.reason().code, websocket::close_code::policy_error);
+  EXPECT_TRUE(s.app.wait_closed(roleless_id));
+  admitted->echo_ok("admitted: open");
+}
+
+TEST(NetListener, OverMaxConnectionsPerAddressNewSocketsAreClosedAtOnce) {
+  net::limits lim;
+  lim.max_connections_per_address = 2;
+  test_server s(lim);
+  auto a = open_ws(s);
+  auto b = open_ws(s);
+  {
+    ws_client c;
+    EXPECT_TRUE(c.connect(s.port).ec);  // closed without an answer
+  }
+  a->echo_ok("a");
+  b->ws.close(websocket::close_code::normal);
+  ASSERT_TRUE(eventually([&] { return s.srv->connections() == 1; }));
+  auto d = open_ws(s);  // the address has a slot again
+  d->echo_ok("d");
+}
+
+TEST(NetWs, OverTheServerWideQueueBoundTheConnectionFurthestBehindIsClosedFirst) {
+  net::limits lim;
+  lim.write_queue_max_bytes = 16 << 20;  // the per-connection bound stays out of the way
+  lim.max_queued_bytes = 1 << 20;
+  lim.handshake_timeout = 1s;
+  test_server s(lim);
+  const auto frame = std::make_shared<const std::string>(16 * 1024, 'q');
+  // Two clients that never read (small receive buffers), and one that does.
+  const auto sleeper = [&] {
+    auto c = std::make_unique<ws_client>();
+    c->ws.next_layer().open(tcp::v4());
+    c->ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+    c->ws.next_layer().connect(local(s.port));
+    EXPECT_FALSE(c->handshake(s.port, {}).ec);
+    return c;
+  };
+  auto a_client = sleeper();
+  ASSERT_TRUE(s.app.wait_opens(1));
+  auto a = s.app.newest();
+  auto b_client = sleeper();
+  ASSERT_TRUE(s.app.wait_opens(2));
+  auto b = s.app.newest();
+  auto reader = open_ws(s);
+  // A falls 600 KiB behind (under the bound), then B falls behind until the two pass 1 MiB.
+  for (int i = 0; i < 4000 && a->queued_bytes() < 600 * 1024; ++i) {
+    a->send(frame);
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_GE(a->queued_bytes(), 600u * 1024);
+  EXPECT_FALSE(a->closed());
+  for (int i = 0; i < 4000 && !a->closed() && !b->closed(); ++i) {
+    b->send(frame);
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(a->closed()) << "the one furthest behind goes first";
+  EXPECT_FALSE(b->closed());
+  reader->echo_ok("the reader is served");
+  ASSERT_TRUE(s.app.wait_closed(a->id()));
+  EXPECT_TRUE(s.app.is_open(b->id()));
+}
 
 TEST(NetListener, OverMaxConnectionsNewSocketsAreClosedAtOnce) {
   net::limits lim;

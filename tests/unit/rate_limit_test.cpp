@@ -135,3 +135,18 @@ TEST(FailureTable, ForgetsIdleKeysWhenAsked) {
   EXPECT_FALSE(t.limited("x", 11 * second));
   EXPECT_EQ(t.size(), 0u);
 }
+
+TEST(RefusalStreak, RefusalsLessThanASecondApartAreOneStretchAndAPauseEndsIt) {
+  refusal_streak streak;
+  EXPECT_EQ(streak.refused(10 * second), 0);
+  // A flood: refused every 40 ms for 6 s (the bucket lets some through in between).
+  nanos lasted = 0;
+  for (nanos t = 10 * second; t <= 16 * second; t += 40 * ms) lasted = streak.refused(t);
+  EXPECT_EQ(lasted, 6 * second);
+  // A second and a bit without refusals: a new stretch.
+  EXPECT_EQ(streak.refused(17 * second + 1), 0);
+  // A burst of 31 once a second is over the rate every second: still one stretch.
+  refusal_streak burst;
+  for (int s = 0; s < 6; ++s) lasted = burst.refused(s * second);
+  EXPECT_EQ(lasted, 5 * second);
+}

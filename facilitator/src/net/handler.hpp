@@ -46,6 +46,11 @@ public:
   /// frames sent after this are dropped. on_close follows when the connection is gone.
   virtual void close(close_code code, std::string reason) = 0;
 
+  /// The application gave this connection a role: from now on only the idle timeout ends it.
+  /// A WebSocket never admitted is closed (1008) once limits::handshake_timeout has passed
+  /// since on_open, so a socket that only answers pings cannot hold a slot. Thread-safe.
+  virtual void admitted() {}
+
   /// Unique per process, never 0.
   virtual std::uint64_t id() const = 0;
 

@@ -1,10 +1,12 @@
 #include "net/http_session.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <iostream>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/string.hpp>
@@ -59,6 +61,52 @@ bool origin_allowed(const http_request& req, const std::vector<std::string>& all
 
 namespace {
 
+// The Host header's host without its port, lower case, one trailing dot dropped ("[::1]" kept).
+std::string host_name(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(0, name.find(']') == std::string_view::npos ? name.size() : name.find(']') + 1);
+  } else if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  std::string out(name);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// An IP literal cannot be rebound: a browser sends it only to the address it names.
+bool is_ip_literal(const std::string& name) {
+  beast::error_code ec;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    asio::ip::make_address_v6(name.substr(1, name.size() - 2), ec);
+    return !ec;
+  }
+  asio::ip::make_address_v4(name, ec);
+  return !ec;
+}
+
+}  // namespace
+
+std::string host_of_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return host_name(url.substr(0, url.find_first_of("/?#")));
+}
+
+bool host_allowed(const http_request& req, const std::vector<std::string>& names) {
+  const auto hosts = req.equal_range(http::field::host);
+  const auto count = std::distance(hosts.first, hosts.second);
+  if (count == 0) return true;  // HTTP/1.0 or a script: browsers always send one
+  if (count > 1) return false;
+  const std::string name = host_name(hosts.first->value());
+  if (name.empty()) return false;
+  if (name == "localhost" || is_ip_literal(name)) return true;
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+namespace {
+
 constexpr bool is_tls(const plain_stream*) {
   return false;
 }
@@ -76,8 +124,8 @@ tls_stream make_stream(tcp::socket&& socket, server_state& state, const tls_stre
 }  // namespace
 
 template <class Stream>
-http_session<Stream>::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : session_base(std::move(state), true),
+http_session<Stream>::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state, std::string address)
+    : session_base(std::move(state), true, std::move(address)),
       stream_(make_stream(std::move(socket), *state_, static_cast<const Stream*>(nullptr))) {}
 
 template <class Stream>
@@ -151,7 +199,15 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     return reply_error(http::status::bad_request, "Bad request\n", false);
   if (ec) return fail(ec, "http read");
 
-  if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+  const bool is_upgrade = beast::websocket::is_upgrade(parser_->get());
+  // DNS rebinding: a page at attacker.example, rebound to this address, sends its own name.
+  if (!host_allowed(parser_->get(), state_->allowed_hosts))
+    return is_upgrade ? reply_error(http::status::forbidden, "Host not allowed\n", false)
+                      : reply_error(http::status::misdirected_request,
+                                    "Misdirected request: this server does not answer to that host name; "
+                                    "start it with --public-url or --allow-origin naming it\n",
+                                    false);
+  if (is_upgrade) return upgrade();
   answer();
 }
 
@@ -168,9 +224,10 @@ void http_session<Stream>::upgrade() {
   release_slot();
   beast::get_lowest_layer(stream_).expires_never();
   if constexpr (is_tls(static_cast<const Stream*>(nullptr)))
-    std::make_shared<websocket_session<tls_stream>>(std::move(stream_), state_)->run(parser_->release());
+    std::make_shared<websocket_session<tls_stream>>(std::move(stream_), state_, address_)->run(parser_->release());
   else
-    std::make_shared<websocket_session<ws_transport>>(stream_.release_socket(), state_)->run(parser_->release());
+    std::make_shared<websocket_session<ws_transport>>(stream_.release_socket(), state_, address_)
+        ->run(parser_->release());
 }
 
 template <class Stream>
@@ -178,7 +235,7 @@ void http_session<Stream>::answer() {
   const auto& req = parser_->get();
   http_reply reply;
   try {
-    reply = state_->app.on_http(req, remote_address_of(beast::get_lowest_layer(stream_).socket()));
+    reply = state_->app.on_http(req, address_);
   } catch (const std::exception& e) {
     std::cerr << "roundtable net: on_http: " << e.what() << "\n";
     reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};

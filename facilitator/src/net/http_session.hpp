@@ -28,12 +28,21 @@ namespace roundtable::net::detail {
 /// case ignored, as in host names). "null", several Origins and look-alikes are refused.
 bool origin_allowed(const http_request& req, const std::vector<std::string>& allowed, std::string_view scheme = "http");
 
+/// Whether a request's Host header may be served (DNS rebinding): none (not a browser), or
+/// exactly one naming localhost, an IP address, or one of names (ASCII case and a trailing dot
+/// ignored). The port is not checked: see docs/security.md.
+bool host_allowed(const http_request& req, const std::vector<std::string>& names);
+
+/// The host of an origin or URL ("https://vote.example.org:8443/x" -> "vote.example.org"),
+/// lower case, brackets kept for IPv6; empty when it has none.
+std::string host_of_url(std::string_view url);
+
 /// Stream: plain_stream or tls_stream (explicitly instantiated for both in the .cpp).
 template <class Stream>
 class http_session : public session_base {
 public:
   /// Takes an accepted socket whose connection slot is already counted.
-  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state, std::string address);
 
   /// Starts reading requests.
   void run();

@@ -22,9 +22,16 @@ struct limits {
   /// A connection whose unsent frames exceed this many bytes is closed (1008 "too slow")
   /// instead of growing the heap. Each queued frame also counts a small fixed overhead.
   std::size_t write_queue_max_bytes = 256 * 1024;
+  /// Unsent bytes over every connection together: above this, the connections furthest behind
+  /// are closed (1008 "too slow") until the rest fits, so 19,900 slow readers cannot hold
+  /// 19,900 write queues.
+  std::size_t max_queued_bytes = std::size_t{256} << 20;
   /// TCP connections (HTTP and WebSocket) beyond this are accepted and closed at once;
   /// keeps about 100 descriptors spare under the 20,000 per-process limit.
   std::size_t max_connections = 20000 - 100;
+  /// TCP connections from one IP address beyond this are closed at accept, so one client
+  /// cannot take every slot. Sized for a classroom behind one NAT address, with room to spare.
+  std::size_t max_connections_per_address = 1000;
   /// stop(): after this, connections still open are closed hard.
   std::chrono::milliseconds shutdown_timeout{3000};
   /// How many threads run the io_context; 0: unknown. With exactly 1, connections share the

@@ -1,5 +1,6 @@
 #include "net/listener.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -38,6 +39,21 @@ void server_state::withdraw(session_base& s) {
   s.prev_ = s.next_ = nullptr;
 }
 
+bool server_state::take_address_slot(const std::string& address) {
+  const std::lock_guard lock(address_mutex_);
+  auto& open = per_address_[address];
+  if (open >= lim.max_connections_per_address) return false;
+  ++open;
+  return true;
+}
+
+void server_state::give_address_slot(const std::string& address) {
+  const std::lock_guard lock(address_mutex_);
+  const auto it = per_address_.find(address);
+  if (it == per_address_.end()) return;
+  if (--it->second == 0) per_address_.erase(it);
+}
+
 std::vector<std::weak_ptr<session_base>> server_state::snapshot() {
   std::vector<std::weak_ptr<session_base>> out;
   const std::lock_guard lock(mutex_);
@@ -46,20 +62,48 @@ std::vector<std::weak_ptr<session_base>> server_state::snapshot() {
   return out;
 }
 
+void server_state::shed_furthest_behind() {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  const auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10));
+  if (now - last_shed_.load() < every.count() || shedding_.exchange(true)) return;
+  last_shed_.store(now);
+  // Bytes of sessions already closing are as good as gone; the rest must fit under the bound.
+  std::vector<std::pair<std::size_t, std::shared_ptr<session_base>>> open;
+  std::size_t leaving = 0;
+  for (auto& weak : snapshot()) {
+    auto s = weak.lock();
+    if (!s) continue;
+    const auto b = s->behind();
+    if (b.closing)
+      leaving += b.bytes;
+    else if (b.bytes > 0)
+      open.emplace_back(b.bytes, std::move(s));
+  }
+  std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::size_t keep = queued_bytes.load() - std::min(leaving, queued_bytes.load());
+  for (auto& [bytes, s] : open) {
+    if (keep <= lim.max_queued_bytes) break;
+    s->shed();
+    keep -= std::min(keep, bytes);
+  }
+  shedding_.store(false);
+}
+
 // ---- session_base -------------------------------------------------------------------------
 
-session_base::session_base(std::shared_ptr<server_state> state, bool owns_slot)
-    : state_(std::move(state)), owns_slot_(owns_slot) {}
+session_base::session_base(std::shared_ptr<server_state> state, bool owns_slot, std::string address)
+    : state_(std::move(state)), address_(std::move(address)), owns_slot_(owns_slot) {}
 
 session_base::~session_base() {
   if (enrolled_) state_->withdraw(*this);
-  if (owns_slot_) state_->connections.fetch_sub(1);
+  give_back_slot();
 }
 
 void session_base::give_back_slot() {
   if (!owns_slot_) return;
   owns_slot_ = false;
   state_->connections.fetch_sub(1);
+  state_->give_address_slot(address_);
 }
 
 void session_base::enroll() {
@@ -166,16 +210,18 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   if (starved_) std::cerr << "roundtable net: accepting again\n";
   starved_ = false;
-  if (state_->stopping.load() || state_->connections.load() >= state_->lim.max_connections) {
-    // Over the limit: accepted only to be closed, so the backlog does not fill up.
+  auto address = remote_address_of(socket);
+  if (state_->stopping.load() || state_->connections.load() >= state_->lim.max_connections ||
+      !state_->take_address_slot(address)) {
+    // Over a limit: accepted only to be closed, so the backlog does not fill up.
     socket.close(ec);
     return do_accept();
   }
   state_->connections.fetch_add(1);
   if (state_->tls)
-    std::make_shared<http_session<tls_stream>>(std::move(socket), state_)->run();
+    std::make_shared<http_session<tls_stream>>(std::move(socket), state_, std::move(address))->run();
   else
-    std::make_shared<http_session<plain_stream>>(std::move(socket), state_)->run();
+    std::make_shared<http_session<plain_stream>>(std::move(socket), state_, std::move(address))->run();
   do_accept();
 }
 

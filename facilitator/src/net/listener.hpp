@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -37,17 +38,32 @@ struct server_state {
   handler& app;
   const limits lim;
   const std::vector<std::string> allowed_origins;
+  /// Host names (not IP addresses) requests may name in their Host header besides localhost
+  /// and IP literals: the hosts of allowed_origins, and --host when it is a name. Completed by
+  /// server::start before the first connection is accepted, read-only after.
+  std::vector<std::string> allowed_hosts;
   /// Set: every connection speaks TLS (https, wss) with this context; null: plain TCP.
   const std::shared_ptr<boost::asio::ssl::context> tls;
 
   std::atomic<std::size_t> connections{0};  // TCP connections, HTTP and WebSocket
   std::atomic<std::size_t> websockets{0};   // between on_open and on_close
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> queued_bytes{0};  // unsent, over every WebSocket (lim.max_queued_bytes)
+
+  /// Thread-safe: over lim.max_queued_bytes, closes the sessions furthest behind until the
+  /// rest fits (at most one walk of the registry at a time, and one every 10 ms).
+  void shed_furthest_behind();
 
   /// Registers a live session so stop() can reach it.
   void enroll(session_base& s);
   /// Removes a session (its destructor).
   void withdraw(session_base& s);
+  /// Takes a connection slot for a peer at address: false (nothing taken) when that address
+  /// already holds lim.max_connections_per_address.
+  bool take_address_slot(const std::string& address);
+  /// Gives back a slot take_address_slot gave.
+  void give_address_slot(const std::string& address);
+
   /// Weak pointers to every live session, copied under the lock, used after releasing it.
   std::vector<std::weak_ptr<session_base>> snapshot();
 
@@ -55,6 +71,10 @@ private:
   std::mutex mutex_;
   // Intrusive list: two pointers per connection, no allocation.
   session_base* head_ = nullptr;
+  std::mutex address_mutex_;
+  std::unordered_map<std::string, std::size_t> per_address_;  // open connections per peer address
+  std::atomic<std::int64_t> last_shed_{0};                    // steady-clock ticks of the last walk
+  std::atomic<bool> shedding_{false};
 };
 
 /// An HTTP or WebSocket session, as stop() sees it.
@@ -74,9 +94,21 @@ public:
   /// and posts, nothing more. HTTP sessions time out on their own.
   virtual void keep_alive(std::chrono::steady_clock::time_point) {}
 
+  /// Thread-safe: bytes queued and unsent, and whether a close is under way (they are then
+  /// about to be dropped). HTTP sessions queue nothing.
+  struct backlog {
+    std::size_t bytes = 0;
+    bool closing = false;
+  };
+  virtual backlog behind() const { return {}; }
+  /// Thread-safe: the server's queues are over their bound and this one is furthest behind:
+  /// drop what is queued and close 1008.
+  virtual void shed() {}
+
 protected:
-  /// owns_slot: this session holds one of server_state::connections, released on destruction.
-  session_base(std::shared_ptr<server_state> state, bool owns_slot);
+  /// owns_slot: this session holds one of server_state::connections and one of its address's,
+  /// released on destruction. address: the peer's (remote_address_of), empty if unknown.
+  session_base(std::shared_ptr<server_state> state, bool owns_slot, std::string address);
 
   /// Joins the registry; call once owned by a shared_ptr. Shuts down at once if stopping.
   void enroll();
@@ -86,6 +118,8 @@ protected:
   void give_back_slot();
 
   std::shared_ptr<server_state> state_;
+  /// The peer's IP address, for the per-address limits only: never logged or stored.
+  const std::string address_;
 
 private:
   friend struct server_state;

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
+#include "net/http_session.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
 
@@ -79,10 +80,12 @@ public:
   }
 
 private:
-  // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it.
+  // A silent peer is pinged at 1/2 to 1/2 + 1/8 of the idle timeout and dropped by 9/8 of it; a
+  // connection without a role is closed by 3/2 of the handshake timeout.
   std::chrono::milliseconds interval() const {
     const auto eighth = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.idle_timeout) / 8;
-    return std::clamp(eighth, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+    const auto half = std::chrono::duration_cast<std::chrono::milliseconds>(state_->lim.handshake_timeout) / 2;
+    return std::clamp(std::min(eighth, half), std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   }
 
   void schedule() {
@@ -126,8 +129,10 @@ tcp::endpoint endpoint_for(asio::io_context& ioc, const std::string& host, unsig
 std::unique_ptr<server> server::create(asio::io_context& ioc, handler& app, limits lim,
                                        std::vector<std::string> allowed_origins,
                                        std::shared_ptr<asio::ssl::context> tls) {
-  return std::unique_ptr<server>(
-      new server(ioc, std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins), std::move(tls))));
+  auto state = std::make_shared<detail::server_state>(app, lim, std::move(allowed_origins), std::move(tls));
+  for (const auto& origin : state->allowed_origins)
+    if (auto host = detail::host_of_url(origin); !host.empty()) state->allowed_hosts.push_back(std::move(host));
+  return std::unique_ptr<server>(new server(ioc, std::move(state)));
 }
 
 server::server(asio::io_context& ioc, std::shared_ptr<detail::server_state> state)
@@ -143,6 +148,10 @@ void server::start(const std::string& host, unsigned short port) {
   if (state_->stopping.load()) throw std::logic_error("server::start: already stopped");
   // The listener is built bound and listening, or throws and leaves nothing behind.
   auto l = std::make_shared<detail::listener>(ioc_, state_, endpoint_for(ioc_, host, port));
+  // A name to listen on is a name the server answers to (an address is answered anyway).
+  beast::error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  if (not_an_address && !host.empty()) state_->allowed_hosts.push_back(detail::host_of_url(host));
   port_ = l->port();
   listener_ = std::move(l);
   listener_->run();

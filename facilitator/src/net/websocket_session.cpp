@@ -77,7 +77,10 @@ template <class Next>
 void websocket_session<Next>::run(http_request req) {
   enroll();
   // Behind a trusted proxy the application reads the client's address from the upgrade request.
-  guarded("client_address", [&] { remote_ = state_->app.client_address(req, remote_); });
+  guarded("client_address", [&] {
+    if (auto client = state_->app.client_address(req, address_); client != address_)
+      client_address_ = std::move(client);
+  });
   const auto& lim = state_->lim;
   // Beast times the opening and closing handshakes; silence is the keep-alive sweep's
   // (keep_alive), so an idle connection has no timer wait of its own.
@@ -108,6 +111,7 @@ void websocket_session<Next>::on_accept(beast::error_code ec) {
   if (phase_ == phase::handshake_then_close) return do_close();  // the server stopped during the handshake
   phase_ = phase::open;
   heard();
+  roleless_since_.store(heard_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   state_->websockets.fetch_add(1);
   guarded("on_open", [&] { state_->app.on_open(self()); });
   do_read();
@@ -149,11 +153,27 @@ template <class Next>
 bool websocket_session<Next>::admit(std::size_t cost) {
   // Counted here, before the post, so frames waiting on the strand are bounded too.
   const std::size_t before = queued_bytes_.fetch_add(cost);
-  if (before + cost <= state_->lim.write_queue_max_bytes) return true;
-  queued_bytes_.fetch_sub(cost);
+  const std::size_t total = state_->queued_bytes.fetch_add(cost) + cost;
+  if (before + cost <= state_->lim.write_queue_max_bytes) {
+    if (total > state_->lim.max_queued_bytes) state_->shed_furthest_behind();
+    return true;
+  }
+  unqueue(cost);
   if (!closed_.exchange(true))
     asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_overflow, self()));
   return false;
+}
+
+template <class Next>
+void websocket_session<Next>::unqueue(std::size_t cost) {
+  queued_bytes_.fetch_sub(cost);
+  state_->queued_bytes.fetch_sub(cost);
+}
+
+template <class Next>
+void websocket_session<Next>::shed() {
+  if (!closed_.exchange(true))
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_overflow, self()));
 }
 
 template <class Next>
@@ -202,14 +222,14 @@ void websocket_session<Next>::on_send_pair(std::shared_ptr<const std::string> fi
 template <class Next>
 void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (writes_over()) {
-    queued_bytes_.fetch_sub(text->size() + frame_overhead);
+    unqueue(text->size() + frame_overhead);
     return;
   }
   if (slot != 0) {
     // A newer frame of the same slot supersedes one still waiting (never the one in flight).
     for (std::size_t i = first_waiting(); i < queue_.size(); ++i) {
       if (queue_[i].slot != slot) continue;
-      queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+      unqueue(queue_[i].text->size() + frame_overhead);
       queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
       break;  // at most one per slot is ever queued
     }
@@ -294,7 +314,7 @@ void websocket_session<Next>::beast_write_done() {
 
 template <class Next>
 void websocket_session<Next>::frame_sent() {
-  queued_bytes_.fetch_sub(queue_[queue_head_].text->size() + frame_overhead);
+  unqueue(queue_[queue_head_].text->size() + frame_overhead);
   queue_[queue_head_].text.reset();
   ++queue_head_;
   if (queue_head_ == queue_.size()) {
@@ -329,7 +349,7 @@ template <class Next>
 void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
   const std::size_t keep = first_waiting();
-  for (std::size_t i = keep; i < queue_.size(); ++i) queued_bytes_.fetch_sub(queue_[i].text->size() + frame_overhead);
+  for (std::size_t i = keep; i < queue_.size(); ++i) unqueue(queue_[i].text->size() + frame_overhead);
   queue_.resize(std::min(keep, queue_.size()));
 }
 
@@ -370,6 +390,11 @@ void websocket_session<Next>::keep_alive(std::chrono::steady_clock::time_point n
   const std::int64_t idle =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.idle_timeout).count();
   const std::int64_t silent = now.time_since_epoch().count() - heard;
+  const std::int64_t roleless = roleless_since_.load(std::memory_order_relaxed);
+  const std::int64_t handshake =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(state_->lim.handshake_timeout).count();
+  if (roleless != 0 && now.time_since_epoch().count() - roleless >= handshake)
+    close(close_code::policy_error, "no join, watch or host in time");
   // Closing or not: a close the peer started inside Beast's read (its close frame, or a frame
   // Beast refused) has no timer of its own, and a peer that never finishes it is cut here.
   if (silent >= idle) {

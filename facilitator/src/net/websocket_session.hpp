@@ -37,9 +37,10 @@ class websocket_session final : public session_base, public connection, private 
 public:
   /// Takes the socket or TLS stream (and its connection slot) from an http_session.
   template <class Arg>
-  websocket_session(Arg&& next, std::shared_ptr<server_state> state)
-      : session_base(std::move(state), true), ws_(std::forward<Arg>(next)), id_(next_connection_id()) {
-    remote_ = remote_address_of(tcp_socket_of(boost::beast::get_lowest_layer(ws_)));
+  websocket_session(Arg&& next, std::shared_ptr<server_state> state, std::string address)
+      : session_base(std::move(state), true, std::move(address)),
+        ws_(std::forward<Arg>(next)),
+        id_(next_connection_id()) {
     if constexpr (raw_frames) ws_.next_layer().set_listener(this);
   }
   ~websocket_session() override {
@@ -55,13 +56,17 @@ public:
                  std::shared_ptr<const std::string> second, std::uint64_t second_slot) override;
   void close(close_code code, std::string reason) override;
   std::uint64_t id() const override { return id_; }
-  const std::string& remote_address() const override { return remote_; }
+  /// The client's address: the peer's, or the one the application read behind a trusted proxy.
+  const std::string& remote_address() const override { return client_address_.empty() ? address_ : client_address_; }
   std::size_t queued_bytes() const override { return queued_bytes_.load(); }
   bool closed() const override { return closed_.load(); }
+  void admitted() override { roleless_since_.store(0, std::memory_order_relaxed); }
 
   void shutdown() override;
   void abort() override;
   void keep_alive(std::chrono::steady_clock::time_point now) override;
+  backlog behind() const override { return {queued_bytes_.load(), closed_.load()}; }
+  void shed() override;
 
   /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: its
   /// queue slot and the handler that carried it to the strand.
@@ -77,6 +82,7 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   bool admit(std::size_t cost);
+  void unqueue(std::size_t cost);
   template <class Handler>
   void to_strand(Handler&& h);
   void arm_deadline();
@@ -142,7 +148,7 @@ private:
   // - 0.1 KB  buffer_: only what the pending read prepared (first_read_max, 128 B); it is
   //           released after every message, so an idle connection never keeps a big one.
   // - queue_: nothing until the first send; released again once drained if it grew.
-  // - deadline_: allocated only while closing. remote_: fits the small-string buffer (IPv4).
+  // - deadline_: allocated only while closing. address_ (session_base): fits the small-string buffer (IPv4).
   // Gone: the tcp_stream (its impl and three timers, 0.6 KB) and the armed timer of Beast's
   // idle timeout (0.6 KB): one sweep of the server pings and drops silent peers.
   boost::beast::websocket::stream<Next> ws_;
@@ -151,6 +157,11 @@ private:
   // 0 until the handshake is done. Written on the strand, read by the keep-alive sweep.
   std::atomic<std::int64_t> heard_{0};
   std::atomic<std::int64_t> pinged_for_{0};  // the heard_ value a ping was last sent for
+  // When on_open was called, until the application admits the connection (then 0).
+  std::atomic<std::int64_t> roleless_since_{0};
+  // Set only when the application names another client than the peer (behind a --trusted-proxy);
+  // address_ stays the peer's, which holds the per-address connection slot.
+  std::string client_address_;
   struct queued {
     std::shared_ptr<const std::string> text;
     std::uint64_t slot;  // 0: never replaced
@@ -162,7 +173,6 @@ private:
   std::atomic<bool> closed_{false};               // close requested or gone: send() drops frames
   std::unique_ptr<boost::asio::steady_timer> deadline_;
   std::string close_reason_;
-  std::string remote_;
   std::uint64_t id_;
   close_code close_code_ = close_code::normal;
   phase phase_ = phase::handshake;
