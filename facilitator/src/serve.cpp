@@ -52,6 +52,8 @@ constexpr const char* serve_usage =
     "  --max-connections N  open connections at most (default 19900)\n"
     "  --max-connections-per-address N  open connections from one IP address (default 1000: a classroom behind one "
     "NAT)\n"
+    "  --cap-loopback       apply that cap to loopback peers too (by default this machine's own, e.g. a\n"
+    "                       reverse proxy in front, are not capped)\n"
     "  --max-header BYTES   largest HTTP request header, else 431 (default 8192)\n"
     "  --max-body BYTES     largest HTTP request body, else 413 (default 16384)\n"
     "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
@@ -102,6 +104,7 @@ net::limits read_net_limits(flags& f) {
   lim.max_connections = static_cast<std::size_t>(f.number("max-connections", 19900, 1, 1'000'000));
   lim.max_connections_per_address =
       static_cast<std::size_t>(f.number("max-connections-per-address", 1000, 1, 1'000'000));
+  lim.cap_loopback = f.on("cap-loopback");
   lim.http_header_max = static_cast<std::size_t>(f.number("max-header", 8 * 1024, 1024, 1024 * 1024));
   lim.http_body_max = static_cast<std::size_t>(f.number("max-body", 16 * 1024, 0, 16 * 1024 * 1024));
   lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
@@ -275,7 +278,7 @@ int serve(const serve_options& o) {
 
 int serve_command(const std::vector<std::string>& args) {
   try {
-    flags f("serve", args, {"metrics-public"});
+    flags f("serve", args, {"metrics-public", "cap-loopback"});
     if (f.help()) {
       std::cout << serve_usage;
       return 0;

@@ -76,7 +76,8 @@ TEST(TransportAttack, AForgedHostIsMisdirectedOverHttpAndRefusedAnUpgrade) {
 }
 
 TEST(TransportAttack, OneAddressCannotTakeEverySlot) {
-  served_session s;
+  // Loopback peers are capped only with --cap-loopback (by default they are this machine's own).
+  served_session s({.extra = {"--cap-loopback"}});
   const auto port = s.server->port();
   // 1,000 idle connections from 127.0.0.1 (the default cap; the console is one of them).
   asio::io_context ioc;

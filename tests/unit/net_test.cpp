@@ -864,6 +864,7 @@ TEST(NetListener, AWebsocketNeverAdmittedIsClosedAfterTheHandshakeTimeout) {
 TEST(NetListener, OverMaxConnectionsPerAddressNewSocketsAreClosedAtOnce) {
   net::limits lim;
   lim.max_connections_per_address = 2;
+  lim.cap_loopback = true;
   test_server s(lim);
   auto a = open_ws(s);
   auto b = open_ws(s);
@@ -876,6 +877,17 @@ TEST(NetListener, OverMaxConnectionsPerAddressNewSocketsAreClosedAtOnce) {
   ASSERT_TRUE(eventually([&] { return s.srv->connections() == 1; }));
   auto d = open_ws(s);  // the address has a slot again
   d->echo_ok("d");
+}
+
+TEST(NetListener, LoopbackPeersAreNotCappedPerAddressUnlessAskedTo) {
+  net::limits lim;
+  lim.max_connections_per_address = 2;  // cap_loopback stays false, the default
+  test_server s(lim);
+  auto a = open_ws(s);
+  auto b = open_ws(s);
+  auto c = open_ws(s);  // a third from 127.0.0.1: this machine's own peers are not capped
+  c->echo_ok("c");
+  EXPECT_EQ(s.srv->connections(), 3u);
 }
 
 TEST(NetWs, OverTheServerWideQueueBoundTheConnectionFurthestBehindIsClosedFirst) {

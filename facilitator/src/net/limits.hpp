@@ -32,6 +32,10 @@ struct limits {
   /// TCP connections from one IP address beyond this are closed at accept, so one client
   /// cannot take every slot. Sized for a classroom behind one NAT address, with room to spare.
   std::size_t max_connections_per_address = 1000;
+  /// Whether max_connections_per_address holds for loopback peers (127.0.0.0/8, ::1) too. Off by default:
+  /// a loopback peer is this machine (a reverse proxy in front, the benchmark, a test harness), and the
+  /// wire contract promises 19,900 connections by default, wherever they come from.
+  bool cap_loopback = false;
   /// stop(): after this, connections still open are closed hard.
   std::chrono::milliseconds shutdown_timeout{3000};
   /// How many threads run the io_context; 0: unknown. With exactly 1, connections share the

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -39,7 +40,22 @@ void server_state::withdraw(session_base& s) {
   s.prev_ = s.next_ = nullptr;
 }
 
+namespace {
+
+// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback: a peer on this machine.
+bool is_loopback(const std::string& address) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(address, ec);
+  if (ec) return false;
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  return a.is_loopback();
+}
+
+}  // namespace
+
 bool server_state::take_address_slot(const std::string& address) {
+  if (!lim.cap_loopback && is_loopback(address)) return true;  // never counted, so never given back
   const std::lock_guard lock(address_mutex_);
   auto& open = per_address_[address];
   if (open >= lim.max_connections_per_address) return false;
