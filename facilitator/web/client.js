@@ -17,11 +17,15 @@ export class RequestError extends Error {
  * One logical connection that survives network drops.
  * - onopen(): called after every (re)connect; send join/host/watch there.
  * - onpush(msg): every message that is not the reply to a pending request.
- * - onstate(state, detail): 'connecting' | 'open' | 'waiting' (detail: seconds until retry) | 'stopped'.
+ * - onstate(state, detail): 'connecting' | 'open' | 'waiting' (detail: seconds until retry) | 'idle' | 'stopped'.
+ * - wanted(): whether the page has something to do on a connection (a code to join, a key to host
+ *   with). The server closes a connection that takes no role within its handshake timeout, so a page
+ *   with nothing to do goes idle instead of reconnecting, and start() wakes it when it has.
  */
 export class Connection {
-  constructor({ onopen, onpush, onstate }) {
+  constructor({ onopen, onpush, onstate, wanted }) {
     this.onopen = onopen;
+    this.wanted = wanted || (() => true);
     this.onpush = onpush;
     this.onstate = onstate || (() => {});
     this.pending = new Map();
@@ -34,9 +38,11 @@ export class Connection {
     window.addEventListener('online', () => this.retryNow());
   }
 
-  /** Opens the connection (and keeps it open until stop()). */
+  /** Opens the connection (and keeps it open until stop()); does nothing while one is open or opening. */
   start() {
     this.stopped = false;
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    clearTimeout(this.timer);
     this.connect();
   }
 
@@ -93,6 +99,10 @@ export class Connection {
         this.pending.delete(id);
       }
       if (this.stopped) return;
+      if (!this.wanted()) {
+        this.attempt = 0;
+        return this.onstate('idle');
+      }
       // Exponential backoff with full jitter, so a room of phones does not reconnect in lockstep.
       const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
       const delay = cap / 2 + Math.random() * (cap / 2);
@@ -123,6 +133,7 @@ export function showState(el, state, detail) {
     connecting: 'Connecting…',
     open: 'Connected',
     waiting: `Offline, retrying in ${detail} s`,
+    idle: '',
     stopped: 'Disconnected',
   }[state];
   el.textContent = text;

@@ -27,7 +27,12 @@ const st = {
   message: '',
 };
 
-const conn = new Connection({ onopen: host, onpush, onstate: (s, d) => showState($('conn'), s, d) });
+const conn = new Connection({
+  onopen: host,
+  onpush,
+  onstate: (s, d) => showState($('conn'), s, d),
+  wanted: () => !!sessionStorage.getItem(KEY),
+});
 
 async function host() {
   const key = sessionStorage.getItem(KEY);
@@ -326,7 +331,9 @@ $('key-form').addEventListener('submit', (e) => {
   e.preventDefault();
   sessionStorage.setItem(KEY, $('key').value.trim());
   if (conn.isOpen) host();
+  else conn.start(); // hosts once open
 });
 
-if (!sessionStorage.getItem(KEY)) showLogin('');
-conn.start();
+// Connect only with a key to host with: the server closes a connection that takes no role in time.
+if (sessionStorage.getItem(KEY)) conn.start();
+else showLogin('');

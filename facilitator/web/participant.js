@@ -47,6 +47,7 @@ const conn = new Connection({
   onopen: () => { if (state.code) join(state.code); },
   onpush,
   onstate: (s, d) => showState($('conn'), s, d),
+  wanted: () => !!state.code,
 });
 
 function showJoin(message) {
@@ -295,6 +296,7 @@ $('join-form').addEventListener('submit', (e) => {
   $('join-error').textContent = '';
   state.code = code;
   if (conn.isOpen) join(code);
+  else conn.start(); // joins once open
 });
 $('code').addEventListener('input', () => {
   $('code').value = $('code').value.replace(/\D/g, '').slice(0, 6);
@@ -308,6 +310,8 @@ $('leave').addEventListener('click', () => {
 // A /j/CODE link (the QR code) joins at once; otherwise rejoin the session of the last visit.
 const fromPath = location.pathname.match(/^\/j\/(\d{6})$/);
 state.code = fromPath ? fromPath[1] : localStorage.getItem(CODE_KEY);
-if (state.code) $('code').value = state.code;
-else showJoin('');
-conn.start();
+// Connect only with a code to join: the server closes a connection that takes no role in time.
+if (state.code) {
+  $('code').value = state.code;
+  conn.start();
+} else showJoin('');

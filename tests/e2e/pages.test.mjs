@@ -178,3 +178,16 @@ test('participant: each session gets its own token, kept for a rejoin, so sessio
   assert.equal(await p.evaluate(() => localStorage.getItem('roundtable.token')), null);
   console2.close();
 });
+
+test('participant: the page connects only once it has a code to join (the server closes idle sockets)', async () => {
+  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const sockets = [];
+  p.on('websocket', (s) => sockets.push(s));
+  await p.goto(`${server.origin}/`);
+  await p.waitForTimeout(1000);
+  assert.equal(sockets.length, 0, 'no WebSocket while nobody has typed a code');
+  await p.fill('#code', code);
+  await p.press('#code', 'Enter');
+  await p.locator('#session').waitFor();
+  assert.equal(sockets.length, 1);
+});
