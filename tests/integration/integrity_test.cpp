@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "csv.hpp"
 #include "harness.hpp"
 
 using namespace roundtable::test;
@@ -218,4 +219,26 @@ TEST(Integrity, DeepJsonIsRefusedAtTheLargestFrameLimitAndTheServerCarriesOn) {
     s.command({{"type", "open"}, {"question", "gut"}});
     EXPECT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
   }
+}
+
+// Item 8: participants' texts reach the facilitator's spreadsheet through the CSV export; none of them
+// runs there as a formula, and the text is all there behind the neutralising quote mark.
+TEST(Integrity, TheCsvExportOfARealSessionRunsNoFormulaFromParticipants) {
+  served_session s;
+  s.command({{"type", "open"}, {"question", "voices"}});
+  const std::vector<std::string> hostile = {"=HYPERLINK(\"http://x.example\",\"open\")", "+1+1", "@SUM(A1:A9)"};
+  for (int i = 0; i < 3; ++i) {
+    auto p = s.join(i);
+    ASSERT_EQ(p->request({{"type", "perspective"}, {"question", "voices"}, {"text", hostile[i]}})["type"], "ack");
+  }
+  const auto csv = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.csv", test_key);
+  ASSERT_EQ(csv.status, 200);
+  std::size_t found = 0;
+  for (const auto& row : read_csv(csv.body)) {
+    for (const auto& cell : row) {
+      EXPECT_FALSE(runs_as_formula(cell)) << cell;
+      for (const auto& text : hostile) found += cell == "'" + text ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(found, hostile.size()) << csv.body;
 }
