@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iostream>
 
 namespace roundtable::facilitator {
 
@@ -19,6 +20,9 @@ flags::flags(std::string command, const std::vector<std::string>& args, const st
       continue;
     }
     const auto eq = a.find('=');
+    // A switch given a value (--metrics-public=no) would otherwise count as on.
+    if (eq != std::string::npos && std::find(switches.begin(), switches.end(), a.substr(2, eq - 2)) != switches.end())
+      throw usage_error(a.substr(0, eq) + " takes no value");
     if (eq != std::string::npos) {
       values_.emplace_back(a.substr(2, eq - 2), a.substr(eq + 1));
       continue;
@@ -63,6 +67,25 @@ long flags::number(const std::string& name, long fallback, long lo, long hi) {
 
 void flags::done() const {
   if (!values_.empty()) throw usage_error("unknown option --" + values_.front().first);
+}
+
+int run_command(const std::string& command, const std::vector<std::string>& args,
+                const std::vector<std::string>& switches, const std::string& usage,
+                const std::function<int(flags&)>& body) {
+  try {
+    flags f(command, args, switches);
+    if (f.help()) {
+      std::cout << usage;
+      return 0;
+    }
+    return body(f);
+  } catch (const flags::usage_error& e) {
+    std::cerr << "facilitator " << command << ": " << e.what() << "\n\n" << usage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "facilitator " << command << ": " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace roundtable::facilitator

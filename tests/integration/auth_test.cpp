@@ -110,6 +110,23 @@ TEST(Auth, BehindATrustedProxyEachForwardedClientHasItsOwnLimits) {
   EXPECT_EQ(host_from(port, "127.0.0.1", {}, test_key)["type"], "hosting");
 }
 
+// The flags this work added, given wrong: a usage error (exit 2) naming the flag, and no server.
+TEST(Auth, TheNewServeFlagsGivenWrongAreRefusedClearly) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--trusted-proxy nope", "--trusted-proxy nope is not an IP address"},
+      {"--metrics-public=no", "--metrics-public takes no value"},
+      {"--cap-loopback=1", "--cap-loopback takes no value"},
+      {"--joins-per-connection 0", "--joins-per-connection must be a whole number from 1"},
+      {"--max-connections-per-address lots", "--max-connections-per-address must be a whole number"},
+      {"--max-queued-bytes 10", "--max-queued-bytes must be a whole number from 65536"}};
+  for (const auto& [flag, message] : cases) {
+    const auto [status, out] = serve_briefly("", "--key " + test_key + " " + flag);
+    EXPECT_EQ(status, 2) << flag << "\n" << out;
+    EXPECT_NE(out.find(message), std::string::npos) << flag << "\n" << out;
+    EXPECT_EQ(out.find("listening on"), std::string::npos) << flag << "\n" << out;
+  }
+}
+
 // Item 3: a short key makes the limit on wrong keys meaningless; refused at start with advice.
 TEST(Auth, KeysShorterThan22CharactersAreRefusedAtStart) {
   temp_dir dir;
