@@ -29,12 +29,7 @@ constexpr const char* purge_usage =
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
-  try {
-    flags f("export", args);
-    if (f.help()) {
-      std::cout << export_usage;
-      return 0;
-    }
+  return run_command("export", args, {}, export_usage, [&](flags& f) {
     const auto db = f.get("db");
     const auto code = f.get("code");
     const auto format = f.get("format").value_or("json");
@@ -57,22 +52,11 @@ int export_command(const std::vector<std::string>& args) {
     file << text;
     if (!file) throw std::runtime_error("cannot write " + *out);
     return 0;
-  } catch (const flags::usage_error& e) {
-    std::cerr << "facilitator export: " << e.what() << "\n\n" << export_usage;
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "facilitator export: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 int purge_command(const std::vector<std::string>& args) {
-  try {
-    flags f("purge", args);
-    if (f.help()) {
-      std::cout << purge_usage;
-      return 0;
-    }
+  return run_command("purge", args, {}, purge_usage, [&](flags& f) {
     const auto db = f.get("db");
     const auto code = f.get("code");
     const auto before = f.get("ended-before");
@@ -96,13 +80,7 @@ int purge_command(const std::vector<std::string>& args) {
     for (const auto& c : purged) std::cout << "purged " << c << "\n";
     std::cout << purged.size() << (purged.size() == 1 ? " session" : " sessions") << " purged\n";
     return 0;
-  } catch (const flags::usage_error& e) {
-    std::cerr << "facilitator purge: " << e.what() << "\n\n" << purge_usage;
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "facilitator purge: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace roundtable::facilitator

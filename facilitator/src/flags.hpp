@@ -1,6 +1,7 @@
 // The sub-commands' command line: `--name value` and `--name=value` flags.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,5 +39,11 @@ private:
   bool help_ = false;
   std::vector<std::pair<std::string, std::string>> values_;
 };
+
+/// Runs sub-command `command` of `facilitator` on its flags: --help prints usage (exit 0); body's
+/// flags::usage_error is printed with the usage (exit 2), any other failure as one line (exit 1).
+int run_command(const std::string& command, const std::vector<std::string>& args,
+                const std::vector<std::string>& switches, const std::string& usage,
+                const std::function<int(flags&)>& body);
 
 }  // namespace roundtable::facilitator

@@ -277,20 +277,8 @@ int serve(const serve_options& o) {
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
-  try {
-    flags f("serve", args, {"metrics-public", "cap-loopback"});
-    if (f.help()) {
-      std::cout << serve_usage;
-      return 0;
-    }
-    return serve(read_serve_options(f));
-  } catch (const flags::usage_error& e) {
-    std::cerr << "facilitator serve: " << e.what() << "\n\n" << serve_usage;
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "facilitator serve: " << e.what() << "\n";
-    return 1;
-  }
+  return run_command("serve", args, {"metrics-public", "cap-loopback"}, serve_usage,
+                     [&](flags& f) { return serve(read_serve_options(f)); });
 }
 
 }  // namespace roundtable::facilitator
