@@ -7,36 +7,45 @@
 #include <sstream>
 
 #include "export.hpp"
-#include "flags.hpp"
+#include "roundtable/command_line.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
 
 namespace {
 
-constexpr const char* export_usage =
-    "usage: facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]\n"
-    "\n"
+constexpr const char* export_about =
     "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database,\n"
-    "with the same anonymity threshold as the live views. Default format json, default output stdout.\n";
+    "with the same anonymity threshold as the live views.";
 
-constexpr const char* purge_usage =
-    "usage: facilitator purge --db FILE (--code CODE | --ended-before YYYY-MM-DD)\n"
-    "\n"
+constexpr const char* purge_about =
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
-    "Stop the server first, or purge from its console: a running server keeps its own copy in memory.\n";
+    "Stop the server first, or purge from its console: a running server keeps its own copy in memory.";
+
+// --ended-before's date as milliseconds since the epoch (UTC midnight); throws usage_error.
+std::int64_t midnight_ms(const std::string& date) {
+  std::tm tm{};
+  std::istringstream in(date);
+  in >> std::get_time(&tm, "%Y-%m-%d");
+  if (in.fail() || !in.eof()) throw cli::usage_error("--ended-before takes a date as YYYY-MM-DD");
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
 
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
-  return run_command("export", args, {}, export_usage, [&](flags& f) {
-    const auto db = f.get("db");
-    const auto code = f.get("code");
-    const auto format = f.get("format").value_or("json");
-    const auto out = f.get("out");
-    f.done();
-    if (!db || !code) throw flags::usage_error("--db and --code are required");
-    if (format != "json" && format != "csv") throw flags::usage_error("--format is json or csv");
+  cli::command_line line("facilitator", "export",
+                         "usage: facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]",
+                         export_about);
+  std::optional<std::string> db, code, out;
+  std::string format = "json";
+  line.text("db", db, "the SQLite database", "FILE")
+      .text("code", code, "the session's join code", "CODE")
+      .text("format", format, "json or csv", "FORMAT")
+      .text("out", out, "write to FILE instead of standard output", "FILE");
+  return cli::run(line, args, [&] {
+    if (!db || !code) throw cli::usage_error("--db and --code are required");
+    if (format != "json" && format != "csv") throw cli::usage_error("--format is json or csv");
     auto store = store::event_store::open(*db);
     const auto e = export_session(*store, *code);
     if (!e) {
@@ -56,12 +65,15 @@ int export_command(const std::vector<std::string>& args) {
 }
 
 int purge_command(const std::vector<std::string>& args) {
-  return run_command("purge", args, {}, purge_usage, [&](flags& f) {
-    const auto db = f.get("db");
-    const auto code = f.get("code");
-    const auto before = f.get("ended-before");
-    f.done();
-    if (!db || (!code == !before)) throw flags::usage_error("--db and one of --code or --ended-before are required");
+  cli::command_line line("facilitator", "purge",
+                         "usage: facilitator purge --db FILE (--code CODE | --ended-before YYYY-MM-DD)", purge_about);
+  std::optional<std::string> db, code, before;
+  line.text("db", db, "the SQLite database", "FILE")
+      .text("code", code, "purge this session", "CODE")
+      .text("ended-before", before, "purge every session that ended before this day (UTC)", "YYYY-MM-DD");
+  return cli::run(line, args, [&] {
+    if (!db || (!code == !before)) throw cli::usage_error("--db and one of --code or --ended-before are required");
+    const std::int64_t ended_before = before ? midnight_ms(*before) : 0;  // checked before the store opens
     auto store = store::event_store::open(*db);
     if (code) {
       if (!store->purge(*code)) {
@@ -71,12 +83,7 @@ int purge_command(const std::vector<std::string>& args) {
       std::cout << "purged " << *code << "\n";
       return 0;
     }
-    std::tm tm{};
-    std::istringstream in(*before);
-    in >> std::get_time(&tm, "%Y-%m-%d");
-    if (in.fail() || !in.eof()) throw flags::usage_error("--ended-before takes a date as YYYY-MM-DD");
-    const auto ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
-    const auto purged = store->purge_ended_before(ms);
+    const auto purged = store->purge_ended_before(ended_before);
     for (const auto& c : purged) std::cout << "purged " << c << "\n";
     std::cout << purged.size() << (purged.size() == 1 ? " session" : " sessions") << " purged\n";
     return 0;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "roundtable/command_line.hpp"
 #include "validate_command.hpp"
 
 namespace {
@@ -19,12 +20,17 @@ constexpr const char* usage =
     "  export                   write a session's pseudonymous export (JSON or CSV)\n"
     "  purge                    delete sessions for good\n"
     "\n"
-    "Run 'facilitator COMMAND --help' for a command's options.\n";
+    "Run 'facilitator COMMAND --help' for a command's options; 'facilitator --version' for the version.\n"
+    "Every option is also read from ROUNDTABLE_NAME (--max-body: ROUNDTABLE_MAX_BODY) and from --config FILE.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--version") {
+    std::cout << "facilitator (Roundtable) " << roundtable::cli::version() << "\n";
+    return 0;
+  }
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     (args.empty() ? std::cerr : std::cout) << usage;
     return args.empty() ? 2 : 0;

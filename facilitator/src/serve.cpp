@@ -13,12 +13,12 @@
 #include "app.hpp"
 #include "commands.hpp"
 #include "crypto.hpp"
-#include "flags.hpp"
 #include "heap.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
+#include "serve_options.hpp"
 #include "store/event_store.hpp"
 #include "trusted_proxies.hpp"
 
@@ -26,134 +26,9 @@ namespace roundtable::facilitator {
 
 namespace {
 
-constexpr const char* serve_usage =
-    "usage: facilitator serve [OPTIONS]\n"
-    "\n"
-    "Runs workshops: HTTP and WebSocket on one port, sessions stored in SQLite.\n"
-    "\n"
-    "  --host HOST          address to listen on (default 127.0.0.1; 0.0.0.0 lets phones on your network join)\n"
-    "  --port PORT          port, 0 for any free one (default 8080)\n"
-    "  --db FILE            SQLite database (default roundtable.db)\n"
-    "  --scenarios DIR      scenario folder (default scenarios)\n"
-    "  --key KEY            facilitator key, at least 22 characters (or env ROUNDTABLE_KEY, or --key-file);\n"
-    "                       random when none; make one with: openssl rand -base64 24\n"
-    "  --key-file FILE      read the facilitator key from the first line of FILE\n"
-    "  --min-group N        anonymity threshold, 1 to 50 (default 3)\n"
-    "  --public-url URL     how participants reach this server, e.g. https://vote.example.org\n"
-    "  --allow-origin URL   another origin allowed to open WebSockets (repeatable)\n"
-    "  --trusted-proxy ADDR a reverse proxy's IP address (repeatable): from it, the client address of the\n"
-    "                       per-address limits is read from X-Forwarded-For; from anyone else that header is ignored\n"
-    "  --metrics-public     serve /metrics without the facilitator key\n"
-    "  --web-root DIR       serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy\n"
-    "  --tls-cert FILE      serve https and wss with this PEM certificate chain (with --tls-key)\n"
-    "  --tls-key FILE       the PEM private key of --tls-cert\n"
-    "  --threads N          I/O threads (default: one per core)\n"
-    "  --max-message BYTES  largest WebSocket message (default 65536)\n"
-    "  --max-connections N  open connections at most (default 19900)\n"
-    "  --max-connections-per-address N  open connections from one IP address (default 1000: a classroom behind one "
-    "NAT)\n"
-    "  --cap-loopback       apply that cap to loopback peers too (by default this machine's own, e.g. a\n"
-    "                       reverse proxy in front, are not capped)\n"
-    "  --max-header BYTES   largest HTTP request header, else 431 (default 8192)\n"
-    "  --max-body BYTES     largest HTTP request body, else 413 (default 16384)\n"
-    "  --handshake-timeout S  seconds to send an HTTP request or finish the WebSocket handshake (default 10)\n"
-    "  --idle-timeout S     a WebSocket silent this long is closed; pinged at half of it (default 60)\n"
-    "  --write-queue BYTES  unsent bytes per connection before it is dropped as too slow (default 262144)\n"
-    "  --max-queued-bytes BYTES  unsent bytes over all connections; beyond, the furthest behind are dropped (default "
-    "268435456)\n"
-    "  --rate-messages N    messages per second (and burst) per connection, else rate_limited (default 30)\n"
-    "  --join-failures-per-connection N  wrong join codes per connection and window (default 5)\n"
-    "  --join-failures-per-address N     wrong join codes per address and window (default 60)\n"
-    "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
-    "  --joins-per-connection N          joins and watches per connection and window (default 10)\n"
-    "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
-    "\n"
-    "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
-
-/// Everything `serve` is told on its command line.
-struct serve_options {
-  std::string host;
-  unsigned short port = 8080;
-  std::string db;
-  std::string scenarios_dir;
-  std::optional<std::string> key;
-  std::optional<std::string> key_file;
-  int min_group = 3;
-  std::optional<std::string> public_url;  // without a trailing slash
-  std::vector<std::string> origins;       // --allow-origin, and the public URL's
-  std::vector<std::string> trusted_proxies;
-  bool metrics_public = false;
-  std::string web_root;
-  std::optional<std::string> tls_cert;
-  std::optional<std::string> tls_key;
-  net::limits net;
-  rate_limits rates;
-};
-
-std::string trim_right_slash(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
-
-// The transport's limits; the thread count is read here too, in the order of the usage.
-net::limits read_net_limits(flags& f) {
-  const auto cores = std::max(1u, std::thread::hardware_concurrency());
-  net::limits lim;
-  lim.io_threads = static_cast<int>(f.number("threads", cores, 1, 64));
-  lim.ws_message_max = static_cast<std::size_t>(f.number("max-message", 64 * 1024, 1024, 16 * 1024 * 1024));
-  lim.max_connections = static_cast<std::size_t>(f.number("max-connections", 19900, 1, 1'000'000));
-  lim.max_connections_per_address =
-      static_cast<std::size_t>(f.number("max-connections-per-address", 1000, 1, 1'000'000));
-  lim.cap_loopback = f.on("cap-loopback");
-  lim.http_header_max = static_cast<std::size_t>(f.number("max-header", 8 * 1024, 1024, 1024 * 1024));
-  lim.http_body_max = static_cast<std::size_t>(f.number("max-body", 16 * 1024, 0, 16 * 1024 * 1024));
-  lim.handshake_timeout = std::chrono::seconds(f.number("handshake-timeout", 10, 1, 3600));
-  lim.idle_timeout = std::chrono::seconds(f.number("idle-timeout", 60, 2, 86400));
-  lim.write_queue_max_bytes = static_cast<std::size_t>(f.number("write-queue", 256 * 1024, 4096, 1 << 30));
-  lim.max_queued_bytes = static_cast<std::size_t>(f.number("max-queued-bytes", 256l << 20, 65536, 1l << 40));
-  return lim;
-}
-
-rate_limits read_rate_limits(flags& f) {
-  rate_limits rl;
-  rl.messages_per_second = static_cast<int>(f.number("rate-messages", 30, 1, 1'000'000));
-  rl.join_failures_per_connection = static_cast<int>(f.number("join-failures-per-connection", 5, 1, 1'000'000));
-  rl.join_failures_per_address = static_cast<int>(f.number("join-failures-per-address", 60, 1, 1'000'000));
-  rl.key_failures_per_address = static_cast<int>(f.number("key-failures-per-address", 5, 1, 1'000'000));
-  rl.joins_per_connection = static_cast<int>(f.number("joins-per-connection", 10, 1, 1'000'000));
-  rl.failure_window = std::chrono::seconds(f.number("failure-window", 60, 1, 86400));
-  return rl;
-}
-
-// Throws flags::usage_error for what the command line gets wrong.
-serve_options read_serve_options(flags& f) {
-  serve_options o;
-  o.host = f.get("host").value_or("127.0.0.1");
-  o.port = static_cast<unsigned short>(f.number("port", 8080, 0, 65535));
-  o.db = f.get("db").value_or("roundtable.db");
-  o.scenarios_dir = f.get("scenarios").value_or("scenarios");
-  o.key = f.get("key");
-  o.key_file = f.get("key-file");
-  o.min_group = static_cast<int>(f.number("min-group", 3, min_group_floor, min_group_ceiling));
-  if (auto url = f.get("public-url")) o.public_url = trim_right_slash(*url);
-  o.origins = f.all("allow-origin");
-  if (o.public_url) o.origins.push_back(*o.public_url);
-  o.trusted_proxies = f.all("trusted-proxy");
-  try {  // checked here, so a proxy that is not an address is a usage error like any bad flag
-    trusted_proxies{o.trusted_proxies};
-  } catch (const std::invalid_argument& e) {
-    throw flags::usage_error(e.what());
-  }
-  o.metrics_public = f.on("metrics-public");
-  o.web_root = f.get("web-root").value_or("");
-  o.net = read_net_limits(f);
-  o.tls_cert = f.get("tls-cert");
-  o.tls_key = f.get("tls-key");
-  if (!o.tls_cert != !o.tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
-  o.rates = read_rate_limits(f);
-  f.done();
-  return o;
-}
+constexpr const char* serve_usage = "usage: facilitator serve [OPTIONS]";
+constexpr const char* serve_about = "Runs workshops: HTTP and WebSocket on one port, sessions stored in SQLite.";
+constexpr const char* serve_footer = "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
 std::string read_key_file(const std::string& path) {
   std::ifstream in(path);
@@ -277,8 +152,13 @@ int serve(const serve_options& o) {
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
-  return run_command("serve", args, {"metrics-public", "cap-loopback"}, serve_usage,
-                     [&](flags& f) { return serve(read_serve_options(f)); });
+  cli::command_line line("facilitator", "serve", serve_usage, serve_about, serve_footer);
+  serve_options o;
+  declare_serve_options(line, o);
+  return cli::run(line, args, [&] {
+    complete_serve_options(o);
+    return serve(o);
+  });
 }
 
 }  // namespace roundtable::facilitator

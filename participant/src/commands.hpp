@@ -1,5 +1,5 @@
 // The participant program's sub-commands; each returns the exit status, and throws
-// flag_error for a flag the user got wrong.
+// cli::usage_error for a flag the user got wrong.
 #pragma once
 
 #include <string>
@@ -11,9 +11,5 @@ namespace roundtable::participant {
 int join_command(const std::vector<std::string>& args);
 /// `participant swarm`: the load generator.
 int swarm_command(const std::vector<std::string>& args);
-
-/// The usage texts, printed by --help and after a flag error.
-extern const char* join_usage;
-extern const char* swarm_usage;
 
 }  // namespace roundtable::participant

@@ -18,7 +18,7 @@
 #include "client/answer.hpp"
 #include "client/connection.hpp"
 #include "client/render.hpp"
-#include "flags.hpp"
+#include "roundtable/command_line.hpp"
 
 namespace roundtable::participant {
 
@@ -431,21 +431,15 @@ private:
 
 }  // namespace
 
-const char* join_usage =
+constexpr const char* join_usage =
     "usage: participant join --server ws://HOST:PORT/ws --code CODE [OPTIONS]\n"
-    "       participant join --server http://HOST:PORT/j/CODE [OPTIONS]\n"
-    "\n"
+    "       participant join --server http://HOST:PORT/j/CODE [OPTIONS]";
+
+constexpr const char* join_about =
     "Takes part in a workshop from the terminal: shows the case and each question with\n"
-    "numbered options, sends your answers, shows results as text bars and perspectives.\n"
-    "\n"
-    "  --server URL       the server's WebSocket URL, or the join link (http://HOST:PORT/j/CODE)\n"
-    "  --code CODE        the six-digit join code (not needed with a join link)\n"
-    "  --token-file FILE  where your participant token is kept (default\n"
-    "                     $XDG_CONFIG_HOME/roundtable/token-HOST-PORT-CODE); the same token\n"
-    "                     means the same participant after a reconnect or restart\n"
-    "  --width N          wrap text at N columns (default: the terminal's width)\n"
-    "  --plain            line-oriented output even on a terminal (default when stdout is not one)\n"
-    "\n"
+    "numbered options, sends your answers, shows results as text bars and perspectives.";
+
+constexpr const char* join_footer =
     "Answers, one line each (numbers are the option numbers shown; option ids work too):\n"
     "  choice         2            (several allowed: 1 3)\n"
     "  scale          4\n"
@@ -462,24 +456,30 @@ const char* join_usage =
     "(two spaces, label, count, #s), perspectives, perspective, participants, hidden, ended.\n";
 
 int join_command(const std::vector<std::string>& args) {
-  flags f("join", args, {"server", "code", "token-file", "width"}, {"plain"});
-  if (f.help()) {
-    std::cout << join_usage;
-    return 0;
-  }
-  const auto server = f.get("server");
-  if (!server) throw flag_error("--server is required, e.g. --server ws://127.0.0.1:8080/ws");
+  cli::command_line line("participant", "join", join_usage, join_about, join_footer);
+  std::optional<std::string> server, code_flag, token_file;
+  std::optional<std::size_t> width_flag;
+  bool plain = false;
+  line.text("server", server, "the server's WebSocket URL, or the join link (http://HOST:PORT/j/CODE)", "URL")
+      .text("code", code_flag, "the six-digit join code (not needed with a join link)", "CODE")
+      .text("token-file", token_file,
+            "where your participant token is kept (default $XDG_CONFIG_HOME/roundtable/token-HOST-PORT-CODE); the "
+            "same token means the same participant after a reconnect or restart",
+            "FILE")
+      .number("width", width_flag, 20, 1000, "wrap text at N columns (default: the terminal's width)")
+      .flag("plain", plain, "line-oriented output even on a terminal (default when stdout is not one)");
+  if (!line.parse(args, std::cout)) return 0;
+  if (!server) throw cli::usage_error("--server is required, e.g. --server ws://127.0.0.1:8080/ws");
   std::string why;
   auto url = parse_server_url(*server, why);
-  if (!url) throw flag_error("--server: " + why);
-  std::string code = f.get("code").value_or(url->code.value_or(""));
-  if (code.empty()) throw flag_error("--code is required (or give the join link http://HOST:PORT/j/CODE)");
+  if (!url) throw cli::usage_error("--server: " + why);
+  std::string code = code_flag.value_or(url->code.value_or(""));
+  if (code.empty()) throw cli::usage_error("--code is required (or give the join link http://HOST:PORT/j/CODE)");
   if (code.size() != 6 || code.find_first_not_of("0123456789") != std::string::npos)
-    throw flag_error("--code must be the six-digit join code, got \"" + code + "\"");
-  const bool tty = !f.has("plain") && isatty(STDOUT_FILENO);
-  const auto width =
-      static_cast<std::size_t>(f.number("width", static_cast<long>(tty ? terminal_width() : 80), 20, 1000));
-  const auto token_path = f.get("token-file").value_or(default_token_path(*url, code));
+    throw cli::usage_error("--code must be the six-digit join code, got \"" + code + "\"");
+  const bool tty = !plain && isatty(STDOUT_FILENO);
+  const auto width = width_flag.value_or(tty ? terminal_width() : 80);
+  const auto token_path = token_file.value_or(default_token_path(*url, code));
   const auto token = load_or_create_token(token_path);
   const auto t = resolve(*url);
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "flags.hpp"
+#include "roundtable/command_line.hpp"
 
 namespace {
 
@@ -32,16 +32,15 @@ int main(int argc, char** argv) {
     std::cout << usage;
     return 0;
   }
-  try {
-    if (command == "join") return join_command(args);
-    if (command == "swarm") return swarm_command(args);
+  if (command == "--version") {
+    std::cout << "participant (Roundtable) " << roundtable::cli::version() << "\n";
+    return 0;
+  }
+  if (command != "join" && command != "swarm") {
     std::cerr << "participant: unknown command \"" << command << "\"\n\n" << usage;
     return 2;
-  } catch (const flag_error& e) {
-    std::cerr << "participant " << command << ": " << e.what() << "\n(see `participant " << command << " --help`)\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "participant " << command << ": " << e.what() << "\n";
-    return 1;
   }
+  return roundtable::cli::run(
+      "participant " + command, [&] { return command == "join" ? join_command(args) : swarm_command(args); },
+      std::cerr);
 }

@@ -35,11 +35,8 @@ void raise_open_file_limit(int count) {
 }  // namespace
 
 int swarm_command(const std::vector<std::string>& args) {
-  auto parsed = parse_swarm_options(args);
-  if (!parsed) {
-    std::cout << swarm_usage;
-    return 0;
-  }
+  auto parsed = parse_swarm_options(args, std::cout);
+  if (!parsed) return 0;
   auto& cfg = *parsed;
   raise_open_file_limit(cfg.count);
   cfg.server = client::resolve(cfg.url);

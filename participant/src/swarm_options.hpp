@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,11 @@ struct swarm_options {
   bool hosts() const { return !key.empty(); }
 };
 
-/// Parses the swarm's flags; nullopt for --help; throws flag_error for a flag the user got wrong.
-std::optional<swarm_options> parse_swarm_options(const std::vector<std::string>& args);
+/// Parses the swarm's flags; nullopt once --help or --version is printed on `out`; throws
+/// cli::usage_error for a flag the user got wrong.
+std::optional<swarm_options> parse_swarm_options(const std::vector<std::string>& args, std::ostream& out);
 
-/// Parses --source-ips: addresses and IPv4 ranges A-B, comma-separated; throws flag_error.
+/// Parses --source-ips: addresses and IPv4 ranges A-B, comma-separated; throws cli::usage_error.
 std::vector<boost::asio::ip::address> parse_sources(const std::string& spec);
 
 }  // namespace roundtable::participant

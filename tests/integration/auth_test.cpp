@@ -114,8 +114,8 @@ TEST(Auth, BehindATrustedProxyEachForwardedClientHasItsOwnLimits) {
 TEST(Auth, TheNewServeFlagsGivenWrongAreRefusedClearly) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--trusted-proxy nope", "--trusted-proxy nope is not an IP address"},
-      {"--metrics-public=no", "--metrics-public takes no value"},
-      {"--cap-loopback=1", "--cap-loopback takes no value"},
+      {"--metrics-public=maybe", "Could not convert: --metrics-public = maybe"},
+      {"--cap-loopback=lots", "Could not convert: --cap-loopback = lots"},
       {"--joins-per-connection 0", "--joins-per-connection must be a whole number from 1"},
       {"--max-connections-per-address lots", "--max-connections-per-address must be a whole number"},
       {"--max-queued-bytes 10", "--max-queued-bytes must be a whole number from 65536"}};

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "flags.hpp"
+#include "roundtable/command_line.hpp"
 #include "swarm_options.hpp"
 #include "swarm_push.hpp"
 #include "swarm_stats.hpp"
@@ -103,7 +103,8 @@ TEST(SwarmPush, MissingMembersReadAsEmptyObjects) {
 }
 
 TEST(SwarmOptions, DefaultsFollowTheCount) {
-  const auto o = parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "4000"});
+  const auto o =
+      parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "4000"}, std::cout);
   ASSERT_TRUE(o);
   EXPECT_EQ(o->count, 4000);
   EXPECT_EQ(o->code, "123456");
@@ -112,23 +113,24 @@ TEST(SwarmOptions, DefaultsFollowTheCount) {
   EXPECT_EQ(o->open_at, 4000);
   EXPECT_EQ(o->repeat, 1);
   EXPECT_DOUBLE_EQ(o->timeout, 4000 / 2000.0 + 2 + 60);  // joins at the ramp, the window, a minute
-  EXPECT_FALSE(parse_swarm_options({"--help"}));
+  EXPECT_FALSE(parse_swarm_options({"--help"}, std::cout));
 }
 
 TEST(SwarmOptions, KeyAndSourcesAreChecked) {
   const auto o =
       parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--key", "k", "--scenario", "warm-up", "--count", "10",
-                           "--open-at", "30", "--close", "--source-ips", "127.0.0.2-127.0.0.4,::1"});
+                           "--open-at", "30", "--close", "--source-ips", "127.0.0.2-127.0.0.4,::1"},
+                          std::cout);
   ASSERT_TRUE(o);
   EXPECT_TRUE(o->hosts());
   EXPECT_EQ(o->open_at, 30);
   EXPECT_TRUE(o->close_round);
   ASSERT_EQ(o->sources.size(), 4u);
   EXPECT_EQ(o->sources[2].to_string(), "127.0.0.4");
-  EXPECT_THROW(
-      parse_swarm_options({"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "5", "--close"}),
-      flag_error);
-  EXPECT_THROW(parse_sources("127.0.0.9-127.0.0.2"), flag_error);
+  EXPECT_THROW(parse_swarm_options(
+                   {"--server", "ws://127.0.0.1:8080/ws", "--code", "123456", "--count", "5", "--close"}, std::cout),
+               cli::usage_error);
+  EXPECT_THROW(parse_sources("127.0.0.9-127.0.0.2"), cli::usage_error);
 }
 
 TEST(SwarmCounters, VoteToResultsPairsTheKthAckWithTheFirstPushCountingK) {

@@ -1,0 +1,40 @@
+// `facilitator serve`'s options: each flag declared once, with its help and default.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/limits.hpp"
+#include "rate_limit.hpp"
+#include "roundtable/command_line.hpp"
+
+namespace roundtable::facilitator {
+
+/// Everything `serve` is told by its flags, variables and config file.
+struct serve_options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string db = "roundtable.db";
+  std::string scenarios_dir = "scenarios";
+  std::optional<std::string> key;
+  std::optional<std::string> key_file;
+  int min_group = 3;
+  std::optional<std::string> public_url;  // without a trailing slash
+  std::vector<std::string> origins;       // --allow-origin, and the public URL's
+  std::vector<std::string> trusted_proxies;
+  bool metrics_public = false;
+  std::string web_root;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  net::limits net;
+  rate_limits rates;
+};
+
+/// Declares serve's flags on `line`, each filling its field of `o`.
+void declare_serve_options(cli::command_line& line, serve_options& o);
+
+/// Checks what no single flag can (pairs, addresses) and completes `o`; throws cli::usage_error.
+void complete_serve_options(serve_options& o);
+
+}  // namespace roundtable::facilitator
