@@ -1263,3 +1263,36 @@ TEST(NetFrames, SendFramesGathersWholeFramesReportsAPartialOneAndAnError) {
 }
 
 }  // namespace
+
+// The write queue alone: order, a slot's newer frame replacing a waiting one (never one in
+// flight), and every removal giving back exactly what its frames cost.
+TEST(NetFrameQueue, ReplacesWaitingSlotsAndAccountsEveryByte) {
+  using roundtable::net::detail::frame_queue;
+  const auto text = [](std::string s) { return std::make_shared<const std::string>(std::move(s)); };
+  frame_queue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.push(text("tally-1"), 7, 0), 0u);
+  EXPECT_EQ(q.push(text("ack"), 0, 0), 0u);
+  // tally-1 is in flight (busy 1): the next tally queues beside it instead of replacing it.
+  EXPECT_EQ(q.push(text("tally-2"), 7, 1), 0u);
+  ASSERT_EQ(q.size(), 3u);
+  // tally-2 is waiting: tally-3 replaces it and gives back its cost.
+  EXPECT_EQ(q.push(text("tally-3"), 7, 1), frame_queue::cost("tally-2"));
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_EQ(q.at(0), "tally-1");
+  EXPECT_EQ(q.at(1), "ack");
+  EXPECT_EQ(q.at(2), "tally-3");
+  EXPECT_EQ(q.pop(), frame_queue::cost("tally-1"));
+  EXPECT_EQ(q.at(0), "ack");
+  // Dropping keeps the one in flight.
+  EXPECT_EQ(q.drop_after(1), frame_queue::cost("tally-3"));
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.drop_after(1), 0u);
+  EXPECT_EQ(q.pop(), frame_queue::cost("ack"));
+  EXPECT_TRUE(q.empty());
+  // Past the kept slots, the sent front is reclaimed and the order still holds.
+  for (int i = 0; i < 100; ++i) q.push(text(std::to_string(i)), 0, 0);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(q.pop(), frame_queue::cost(std::to_string(i)));
+  ASSERT_EQ(q.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(q.at(static_cast<std::size_t>(i)), std::to_string(60 + i));
+}

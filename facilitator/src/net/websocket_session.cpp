@@ -36,8 +36,6 @@ namespace {
 // this much at the start of a message (most protocol messages fit), not Beast's default
 // 1.5 KB. The rest of a longer message is read in further calls.
 constexpr std::size_t first_read_max = 128;
-// A queue vector that grew past this many slots is released once drained.
-constexpr std::size_t keep_queue_slots = 16;
 // RFC 6455: a close frame's reason is at most 123 bytes.
 constexpr std::size_t close_reason_max = 123;
 
@@ -191,7 +189,7 @@ void websocket_session<Next>::to_strand(Handler&& h) {
 
 template <class Next>
 void websocket_session<Next>::send(std::shared_ptr<const std::string> text, std::uint64_t slot) {
-  if (!text || closed_.load() || !admit(text->size() + frame_overhead)) return;
+  if (!text || closed_.load() || !admit(frame_queue::cost(*text))) return;
   to_strand(beast::bind_front_handler(&websocket_session::on_send, self(), std::move(text), slot));
 }
 
@@ -200,7 +198,7 @@ void websocket_session<Next>::send_pair(std::shared_ptr<const std::string> first
                                         std::shared_ptr<const std::string> second, std::uint64_t second_slot) {
   if (!first) return send(std::move(second), second_slot);
   if (!second) return send(std::move(first), first_slot);
-  if (closed_.load() || !admit(first->size() + second->size() + 2 * frame_overhead)) return;
+  if (closed_.load() || !admit(frame_queue::cost(*first) + frame_queue::cost(*second))) return;
   to_strand(beast::bind_front_handler(&websocket_session::on_send_pair, self(), std::move(first), first_slot,
                                       std::move(second), second_slot));
 }
@@ -222,27 +220,18 @@ void websocket_session<Next>::on_send_pair(std::shared_ptr<const std::string> fi
 template <class Next>
 void websocket_session<Next>::enqueue(std::shared_ptr<const std::string> text, std::uint64_t slot) {
   if (writes_over()) {
-    unqueue(text->size() + frame_overhead);
+    unqueue(frame_queue::cost(*text));
     return;
   }
-  if (slot != 0) {
-    // A newer frame of the same slot supersedes one still waiting (never the one in flight).
-    for (std::size_t i = first_waiting(); i < queue_.size(); ++i) {
-      if (queue_[i].slot != slot) continue;
-      unqueue(queue_[i].text->size() + frame_overhead);
-      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-      break;  // at most one per slot is ever queued
-    }
-  }
-  queue_.push_back({std::move(text), slot});
+  // A newer frame of the same slot supersedes one still waiting (never the one in flight).
+  if (const std::size_t replaced = queue_.push(std::move(text), slot, in_flight())) unqueue(replaced);
 }
 
 template <class Next>
 void websocket_session<Next>::do_write() {
   if constexpr (raw_frames) return write_raw();
   write_ = frame_write::in_flight;
-  ws_.async_write(asio::buffer(*queue_[queue_head_].text),
-                  beast::bind_front_handler(&websocket_session::on_write, self()));
+  ws_.async_write(asio::buffer(queue_.at(0)), beast::bind_front_handler(&websocket_session::on_write, self()));
 }
 
 template <class Next>
@@ -250,7 +239,7 @@ void websocket_session<Next>::on_write(beast::error_code ec, std::size_t) {
   write_ = frame_write::idle;
   frame_sent();
   if (ec) return write_failed(ec);
-  if (queue_head_ < queue_.size()) return do_write();
+  if (!queue_.empty()) return do_write();
   after_drain();
 }
 
@@ -261,14 +250,14 @@ void websocket_session<Next>::write_raw() {
     // The queued frames, up to gather_max at a time, with one non-blocking sendmsg each; what
     // the socket does not take at once goes out asynchronously, and the next frame waits for it.
     std::array<std::string_view, gather_max> texts;
-    while (queue_head_ < queue_.size()) {
+    while (!queue_.empty()) {
       if (writes_over()) return drop_queue();
       if (transport.beast_writing()) return;  // beast_write_done() picks up from here
-      const std::size_t count = std::min(gather_max, queue_.size() - queue_head_);
-      for (std::size_t i = 0; i < count; ++i) texts[i] = *queue_[queue_head_ + i].text;
+      const std::size_t count = std::min(gather_max, queue_.size());
+      for (std::size_t i = 0; i < count; ++i) texts[i] = queue_.at(i);
       const sent_frames sent = send_frames(transport.native_handle(), {texts.data(), count});
       if (sent.error != 0) return write_failed(beast::error_code(sent.error, boost::system::system_category()));
-      for (std::size_t i = 0; i < sent.whole; ++i) frame_sent();  // the next frame is at queue_head_ again
+      for (std::size_t i = 0; i < sent.whole; ++i) frame_sent();  // the next frame is at the front again
       if (sent.whole < count) return write_rest(sent.next, sent.next_written);
     }
     after_drain();
@@ -278,13 +267,13 @@ void websocket_session<Next>::write_raw() {
 template <class Next>
 void websocket_session<Next>::write_rest(const frame_header& header, std::size_t written) {
   if constexpr (raw_frames) {
-    // Frame [queue_head_] is partly written (or not at all): the rest of it asynchronously.
+    // The front frame is partly written (or not at all): the rest of it asynchronously.
     auto& transport = ws_.next_layer();
     std::copy(header.bytes.begin(), header.bytes.end(), frame_header_.begin());
     write_ = frame_write::in_flight;
     transport.begin_raw();
     const std::array<asio::const_buffer, 2> frame{asio::buffer(frame_header_.data(), header.size),
-                                                  asio::buffer(*queue_[queue_head_].text)};
+                                                  asio::buffer(queue_.at(0))};
     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(frame);
     rest.consume(written);
     // The socket's own async_write_some (not the transport's, which is Beast's way in).
@@ -314,20 +303,7 @@ void websocket_session<Next>::beast_write_done() {
 
 template <class Next>
 void websocket_session<Next>::frame_sent() {
-  unqueue(queue_[queue_head_].text->size() + frame_overhead);
-  queue_[queue_head_].text.reset();
-  ++queue_head_;
-  if (queue_head_ == queue_.size()) {
-    queue_head_ = 0;
-    if (queue_.capacity() > keep_queue_slots)
-      std::vector<queued>().swap(queue_);
-    else
-      queue_.clear();
-  } else if (queue_head_ >= keep_queue_slots && queue_head_ * 2 >= queue_.size()) {
-    // Reclaim the sent slots at the front now and then.
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
-    queue_head_ = 0;
-  }
+  unqueue(queue_.pop());
 }
 
 template <class Next>
@@ -348,9 +324,7 @@ void websocket_session<Next>::after_drain() {
 template <class Next>
 void websocket_session<Next>::drop_queue() {
   // Everything queued but not in flight.
-  const std::size_t keep = first_waiting();
-  for (std::size_t i = keep; i < queue_.size(); ++i) unqueue(queue_[i].text->size() + frame_overhead);
-  queue_.resize(std::min(keep, queue_.size()));
+  unqueue(queue_.drop_after(in_flight()));
 }
 
 template <class Next>
@@ -433,7 +407,7 @@ void websocket_session<Next>::start_close(close_code code, std::string reason) {
   close_reason_ = std::move(reason);
   // Queued frames, then the closing handshake, within one handshake timeout; else hard.
   arm_deadline();
-  if (opened && write_ == frame_write::idle && queue_head_ == queue_.size()) do_close();  // else once drained
+  if (opened && write_ == frame_write::idle && queue_.empty()) do_close();  // else once drained
 }
 
 template <class Next>

@@ -18,6 +18,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "net/frame_queue.hpp"
 #include "net/frame_writer.hpp"
 #include "net/handler.hpp"
 #include "net/listener.hpp"
@@ -67,10 +68,6 @@ public:
   void keep_alive(std::chrono::steady_clock::time_point now) override;
   backlog behind() const override { return {queued_bytes_.load(), closed_.load()}; }
   void shed() override;
-
-  /// What a queued frame counts against limits::write_queue_max_bytes beyond its text: its
-  /// queue slot and the handler that carried it to the strand.
-  static constexpr std::size_t frame_overhead = 64;
 
   /// Over plain TCP our frames are written straight to the socket (see ws_transport); over
   /// TLS they go through Beast's async_write.
@@ -132,8 +129,8 @@ private:
   // The handshake is done and the session is not finished: frames may be written (a session
   // closing after handshake_then_close has none queued, so nothing is).
   bool live() const { return phase_ >= phase::open && phase_ < phase::closed; }
-  // The first queued frame not yet being written.
-  std::size_t first_waiting() const { return queue_head_ + (write_ == frame_write::in_flight ? 1 : 0); }
+  // How many frames at the queue's front are being written (0 or 1).
+  std::size_t in_flight() const { return write_ == frame_write::in_flight ? 1 : 0; }
 
   // Memory per idle connection, measured on x86-64 with Boost 1.81 (heaptrack, live heap
   // blocks; net_test "idle footprint" guards the total, 4.3 KB with two io threads):
@@ -162,12 +159,7 @@ private:
   // Set only when the application names another client than the peer (behind a --trusted-proxy);
   // address_ stays the peer's, which holds the per-address connection slot.
   std::string client_address_;
-  struct queued {
-    std::shared_ptr<const std::string> text;
-    std::uint64_t slot;  // 0: never replaced
-  };
-  std::vector<queued> queue_;  // [queue_head_] is in flight while write_ is in_flight
-  std::size_t queue_head_ = 0;
+  frame_queue queue_;                             // its front is in flight while write_ is in_flight
   std::array<unsigned char, 10> frame_header_{};  // of the raw frame in flight
   std::atomic<std::size_t> queued_bytes_{0};      // counted in send(), released after the write
   std::atomic<bool> closed_{false};               // close requested or gone: send() drops frames

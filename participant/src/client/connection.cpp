@@ -61,9 +61,10 @@ void connection::on_handshake(beast::error_code ec) {
   auto timeout = websocket::stream_base::timeout::suggested(beast::role_type::client);
   timeout.handshake_timeout = opts_.handshake_timeout;
   ws_.set_option(timeout);
-  open_ = true;
+  const bool close_now = phase_ == phase::connecting_then_close;
+  phase_ = close_now ? phase::closing : phase::open;
   if (ev_.on_open) ev_.on_open();
-  if (closing_) return do_close();
+  if (close_now) return do_close();
   do_read();
 }
 
@@ -85,35 +86,36 @@ void connection::on_read(beast::error_code ec, std::size_t) {
 }
 
 bool connection::send(std::string text) {
-  if (!open_ || closing_ || finished_ || queue_.size() >= opts_.queue_max) return false;
+  if (phase_ != phase::open || queue_.size() >= opts_.queue_max) return false;
   queue_.push_back(std::move(text));
-  if (!writing_) do_write();
+  if (write_ == frame_write::idle) do_write();
   return true;
 }
 
 void connection::do_write() {
-  writing_ = true;
+  write_ = frame_write::in_flight;
   ws_.async_write(asio::buffer(queue_.front()), beast::bind_front_handler(&connection::on_write, shared_from_this()));
 }
 
 void connection::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
+  write_ = frame_write::idle;
   queue_.erase(queue_.begin());
   if (ec) return finish("write: " + ec.message());
   if (!queue_.empty()) return do_write();
-  if (closing_ && open_) do_close();
+  if (phase_ == phase::closing) do_close();
 }
 
 void connection::close() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->closing_ || self->finished_) return;
-    self->closing_ = true;
-    if (!self->open_) {
+    if (self->phase_ == phase::connecting) {
       // Not open yet: stop the connect or handshake in progress.
+      self->phase_ = phase::connecting_then_close;
       beast::get_lowest_layer(self->ws_).cancel();
       return;
     }
-    if (!self->writing_) self->do_close();
+    if (self->phase_ != phase::open) return;  // closing or over already
+    self->phase_ = phase::closing;
+    if (self->write_ == frame_write::idle) self->do_close();
   });
 }
 
@@ -126,13 +128,13 @@ void connection::do_close() {
 }
 
 void connection::finish(const std::string& why) {
-  if (finished_) return;
-  finished_ = true;
-  open_ = false;
+  if (phase_ == phase::finished) return;
+  const bool asked = phase_ == phase::closing || phase_ == phase::connecting_then_close;
+  phase_ = phase::finished;
   queue_.clear();
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
-  if (ev_.on_close) ev_.on_close(closing_ ? std::string("closed") : why);
+  if (ev_.on_close) ev_.on_close(asked ? std::string("closed") : why);
   // Break reference cycles through captured owners.
   ev_ = {};
 }

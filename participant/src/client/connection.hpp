@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -63,7 +64,7 @@ public:
   /// Starts a normal close (queued frames first); thread-safe, idempotent.
   void close();
   /// True between on_open and on_close.
-  bool is_open() const { return open_; }
+  bool is_open() const { return phase_ == phase::open || phase_ == phase::closing; }
   /// The executor the handlers run on.
   boost::asio::any_io_executor executor() { return ws_.get_executor(); }
 
@@ -83,11 +84,20 @@ private:
   events ev_;
   connection_options opts_;
   target target_;
-  std::vector<std::string> queue_;  // [0] is in flight while writing_
-  bool open_ = false;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool finished_ = false;
+  // The connection's life; each step only goes forward.
+  enum class phase : std::uint8_t {
+    connecting,             // connect or handshake under way
+    connecting_then_close,  // close() came first: the connect is cancelled, or closed once open
+    open,                   // on_open called: frames are sent and read
+    closing,                // close() while open: queued frames go out, then the close frame
+    finished,               // on_close called
+  };
+  // Our frame write, beside the phase: one is in flight or none.
+  enum class frame_write : std::uint8_t { idle, in_flight };
+
+  std::vector<std::string> queue_;  // [0] is in flight while write_ is in_flight
+  phase phase_ = phase::connecting;
+  frame_write write_ = frame_write::idle;
 };
 
 /// A server address from the command line: a ws:// URL or an http:// join link.
