@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "crypto.hpp"
 #include "heap.hpp"
+#include "lan_address.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
@@ -84,6 +85,28 @@ private:
   heap_trimmer trimmer_;
 };
 
+// The base URL participants use: --public-url, else this machine's network address when bound
+// to every interface (127.0.0.1 when it has none), else the host.
+std::string participant_base(const serve_options& o, const std::string& scheme, unsigned short port) {
+  if (o.public_url) return *o.public_url;
+  std::string host = o.host;
+  if (binds_every_interface(host)) host = pick_lan_address(local_addresses()).value_or("127.0.0.1");
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return scheme + "://" + host + ":" + std::to_string(port);
+}
+
+// Who can open the participant link: this machine only, or phones on the network, said plainly.
+std::string reach_note(const serve_options& o, const std::string& base) {
+  if (o.public_url) return "";
+  if (!binds_every_interface(o.host))
+    return o.host.rfind("127.", 0) == 0 || o.host == "::1"
+               ? " (this machine only: --lan lets phones on your network join)"
+               : "";
+  if (base.find("//127.0.0.1:") != std::string::npos)
+    return " (no network address found: phones cannot reach this link; give --public-url)";
+  return " (phones on this network)";
+}
+
 void print_banner(const serve_options& o, const std::string& scheme, unsigned short port, const std::string& base,
                   const std::string& key, bool generated, std::size_t scenarios) {
   std::cout << "listening on " << scheme << "://"
@@ -92,7 +115,7 @@ void print_banner(const serve_options& o, const std::string& scheme, unsigned sh
     std::cout << "console: " << base << "/host#key=" << key << std::endl;
   else
     std::cout << "console: " << base << "/host (with your facilitator key)" << std::endl;
-  std::cout << "participants: " << base << "/" << std::endl;
+  std::cout << "participants: " << base << "/" << reach_note(o, base) << std::endl;
   std::cout << "scenarios: " << scenarios << " from " << o.scenarios_dir << "; database: " << o.db
             << "; stop with Ctrl-C" << std::endl;
 }
@@ -129,8 +152,7 @@ int serve(const serve_options& o) {
   auto srv = net::server::create(ioc, *application, o.net, o.origins, tls);
   srv->start(o.host, o.port);
   // The base URL needs the bound port, known only now.
-  const std::string display_host = o.host == "0.0.0.0" || o.host == "::" ? "127.0.0.1" : o.host;
-  const std::string base = o.public_url.value_or(scheme + "://" + display_host + ":" + std::to_string(srv->port()));
+  const std::string base = participant_base(o, scheme, srv->port());
   application->set_base_url(base);
 
   periodic_trim trim(ioc);

@@ -12,7 +12,10 @@ namespace roundtable::facilitator {
 namespace {
 
 void declare_place(cli::command_line& l, serve_options& o) {
-  l.text("host", o.host, "address to listen on (0.0.0.0 lets phones on your network join)", "HOST")
+  l.text("host", o.host, "address to listen on (0.0.0.0: every interface)", "HOST")
+      .flag("lan", o.lan,
+            "let phones on this network join: listen on every interface (whatever --host says) and put this "
+            "machine's network address in the join link and QR code (--public-url still wins)")
       .number("port", o.port, 0, 65535, "port, 0 for any free one", "PORT")
       .text("db", o.db, "the SQLite database", "FILE")
       .text("scenarios", o.scenarios_dir, "the scenario folder", "DIR")
@@ -85,6 +88,7 @@ void declare_serve_options(cli::command_line& line, serve_options& o) {
 }
 
 void complete_serve_options(serve_options& o) {
+  if (o.lan) o.host = "0.0.0.0";
   if (o.public_url) {
     o.public_url = trim_right_slash(*o.public_url);
     o.origins.push_back(*o.public_url);

@@ -14,6 +14,7 @@ namespace roundtable::facilitator {
 /// Everything `serve` is told by its flags, variables and config file.
 struct serve_options {
   std::string host = "127.0.0.1";
+  bool lan = false;  // --lan: every interface, and this machine's network address in the join link
   unsigned short port = 8080;
   std::string db = "roundtable.db";
   std::string scenarios_dir = "scenarios";

@@ -243,13 +243,11 @@ server_process::server_process(options o) : opts_(std::move(o)) {
     const auto n = read(out_fd_, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<std::size_t>(n));
-      // "listening on http://127.0.0.1:PORT" (or https:// with --tls-cert).
-      const std::string host = "://127.0.0.1:";
+      // "listening on http://HOST:PORT" (or https:// with --tls-cert; HOST 0.0.0.0 with --lan).
       const auto line = out.find("listening on http");
-      const auto at = line == std::string::npos ? std::string::npos : out.find(host, line);
-      const auto eol = at == std::string::npos ? std::string::npos : out.find('\n', at);
+      const auto eol = line == std::string::npos ? std::string::npos : out.find('\n', line);
       if (eol != std::string::npos) {
-        const auto digits = at + host.size();
+        const auto digits = out.rfind(':', eol) + 1;
         port_ = static_cast<unsigned short>(std::stoi(out.substr(digits, eol - digits)));
         std::ofstream(log_path_, std::ios::app) << out;
         return;
