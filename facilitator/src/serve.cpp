@@ -70,6 +70,8 @@ constexpr const char* serve_usage =
     "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
     "  --joins-per-connection N          joins and watches per connection and window (default 10)\n"
     "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
+    "  --max-saved-scenarios N  cases saved from the console, at most (default 200)\n"
+    "  --confidential-retention MIN  a confidential session is purged this many minutes after its end (default 0)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
@@ -156,6 +158,8 @@ serve_options read_serve_options(flags& f) {
   o.tls_key = f.get("tls-key");
   if (!o.tls_cert != !o.tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
   o.rates = read_rate_limits(f);
+  o.cases.max_saved = static_cast<std::size_t>(f.number("max-saved-scenarios", 200, 0, 100'000));
+  o.confidential_retention = std::chrono::minutes(f.number("confidential-retention", 0, 0, 60 * 24 * 365));
   f.done();
   return o;
 }
