@@ -19,8 +19,11 @@
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
+#include "scenario_folder.hpp"
+#include "scenario_library.hpp"
 #include "serve_options.hpp"
 #include "store/event_store.hpp"
+#include "store/scenario_store.hpp"
 #include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {
@@ -132,9 +135,9 @@ void run_threads(boost::asio::io_context& ioc, int threads) {
 int serve(const serve_options& o) {
   bool generated = false;
   const auto key = facilitator_key(o, generated);
-  const auto catalog = load_catalog({o.scenarios_dir});
-  if (!catalog.errors.empty()) {
-    for (const auto& e : catalog.errors) std::cerr << e.to_string() << "\n";
+  scenario_folder folder(o.scenarios_dir);
+  if (!folder.errors().empty()) {
+    for (const auto& e : folder.errors()) std::cerr << e.to_string() << "\n";
     std::cerr << "facilitator: the scenarios have errors; nothing served (check them with 'facilitator validate "
               << o.scenarios_dir << "')\n";
     return 1;
@@ -142,11 +145,13 @@ int serve(const serve_options& o) {
   // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG: answered internal), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
   auto store = store::event_store::open(o.db);
+  auto saved = store::scenario_store::open(o.db);
+  scenario_library library(folder, *saved, o.cases);
 
   boost::asio::io_context ioc(o.net.io_threads);
-  auto application =
-      std::make_unique<app>(ioc, *store, catalog.scenarios,
-                            app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies, o.metrics_public});
+  auto application = std::make_unique<app>(ioc, *store, library,
+                                           app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies,
+                                                       o.metrics_public, o.confidential_retention});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;
   const std::string scheme = tls ? "https" : "http";
   auto srv = net::server::create(ioc, *application, o.net, o.origins, tls);
@@ -165,7 +170,7 @@ int serve(const serve_options& o) {
     srv->stop();
   });
 
-  print_banner(o, scheme, srv->port(), base, key, generated, catalog.scenarios.size());
+  print_banner(o, scheme, srv->port(), base, key, generated, folder.scenarios()->size());
   run_threads(ioc, o.net.io_threads);
   store->flush();
   return 0;

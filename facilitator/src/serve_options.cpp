@@ -36,7 +36,10 @@ void declare_place(cli::command_line& l, serve_options& o) {
       .text("web-root", o.web_root, "serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy",
             "DIR")
       .text("tls-cert", o.tls_cert, "serve https and wss with this PEM certificate chain (with --tls-key)", "FILE")
-      .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE");
+      .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE")
+      .number("max-saved-scenarios", o.cases.max_saved, 0, 100'000, "cases saved from the console, at most")
+      .duration("confidential-retention", o.confidential_retention, 0, 60 * 24 * 365,
+                "a confidential session is purged this many minutes after its end", "MIN");
 }
 
 void declare_transport(cli::command_line& l, net::limits& n) {
@@ -50,9 +53,10 @@ void declare_transport(cli::command_line& l, net::limits& n) {
             "are not capped)")
       .number("max-header", n.http_header_max, 1024, 1024 * 1024, "largest HTTP request header, else 431", "BYTES")
       .number("max-body", n.http_body_max, 0, 16 * 1024 * 1024, "largest HTTP request body, else 413", "BYTES")
-      .seconds("handshake-timeout", n.handshake_timeout, 1, 3600,
-               "seconds to send an HTTP request or finish the WebSocket handshake")
-      .seconds("idle-timeout", n.idle_timeout, 2, 86400, "a WebSocket silent this long is closed; pinged at half of it")
+      .duration("handshake-timeout", n.handshake_timeout, 1, 3600,
+                "seconds to send an HTTP request or finish the WebSocket handshake", "S")
+      .duration("idle-timeout", n.idle_timeout, 2, 86400,
+                "a WebSocket silent this long is closed; pinged at half of it", "S")
       .number("write-queue", n.write_queue_max_bytes, 4096, 1 << 30,
               "unsent bytes per connection before it is dropped as too slow", "BYTES")
       .number("max-queued-bytes", n.max_queued_bytes, 65536, 1ll << 40,
@@ -70,7 +74,7 @@ void declare_rates(cli::command_line& l, rate_limits& r) {
               "wrong facilitator keys per address and window")
       .number("joins-per-connection", r.joins_per_connection, 1, 1'000'000,
               "joins and watches per connection and window")
-      .seconds("failure-window", r.failure_window, 1, 86400, "the window of those limits, in seconds");
+      .duration("failure-window", r.failure_window, 1, 86400, "the window of those limits, in seconds", "S");
 }
 
 std::string trim_right_slash(std::string s) {

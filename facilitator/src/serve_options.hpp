@@ -1,6 +1,7 @@
 // `facilitator serve`'s options: each flag declared once, with its help and default.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "net/limits.hpp"
 #include "rate_limit.hpp"
 #include "roundtable/command_line.hpp"
+#include "scenario_library.hpp"
 
 namespace roundtable::facilitator {
 
@@ -30,6 +32,8 @@ struct serve_options {
   std::optional<std::string> tls_key;
   net::limits net;
   rate_limits rates;
+  case_limits cases;
+  std::chrono::minutes confidential_retention{0};
 };
 
 /// Declares serve's flags on `line`, each filling its field of `o`.

@@ -69,11 +69,12 @@ public:
       into = static_cast<Int>(whole_number(name, v, lo, hi));
     });
   }
-  /// --name S: whole seconds in [lo, hi].
-  command_line& seconds(const std::string& name, std::chrono::seconds& into, long long lo, long long hi,
-                        const std::string& help) {
-    return valued(name, help, "S", std::to_string(into.count()), [&into, name, lo, hi](const std::string& v) {
-      into = std::chrono::seconds(whole_number(name, v, lo, hi));
+  /// --name N: a whole number of the duration's units (seconds, minutes...) in [lo, hi].
+  template <class Rep, class Period>
+  command_line& duration(const std::string& name, std::chrono::duration<Rep, Period>& into, long long lo, long long hi,
+                         const std::string& help, const std::string& value_name) {
+    return valued(name, help, value_name, std::to_string(into.count()), [&into, name, lo, hi](const std::string& v) {
+      into = std::chrono::duration<Rep, Period>(whole_number(name, v, lo, hi));
     });
   }
   /// --name X: a number in [lo, hi].
