@@ -176,7 +176,7 @@ let uid = 0;
  */
 export function openEditor(root, { scenario, mode, notice, takenIds = new Set(), actions }) {
   const d = draftOf(scenario);
-  const ed = { d, mode, errors: null, busy: false, idTouched: mode === 'edit' || !!d.id, confidential: mode === 'quick',
+  const ed = { d, mode, busy: false, idTouched: mode === 'edit' || !!d.id, confidential: mode === 'quick',
     minGroup: '3', live: false, foldOpen: false };
   const takenStageIds = () => new Set(d.stages.map((s) => s.id));
 
@@ -213,11 +213,11 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     if (el) el.textContent = text;
   }
 
-  // Redraws the whole form, keeping the focus on the element with the same id (or `focusId`).
+  // Redraws the whole form, keeping the focus on the element with the same id (or `focusId`). The last
+  // save's problems go: after a row moved or went, their paths no longer name the same fields.
   function render(focusId) {
     const focused = focusId || (document.activeElement && document.activeElement.id);
-    form.replaceChildren(...drawForm());
-    if (ed.errors) placeErrors();
+    form.replaceChildren(...drawForm().filter(Boolean));
     const el = focused && document.getElementById(focused);
     if (el) el.focus();
   }
@@ -500,27 +500,23 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     return h('div', { class: 'card editor-actions' },
       h('div', { class: 'row' }, conf, h('label', { for: conf.id }, 'Confidential: keep nothing of it after the session ends')),
       h('div', { class: 'row' },
-        h('label', { for: 'quick-min-group' }, 'Anonymity threshold'),
-        numberIn('quick-min-group', ed.minGroup, (v) => { ed.minGroup = v; }, { min: '1', max: '50' }),
-        live, h('label', { for: live.id }, 'Live results')),
+        h('span', { class: 'check' }, h('label', { for: 'quick-min-group' }, 'Anonymity threshold'),
+          numberIn('quick-min-group', ed.minGroup, (v) => { ed.minGroup = v; }, { min: '1', max: '50' })),
+        h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results'))),
       h('div', { class: 'row' }, h('button', { type: 'submit', id: 'quick-start' }, 'Start now'), cancel), status);
   }
 
   // ---- Errors ----
 
   function showErrors(details, message) {
-    ed.errors = { details, message };
     if (details.some((e) => /^(stages|models)/.test(e.path)) && mode === 'quick') ed.foldOpen = true;
     render();
-    placeErrors();
-    const summary = form.querySelector('#editor-summary');
-    summary.focus();
+    placeErrors(details, message);
+    form.querySelector('#editor-summary').focus();
   }
 
-  function placeErrors() {
-    for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
-    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    const { details, message } = ed.errors;
+  // Each problem next to its field, and all of them in the summary on top (each a link to its field).
+  function placeErrors(details, message) {
     const summary = form.querySelector('#editor-summary');
     const items = details.map((e) => {
       const target = fieldFor(form, e.path);
