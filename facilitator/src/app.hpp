@@ -2,6 +2,7 @@
 // rooms, behind the transport's handler interface.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "address_limits.hpp"
+#include "confidential_reaper.hpp"
 #include "http_routes.hpp"
 #include "metrics.hpp"
 #include "net/handler.hpp"
@@ -16,6 +18,7 @@
 #include "room.hpp"
 #include "room_registry.hpp"
 #include "roundtable/scenario.hpp"
+#include "scenario_library.hpp"
 #include "trusted_proxies.hpp"
 #include "ws_router.hpp"
 
@@ -26,18 +29,20 @@ class event_store;
 namespace roundtable::facilitator {
 
 struct app_options {
-  std::string key;                           // the facilitator key
-  int min_group = 3;                         // the server's anonymity threshold
-  std::string web_root;                      // serve the web pages from this folder; empty: the embedded copy
-  rate_limits limits;                        // per connection and per address (protocol.md "Limits")
-  std::vector<std::string> trusted_proxies;  // --trusted-proxy: read X-Forwarded-For from these peers only
-  bool metrics_public = false;               // /metrics without the facilitator key
+  std::string key;                                 // the facilitator key
+  int min_group = 3;                               // the server's anonymity threshold
+  std::string web_root;                            // serve the web pages from this folder; empty: the embedded copy
+  rate_limits limits;                              // per connection and per address (protocol.md "Limits")
+  std::vector<std::string> trusted_proxies;        // --trusted-proxy: read X-Forwarded-For from these peers only
+  bool metrics_public = false;                     // /metrics without the facilitator key
+  std::chrono::minutes confidential_retention{0};  // a confidential session is purged this long after its end
 };
 
 class app final : public net::handler {
 public:
-  /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
-  app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options);
+  /// Rebuilds every stored session (and schedules the purge of confidential ones that ended); throws
+  /// if the store cannot list them. Cases to start come from library.
+  app(boost::asio::io_context& ioc, store::event_store& store, scenario_library& library, app_options options);
 
   void on_open(const std::shared_ptr<net::connection>& c) override { router_.on_open(c); }
   void on_text(const std::shared_ptr<net::connection>& c, std::string text) override {
@@ -57,8 +62,11 @@ public:
 
   /// How participants reach the server (join links); call before serving.
   void set_base_url(std::string url) { services_.base_url = std::move(url); }
-  /// Stops every room's timers (server shutdown).
-  void shutdown() { rooms_.shutdown(); }
+  /// Stops every room's timers and the waiting purges (server shutdown).
+  void shutdown() {
+    reaper_.shutdown();
+    rooms_.shutdown();
+  }
   std::size_t sessions() const { return rooms_.size(); }
   const facilitator::metrics& counters() const { return metrics_; }
 
@@ -66,6 +74,7 @@ private:
   facilitator::metrics metrics_;
   room_services services_;
   room_registry rooms_;
+  confidential_reaper reaper_;
   address_limits limits_;
   trusted_proxies proxies_;
   ws_router router_;

@@ -1,5 +1,6 @@
 #include "room.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "crypto.hpp"
@@ -42,7 +43,13 @@ room_summary room::summary() const {
 
 void room::update_summary() {
   std::lock_guard lock(summary_mutex_);
-  summary_ = {code_, session_.scenario_copy().id, connected_voters_.size(), session_.ended(), session_.started_ms()};
+  summary_ = {code_,
+              session_.scenario_copy().id,
+              connected_voters_.size(),
+              session_.ended(),
+              session_.started_ms(),
+              session_.confidential(),
+              session_.ended_ms()};
 }
 
 std::int64_t room::now_ms() const {
@@ -93,10 +100,15 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
       hmac_key_ = crypto::random_bytes(32);
     }
   }
+  const bool ends =
+      std::any_of(evs.begin(), evs.end(), [](const auto& e) { return std::holds_alternative<events::ended>(e); });
   // Pushes are built when the writes are durable, from the state then: never ahead of the disk's word.
-  after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then)] {
+  after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then), ends] {
     then(!failed_);
     if (!failed_) push_effects(effects);
+    // Once the end is durable, a confidential session's purge is scheduled (the `ended` push is out).
+    if (!failed_ && ends && session_.confidential() && services_.confidential_ended)
+      services_.confidential_ended(code_, session_.ended_ms());
   });
 }
 

@@ -41,6 +41,8 @@ struct room_services {
   store::event_store& store;
   facilitator::metrics& metrics;
   std::string base_url;  // e.g. http://127.0.0.1:8080, for join links; set before serving
+  /// Told (on the room's strand) when a confidential session's end is durable; set before serving.
+  std::function<void(const std::string& code, std::int64_t ended_ms)> confidential_ended;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -50,6 +52,8 @@ struct room_summary {
   std::size_t participants = 0;
   bool ended = false;
   std::int64_t started_ms = 0;
+  bool confidential = false;
+  std::int64_t ended_ms = 0;  // 0 while it runs
 };
 
 class room : public std::enable_shared_from_this<room> {

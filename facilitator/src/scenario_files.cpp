@@ -34,7 +34,7 @@ void read_one(const fs::path& p, scenario_files& out) {
 
 }  // namespace
 
-scenario_files read_scenario_files(const std::vector<fs::path>& paths) {
+scenario_files read_scenario_files(const std::vector<fs::path>& paths, bool empty_ok) {
   scenario_files out;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -47,7 +47,8 @@ scenario_files read_scenario_files(const std::vector<fs::path>& paths) {
         continue;
       }
       std::sort(files.begin(), files.end());
-      if (files.empty()) out.errors.push_back({p.string(), "", "the folder holds no scenario (*.json) file"});
+      if (files.empty() && !empty_ok)
+        out.errors.push_back({p.string(), "", "the folder holds no scenario (*.json) file"});
       for (const auto& f : files) read_one(f, out);
       continue;
     }
@@ -60,8 +61,8 @@ scenario_files read_scenario_files(const std::vector<fs::path>& paths) {
   return out;
 }
 
-catalog_parse load_catalog(const std::vector<fs::path>& paths) {
-  auto files = read_scenario_files(paths);
+catalog_parse load_catalog(const std::vector<fs::path>& paths, bool empty_ok) {
+  auto files = read_scenario_files(paths, empty_ok);
   auto catalog = parse_catalog(files.sources);
   if (!files.errors.empty()) {
     catalog.errors.insert(catalog.errors.begin(), files.errors.begin(), files.errors.end());

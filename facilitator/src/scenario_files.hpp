@@ -15,9 +15,10 @@ struct scenario_files {
   std::vector<scenario_source> sources;
   std::vector<scenario_error> errors;
 };
-scenario_files read_scenario_files(const std::vector<std::filesystem::path>& paths);
+/// An empty folder is an error unless empty_ok (serve: a server of saved cases only).
+scenario_files read_scenario_files(const std::vector<std::filesystem::path>& paths, bool empty_ok = false);
 
 /// Reads and validates a whole catalog (all-or-nothing), as serve and validate do.
-catalog_parse load_catalog(const std::vector<std::filesystem::path>& paths);
+catalog_parse load_catalog(const std::vector<std::filesystem::path>& paths, bool empty_ok = false);
 
 }  // namespace roundtable::facilitator

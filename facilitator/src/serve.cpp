@@ -19,7 +19,10 @@
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
 #include "scenario_files.hpp"
+#include "scenario_folder.hpp"
+#include "scenario_library.hpp"
 #include "store/event_store.hpp"
+#include "store/scenario_store.hpp"
 #include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {
@@ -67,6 +70,8 @@ constexpr const char* serve_usage =
     "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
     "  --joins-per-connection N          joins and watches per connection and window (default 10)\n"
     "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
+    "  --max-saved-scenarios N  cases saved from the console, at most (default 200)\n"
+    "  --confidential-retention MIN  a confidential session is purged this many minutes after its end (default 0)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
@@ -88,6 +93,8 @@ struct serve_options {
   std::optional<std::string> tls_key;
   net::limits net;
   rate_limits rates;
+  case_limits cases;
+  std::chrono::minutes confidential_retention{0};
 };
 
 std::string trim_right_slash(std::string s) {
@@ -151,6 +158,8 @@ serve_options read_serve_options(flags& f) {
   o.tls_key = f.get("tls-key");
   if (!o.tls_cert != !o.tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
   o.rates = read_rate_limits(f);
+  o.cases.max_saved = static_cast<std::size_t>(f.number("max-saved-scenarios", 200, 0, 100'000));
+  o.confidential_retention = std::chrono::minutes(f.number("confidential-retention", 0, 0, 60 * 24 * 365));
   f.done();
   return o;
 }
@@ -234,9 +243,9 @@ void run_threads(boost::asio::io_context& ioc, int threads) {
 int serve(const serve_options& o) {
   bool generated = false;
   const auto key = facilitator_key(o, generated);
-  const auto catalog = load_catalog({o.scenarios_dir});
-  if (!catalog.errors.empty()) {
-    for (const auto& e : catalog.errors) std::cerr << e.to_string() << "\n";
+  scenario_folder folder(o.scenarios_dir);
+  if (!folder.errors().empty()) {
+    for (const auto& e : folder.errors()) std::cerr << e.to_string() << "\n";
     std::cerr << "facilitator: the scenarios have errors; nothing served (check them with 'facilitator validate "
               << o.scenarios_dir << "')\n";
     return 1;
@@ -244,11 +253,13 @@ int serve(const serve_options& o) {
   // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG: answered internal), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
   auto store = store::event_store::open(o.db);
+  auto saved = store::scenario_store::open(o.db);
+  scenario_library library(folder, *saved, o.cases);
 
   boost::asio::io_context ioc(o.net.io_threads);
-  auto application =
-      std::make_unique<app>(ioc, *store, catalog.scenarios,
-                            app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies, o.metrics_public});
+  auto application = std::make_unique<app>(ioc, *store, library,
+                                           app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies,
+                                                       o.metrics_public, o.confidential_retention});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;
   const std::string scheme = tls ? "https" : "http";
   auto srv = net::server::create(ioc, *application, o.net, o.origins, tls);
@@ -268,7 +279,7 @@ int serve(const serve_options& o) {
     srv->stop();
   });
 
-  print_banner(o, scheme, srv->port(), base, key, generated, catalog.scenarios.size());
+  print_banner(o, scheme, srv->port(), base, key, generated, folder.scenarios()->size());
   run_threads(ioc, o.net.io_threads);
   store->flush();
   return 0;

@@ -60,9 +60,9 @@ std::weak_ptr<role_count> room_count(const std::shared_ptr<net::connection>& c, 
 
 }  // namespace
 
-ws_router::ws_router(router_options options, std::vector<scenario> catalog, metrics& m, room_registry& rooms,
+ws_router::ws_router(router_options options, scenario_library& library, metrics& m, room_registry& rooms,
                      address_limits& limits)
-    : options_(std::move(options)), catalog_(std::move(catalog)), metrics_(m), rooms_(rooms), limits_(limits) {}
+    : options_(std::move(options)), library_(library), metrics_(m), rooms_(rooms), limits_(limits) {}
 
 void ws_router::send(const conn& c, const json& msg) {
   c->send(std::make_shared<const std::string>(protocol::dump(msg)));
@@ -138,6 +138,15 @@ void ws_router::dispatch(const conn& c, client& cl, request r, const request_id&
                  },
                  [&](const protocol::purge& x) {
                    if (facilitator_only(c, cl, id)) purge_session(c, x.code, id);
+                 },
+                 [&](const protocol::scenario_save& x) {
+                   if (facilitator_only(c, cl, id)) save_case(c, x, id);
+                 },
+                 [&](const protocol::scenario_get& x) {
+                   if (facilitator_only(c, cl, id)) get_case(c, x, id);
+                 },
+                 [&](const protocol::scenario_delete& x) {
+                   if (facilitator_only(c, cl, id)) delete_case(c, x, id);
                  },
                  [&](participant_request& x) { participant(c, cl, std::move(x), id); },
                  [&](room_command& x) {
@@ -259,7 +268,8 @@ void ws_router::command(const conn& c, client& cl, room_command cmd, const reque
 
 json ws_router::hosting() const {
   json scenarios = json::array();
-  for (const auto& s : catalog_) scenarios.push_back({{"id", s.id}, {"title", s.title}, {"summary", s.summary}});
+  for (const auto& s : library_.list())
+    scenarios.push_back({{"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"source", to_string(s.source)}});
   // Newest first: the console lists what is running now at the top.
   json sessions = json::array();
   for (const auto& s : rooms_.summaries())
@@ -269,12 +279,8 @@ json ws_router::hosting() const {
 }
 
 void ws_router::start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id) {
-  const scenario* found = nullptr;
-  for (const auto& sc : catalog_)
-    if (sc.id == s.scenario) found = &sc;
-  if (!found)
-    return send_error(c, id, error_code::unknown_scenario,
-                      "no scenario has the id " + protocol::dump(json(s.scenario)));
+  const auto found = case_to_start(c, s, id);
+  if (!found) return;
   auto r = rooms_.start(*found, options_.min_group, s, [this, c, id](const std::shared_ptr<room>& r, bool ok) {
     if (ok) return r->started(c, id);
     metrics_.write_failures++;

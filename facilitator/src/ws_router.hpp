@@ -15,6 +15,7 @@
 #include "request.hpp"
 #include "room_registry.hpp"
 #include "roundtable/scenario.hpp"
+#include "scenario_library.hpp"
 
 namespace roundtable::facilitator {
 
@@ -27,7 +28,7 @@ struct router_options {
 
 class ws_router {
 public:
-  ws_router(router_options options, std::vector<scenario> catalog, metrics& m, room_registry& rooms,
+  ws_router(router_options options, scenario_library& library, metrics& m, room_registry& rooms,
             address_limits& limits);
 
   /// A new connection: no role yet, a fresh message bucket.
@@ -55,6 +56,14 @@ private:
   /// Subscribes this console to the command's room and hands the command to it.
   void command(const conn& c, client& cl, room_command cmd, const request_id& id);
   void start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id);
+  /// The case a start names or carries, or nothing once the refusal is sent.
+  std::optional<scenario> case_to_start(const conn& c, const protocol::start& s, const request_id& id);
+  // Saved cases (ws_router_cases.cpp).
+  void save_case(const conn& c, const protocol::scenario_save& m, const request_id& id);
+  void get_case(const conn& c, const protocol::scenario_get& m, const request_id& id);
+  void delete_case(const conn& c, const protocol::scenario_delete& m, const request_id& id);
+  /// Answers a refused case: its error, with `details` (path and rule each) when it has any.
+  void send_refusal(const conn& c, const request_id& id, const case_refusal& r);
   void purge_session(const conn& c, const std::string& code, const request_id& id);
   /// True for a facilitator; otherwise answers unauthorized.
   bool facilitator_only(const conn& c, const client& cl, const request_id& id);
@@ -74,7 +83,7 @@ private:
   nlohmann::json hosting() const;
 
   router_options options_;
-  std::vector<scenario> catalog_;
+  scenario_library& library_;
   metrics& metrics_;
   room_registry& rooms_;
   address_limits& limits_;

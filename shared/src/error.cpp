@@ -34,6 +34,10 @@ std::string_view to_string(error_code code) {
       return "session_ended";
     case error_code::internal:
       return "internal";
+    case error_code::invalid_scenario:
+      return "invalid_scenario";
+    case error_code::read_only_scenario:
+      return "read_only_scenario";
   }
   return "internal";
 }

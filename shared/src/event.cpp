@@ -31,11 +31,14 @@ json to_json(const event& e) {
   json j =
       std::visit(overloaded{
                      [](const started& x) {
-                       return json{{"code", x.code},
-                                   {"scenario", roundtable::to_json(x.copy)},
-                                   {"min_group", x.min_group},
-                                   {"live", x.live},
-                                   {"at_ms", x.at_ms}};
+                       json o{{"code", x.code},
+                              {"scenario", roundtable::to_json(x.copy)},
+                              {"min_group", x.min_group},
+                              {"live", x.live},
+                              {"at_ms", x.at_ms}};
+                       // Written only when true, so the logs of other sessions read as before.
+                       if (x.confidential) o["confidential"] = true;
+                       return o;
                      },
                      [](const joined& x) {
                        return json{{"voter", x.voter}};
@@ -119,8 +122,9 @@ event read(const json& j) {
   if (type == "started") {
     auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
-    return started{str(j, "code"), std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-                   boolean(j, "live"), integer(j, "at_ms")};
+    return started{
+        str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
+        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential")};
   }
   if (type == "joined") return joined{str(j, "voter")};
   if (type == "stage_shown") {

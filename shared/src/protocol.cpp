@@ -84,8 +84,23 @@ join read_join(const json& j) {
   return m;
 }
 
+// The optional boolean options.NAME into out.
+void opt_bool(const json& options, const char* name, std::optional<bool>& out) {
+  const auto l = options.find(name);
+  if (l == options.end() || l->is_null()) return;
+  if (!l->is_boolean()) refuse(error_code::bad_message, std::string("options.") + name + " must be true or false");
+  out = l->get<bool>();
+}
+
 start read_start(const json& j) {
-  start m{str(j, "scenario"), std::nullopt, std::nullopt};
+  start m;
+  // A case's id, or the case itself (validated later, by the same reader as the files).
+  if (const json& sc = need(j, "scenario"); sc.is_object())
+    m.inline_scenario = sc;
+  else if (sc.is_string())
+    m.scenario = str(j, "scenario");
+  else
+    refuse(error_code::bad_message, "field \"scenario\" must be a scenario id or a scenario object");
   const auto it = j.find("options");
   if (it == j.end() || it->is_null()) return m;
   if (!it->is_object()) refuse(error_code::bad_message, "field \"options\" must be an object");
@@ -93,10 +108,8 @@ start read_start(const json& j) {
     if (*g < 1 || *g > 50) refuse(error_code::bad_message, "options.min_group must be from 1 to 50");
     m.min_group = static_cast<int>(*g);
   }
-  if (const auto l = it->find("live"); l != it->end() && !l->is_null()) {
-    if (!l->is_boolean()) refuse(error_code::bad_message, "options.live must be true or false");
-    m.live = l->get<bool>();
-  }
+  opt_bool(*it, "live", m.live);
+  opt_bool(*it, "confidential", m.confidential);
   return m;
 }
 
@@ -146,6 +159,13 @@ message read(const std::string& type, const json& j) {
   if (type == "watch") return watch{str(j, "code")};
   if (type == "end") return end{str(j, "code")};
   if (type == "purge") return purge{str(j, "code")};
+  if (type == "scenario_save") {
+    const json& sc = need(j, "scenario");
+    if (!sc.is_object()) refuse(error_code::bad_message, "field \"scenario\" must be an object (a format 1 case)");
+    return scenario_save{sc};
+  }
+  if (type == "scenario_get") return scenario_get{str(j, "scenario")};
+  if (type == "scenario_delete") return scenario_delete{str(j, "scenario")};
   if (type == "goto") return read_goto(j);
   if (type == "open") return read_open(j);
   if (type == "close") return close{str(j, "code"), str(j, "question")};
@@ -174,6 +194,9 @@ std::string_view type_name(const message& m) {
                         [](const moderate&) { return "moderate"; },
                         [](const end&) { return "end"; },
                         [](const purge&) { return "purge"; },
+                        [](const scenario_save&) { return "scenario_save"; },
+                        [](const scenario_get&) { return "scenario_get"; },
+                        [](const scenario_delete&) { return "scenario_delete"; },
                         [](const watch&) { return "watch"; },
                     },
                     m);

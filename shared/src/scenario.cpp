@@ -716,7 +716,8 @@ void resolve(reader& r, scenario& s, const json& doc) {
     const stage* found = s.question_stage(st["id"].get<std::string>());
     if (!found || found->question->type != question_type::choice) continue;
     const auto& q = *found->question;
-    if (static_cast<std::size_t>(q.max_choices) > q.options.size())
+    // No options: "outcomes" without an outcomes list, already reported.
+    if (!q.options.empty() && static_cast<std::size_t>(q.max_choices) > q.options.size())
       r.fail(
           "stages[" + std::to_string(k) + "].question.max_choices",
           "is " + std::to_string(q.max_choices) + " but the question has only " + plural(q.options.size(), "option"));
@@ -817,6 +818,14 @@ std::optional<json> parse_json(reader& r, std::string_view text) {
   return doc;
 }
 
+// Reads and checks a parsed document into out: every broken rule, or the value when there is none.
+void read_document(reader& r, const json& doc, scenario_parse& out) {
+  auto s = read_scenario(r, doc, out.errors);
+  // The checks on resolved options run whatever else failed, so one pass reports every error.
+  if (s && doc.contains("stages") && doc["stages"].is_array()) resolve(r, *s, doc);
+  if (s && out.errors.empty()) out.value = std::move(*s);
+}
+
 }  // namespace
 
 scenario_parse parse_scenario(std::string_view text, std::string_view file) {
@@ -829,9 +838,14 @@ scenario_parse parse_scenario(std::string_view text, std::string_view file) {
   }
   const auto doc = parse_json(r, text);
   if (!doc) return out;
-  auto s = read_scenario(r, *doc, out.errors);
-  if (s && out.errors.empty()) resolve(r, *s, *doc);
-  if (s && out.errors.empty()) out.value = std::move(*s);
+  read_document(r, *doc, out);
+  return out;
+}
+
+scenario_parse validate_scenario(const json& doc, std::string_view file) {
+  scenario_parse out;
+  reader r(file, out.errors);
+  read_document(r, doc, out);
   return out;
 }
 

@@ -29,11 +29,18 @@ events::started make_started(std::string code, scenario s, int server_min_group,
                              std::int64_t now_ms) {
   const int requested = options.min_group.value_or(server_min_group);
   const int in_force = std::clamp(std::max(server_min_group, requested), min_group_floor, min_group_ceiling);
-  return events::started{std::move(code), std::move(s), in_force, options.live.value_or(false), now_ms};
+  return events::started{std::move(code), std::move(s),
+                         in_force,        options.live.value_or(false),
+                         now_ms,          options.confidential.value_or(false)};
 }
 
 session::session(const events::started& e)
-    : code_(e.code), scenario_(e.copy), min_group_(e.min_group), live_(e.live), started_ms_(e.at_ms) {
+    : code_(e.code),
+      scenario_(e.copy),
+      min_group_(e.min_group),
+      live_(e.live),
+      confidential_(e.confidential),
+      started_ms_(e.at_ms) {
   for (std::size_t i = 0; i < scenario_.stages.size(); ++i) {
     const auto& st = scenario_.stages[i];
     if (!st.question) continue;

@@ -194,7 +194,7 @@ result<effects> session::apply_one(const events::endorsed& x) {
   return effects{{push_kind::perspectives, p.question}};
 }
 
-result<effects> session::apply_one(const events::ended&) {
+result<effects> session::apply_one(const events::ended& x) {
   if (ended_) return effects{};
   effects out;
   for (auto& [id, q] : questions_) {
@@ -204,6 +204,7 @@ result<effects> session::apply_one(const events::ended&) {
     out.push_back({push_kind::results, id});
   }
   ended_ = true;
+  ended_ms_ = x.at_ms;
   out.push_back({push_kind::ended, ""});
   return out;
 }

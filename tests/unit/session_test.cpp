@@ -98,8 +98,8 @@ std::string voter_key(int i) {
 struct workshop {
   session s;
   explicit workshop(int min_group = 3, bool live = false, bool assign = false)
-      : s(make_started("123456", full_scenario(assign), min_group, protocol::start{"demo", std::nullopt, live}, 1000)) {
-  }
+      : s(make_started("123456", full_scenario(assign), min_group,
+                       protocol::start{"demo", std::nullopt, live, std::nullopt, std::nullopt}, 1000)) {}
 
   std::vector<effect> apply_all(const std::vector<events::event>& evs) {
     std::vector<effect> all;
@@ -147,12 +147,13 @@ json results_for(const session& s, role r, const std::string& q) {
 
 TEST(MakeStarted, RaisesButNeverLowersTheServerThreshold) {
   const auto s = full_scenario();
-  EXPECT_EQ(make_started("1", s, 3, {"demo", 5, std::nullopt}, 0).min_group, 5);
-  EXPECT_EQ(make_started("1", s, 3, {"demo", 1, std::nullopt}, 0).min_group, 3);
-  EXPECT_EQ(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt}, 0).min_group, 3);
-  EXPECT_EQ(make_started("1", s, 80, {"demo", std::nullopt, std::nullopt}, 0).min_group, 50);
-  EXPECT_TRUE(make_started("1", s, 3, {"demo", std::nullopt, true}, 0).live);
-  EXPECT_FALSE(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt}, 0).live);
+  EXPECT_EQ(make_started("1", s, 3, {"demo", 5, std::nullopt, std::nullopt, std::nullopt}, 0).min_group, 5);
+  EXPECT_EQ(make_started("1", s, 3, {"demo", 1, std::nullopt, std::nullopt, std::nullopt}, 0).min_group, 3);
+  EXPECT_EQ(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 0).min_group, 3);
+  EXPECT_EQ(make_started("1", s, 80, {"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 0).min_group,
+            50);
+  EXPECT_TRUE(make_started("1", s, 3, {"demo", std::nullopt, true, std::nullopt, std::nullopt}, 0).live);
+  EXPECT_FALSE(make_started("1", s, 3, {"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 0).live);
 }
 
 TEST(Join, RecordsAParticipantOnce) {
@@ -345,8 +346,8 @@ TEST(Vote, TheLastEightRequestIdsAreKeptAndAnOlderOneIsANewRequest) {
   for (int i = 0; i < 100; ++i) w.cast(0, "sure", {{"value", 1 + i % 5}}, "x" + std::to_string(i));
   EXPECT_EQ(w.s.remembered_requests(voter_key(0)), 8u);
   // Replay rebuilds the same window from the events.
-  std::vector<events::event> log{
-      make_started("123456", full_scenario(), 3, protocol::start{"demo", std::nullopt, false}, 1000)};
+  std::vector<events::event> log{make_started(
+      "123456", full_scenario(), 3, protocol::start{"demo", std::nullopt, false, std::nullopt, std::nullopt}, 1000)};
   log.insert(log.end(), w.log.begin(), w.log.end());
   auto replayed = session::replay(log);
   ASSERT_TRUE(replayed.ok()) << replayed.err().message;

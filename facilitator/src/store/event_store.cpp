@@ -35,6 +35,21 @@ CREATE TABLE events(
 ) WITHOUT ROWID;
 CREATE TABLE used_codes(code TEXT PRIMARY KEY);
 )sql"},
+    // Saved cases (scenario_store.hpp). `owner` names the facilitator key that saved the case
+    // ("admin" until per-facilitator keys exist); ids are unique across owners, like the folder's.
+    {2, R"sql(
+CREATE TABLE saved_scenarios(
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX saved_scenarios_owner ON saved_scenarios(owner);
+)sql"},
 };
 
 constexpr std::int64_t latest_version = migrations[std::size(migrations) - 1].version;

@@ -26,6 +26,9 @@ enum class error_code {
   rate_limited,
   session_ended,
   internal,
+  // Additions of docs/protocol.md (saved cases), after the contract's codes.
+  invalid_scenario,    // a case that would not load: every error in the reply's `details`
+  read_only_scenario,  // save or delete of a case from the --scenarios folder
 };
 
 /// The wire spelling of an error code ("bad_json", ...).

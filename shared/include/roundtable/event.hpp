@@ -23,6 +23,7 @@ struct started {
   int min_group = 3;
   bool live = false;
   std::int64_t at_ms = 0;
+  bool confidential = false;  // purged with everything of it once ended (docs/protocol.md)
 };
 /// A participant joined this session for the first time.
 struct joined {

@@ -37,9 +37,13 @@ struct host {
   std::string key;
 };
 struct start {
-  std::string scenario;
+  std::string scenario;  // a case's id; empty when inline holds the case itself
   std::optional<int> min_group;
   std::optional<bool> live;
+  /// A case sent whole (`"scenario":{...}`, docs/protocol.md), validated like a saved one.
+  std::optional<nlohmann::json> inline_scenario;
+  /// Purged with everything of it once it has ended (docs/protocol.md).
+  std::optional<bool> confidential;
 };
 struct attach {
   std::string code;
@@ -79,13 +83,25 @@ struct end {
 struct purge {
   std::string code;
 };
+/// Save a case (format 1) under its own id: a new one, or a new version of a saved one.
+struct scenario_save {
+  nlohmann::json scenario;
+};
+/// A case's file JSON, folder or saved.
+struct scenario_get {
+  std::string scenario;
+};
+/// Delete a saved case.
+struct scenario_delete {
+  std::string scenario;
+};
 // Projector
 struct watch {
   std::string code;
 };
 
 using message = std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal,
-                             hide, moderate, end, purge, watch>;
+                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch>;
 
 /// The wire type name of a message ("join", "goto", ...).
 std::string_view type_name(const message& m);

@@ -110,6 +110,9 @@ inline constexpr std::size_t max_scenario_bytes = 1024 * 1024;
 
 /// Parses and validates one scenario file's text; file names the file in errors.
 scenario_parse parse_scenario(std::string_view text, std::string_view file);
+/// Validates a case already parsed from JSON (a saved or inline case): every broken rule with its path.
+/// Duplicate keys are the caller's to find (the parser that read doc kept the last).
+scenario_parse validate_scenario(const nlohmann::json& doc, std::string_view file);
 
 /// One file of a folder: its name (as errors should show it) and its text.
 struct scenario_source {

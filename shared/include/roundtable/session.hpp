@@ -116,7 +116,11 @@ public:
   int min_group() const { return min_group_; }
   bool live() const { return live_; }
   bool ended() const { return ended_; }
+  /// True for a session purged with everything of it once it has ended.
+  bool confidential() const { return confidential_; }
   std::int64_t started_ms() const { return started_ms_; }
+  /// When it ended (0 while it runs).
+  std::int64_t ended_ms() const { return ended_ms_; }
   std::size_t stage_index() const { return stage_; }
   /// The model a voter answers alone in assigned model_outcome questions (balanced by first join).
   std::optional<std::size_t> assigned_model(const events::voter_key& voter) const;
@@ -250,9 +254,11 @@ private:
   scenario scenario_;
   int min_group_ = 3;
   bool live_ = false;
+  bool confidential_ = false;
   bool ended_ = false;
   bool assigns_ = false;
   std::int64_t started_ms_ = 0;
+  std::int64_t ended_ms_ = 0;
   std::size_t stage_ = 0;
   std::unordered_map<events::voter_key, voter_id> voter_ids_;
   std::vector<events::voter_key> voter_keys_;  // by voter_id
