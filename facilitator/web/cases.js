@@ -13,17 +13,20 @@ import { templateCase, slug, uniqueId } from './case-template.js';
 export function caseActions(ctx) {
   const takenIds = () => new Set(ctx.hosting().scenarios.map((s) => s.id));
 
-  // What a refused save or start shows in the editor: every detail next to its field.
-  const problemOf = (e) => ({
-    message: e instanceof RequestError ? e.message : String(e),
-    details: e instanceof RequestError && Array.isArray(e.details) ? e.details : [],
-  });
+  // What a refused save or start shows in the editor: every detail next to its field. A folder case's id
+  // is refused without details: that is the short name's problem, so it is shown there.
+  const problemOf = (e) => {
+    const message = e instanceof RequestError ? e.message : String(e);
+    if (e instanceof RequestError && e.code === 'read_only_scenario') return { message, details: [{ path: 'id', rule: message }] };
+    const details = e instanceof RequestError && Array.isArray(e.details) ? e.details : [];
+    return { message, details, more: (e && e.more) || 0 };
+  };
 
   async function save(scenario) {
     try {
       const r = await ctx.conn.request({ type: 'scenario_save', scenario });
       await ctx.refresh();
-      ctx.note(`Saved “${scenario.title.trim()}”.`, r.scenario || scenario.id);
+      ctx.note(`Saved “${scenario.title.trim()}”${r.version > 1 ? ` (version ${r.version})` : ''}.`, r.scenario || scenario.id);
       return null;
     } catch (e) {
       return problemOf(e);

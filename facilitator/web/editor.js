@@ -204,7 +204,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     } finally {
       ed.busy = false;
     }
-    if (problem) showErrors(problem.details || [], problem.message);
+    if (problem) showErrors(problem.details || [], problem.message, problem.more);
     else setStatus('');
   }
 
@@ -508,15 +508,15 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
 
   // ---- Errors ----
 
-  function showErrors(details, message) {
+  function showErrors(details, message, more = 0) {
     if (details.some((e) => /^(stages|models)/.test(e.path)) && mode === 'quick') ed.foldOpen = true;
     render();
-    placeErrors(details, message);
+    placeErrors(details, message, more);
     form.querySelector('#editor-summary').focus();
   }
 
   // Each problem next to its field, and all of them in the summary on top (each a link to its field).
-  function placeErrors(details, message) {
+  function placeErrors(details, message, more) {
     const summary = form.querySelector('#editor-summary');
     const items = details.map((e) => {
       const target = fieldFor(form, e.path);
@@ -528,10 +528,13 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
         ? h('button', { type: 'button', class: 'link', onclick: () => target.focus() }, `${where}: ${e.rule}`)
         : `${where}: ${e.rule}`);
     });
+    const n = details.length + (more || 0);
+    const verb = mode === 'quick' ? 'starting' : 'saving';
     summary.replaceChildren(...(details.length || message ? [
-      h('h2', {}, details.length ? `${details.length === 1 ? 'One problem stops' : `${details.length} problems stop`} this case from ${mode === 'quick' ? 'starting' : 'saving'}` : 'Not saved'),
+      h('h2', {}, n ? `${n === 1 ? 'One problem stops' : `${n} problems stop`} this case from ${verb}` : mode === 'quick' ? 'Not started' : 'Not saved'),
       message && !details.length ? h('p', {}, message) : null,
-      items.length ? h('ul', {}, items) : null] : []));
+      items.length ? h('ul', {}, items) : null,
+      more ? h('p', {}, `… and ${more} more.`) : null].filter(Boolean) : []));
     summary.setAttribute('role', 'alert');
     summary.hidden = !(details.length || message);
   }

@@ -44,6 +44,8 @@ async function host() {
     $('login').hidden = true;
     const known = st.code && st.hosting.sessions.find((s) => s.code === st.code);
     if (known) return attach(st.code);
+    // A reconnect while a case is being written keeps the editor and what is in it.
+    if (!$('editor').hidden) return;
     showHome();
   } catch (e) {
     if (e.code === 'unauthorized') {
@@ -97,6 +99,7 @@ function showHome() {
   st.view = null;
   $('home').hidden = false;
   $('editor').hidden = true;
+  $('editor').replaceChildren(); // a closed editor leaves no fields behind
   $('run').hidden = true;
   $('scenarios').replaceChildren(...st.hosting.scenarios.map(scenarioCard));
   sessionList();

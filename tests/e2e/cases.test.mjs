@@ -37,9 +37,16 @@ async function allLabelled(page) {
   assert.deepEqual(unnamed, [], `${page.url()}: controls without a label`);
 }
 
+// The console, logged in; cut() drops its WebSocket (it reconnects by itself).
 async function console_(ctxOptions = LAPTOP) {
   const ctx = await newContext(browser, server.origin, ctxOptions, watch);
   const host = await ctx.newPage();
+  await host.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    host.cut = () => ws.close({ code: 1012, reason: 'test restart' });
+    upstream.onMessage((m) => ws.send(m));
+    ws.onMessage((m) => upstream.send(m));
+  });
   await host.goto(`${server.origin}/host#key=${KEY}`);
   await host.locator('#new-case').waitFor();
   return host;
@@ -106,6 +113,13 @@ test('a case written from the template in the console is saved, managed and run 
   await host.locator('#editor-summary button', { hasText: 'Outcome 3' }).click();
   assert.equal(await third.evaluate((el) => el === document.activeElement), true, 'the summary leads to the field');
   await third.fill(OUTCOMES[2]);
+  // A folder case's id is refused (read-only): shown at the short name.
+  await host.fill('#ed-id', 'demo');
+  await host.click('#editor-save');
+  await host.locator('#editor-summary', { hasText: 'Short name' }).waitFor();
+  assert.equal(await host.getAttribute('#ed-id', 'aria-invalid'), 'true');
+  assert.match(await host.locator('#ed-id-err').innerText(), /read-only/);
+  await host.fill('#ed-id', 'the-night-shift');
 
   // Stages by keyboard: remove the certainty scale (stage 4), move "Your perspective" (then 6) above the grid.
   await host.getByRole('button', { name: 'Remove stage 4' }).focus();
@@ -127,6 +141,10 @@ test('a case written from the template in the console is saved, managed and run 
   await card.waitFor();
   assert.equal(await card.getAttribute('data-source'), 'saved');
   await host.locator('#home-note', { hasText: 'Saved “The night shift”' }).waitFor();
+  await allLabelled(host);
+  await host.setViewportSize({ width: 360, height: 740 });
+  assert.ok(await host.evaluate(() => document.documentElement.scrollWidth) <= 360, 'the case list fits a phone');
+  await host.setViewportSize(LAPTOP.viewport);
 
   // Download: format 1, the stages in the order they were left in.
   const [download] = await Promise.all([host.waitForEvent('download'), card.locator('button.download').click()]);
@@ -198,6 +216,12 @@ test('a confidential quick case leaves nothing of its text in the database once 
   await host.fill('#ed-case', `A client called ${secret} has told you something you cannot keep to yourself.\n\nWhat now?`);
   for (const [i, label] of OUTCOMES.entries()) await host.getByLabel(`Outcome ${i + 1}`, { exact: true }).fill(label);
   await allLabelled(host);
+  // The network drops while writing: the console reconnects and the case is still in the form.
+  host.cut();
+  await host.locator('#conn[data-state="waiting"]').waitFor();
+  await host.locator('#conn[data-state="open"]').waitFor();
+  assert.equal(await host.inputValue('#ed-title'), 'Tonight’s case');
+  assert.equal(await host.inputValue('#ed-outcomes input >> nth=2'), OUTCOMES[2]);
   await host.click('#quick-start');
   const code = (await host.locator('#join-code').innerText()).trim();
   assert.match(code, /^\d{6}$/);
