@@ -286,7 +286,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
       h('legend', {}, 'Outcomes: what the practitioner could do'),
       h('p', { class: 'hint' }, 'The choices of the first reaction, the re-vote and the decision-model grid. 2 to 5 work best.'),
       h('p', { class: 'field-error', id: 'ed-outcomes-err' }),
-      listRows(d.outcomes, 'outcomes', 'Outcome', () => ({ key: key(), id: '', label: '' }), 20));
+      listRows(d.outcomes, 'outcomes', 'Outcome', () => ({ key: key(), id: '', label: '' }), mode === 'quick' ? 5 : 20));
   }
 
   // An editable list of {label} rows (outcomes, or a question's options) with move, remove and add.
