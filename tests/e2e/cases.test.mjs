@@ -5,10 +5,10 @@
 // ended, neither the database file nor its WAL holds a byte of the case text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, launchBrowser, newContext, ensureOutDir, contrastProblems } from './harness.mjs';
+import { startServer, launchBrowser, newContext, ensureOutDir, contrastProblems, root } from './harness.mjs';
 
 const KEY = 'e2e-key-0123456789abcdef';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
@@ -112,6 +112,7 @@ test('a case written from the template in the console is saved, managed and run 
   assert.match(await host.locator(`#${errLine}`).innerText(), /empty/);
   await host.locator('#editor-summary button', { hasText: 'Outcome 3' }).click();
   assert.equal(await third.evaluate((el) => el === document.activeElement), true, 'the summary leads to the field');
+  await host.screenshot({ path: join(out, 'editor-errors.png') });
   await third.fill(OUTCOMES[2]);
   // A folder case's id is refused (read-only): shown at the short name.
   await host.fill('#ed-id', 'demo');
@@ -205,6 +206,8 @@ test('a case written from the template in the console is saved, managed and run 
 
   assert.deepEqual(watch.foreign, [], 'requests left the server');
   assert.deepEqual(watch.errors, [], 'page errors');
+  // The README shows the editor with a refused save.
+  if (process.env.ROUNDTABLE_UPDATE_SCREENSHOTS) copyFileSync(join(out, 'editor-errors.png'), join(root, 'docs/img/editor-errors.png'));
 });
 
 test('a confidential quick case leaves nothing of its text in the database once it has ended', { timeout: 180000 }, async () => {
