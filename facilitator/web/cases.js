@@ -94,6 +94,7 @@ export function caseActions(ctx) {
         return ctx.note(`“${file.name}” is not a JSON file: ${e.message}`);
       }
       if (!s || typeof s !== 'object' || Array.isArray(s)) return ctx.note(`“${file.name}” does not hold a case.`);
+      if (s.format !== 1) return ctx.note(`“${file.name}” is not a format 1 case (format ${JSON.stringify(s.format)}); this server reads format 1.`);
       edit(s, 'new', `Imported “${file.name}”: check it, then save it.`);
     },
   };

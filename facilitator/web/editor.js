@@ -189,6 +189,10 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     e.preventDefault();
     submit(mode === 'quick' ? 'start' : 'save');
   });
+  // Enter in a field does not submit: in a quick case it would start the session half written.
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && e.target.tagName === 'INPUT') e.preventDefault();
+  });
 
   async function submit(what) {
     if (ed.busy) return;

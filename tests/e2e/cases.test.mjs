@@ -169,6 +169,9 @@ test('a case written from the template in the console is saved, managed and run 
   assert.match(await host.inputValue('#ed-title'), /\(copy\)$/);
   await host.click('#editor-cancel');
 
+  // A file of another format is refused before it reaches the editor.
+  await host.setInputFiles('#import-file', { name: 'future.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...file, format: 2 })) });
+  await host.locator('#home-note', { hasText: 'not a format 1 case' }).waitFor();
   // Import a .json file, save it, then delete it (after a second press).
   const imported = { ...file, id: 'imported-case', title: 'An imported case' };
   await host.setInputFiles('#import-file', { name: 'imported.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(imported)) });
