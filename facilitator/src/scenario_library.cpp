@@ -88,12 +88,12 @@ case_result<scenario> scenario_library::check(const json& doc) const {
   }
   auto parsed = validate_scenario(doc, "");
   if (parsed.value) return accept(std::move(*parsed.value));
+  // The message is built before the errors move into the details (arguments have no order).
+  const auto& first = parsed.errors.front();
   const auto n = parsed.errors.size();
-  return refuse<scenario>(error_code::invalid_scenario,
-                          "the case would not load: " + std::to_string(n) + (n == 1 ? " error" : " errors") + ", " +
-                              "first " + (parsed.errors[0].path.empty() ? "" : parsed.errors[0].path + ": ") +
-                              parsed.errors[0].rule,
-                          std::move(parsed.errors));
+  auto message = "the case would not load: " + std::to_string(n) + (n == 1 ? " error" : " errors") + ", first " +
+                 (first.path.empty() ? "" : first.path + ": ") + first.rule;
+  return refuse<scenario>(error_code::invalid_scenario, std::move(message), std::move(parsed.errors));
 }
 
 case_result<saved_version> scenario_library::save(const json& doc, const std::string& owner) {

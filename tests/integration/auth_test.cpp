@@ -118,7 +118,9 @@ TEST(Auth, TheNewServeFlagsGivenWrongAreRefusedClearly) {
       {"--cap-loopback=1", "--cap-loopback takes no value"},
       {"--joins-per-connection 0", "--joins-per-connection must be a whole number from 1"},
       {"--max-connections-per-address lots", "--max-connections-per-address must be a whole number"},
-      {"--max-queued-bytes 10", "--max-queued-bytes must be a whole number from 65536"}};
+      {"--max-queued-bytes 10", "--max-queued-bytes must be a whole number from 65536"},
+      {"--max-saved-scenarios -1", "--max-saved-scenarios must be a whole number from 0"},
+      {"--confidential-retention soon", "--confidential-retention must be a whole number from 0"}};
   for (const auto& [flag, message] : cases) {
     const auto [status, out] = serve_briefly("", "--key " + test_key + " " + flag);
     EXPECT_EQ(status, 2) << flag << "\n" << out;

@@ -362,3 +362,64 @@ TEST(ScenarioModel, TheCanonicalJsonParsesBackToTheSameScenario) {
 
 }  // namespace
 }  // namespace roundtable
+
+namespace roundtable {
+namespace {
+
+using json = nlohmann::json;
+
+json demo_case() {
+  std::ifstream in(std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server/demo.json");
+  return json::parse(in);
+}
+
+std::vector<std::string> paths(const std::vector<scenario_error>& errors) {
+  std::vector<std::string> out;
+  for (const auto& e : errors) out.push_back(e.path);
+  return out;
+}
+
+// A case edited in the console: one pass reports every broken rule, each with its JSON path.
+TEST(ValidateScenario, ReportsEveryErrorWithItsPath) {
+  auto doc = demo_case();
+  doc.erase("title");
+  doc["stages"][1]["question"]["promt"] = "typo";
+  doc["stages"][2]["question"]["options"][1]["id"] = "confusion";
+  doc["stages"][3]["kind"] = "poll";
+  doc["stages"][5]["question"]["options"] = json::array();
+  const auto parsed = validate_scenario(doc, "");
+  EXPECT_FALSE(parsed.value);
+  EXPECT_EQ(paths(parsed.errors),
+            (std::vector<std::string>{"title", "stages[1].question.promt", "stages[2].question.options[1].id",
+                                      "stages[3].kind", "stages[5].question.options"}));
+  for (const auto& e : parsed.errors) EXPECT_FALSE(e.rule.empty()) << e.path;
+}
+
+// The checks that need resolved options run even when other parts of the case are broken.
+TEST(ValidateScenario, ChecksOnResolvedOptionsRunBesideOtherErrors) {
+  auto doc = demo_case();
+  doc["summary"] = "";
+  doc["stages"][2]["question"]["max_choices"] = 5;  // 3 options
+  const auto parsed = validate_scenario(doc, "");
+  EXPECT_EQ(paths(parsed.errors), (std::vector<std::string>{"summary", "stages[2].question.max_choices"}));
+  // An "outcomes" question without an outcomes list is one error, not a second one on its max_choices.
+  doc = demo_case();
+  doc.erase("outcomes");
+  const auto no_outcomes = validate_scenario(doc, "");
+  for (const auto& e : no_outcomes.errors) EXPECT_EQ(e.path.find("max_choices"), std::string::npos) << e.rule;
+}
+
+// A valid case validates from JSON exactly as from its file's text.
+TEST(ValidateScenario, AValidCaseIsTheSameFromJsonAsFromText) {
+  const auto doc = demo_case();
+  const auto from_json = validate_scenario(doc, "");
+  const auto from_text = parse_scenario(doc.dump(), "demo.json");
+  ASSERT_TRUE(from_json.value);
+  ASSERT_TRUE(from_text.value);
+  EXPECT_EQ(to_json(*from_json.value), to_json(*from_text.value));
+  EXPECT_FALSE(validate_scenario(json::array(), "").value);
+  EXPECT_FALSE(validate_scenario(json::object(), "").errors.empty());
+}
+
+}  // namespace
+}  // namespace roundtable
