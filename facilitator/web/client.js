@@ -5,11 +5,16 @@ const REPLY_TIMEOUT_MS = 15000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 
-/** A request the server refused, or that got no reply: `code` is the protocol's error code. */
+/**
+ * A request the server refused, or that got no reply: `code` is the protocol's error code, `details` the
+ * error's details when it has them (invalid_scenario: [{path, rule}]).
+ */
 export class RequestError extends Error {
-  constructor(code, message) {
+  constructor(code, message, details, more) {
     super(message);
     this.code = code;
+    this.details = details;
+    this.more = more; // how many details the server left out (more_details)
   }
 }
 
@@ -86,7 +91,7 @@ export class Connection {
       if (!p) return this.onpush(msg);
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
-      if (msg.type === 'error') p.reject(new RequestError(msg.code, msg.message));
+      if (msg.type === 'error') p.reject(new RequestError(msg.code, msg.message, msg.details, msg.more_details));
       else p.resolve(msg);
     };
     ws.onclose = () => {

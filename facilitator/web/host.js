@@ -2,6 +2,7 @@
 // The key comes from location.hash (#key=...) and is kept in sessionStorage only, never in a URL query.
 import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
+import { caseActions } from './cases.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -23,6 +24,7 @@ const st = {
   perspectives: {},
   participants: 0,
   confirmEnd: false,
+  confirmDelete: null, // the saved case whose delete waits for a second press
   stopTimer: null,
   message: '',
 };
@@ -42,6 +44,8 @@ async function host() {
     $('login').hidden = true;
     const known = st.code && st.hosting.sessions.find((s) => s.code === st.code);
     if (known) return attach(st.code);
+    // A reconnect while a case is being written keeps the editor and what is in it.
+    if (!$('editor').hidden) return;
     showHome();
   } catch (e) {
     if (e.code === 'unauthorized') {
@@ -55,26 +59,82 @@ async function host() {
 function showLogin(msg) {
   $('login').hidden = false;
   $('home').hidden = true;
+  $('editor').hidden = true;
   $('run').hidden = true;
   $('key-error').textContent = msg;
   $('key').focus();
 }
 
+const cases = caseActions({
+  conn,
+  pane: $('editor'),
+  hosting: () => st.hosting,
+  refresh: async () => {
+    st.hosting = await conn.request({ type: 'host', key: sessionStorage.getItem(KEY) });
+    if (!st.view) showHome();
+  },
+  note: (text, focusCase) => {
+    $('home-note').textContent = text;
+    const card = focusCase && document.querySelector(`[data-scenario="${CSS.escape(focusCase)}"] h3`);
+    if (card) card.focus();
+  },
+  showPane: (editing) => {
+    $('editor').hidden = !editing;
+    $('home').hidden = editing;
+    if (editing) $('run').hidden = true;
+    else showHome();
+  },
+  enter: (code, view) => enter(code, view),
+});
+
+$('new-case').addEventListener('click', () => cases.newCase());
+$('quick-case').addEventListener('click', () => cases.quick());
+$('import-file').addEventListener('change', (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (file) cases.importFile(file);
+});
+
 function showHome() {
   st.view = null;
   $('home').hidden = false;
+  $('editor').hidden = true;
+  $('editor').replaceChildren(); // a closed editor leaves no fields behind
   $('run').hidden = true;
-  $('scenarios').replaceChildren(...st.hosting.scenarios.map((s) => {
-    const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
-    const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
-    return h('li', { class: 'card scenario', 'data-scenario': s.id },
-      h('h3', {}, s.title), h('p', {}, s.summary),
-      h('div', { class: 'row' },
-        h('label', { for: mg.id }, 'Anonymity threshold'), mg,
-        live, h('label', { for: live.id }, 'Live results'),
-        h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked) },
-          `Start “${s.title}”`)));
-  }));
+  $('scenarios').replaceChildren(...st.hosting.scenarios.map(scenarioCard));
+  sessionList();
+}
+
+// One case of the list: start it, and edit, duplicate, download or delete it (a folder case is read-only).
+function scenarioCard(s) {
+  const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
+  const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
+  const conf = h('input', { type: 'checkbox', id: `conf-${s.id}` });
+  const saved = s.source === 'saved';
+  const named = (verb) => `${verb} “${s.title}”`;
+  const del = st.confirmDelete === s.id
+    ? [h('button', { type: 'button', class: 'small danger', id: `delete-yes-${s.id}`, onclick: () => { st.confirmDelete = null; cases.remove(s.id); } }, `Yes, delete “${s.title}”`),
+      h('button', { type: 'button', class: 'small secondary', onclick: () => { st.confirmDelete = null; showHome(); } }, 'Keep it')]
+    : h('button', { type: 'button', class: 'small secondary delete', 'aria-label': named('Delete'),
+      onclick: () => { st.confirmDelete = s.id; showHome(); document.getElementById(`delete-yes-${s.id}`)?.focus(); } }, 'Delete');
+  return h('li', { class: 'card scenario', 'data-scenario': s.id, 'data-source': s.source || 'folder' },
+    h('h3', { tabindex: '-1' }, s.title, h('span', { class: 'badge' }, saved ? 'saved' : 'read-only')), h('p', {}, s.summary),
+    h('div', { class: 'row' },
+      h('span', { class: 'check' }, h('label', { for: mg.id }, 'Anonymity threshold'), mg),
+      h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results')),
+      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential'))),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked) },
+        named('Start'))),
+    h('div', { class: 'row case-actions' },
+      saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('Edit'), onclick: () => cases.editCase(s.id) }, 'Edit') : null,
+      h('button', { type: 'button', class: 'small secondary duplicate', 'aria-label': named(saved ? 'Duplicate' : 'Duplicate to edit'),
+        onclick: () => cases.duplicate(s.id) }, saved ? 'Duplicate' : 'Duplicate to edit'),
+      h('button', { type: 'button', class: 'small secondary download', 'aria-label': named('Download'), onclick: () => cases.download(s.id) }, 'Download'),
+      saved ? del : null));
+}
+
+function sessionList() {
   const sessions = st.hosting.sessions;
   $('sessions').replaceChildren(...(sessions.length ? sessions.map((s) => h('li', {},
     h('span', {}, `${s.code} · ${s.scenario} · ${s.participants} participants${s.ended ? ' · ended' : ''}`),
@@ -82,12 +142,14 @@ function showHome() {
     : [h('li', { class: 'muted' }, 'None yet.')]));
 }
 
-async function start(scenario, minGroup, live) {
+async function start(scenario, minGroup, live, confidential) {
   try {
-    const r = await conn.request({ type: 'start', scenario, options: { min_group: minGroup || 3, live } });
+    const options = { min_group: minGroup || 3, live };
+    if (confidential) options.confidential = true;
+    const r = await conn.request({ type: 'start', scenario, options });
     enter(r.code, r.session);
   } catch (e) {
-    alertMsg(e.message);
+    $('home-note').textContent = `Could not start: ${e.message}`;
   }
 }
 
@@ -112,6 +174,7 @@ function enter(code, view) {
   st.results = {};
   st.perspectives = {};
   $('home').hidden = true;
+  $('editor').hidden = true;
   $('run').hidden = false;
   renderRun();
 }

@@ -15,8 +15,9 @@ export async function startServer({ key, scenarios = join(root, 'tests/fixtures/
   const dir = mkdtempSync(join(tmpdir(), 'roundtable-e2e-'));
   // ROUNDTABLE_WEB_ROOT=facilitator/web: test the pages as edited, without rebuilding the embedded copy.
   if (process.env.ROUNDTABLE_WEB_ROOT) extra = [...extra, '--web-root', process.env.ROUNDTABLE_WEB_ROOT];
+  const db = join(dir, 'rt.db');
   const child = spawn(join(root, 'build/bin/facilitator'),
-    ['serve', '--port', '0', '--db', join(dir, 'rt.db'), '--key', key, '--scenarios', scenarios, ...extra],
+    ['serve', '--port', '0', '--db', db, '--key', key, '--scenarios', scenarios, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (d) => { output += d; });
@@ -30,6 +31,7 @@ export async function startServer({ key, scenarios = join(root, 'tests/fixtures/
   });
   return {
     origin,
+    db, // the SQLite file (its WAL is db + '-wal')
     output: () => output,
     async stop() {
       if (child.exitCode === null) {

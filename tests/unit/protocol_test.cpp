@@ -36,9 +36,13 @@ TEST(Parse, EveryRequestType) {
       R"({"type":"end","code":"482913"})",
       R"({"type":"purge","code":"482913"})",
       R"({"type":"watch","code":"482913"})",
+      R"({"type":"scenario_save","scenario":{"id":"mine"}})",
+      R"({"type":"scenario_get","scenario":"mine"})",
+      R"({"type":"scenario_delete","scenario":"mine"})",
   };
-  const char* names[] = {"join", "vote",  "perspective", "endorse", "host",     "start", "attach", "goto",
-                         "open", "close", "reveal",      "hide",    "moderate", "end",   "purge",  "watch"};
+  const char* names[] = {"join",  "vote",  "perspective",   "endorse",      "host",           "start",    "attach",
+                         "goto",  "open",  "close",         "reveal",       "hide",           "moderate", "end",
+                         "purge", "watch", "scenario_save", "scenario_get", "scenario_delete"};
   for (std::size_t i = 0; i < std::size(frames); ++i) {
     auto p = parse(frames[i]);
     ASSERT_TRUE(p.msg.has_value()) << frames[i] << ": " << (p.err ? p.err->message : "");
@@ -60,6 +64,24 @@ TEST(Parse, FieldsAreRead) {
   EXPECT_FALSE(std::get<moderate>(*m.msg).show);
   auto o = parse(R"({"type":"open","code":"1","question":"q"})");
   EXPECT_FALSE(std::get<open>(*o.msg).seconds.has_value());
+}
+
+// A start names a case by id or carries it whole; confidential is an option like live.
+TEST(Parse, AStartCarriesAnInlineCaseAndTheConfidentialOption) {
+  auto p = parse(R"({"type":"start","scenario":{"id":"quick"},"options":{"confidential":true}})");
+  ASSERT_TRUE(p.msg) << p.err->message;
+  const auto& s = std::get<start>(*p.msg);
+  EXPECT_TRUE(s.scenario.empty());
+  EXPECT_EQ((*s.inline_scenario)["id"], "quick");
+  EXPECT_TRUE(*s.confidential);
+  EXPECT_FALSE(std::get<start>(*parse(R"({"type":"start","scenario":"x"})").msg).confidential.has_value());
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":["x"]})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":"x","options":{"confidential":1}})").code,
+            error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"scenario_save","scenario":"mine"})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"scenario_save"})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"scenario_get","scenario":3})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"scenario_delete"})").code, error_code::bad_message);
 }
 
 TEST(Parse, NotJsonIsBadJson) {
