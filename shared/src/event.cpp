@@ -23,65 +23,69 @@ std::string_view type_name(const event& e) {
                         [](const perspective_moderated&) { return "perspective_moderated"; },
                         [](const endorsed&) { return "endorsed"; },
                         [](const ended&) { return "ended"; },
+                        [](const ballot_withdrawn&) { return "ballot_withdrawn"; },
                     },
                     e);
 }
 
 json to_json(const event& e) {
-  json j =
-      std::visit(overloaded{
-                     [](const started& x) {
-                       return json{{"code", x.code},
-                                   {"scenario", roundtable::to_json(x.copy)},
-                                   {"min_group", x.min_group},
-                                   {"live", x.live},
-                                   {"at_ms", x.at_ms}};
-                     },
-                     [](const joined& x) {
-                       return json{{"voter", x.voter}};
-                     },
-                     [](const stage_shown& x) {
-                       return json{{"index", x.index}};
-                     },
-                     [](const round_opened& x) {
-                       json o{{"question", x.question}, {"at_ms", x.at_ms}};
-                       if (x.seconds) o["seconds"] = *x.seconds;
-                       return o;
-                     },
-                     [](const round_closed& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const ballot_cast& x) {
-                       return json{{"question", x.question},
-                                   {"round", x.round},
-                                   {"voter", x.voter},
-                                   {"ballot", x.ballot},
-                                   {"request", x.request}};
-                     },
-                     [](const revealed& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const hidden& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const tally_published& x) {
-                       return json{{"question", x.question}, {"round", x.round}};
-                     },
-                     [](const perspective_posted& x) {
-                       return json{{"question", x.question}, {"round", x.round},    {"voter", x.voter}, {"id", x.id},
-                                   {"text", x.text},         {"request", x.request}};
-                     },
-                     [](const perspective_moderated& x) {
-                       return json{{"id", x.id}, {"shown", x.shown}};
-                     },
-                     [](const endorsed& x) {
-                       return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
-                     },
-                     [](const ended& x) {
-                       return json{{"at_ms", x.at_ms}};
-                     },
-                 },
-                 e);
+  json j = std::visit(
+      overloaded{
+          [](const started& x) {
+            return json{{"code", x.code},
+                        {"scenario", roundtable::to_json(x.copy)},
+                        {"min_group", x.min_group},
+                        {"live", x.live},
+                        {"at_ms", x.at_ms}};
+          },
+          [](const joined& x) {
+            return json{{"voter", x.voter}};
+          },
+          [](const stage_shown& x) {
+            return json{{"index", x.index}};
+          },
+          [](const round_opened& x) {
+            json o{{"question", x.question}, {"at_ms", x.at_ms}};
+            if (x.seconds) o["seconds"] = *x.seconds;
+            return o;
+          },
+          [](const round_closed& x) {
+            return json{{"question", x.question}};
+          },
+          [](const ballot_cast& x) {
+            return json{{"question", x.question},
+                        {"round", x.round},
+                        {"voter", x.voter},
+                        {"ballot", x.ballot},
+                        {"request", x.request}};
+          },
+          [](const revealed& x) {
+            return json{{"question", x.question}};
+          },
+          [](const hidden& x) {
+            return json{{"question", x.question}};
+          },
+          [](const tally_published& x) {
+            return json{{"question", x.question}, {"round", x.round}};
+          },
+          [](const perspective_posted& x) {
+            return json{{"question", x.question}, {"round", x.round},    {"voter", x.voter}, {"id", x.id},
+                        {"text", x.text},         {"request", x.request}};
+          },
+          [](const perspective_moderated& x) {
+            return json{{"id", x.id}, {"shown", x.shown}};
+          },
+          [](const endorsed& x) {
+            return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
+          },
+          [](const ended& x) {
+            return json{{"at_ms", x.at_ms}};
+          },
+          [](const ballot_withdrawn& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter}, {"request", x.request}};
+          },
+      },
+      e);
   j["type"] = type_name(e);
   return j;
 }
@@ -147,6 +151,9 @@ event read(const json& j) {
   if (type == "perspective_moderated") return perspective_moderated{str(j, "id"), boolean(j, "shown")};
   if (type == "endorsed") return endorsed{str(j, "perspective"), str(j, "voter"), str(j, "request")};
   if (type == "ended") return ended{integer(j, "at_ms")};
+  if (type == "ballot_withdrawn")
+    return ballot_withdrawn{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"),
+                            str(j, "request")};
   throw bad_event{"unknown event type \"" + type + "\""};
 }
 

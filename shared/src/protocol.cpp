@@ -140,6 +140,7 @@ message read(const std::string& type, const json& j) {
   if (type == "vote") return vote{str(j, "question"), need(j, "ballot")};
   if (type == "perspective") return perspective{str(j, "question"), str(j, "text", 64 * 1024)};
   if (type == "endorse") return endorse{str(j, "perspective")};
+  if (type == "withdraw") return withdraw{str(j, "question")};
   if (type == "host") return host{str(j, "key", 1024)};
   if (type == "start") return read_start(j);
   if (type == "attach") return attach{str(j, "code")};
@@ -175,6 +176,7 @@ std::string_view type_name(const message& m) {
                         [](const end&) { return "end"; },
                         [](const purge&) { return "purge"; },
                         [](const watch&) { return "watch"; },
+                        [](const withdraw&) { return "withdraw"; },
                     },
                     m);
 }

@@ -16,12 +16,18 @@ json session::with_code(role r, json msg) const {
 }
 
 json session::tally_now(const std::string& /*question*/, const question_state& q) const {
-  const auto& r = q.rounds.back();
+  return round_tally(*scenario_.stages[q.stage].question, q, q.rounds.size() - 1);
+}
+
+json session::round_tally(const question& qd, const question_state& q, std::size_t k) const {
+  const auto& r = q.rounds[k];
+  // Abstentions do not count towards min_group: a tally over fewer ballots would show what those few chose.
   if (r.ballots.size() < static_cast<std::size_t>(min_group_)) return nullptr;
-  const question& qd = *scenario_.stages[q.stage].question;
   if (qd.type == question_type::text) return nullptr;
-  const round_ballots* previous = q.rounds.size() >= 2 ? &q.rounds[q.rounds.size() - 2].ballots : nullptr;
-  return to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
+  const round_ballots* previous = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
+  json t = to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
+  if (qd.abstain) t["abstained"] = r.abstained.size();
+  return t;
 }
 
 bool session::may_see_results(role r, const question_state& q) const {
@@ -38,7 +44,7 @@ json session::results_body(const std::string& question) const {
     out["suppressed"] = r.last->tally.is_null();
     if (!r.last->tally.is_null()) out["tally"] = r.last->tally;
   } else {
-    out["ballots"] = r.ballots.size();
+    out["ballots"] = answers(r);
     out["suppressed"] = true;
   }
   return out;
@@ -214,6 +220,7 @@ json session::mine_view(voter_id who) const {
     }
     const auto it = rs.ballots.find(who);
     if (it != rs.ballots.end()) mine[id] = to_json(scenario_, qd, it->second);
+    if (rs.abstained.count(who)) mine[id] = answer_json(scenario_, qd, abstention{});
   }
   return mine;
 }

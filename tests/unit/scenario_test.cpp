@@ -68,6 +68,7 @@ std::vector<std::string> errors_of(const json& doc, const std::string& file = "x
 // ---- every invalid fixture, with the exact line a facilitator reads -----------------------
 
 const std::map<std::string, std::vector<std::string>> expected_errors = {
+    {"abstain-not-boolean.json", {"stages[1].question.abstain: must be true or false"}},
     {"bad-json-missing-comma.json",
      {"invalid JSON at line 6, column 8: syntax error while parsing object - unexpected string literal; expected '}'"}},
     {"case-stage-with-show.json", {"stages[0].show: unknown field in a case stage"}},
@@ -100,6 +101,7 @@ const std::map<std::string, std::vector<std::string>> expected_errors = {
     {"scale-min-not-below-max.json", {"stages[2].question.max: must be greater than min (5)"}},
     {"scale-more-than-10-apart.json", {"stages[2].question.max: is 11 above min, at most 10 allowed"}},
     {"stages-empty.json", {"stages: has 0 stages, must have 1 to 100"}},
+    {"text-with-abstain.json", {"stages[1].question.abstain: unknown field in a text question"}},
     {"text-max-length-2001.json", {"stages[2].question.max_length: must be from 1 to 2000"}},
     {"title-whitespace-only.json", {"title: must not be empty"}},
     {"unknown-question-field.json",

@@ -46,6 +46,13 @@ struct ballot_cast {
   nlohmann::json ballot;  // canonical wire form
   std::string request;    // opaque request key for idempotency; may be empty
 };
+/// A participant withdrew their answer from the open round (the question is then absent from their `mine`).
+struct ballot_withdrawn {
+  std::string question;
+  int round = 0;
+  voter_key voter;
+  std::string request;  // opaque request key for idempotency; may be empty
+};
 struct revealed {
   std::string question;
 };
@@ -78,8 +85,9 @@ struct ended {
   std::int64_t at_ms = 0;
 };
 
-using event = std::variant<started, joined, stage_shown, round_opened, round_closed, ballot_cast, revealed, hidden,
-                           tally_published, perspective_posted, perspective_moderated, endorsed, ended>;
+using event =
+    std::variant<started, joined, stage_shown, round_opened, round_closed, ballot_cast, revealed, hidden,
+                 tally_published, perspective_posted, perspective_moderated, endorsed, ended, ballot_withdrawn>;
 
 /// The stored JSON form of an event (`{"type":"ballot_cast",...}`).
 nlohmann::json to_json(const event& e);
