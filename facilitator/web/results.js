@@ -116,7 +116,10 @@ export function renderResults(q, r, minGroup) {
     `Round ${r.round} · ${r.ballots} ${r.ballots === 1 ? 'ballot' : 'ballots'}`);
   if (r.suppressed || !r.tally)
     return h('div', { class: 'results suppressed', 'data-question': q.id }, head,
-      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have voted, so nobody's vote can be singled out.`));
+      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have ${q.abstain ? 'answered (not counting passes)' : 'voted'}, so nobody's vote can be singled out.`));
+  // Passes are counted apart: shares are of the answers on the options.
+  const passed = typeof r.tally.abstained === 'number' ? r.tally.abstained : null;
+  if (passed !== null) r = { ...r, ballots: r.ballots - passed };
   let body;
   switch (q.type) {
     case 'choice': body = choiceBars(q, r); break;
@@ -131,8 +134,10 @@ export function renderResults(q, r, minGroup) {
   const consensus = typeof r.tally.consensus === 'number'
     ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
   const shift = shiftView(q, r);
+  const pass = passed === null ? null
+    : h('p', { class: 'abstained' }, `Not sure / pass: ${passed} (not in the chart or the agreement)`);
   return h('div', { class: shift ? 'results with-shift' : 'results', 'data-question': q.id },
-    head, h('div', { class: 'chart' }, body, consensus), shift);
+    head, h('div', { class: 'chart' }, body, consensus, pass), shift);
 }
 
 /**
