@@ -248,7 +248,7 @@ room::decided room::decide(const room_command& cmd) const {
                         [&](const protocol::attach&) -> decided {
                           return error{error_code::bad_message, "not a session command"};  // see attach()
                         },
-                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage, now); },
                         [&](const protocol::open& o) { return session_.decide_open(o, now); },
                         [&](const protocol::close& x) { return session_.decide_close(x.question); },
                         [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },

@@ -106,6 +106,7 @@ function enter(code, view) {
   st.code = code;
   sessionStorage.setItem(SESSION, code);
   st.view = view;
+  view.stage.deadline = deadlineOf(view.stage.ends_in);
   st.participants = view.participants;
   st.questions = {};
   for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
@@ -122,7 +123,10 @@ function onpush(m) {
   if (!st.view || (m.code && m.code !== st.code)) return;
   const q = m.question && (st.questions[m.question] ||= { round: 0, status: 'closed', revealed: false, ballots: 0 });
   switch (m.type) {
-    case 'stage': st.view.stage = m.stage; break;
+    case 'stage':
+      st.view.stage = m.stage;
+      m.stage.deadline = deadlineOf(m.stage.ends_in);  // a discussion's timer, if it has one
+      break;
     case 'round':
       if (m.round !== q.round) {
         q.ballots = 0;
@@ -172,6 +176,12 @@ function go(index) {
   const n = stageList().length;
   if (index < 0 || index >= n) return;
   command({ type: 'goto', stage: index });
+}
+
+// open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
+function setTimer(qid) {
+  const secs = Number($('timer-seconds')?.value || 0);
+  if (secs) command({ type: 'open', question: qid, seconds: secs });
 }
 
 function openClose(qid) {
@@ -237,7 +247,8 @@ function draw() {
       h('button', { type: 'button', id: 'open-close', onclick: () => openClose(qid),
         'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
         : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
-      q.status === 'open' ? null : timerBox,
+      timerBox,
+      q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, 'Set timer from now') : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
         'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));
   }
@@ -287,7 +298,8 @@ function draw() {
         q ? h('p', { class: 'round-info', id: 'round-info', role: 'status' },
           q.round === 0 ? 'Not opened yet' : `Round ${q.round} · ${q.status}`,
           q.status === 'open' ? ` · ${q.ballots} ${q.ballots === 1 ? 'ballot' : 'ballots'} in` : '',
-          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer) : null,
+          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer)
+          : stage.deadline ? h('p', { class: 'round-info', id: 'round-info' }, timer) : null,
         ...controls,
         h('div', { class: 'preview', id: 'preview' }, preview),
         st.message ? h('p', { class: 'error', role: 'alert' }, st.message) : null),
@@ -310,6 +322,7 @@ function draw() {
         h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, 'Back to the scenario list')),
         h('p', { class: 'muted' }, 'Keys: N next stage, P previous, O open or close voting, R reveal or hide.'))));
   if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);
+  else if (!q && stage.deadline) st.stopTimer = countdown(timer, stage.deadline, 'Discussion time left ');
 }
 
 // Keyboard: the workshop can be run without the mouse (not while typing in a field).

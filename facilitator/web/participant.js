@@ -103,11 +103,12 @@ function onpush(m) {
     case 'stage': return setStage(m.stage, false);
     case 'round':
       if (q && q.id === m.question) {
-        if (m.round !== stage.round) delete state.mine[m.question];  // a new round: a fresh, blind ballot
+        const fresh = m.round !== stage.round;  // not the same round's timer set again
+        if (fresh) delete state.mine[m.question];  // a new round: a fresh, blind ballot
         stage.round = m.round;
         stage.status = m.status;
         stage.deadline = typeof m.closes_in === 'number' ? Date.now() + m.closes_in * 1000 : null;
-        if (m.status === 'open') state.progress[m.question] = 0;
+        if (m.status === 'open' && fresh) state.progress[m.question] = 0;
         render(false);
       }
       return;

@@ -24,6 +24,7 @@ std::string_view type_name(const event& e) {
                         [](const endorsed&) { return "endorsed"; },
                         [](const ended&) { return "ended"; },
                         [](const ballot_withdrawn&) { return "ballot_withdrawn"; },
+                        [](const timer_set&) { return "timer_set"; },
                     },
                     e);
 }
@@ -42,7 +43,9 @@ json to_json(const event& e) {
             return json{{"voter", x.voter}};
           },
           [](const stage_shown& x) {
-            return json{{"index", x.index}};
+            json o{{"index", x.index}};
+            if (x.at_ms) o["at_ms"] = x.at_ms;
+            return o;
           },
           [](const round_opened& x) {
             json o{{"question", x.question}, {"at_ms", x.at_ms}};
@@ -80,6 +83,9 @@ json to_json(const event& e) {
           },
           [](const ended& x) {
             return json{{"at_ms", x.at_ms}};
+          },
+          [](const timer_set& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"seconds", x.seconds}, {"at_ms", x.at_ms}};
           },
           [](const ballot_withdrawn& x) {
             return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter}, {"request", x.request}};
@@ -130,7 +136,7 @@ event read(const json& j) {
   if (type == "stage_shown") {
     const auto i = integer(j, "index");
     if (i < 0) throw bad_event{"negative stage index"};
-    return stage_shown{static_cast<std::size_t>(i)};
+    return stage_shown{static_cast<std::size_t>(i), j.contains("at_ms") ? integer(j, "at_ms") : 0};
   }
   if (type == "round_opened") {
     round_opened o{str(j, "question"), std::nullopt, integer(j, "at_ms")};
@@ -151,6 +157,9 @@ event read(const json& j) {
   if (type == "perspective_moderated") return perspective_moderated{str(j, "id"), boolean(j, "shown")};
   if (type == "endorsed") return endorsed{str(j, "perspective"), str(j, "voter"), str(j, "request")};
   if (type == "ended") return ended{integer(j, "at_ms")};
+  if (type == "timer_set")
+    return timer_set{str(j, "question"), static_cast<int>(integer(j, "round")), static_cast<int>(integer(j, "seconds")),
+                     integer(j, "at_ms")};
   if (type == "ballot_withdrawn")
     return ballot_withdrawn{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"),
                             str(j, "request")};

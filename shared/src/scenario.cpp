@@ -574,7 +574,14 @@ bool read_question_stage(stage_input& in, stage& out) {
 
 bool read_discussion_stage(stage_input& in, stage& out) {
   auto& r = in.r;
-  r.only(in.st, in.path, {"id", "kind", "title", "body", "show"}, in.what);
+  r.only(in.st, in.path, {"id", "kind", "title", "body", "show", "seconds"}, in.what);
+  bool timer_ok = true;
+  if (const json* s = r.field(in.st, in.path, "seconds", false)) {
+    // The same range as a timed round's (protocol: open's seconds).
+    const auto n = r.integer(s, reader::at(in.path, "seconds"), 5, 3600);
+    if (n) out.seconds = static_cast<int>(*n);
+    timer_ok = n.has_value();
+  }
   const auto sp = reader::at(in.path, "show");
   const json* show = r.list(r.field(in.st, in.path, "show", true, in.why), sp, 1, 20, "stage");
   if (!show) return false;
@@ -591,7 +598,7 @@ bool read_discussion_stage(stage_input& in, stage& out) {
     else
       out.show.push_back(*ref);
   }
-  return ok;
+  return ok && timer_ok;
 }
 
 bool read_revote_stage(stage_input& in, stage& out) {
@@ -921,6 +928,7 @@ json to_json(const scenario& s) {
     json o = {{"id", st.id}, {"kind", to_string(st.kind)}, {"title", st.title}};
     if (!st.body.empty()) o["body"] = st.body;
     if (st.kind == stage_kind::discussion) o["show"] = st.show;
+    if (st.seconds) o["seconds"] = *st.seconds;
     if (st.kind == stage_kind::revote) o["of"] = st.of;
     if (st.question) o["question"] = to_json(*st.question, question_form::file);
     stages.push_back(std::move(o));

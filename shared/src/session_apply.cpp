@@ -55,6 +55,7 @@ result<effects> session::apply_one(const events::stage_shown& x) {
   if (x.index >= scenario_.stages.size())
     return error{error_code::unknown_stage, "no stage " + std::to_string(x.index)};
   stage_ = x.index;
+  stage_shown_ms_ = x.at_ms;
   return effects{{push_kind::stage, ""}};
 }
 

@@ -116,7 +116,7 @@ events_result session::decide_endorse(const events::voter_key& voter_key, const 
   return {{events::endorsed{e.perspective, voter_key, request}}};
 }
 
-events_result session::decide_goto(const protocol::stage_ref& ref) const {
+events_result session::decide_goto(const protocol::stage_ref& ref, std::int64_t now_ms) const {
   if (auto live = check_not_ended(); !live) return live.err();
   std::optional<std::size_t> index;
   if (const auto* i = std::get_if<std::size_t>(&ref)) {
@@ -131,7 +131,7 @@ events_result session::decide_goto(const protocol::stage_ref& ref) const {
                                                 std::to_string(scenario_.stages.size()) + " stages, 0-based)"};
   }
   if (*index == stage_) return none();
-  return {{events::stage_shown{*index}}};
+  return {{events::stage_shown{*index, now_ms}}};
 }
 
 events_result session::decide_open(const protocol::open& o, std::int64_t now_ms) const {
@@ -140,7 +140,7 @@ events_result session::decide_open(const protocol::open& o, std::int64_t now_ms)
   if (!q) return q.err();
   if (o.seconds && (*o.seconds < min_round_seconds || *o.seconds > max_round_seconds))
     return error{error_code::bad_message, "seconds must be from 5 to 3600"};
-  if (open_round(**q)) return none();
+  if (const round_state* r = open_round(**q)) return decide_retime(o, *r, now_ms);
   return {{events::round_opened{o.question, o.seconds, now_ms}}};
 }
 

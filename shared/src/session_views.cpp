@@ -156,6 +156,7 @@ json session::stage_view(role r, std::size_t index, std::optional<std::size_t> a
     out["revealed"] = q->revealed;
   }
   if (st.kind == stage_kind::discussion) {
+    add_stage_timer(out, index, now_ms);
     out["show"] = st.show;
     json results = json::object();
     json perspectives = json::object();
@@ -233,6 +234,7 @@ json session::stages_view() const {
     if (st.question) s["question"] = question_view(st, std::nullopt);
     if (st.kind == stage_kind::revote) s["of"] = st.of;
     if (st.kind == stage_kind::discussion) s["show"] = st.show;
+    if (st.seconds) s["seconds"] = *st.seconds;
     stages.push_back(std::move(s));
   }
   return stages;

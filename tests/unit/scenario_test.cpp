@@ -73,6 +73,7 @@ const std::map<std::string, std::vector<std::string>> expected_errors = {
      {"invalid JSON at line 6, column 8: syntax error while parsing object - unexpected string literal; expected '}'"}},
     {"case-stage-with-show.json", {"stages[0].show: unknown field in a case stage"}},
     {"choice-with-budget.json", {"stages[1].question.budget: unknown field in a choice question"}},
+    {"discussion-seconds-4.json", {"stages[2].seconds: must be from 5 to 3600, not 4"}},
     {"discussion-show-empty.json", {"stages[2].show: has 0 stages, must have 1 to 20"}},
     {"discussion-show-later-stage.json",
      {"stages[1].show[0]: stage \"gut\" comes later; only an earlier stage can be named"}},

@@ -66,6 +66,7 @@ struct stage {
   std::vector<std::string> body;
   std::optional<struct question> question;  // kind question
   std::vector<std::string> show;            // kind discussion
+  std::optional<int> seconds;               // kind discussion: a timer counting down while it is shown
   std::string of;                           // kind revote
 };
 

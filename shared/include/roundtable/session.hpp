@@ -79,7 +79,8 @@ public:
                                                      const std::string& request) const;
   result<std::vector<events::event>> decide_endorse(const events::voter_key& voter, const protocol::endorse& e,
                                                     const std::string& request) const;
-  result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage) const;
+  /// now_ms: when the stage is shown, from which a discussion's timer runs.
+  result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage, std::int64_t now_ms = 0) const;
   result<std::vector<events::event>> decide_open(const protocol::open& o, std::int64_t now_ms) const;
   result<std::vector<events::event>> decide_close(const std::string& question) const;
   result<std::vector<events::event>> decide_reveal(const std::string& question, bool reveal) const;
@@ -209,6 +210,12 @@ private:
   result<effects> apply_one(const events::endorsed& x);
   result<effects> apply_one(const events::ended& x);
   result<effects> apply_one(const events::ballot_withdrawn& x);  // session_abstain.cpp
+  result<effects> apply_one(const events::timer_set& x);         // session_timer.cpp
+  /// `open` on an open round: with seconds, its timer set again from now; without, nothing (session_timer.cpp).
+  result<std::vector<events::event>> decide_retime(const protocol::open& o, const round_state& r,
+                                                   std::int64_t now_ms) const;
+  /// A discussion stage's timer: its length and the seconds left, when it has one (session_timer.cpp).
+  void add_stage_timer(nlohmann::json& view, std::size_t index, std::int64_t now_ms) const;
   /// The apply side of the not-joined and unknown-question refusals (replay's wording).
   result<voter_id> known_voter(const events::voter_key& key) const;
   result<question_state*> known_question(const std::string& question);
@@ -269,6 +276,7 @@ private:
   bool assigns_ = false;
   std::int64_t started_ms_ = 0;
   std::size_t stage_ = 0;
+  std::int64_t stage_shown_ms_ = 0;  // when the current stage was shown (0: unknown, an older log)
   std::unordered_map<events::voter_key, voter_id> voter_ids_;
   std::vector<events::voter_key> voter_keys_;  // by voter_id
   std::map<std::string, question_state> questions_;
