@@ -178,6 +178,21 @@ function go(index) {
   command({ type: 'goto', stage: index });
 }
 
+/**
+ * Before opening an assigned model_outcome question: a warning when the participants present are too few for
+ * any lens's row to reach the anonymity threshold (issue 11), so the facilitator is not surprised by an empty grid.
+ */
+function smallGroupWarning(qv, present, minGroup) {
+  if (qv.type !== 'model_outcome' || !qv.assign || !(qv.models || []).length) return null;
+  const lenses = qv.models.length;
+  const most = Math.ceil(present / lenses);
+  if (most >= minGroup) return null;
+  return h('p', { class: 'warning', id: 'small-group', role: 'status' },
+    `${present} ${present === 1 ? 'participant' : 'participants'} over ${lenses} lenses: each lens gets at most ${most} `
+    + `${most === 1 ? 'answer' : 'answers'}, fewer than the threshold of ${minGroup}, so no lens row will show. `
+    + `Wait for more people, or use a question that asks every lens of everyone.`);
+}
+
 // open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
 function setTimer(qid) {
   const secs = Number($('timer-seconds')?.value || 0);
@@ -239,6 +254,8 @@ function draw() {
   const qv = qid ? questionView(qid) : null;
 
   const controls = [];
+  const small = qv && q.status !== 'open' && !v.ended ? smallGroupWarning(qv, st.participants, v.min_group) : null;
+  if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
       h('label', { for: 'timer-seconds' }, 'Timer (s, optional)'),

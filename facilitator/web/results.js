@@ -64,13 +64,16 @@ function heatmap(q, r) {
   const missing = (q.models || []).length - rows.length;
   // An assigned model's row is held back while it has fewer ballots than the anonymity threshold.
   const note = missing ? h('p', { class: 'muted' }, `${missing} ${missing === 1 ? 'model is' : 'models are'} not shown: too few ballots to stay anonymous.`) : null;
-  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows), note);
+  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows, r.tally.consensus), note);
 }
 
-function heatmapTable(q, matrix, outcomes, rows) {
+function heatmapTable(q, matrix, outcomes, rows, agreement) {
+  // The per-model agreement the tally computes (1 - H/log2 k over that model's row), as its last column.
+  const perModel = agreement && typeof agreement === 'object' ? agreement : null;
   return h('table', { class: 'heatmap' },
     h('caption', { class: 'sr-only' }, 'Ballots per model and outcome'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)),
+      perModel ? h('th', { scope: 'col' }, 'Agreement') : null)),
     h('tbody', {}, rows.map((m) => {
       const row = matrix[m.id];
       const total = outcomes.reduce((s, o) => s + (row[o.id] || 0), 0);
@@ -80,7 +83,8 @@ function heatmapTable(q, matrix, outcomes, rows) {
         // Five steps of one hue; text flips to white where the cell is dark (AA contrast both ways).
         const step = Math.min(4, Math.ceil(share * 4));
         return h('td', { class: `heat heat-${step}` }, `${n}`, h('span', { class: 'heat-pct' }, ` ${pct(n, total)}%`));
-      }));
+      }), perModel && typeof perModel[m.id] === 'number'
+        ? h('td', { class: 'agreement' }, `${Math.round(perModel[m.id] * 100)}%`) : perModel ? h('td', {}, '–') : null);
     })));
 }
 
