@@ -10,8 +10,8 @@
 
 namespace roundtable::facilitator {
 
-/// vote, perspective or endorse: served by the room the participant joined.
-using participant_request = std::variant<protocol::vote, protocol::perspective, protocol::endorse>;
+/// vote, perspective, endorse or withdraw: served by the room the participant joined.
+using participant_request = std::variant<protocol::vote, protocol::perspective, protocol::endorse, protocol::withdraw>;
 
 /// attach, goto, open, close, reveal, hide, moderate, end: served by the room of their `code`.
 using room_command = std::variant<protocol::attach, protocol::goto_stage, protocol::open, protocol::close,

@@ -220,15 +220,18 @@ room::decided room::decide(const std::string& voter, const participant_request& 
                           return session_.decide_perspective(voter, p, request, crypto::random_token(12));
                         },
                         [&](const protocol::endorse& e) { return session_.decide_endorse(voter, e, request); },
+                        [&](const protocol::withdraw& w) { return session_.decide_withdraw(voter, w, request); },
                     },
                     r);
 }
 
 room::decided room::decide_remembering(const std::string& voter, const participant_request& r,
                                        const std::string& request) {
-  const auto* v = std::get_if<protocol::vote>(&r);
-  if (!v || request.empty()) return decide(voter, r, request);
-  const std::string content = v->question + "|" + v->ballot.dump();
+  // Votes and withdrawals: a resend of either must not undo what a newer request did.
+  std::string content;
+  if (const auto* v = std::get_if<protocol::vote>(&r)) content = v->question + "|" + v->ballot.dump();
+  if (const auto* w = std::get_if<protocol::withdraw>(&r)) content = w->question + "|withdraw";
+  if (content.empty() || request.empty()) return decide(voter, r, request);
   // Acked already without an event: acked again, applied once (protocol.md), even after a newer ballot.
   if (recent_acks_.contains(voter, request, content)) return std::vector<events::event>{};
   auto d = decide(voter, r, request);
@@ -257,7 +260,7 @@ room::decided room::decide(const room_command& cmd) const {
                         [&](const protocol::attach&) -> decided {
                           return error{error_code::bad_message, "not a session command"};  // see attach()
                         },
-                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage); },
+                        [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage, now); },
                         [&](const protocol::open& o) { return session_.decide_open(o, now); },
                         [&](const protocol::close& x) { return session_.decide_close(x.question); },
                         [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },

@@ -153,7 +153,8 @@ private:
   void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
   /// What the core says to a participant's request (request: its idempotency key, from the id).
   decided decide(const std::string& voter, const participant_request& r, const std::string& request) const;
-  /// decide(), remembering the votes acked without an event (recent_acks_) so their resends stay acked.
+  /// decide(), remembering the votes and withdrawals acked without an event (recent_acks_) so their resends
+  /// stay acked and change nothing.
   decided decide_remembering(const std::string& voter, const participant_request& r, const std::string& request);
   /// What the core says to a facilitator's command (attach changes nothing and is answered apart).
   decided decide(const room_command& cmd) const;

@@ -15,6 +15,7 @@ const char* only_participants(const participant_request& r) {
                         [](const protocol::vote&) { return "only participants vote"; },
                         [](const protocol::perspective&) { return "only participants post perspectives"; },
                         [](const protocol::endorse&) { return "only participants endorse"; },
+                        [](const protocol::withdraw&) { return "only participants withdraw an answer"; },
                     },
                     r);
 }

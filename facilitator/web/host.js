@@ -168,6 +168,7 @@ function enter(code, view) {
   st.code = code;
   sessionStorage.setItem(SESSION, code);
   st.view = view;
+  view.stage.deadline = deadlineOf(view.stage.ends_in);
   st.participants = view.participants;
   st.questions = {};
   for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
@@ -185,7 +186,10 @@ function onpush(m) {
   if (!st.view || (m.code && m.code !== st.code)) return;
   const q = m.question && (st.questions[m.question] ||= { round: 0, status: 'closed', revealed: false, ballots: 0 });
   switch (m.type) {
-    case 'stage': st.view.stage = m.stage; break;
+    case 'stage':
+      st.view.stage = m.stage;
+      m.stage.deadline = deadlineOf(m.stage.ends_in);  // a discussion's timer, if it has one
+      break;
     case 'round':
       if (m.round !== q.round) {
         q.ballots = 0;
@@ -235,6 +239,27 @@ function go(index) {
   const n = stageList().length;
   if (index < 0 || index >= n) return;
   command({ type: 'goto', stage: index });
+}
+
+/**
+ * Before opening an assigned model_outcome question: a warning when the participants present are too few for
+ * any lens's row to reach the anonymity threshold (issue 11), so the facilitator is not surprised by an empty grid.
+ */
+function smallGroupWarning(qv, present, minGroup) {
+  if (qv.type !== 'model_outcome' || !qv.assign || !(qv.models || []).length) return null;
+  const lenses = qv.models.length;
+  const most = Math.ceil(present / lenses);
+  if (most >= minGroup) return null;
+  return h('p', { class: 'warning', id: 'small-group', role: 'status' },
+    `${present} ${present === 1 ? 'participant' : 'participants'} over ${lenses} lenses: each lens gets at most ${most} `
+    + `${most === 1 ? 'answer' : 'answers'}, fewer than the threshold of ${minGroup}, so no lens row will show. `
+    + `Wait for more people, or use a question that asks every lens of everyone.`);
+}
+
+// open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
+function setTimer(qid) {
+  const secs = Number($('timer-seconds')?.value || 0);
+  if (secs) command({ type: 'open', question: qid, seconds: secs });
 }
 
 function openClose(qid) {
@@ -292,6 +317,8 @@ function draw() {
   const qv = qid ? questionView(qid) : null;
 
   const controls = [];
+  const small = qv && q.status !== 'open' && !v.ended ? smallGroupWarning(qv, st.participants, v.min_group) : null;
+  if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
       h('label', { for: 'timer-seconds' }, 'Timer (s, optional)'),
@@ -300,7 +327,8 @@ function draw() {
       h('button', { type: 'button', id: 'open-close', onclick: () => openClose(qid),
         'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
         : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
-      q.status === 'open' ? null : timerBox,
+      timerBox,
+      q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, 'Set timer from now') : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
         'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));
   }
@@ -350,7 +378,8 @@ function draw() {
         q ? h('p', { class: 'round-info', id: 'round-info', role: 'status' },
           q.round === 0 ? 'Not opened yet' : `Round ${q.round} · ${q.status}`,
           q.status === 'open' ? ` · ${q.ballots} ${q.ballots === 1 ? 'ballot' : 'ballots'} in` : '',
-          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer) : null,
+          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer)
+          : stage.deadline ? h('p', { class: 'round-info', id: 'round-info' }, timer) : null,
         ...controls,
         h('div', { class: 'preview', id: 'preview' }, preview),
         st.message ? h('p', { class: 'error', role: 'alert' }, st.message) : null),
@@ -373,6 +402,7 @@ function draw() {
         h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, 'Back to the scenario list')),
         h('p', { class: 'muted' }, 'Keys: N next stage, P previous, O open or close voting, R reveal or hide.'))));
   if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);
+  else if (!q && stage.deadline) st.stopTimer = countdown(timer, stage.deadline, 'Discussion time left ');
 }
 
 // Keyboard: the workshop can be run without the mouse (not while typing in a field).

@@ -103,11 +103,12 @@ function onpush(m) {
     case 'stage': return setStage(m.stage, false);
     case 'round':
       if (q && q.id === m.question) {
-        if (m.round !== stage.round) delete state.mine[m.question];  // a new round: a fresh, blind ballot
+        const fresh = m.round !== stage.round;  // not the same round's timer set again
+        if (fresh) delete state.mine[m.question];  // a new round: a fresh, blind ballot
         stage.round = m.round;
         stage.status = m.status;
         stage.deadline = typeof m.closes_in === 'number' ? Date.now() + m.closes_in * 1000 : null;
-        if (m.status === 'open') state.progress[m.question] = 0;
+        if (m.status === 'open' && fresh) state.progress[m.question] = 0;
         render(false);
       }
       return;
@@ -167,13 +168,18 @@ function renderAnswer() {
     const timer = h('p', { id: 'timer', class: 'timer' });
     const fields = h('fieldset', { id: 'answer-fields', class: 'plain' }, state.widget.el);
     const send = h('button', { type: 'submit', id: 'send' }, q.type === 'text' ? 'Post' : 'Send vote');
+    // Not sure / pass, where the question offers it, and taking one's answer back (issue 11).
+    const pass = q.abstain && q.type !== 'text'
+      ? h('button', { type: 'button', id: 'pass', class: 'secondary', onclick: () => submit({ abstain: true }) }, 'Not sure / pass') : null;
+    const withdraw = q.type !== 'text'
+      ? h('button', { type: 'button', id: 'withdraw', class: 'secondary', hidden: true, onclick: withdrawAnswer }, 'Withdraw my answer') : null;
     const ack = h('p', { id: 'ack', class: 'ack', role: 'status', 'aria-live': 'polite' });
     const own = h('div', { id: 'own' });
     const form = h('form', { id: 'answer-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(); } },
-      fields, h('div', { class: 'send-row' }, send, ack));
+      fields, h('div', { class: 'send-row' }, send, pass, withdraw, ack));
     box.replaceChildren(status, timer, form, own);
     const mine = state.mine[q.id];
-    if (mine && q.type !== 'text') state.widget.set(mine);
+    if (mine && !mine.abstain && q.type !== 'text') state.widget.set(mine);
   }
   $('answer-fields').disabled = !open;
   if (state.widget.refresh) state.widget.refresh();
@@ -218,16 +224,19 @@ function onEdit(quiet) {
   const open = state.stage.status === 'open' && !state.session.ended;
   const v = state.widget.value();
   send.disabled = !open || !v;
-  if (quiet || q.type === 'text') return;
   const mine = state.mine[q.id];
-  if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
+  if ($('pass')) $('pass').disabled = !open || !!(mine && mine.abstain);
+  if ($('withdraw')) $('withdraw').hidden = !open || !mine;
+  if (quiet || q.type === 'text') return;
+  if (mine && mine.abstain) setAck(open ? 'Recorded: not sure / pass. You can still vote or withdraw while voting is open.' : 'Recorded: not sure / pass.', 'ok');
+  else if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
   else if (mine) setAck(open ? 'Vote recorded. You can change it while voting is open.' : 'Vote recorded.', 'ok');
   else setAck('', '');
 }
 
-async function submit() {
+async function submit(ballot) {
   const q = questionOf(state.stage);
-  const v = state.widget && state.widget.value();
+  const v = ballot || (state.widget && state.widget.value());
   if (!q || !v) return;
   $('send').disabled = true;
   setAck('Sending…', 'pending');
@@ -242,14 +251,34 @@ async function submit() {
     } else {
       await conn.request({ type: 'vote', question: q.id, ballot: v });
       state.mine[q.id] = v;
+      if (v.abstain) state.widget.set(null);
       setAck('Vote recorded. You can change it while voting is open.', 'ok');
     }
   } catch (e) {
     setAck(e.code === 'voting_closed' ? 'Voting closed before your vote arrived.'
       : e.code === 'disconnected' || e.code === 'timeout' ? 'Not recorded: the connection dropped. Send again once connected.'
       : `Not recorded: ${e.message}`, 'error');
+    return onEdit(true);
   }
-  onEdit(true);
+  onEdit(q.type === 'text');
+}
+
+async function withdrawAnswer() {
+  const q = questionOf(state.stage);
+  if (!q) return;
+  $('withdraw').disabled = true;
+  setAck('Withdrawing…', 'pending');
+  try {
+    await conn.request({ type: 'withdraw', question: q.id });
+    delete state.mine[q.id];
+    state.widget.set(null);
+    onEdit(true);
+    setAck('Answer withdrawn: you have not answered this question now.', 'ok');
+  } catch (e) {
+    setAck(e.code === 'voting_closed' ? 'Voting closed before the withdrawal arrived: your answer stands.'
+      : `Not withdrawn: ${e.message}`, 'error');
+  }
+  $('withdraw').disabled = false;
 }
 
 function renderResultsBox() {

@@ -26,6 +26,8 @@ async function watch() {
 function setStage(stage) {
   st.stage = stage;
   if (typeof stage.closes_in === 'number') stage.deadline = Date.now() + stage.closes_in * 1000;
+  // A discussion's own timer (issue 11): counted down for the room, nothing closes.
+  if (typeof stage.ends_in === 'number') stage.deadline = Date.now() + stage.ends_in * 1000;
   if (stage.kind === 'discussion') {
     for (const [q, r] of Object.entries(stage.results || {})) st.results[q] = r;
     for (const [q, items] of Object.entries(stage.perspectives || {})) st.perspectives[q] = items;
@@ -40,10 +42,11 @@ function onpush(m) {
     case 'stage': return setStage(m.stage);
     case 'round':
       if (q && q.id === m.question) {
+        const fresh = m.round !== st.stage.round;  // not the same round's timer set again
         st.stage.round = m.round;
         st.stage.status = m.status;
         st.stage.deadline = typeof m.closes_in === 'number' ? Date.now() + m.closes_in * 1000 : null;
-        if (m.status === 'open') st.progress[m.question] = 0;
+        if (m.status === 'open' && fresh) st.progress[m.question] = 0;
       }
       break;
     case 'progress': st.progress[m.question] = m.ballots; break;
@@ -102,6 +105,11 @@ function render() {
     else if (q.type === 'model_outcome')
       parts.push(h('ul', { class: 'present-options' }, q.outcomes.map((o) => h('li', {}, o.label))));
   } else {
+    if (s.kind === 'discussion' && s.deadline) {
+      const timer = h('p', { class: 'present-status timer', id: 'present-timer' });
+      parts.push(timer);
+      st.stopTimer = countdown(timer, s.deadline, 'Discussion time left ');
+    }
     parts.push(...paragraphs(s.body));
     if (s.kind === 'discussion')
       for (const id of s.show || []) {

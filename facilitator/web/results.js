@@ -64,13 +64,16 @@ function heatmap(q, r) {
   const missing = (q.models || []).length - rows.length;
   // An assigned model's row is held back while it has fewer ballots than the anonymity threshold.
   const note = missing ? h('p', { class: 'muted' }, `${missing} ${missing === 1 ? 'model is' : 'models are'} not shown: too few ballots to stay anonymous.`) : null;
-  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows), note);
+  return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows, r.tally.consensus), note);
 }
 
-function heatmapTable(q, matrix, outcomes, rows) {
+function heatmapTable(q, matrix, outcomes, rows, agreement) {
+  // The per-model agreement the tally computes (1 - H/log2 k over that model's row), as its last column.
+  const perModel = agreement && typeof agreement === 'object' ? agreement : null;
   return h('table', { class: 'heatmap' },
     h('caption', { class: 'sr-only' }, 'Ballots per model and outcome'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)),
+      perModel ? h('th', { scope: 'col' }, 'Agreement') : null)),
     h('tbody', {}, rows.map((m) => {
       const row = matrix[m.id];
       const total = outcomes.reduce((s, o) => s + (row[o.id] || 0), 0);
@@ -80,7 +83,8 @@ function heatmapTable(q, matrix, outcomes, rows) {
         // Five steps of one hue; text flips to white where the cell is dark (AA contrast both ways).
         const step = Math.min(4, Math.ceil(share * 4));
         return h('td', { class: `heat heat-${step}` }, `${n}`, h('span', { class: 'heat-pct' }, ` ${pct(n, total)}%`));
-      }));
+      }), perModel && typeof perModel[m.id] === 'number'
+        ? h('td', { class: 'agreement' }, `${Math.round(perModel[m.id] * 100)}%`) : perModel ? h('td', {}, '–') : null);
     })));
 }
 
@@ -116,7 +120,10 @@ export function renderResults(q, r, minGroup) {
     `Round ${r.round} · ${r.ballots} ${r.ballots === 1 ? 'ballot' : 'ballots'}`);
   if (r.suppressed || !r.tally)
     return h('div', { class: 'results suppressed', 'data-question': q.id }, head,
-      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have voted, so nobody's vote can be singled out.`));
+      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have ${q.abstain ? 'answered (not counting passes)' : 'voted'}, so nobody's vote can be singled out.`));
+  // Passes are counted apart: shares are of the answers on the options.
+  const passed = typeof r.tally.abstained === 'number' ? r.tally.abstained : null;
+  if (passed !== null) r = { ...r, ballots: r.ballots - passed };
   let body;
   switch (q.type) {
     case 'choice': body = choiceBars(q, r); break;
@@ -131,8 +138,10 @@ export function renderResults(q, r, minGroup) {
   const consensus = typeof r.tally.consensus === 'number'
     ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
   const shift = shiftView(q, r);
+  const pass = passed === null ? null
+    : h('p', { class: 'abstained' }, `Not sure / pass: ${passed} (not in the chart or the agreement)`);
   return h('div', { class: shift ? 'results with-shift' : 'results', 'data-question': q.id },
-    head, h('div', { class: 'chart' }, body, consensus), shift);
+    head, h('div', { class: 'chart' }, body, consensus, pass), shift);
 }
 
 /**

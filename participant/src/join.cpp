@@ -151,7 +151,8 @@ private:
     if (l == "/help" || l == "?") {
       print_lines({"Type your answer and press Enter. " +
                        (question_ ? answer_hint(*question_) : std::string("(no question now)")),
-                   "/show  shows the stage again;  /endorse N  endorses perspective N;  /quit  leaves"});
+                   "/show  shows the stage again;  /endorse N  endorses perspective N;  /pass  answers \"not sure\";",
+                   "/withdraw  takes your answer back while voting is open;  /quit  leaves"});
       return;
     }
     if (l == "/show") return show_stage();
@@ -163,6 +164,7 @@ private:
       pending_[id] = json{{"type", "endorse"}, {"id", id}, {"perspective", perspectives_[n - 1]}};
       return send_request(id);
     }
+    if (l == "/pass" || l == "/withdraw") return send_pass_or_withdraw(l == "/pass");
     if (l.starts_with("/")) return print("error: unknown command " + l + " (try /help)");
     if (!question_) return print("error: there is no question to answer right now");
     auto a = parse_answer(*question_, l);
@@ -176,6 +178,17 @@ private:
       print("Sending " + (a->perspective ? std::string("your perspective") : a->ballot.dump()) + " ...");
     else
       print("sent " + id + " " + (a->perspective ? json{{"text", a->text}}.dump() : a->ballot.dump()));
+    send_request(id);
+  }
+
+  // "Not sure / pass" (where the question offers it; the server says so otherwise) or taking the answer back.
+  void send_pass_or_withdraw(bool pass) {
+    if (!question_) return print("error: there is no question to answer right now");
+    const auto id = next_id();
+    pending_[id] =
+        pass ? json{{"type", "vote"}, {"id", id}, {"question", question_->id}, {"ballot", {{"abstain", true}}}}
+             : json{{"type", "withdraw"}, {"id", id}, {"question", question_->id}};
+    if (!tty_) print("sent " + id + " " + (pass ? std::string(R"({"abstain":true})") : std::string("withdraw")));
     send_request(id);
   }
 
@@ -203,7 +216,8 @@ private:
       const std::string what = it != pending_.end() ? it->second.value("type", "") : "";
       if (it != pending_.end()) pending_.erase(it);
       if (tty_)
-        print(what == "vote"          ? "Your vote is counted."
+        print(what == "withdraw"      ? "Your answer is withdrawn."
+              : what == "vote"        ? "Your vote is counted."
               : what == "perspective" ? "Your perspective is stored; it is shown once the facilitator publishes it."
                                       : "Done.");
       else
@@ -448,7 +462,9 @@ constexpr const char* join_footer =
     "  model_outcome  guidelines=2 virtue=1 ...  (or one outcome number per model: 2 1 3 1;\n"
     "                 just the outcome number when a model is assigned to you)\n"
     "  text           your perspective, as typed\n"
-    "Commands: /show (the stage again), /endorse N, /help, /quit. End of input (Ctrl-D)\n"
+    "  not sure       /pass        (where the question offers it)\n"
+    "Commands: /show (the stage again), /endorse N, /withdraw (take your answer back while voting\n"
+    "is open), /help, /quit. End of input (Ctrl-D)\n"
     "waits for the last answer's ack, then leaves.\n"
     "\n"
     "Plain output: one line per event, starting with a keyword: joined, stage, text, question,\n"

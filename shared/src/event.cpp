@@ -23,68 +23,78 @@ std::string_view type_name(const event& e) {
                         [](const perspective_moderated&) { return "perspective_moderated"; },
                         [](const endorsed&) { return "endorsed"; },
                         [](const ended&) { return "ended"; },
+                        [](const ballot_withdrawn&) { return "ballot_withdrawn"; },
+                        [](const timer_set&) { return "timer_set"; },
                     },
                     e);
 }
 
 json to_json(const event& e) {
-  json j =
-      std::visit(overloaded{
-                     [](const started& x) {
-                       json o{{"code", x.code},
-                              {"scenario", roundtable::to_json(x.copy)},
-                              {"min_group", x.min_group},
-                              {"live", x.live},
-                              {"at_ms", x.at_ms}};
-                       // Written only when true, so the logs of other sessions read as before.
-                       if (x.confidential) o["confidential"] = true;
-                       return o;
-                     },
-                     [](const joined& x) {
-                       return json{{"voter", x.voter}};
-                     },
-                     [](const stage_shown& x) {
-                       return json{{"index", x.index}};
-                     },
-                     [](const round_opened& x) {
-                       json o{{"question", x.question}, {"at_ms", x.at_ms}};
-                       if (x.seconds) o["seconds"] = *x.seconds;
-                       return o;
-                     },
-                     [](const round_closed& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const ballot_cast& x) {
-                       return json{{"question", x.question},
-                                   {"round", x.round},
-                                   {"voter", x.voter},
-                                   {"ballot", x.ballot},
-                                   {"request", x.request}};
-                     },
-                     [](const revealed& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const hidden& x) {
-                       return json{{"question", x.question}};
-                     },
-                     [](const tally_published& x) {
-                       return json{{"question", x.question}, {"round", x.round}};
-                     },
-                     [](const perspective_posted& x) {
-                       return json{{"question", x.question}, {"round", x.round},    {"voter", x.voter}, {"id", x.id},
-                                   {"text", x.text},         {"request", x.request}};
-                     },
-                     [](const perspective_moderated& x) {
-                       return json{{"id", x.id}, {"shown", x.shown}};
-                     },
-                     [](const endorsed& x) {
-                       return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
-                     },
-                     [](const ended& x) {
-                       return json{{"at_ms", x.at_ms}};
-                     },
-                 },
-                 e);
+  json j = std::visit(
+      overloaded{
+          [](const started& x) {
+            json o{{"code", x.code},
+                   {"scenario", roundtable::to_json(x.copy)},
+                   {"min_group", x.min_group},
+                   {"live", x.live},
+                   {"at_ms", x.at_ms}};
+            // Written only when true, so the logs of other sessions read as before.
+            if (x.confidential) o["confidential"] = true;
+            return o;
+          },
+          [](const joined& x) {
+            return json{{"voter", x.voter}};
+          },
+          [](const stage_shown& x) {
+            json o{{"index", x.index}};
+            if (x.at_ms) o["at_ms"] = x.at_ms;
+            return o;
+          },
+          [](const round_opened& x) {
+            json o{{"question", x.question}, {"at_ms", x.at_ms}};
+            if (x.seconds) o["seconds"] = *x.seconds;
+            return o;
+          },
+          [](const round_closed& x) {
+            return json{{"question", x.question}};
+          },
+          [](const ballot_cast& x) {
+            return json{{"question", x.question},
+                        {"round", x.round},
+                        {"voter", x.voter},
+                        {"ballot", x.ballot},
+                        {"request", x.request}};
+          },
+          [](const revealed& x) {
+            return json{{"question", x.question}};
+          },
+          [](const hidden& x) {
+            return json{{"question", x.question}};
+          },
+          [](const tally_published& x) {
+            return json{{"question", x.question}, {"round", x.round}};
+          },
+          [](const perspective_posted& x) {
+            return json{{"question", x.question}, {"round", x.round},    {"voter", x.voter}, {"id", x.id},
+                        {"text", x.text},         {"request", x.request}};
+          },
+          [](const perspective_moderated& x) {
+            return json{{"id", x.id}, {"shown", x.shown}};
+          },
+          [](const endorsed& x) {
+            return json{{"perspective", x.perspective}, {"voter", x.voter}, {"request", x.request}};
+          },
+          [](const ended& x) {
+            return json{{"at_ms", x.at_ms}};
+          },
+          [](const timer_set& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"seconds", x.seconds}, {"at_ms", x.at_ms}};
+          },
+          [](const ballot_withdrawn& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter}, {"request", x.request}};
+          },
+      },
+      e);
   j["type"] = type_name(e);
   return j;
 }
@@ -130,7 +140,7 @@ event read(const json& j) {
   if (type == "stage_shown") {
     const auto i = integer(j, "index");
     if (i < 0) throw bad_event{"negative stage index"};
-    return stage_shown{static_cast<std::size_t>(i)};
+    return stage_shown{static_cast<std::size_t>(i), j.contains("at_ms") ? integer(j, "at_ms") : 0};
   }
   if (type == "round_opened") {
     round_opened o{str(j, "question"), std::nullopt, integer(j, "at_ms")};
@@ -151,6 +161,12 @@ event read(const json& j) {
   if (type == "perspective_moderated") return perspective_moderated{str(j, "id"), boolean(j, "shown")};
   if (type == "endorsed") return endorsed{str(j, "perspective"), str(j, "voter"), str(j, "request")};
   if (type == "ended") return ended{integer(j, "at_ms")};
+  if (type == "timer_set")
+    return timer_set{str(j, "question"), static_cast<int>(integer(j, "round")), static_cast<int>(integer(j, "seconds")),
+                     integer(j, "at_ms")};
+  if (type == "ballot_withdrawn")
+    return ballot_withdrawn{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"),
+                            str(j, "request")};
   throw bad_event{"unknown event type \"" + type + "\""};
 }
 

@@ -153,6 +153,7 @@ message read(const std::string& type, const json& j) {
   if (type == "vote") return vote{str(j, "question"), need(j, "ballot")};
   if (type == "perspective") return perspective{str(j, "question"), str(j, "text", 64 * 1024)};
   if (type == "endorse") return endorse{str(j, "perspective")};
+  if (type == "withdraw") return withdraw{str(j, "question")};
   if (type == "host") return host{str(j, "key", 1024)};
   if (type == "start") return read_start(j);
   if (type == "attach") return attach{str(j, "code")};
@@ -198,6 +199,7 @@ std::string_view type_name(const message& m) {
                         [](const scenario_get&) { return "scenario_get"; },
                         [](const scenario_delete&) { return "scenario_delete"; },
                         [](const watch&) { return "watch"; },
+                        [](const withdraw&) { return "withdraw"; },
                     },
                     m);
 }

@@ -359,7 +359,7 @@ bool read_optional_int(question_input& in, std::string_view name, long long lo, 
 
 // Each reader below: the fields of one question type; false when any is broken.
 bool read_choice(question_input& in, question& q) {
-  in.r.only(in.v, in.path, {"type", "prompt", "options", "max_choices"}, in.what);
+  in.r.only(in.v, in.path, {"type", "prompt", "options", "max_choices", "abstain"}, in.what);
   const bool options = read_question_options(in, q, 20);
   return read_optional_int(in, "max_choices", 1, 20, q.max_choices) && options;
 }
@@ -381,7 +381,7 @@ bool read_scale_labels(question_input& in, question& q) {
 bool read_scale(question_input& in, question& q) {
   auto& r = in.r;
   const auto& path = in.path;
-  r.only(in.v, path, {"type", "prompt", "min", "max", "labels"}, in.what);
+  r.only(in.v, path, {"type", "prompt", "min", "max", "labels", "abstain"}, in.what);
   constexpr long long bound = 1'000'000'000;
   auto lo = r.integer(r.field(in.v, path, "min", true), reader::at(path, "min"), -bound, bound);
   auto hi = r.integer(r.field(in.v, path, "max", true), reader::at(path, "max"), -bound, bound);
@@ -403,7 +403,7 @@ bool read_scale(question_input& in, question& q) {
 
 bool read_points(question_input& in, question& q) {
   auto& r = in.r;
-  r.only(in.v, in.path, {"type", "prompt", "options", "budget"}, in.what);
+  r.only(in.v, in.path, {"type", "prompt", "options", "budget", "abstain"}, in.what);
   const bool options = read_question_options(in, q, 20);
   auto b = r.integer(r.field(in.v, in.path, "budget", true), reader::at(in.path, "budget"), 1, max_budget);
   if (b) q.budget = static_cast<int>(*b);
@@ -411,12 +411,12 @@ bool read_points(question_input& in, question& q) {
 }
 
 bool read_rank(question_input& in, question& q) {
-  in.r.only(in.v, in.path, {"type", "prompt", "options"}, in.what);
+  in.r.only(in.v, in.path, {"type", "prompt", "options", "abstain"}, in.what);
   return read_question_options(in, q, 10);
 }
 
 bool read_model_outcome(question_input& in, question& q) {
-  in.r.only(in.v, in.path, {"type", "prompt", "assign"}, in.what);
+  in.r.only(in.v, in.path, {"type", "prompt", "assign", "abstain"}, in.what);
   bool ok = true;
   if (const json* a = in.r.field(in.v, in.path, "assign", false)) {
     auto b = in.r.boolean(a, reader::at(in.path, "assign"));
@@ -430,6 +430,16 @@ bool read_model_outcome(question_input& in, question& q) {
 bool read_text(question_input& in, question& q) {
   in.r.only(in.v, in.path, {"type", "prompt", "max_length"}, in.what);
   return read_optional_int(in, "max_length", 1, 2000, q.max_length);
+}
+
+// "abstain": true lets a participant answer "not sure / pass" (every type but text, whose reader refuses the field).
+bool read_abstain(question_input& in, question& q) {
+  if (q.type == question_type::text) return true;
+  const json* a = in.r.field(in.v, in.path, "abstain", false);
+  if (!a) return true;
+  auto b = in.r.boolean(a, reader::at(in.path, "abstain"));
+  if (b) q.abstain = *b;
+  return b.has_value();
 }
 
 bool read_question_fields(question_input& in, question& q) {
@@ -457,7 +467,8 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
   auto prompt = r.string(r.field(v, path, "prompt", true), reader::at(path, "prompt"), max_prompt);
   if (!type) {
     r.only(v, path,
-           {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign", "max_length"});
+           {"type", "prompt", "options", "max_choices", "min", "max", "labels", "budget", "assign", "max_length",
+            "abstain"});
     return std::nullopt;
   }
   question q;
@@ -465,7 +476,8 @@ std::optional<question> read_question(reader& r, const json& v, const std::strin
   if (prompt) q.prompt = std::move(*prompt);
   question_input in{r, v, path, "a " + std::string(to_string(q.type)) + " question", needs};
   const bool fields = read_question_fields(in, q);
-  if (!prompt || !fields) return std::nullopt;
+  const bool abstain = read_abstain(in, q);
+  if (!prompt || !fields || !abstain) return std::nullopt;
   return q;
 }
 
@@ -562,7 +574,14 @@ bool read_question_stage(stage_input& in, stage& out) {
 
 bool read_discussion_stage(stage_input& in, stage& out) {
   auto& r = in.r;
-  r.only(in.st, in.path, {"id", "kind", "title", "body", "show"}, in.what);
+  r.only(in.st, in.path, {"id", "kind", "title", "body", "show", "seconds"}, in.what);
+  bool timer_ok = true;
+  if (const json* s = r.field(in.st, in.path, "seconds", false)) {
+    // The same range as a timed round's (protocol: open's seconds).
+    const auto n = r.integer(s, reader::at(in.path, "seconds"), 5, 3600);
+    if (n) out.seconds = static_cast<int>(*n);
+    timer_ok = n.has_value();
+  }
   const auto sp = reader::at(in.path, "show");
   const json* show = r.list(r.field(in.st, in.path, "show", true, in.why), sp, 1, 20, "stage");
   if (!show) return false;
@@ -579,7 +598,7 @@ bool read_discussion_stage(stage_input& in, stage& out) {
     else
       out.show.push_back(*ref);
   }
-  return ok;
+  return ok && timer_ok;
 }
 
 bool read_revote_stage(stage_input& in, stage& out) {
@@ -909,6 +928,8 @@ json to_json(const question& q, question_form form) {
       out["max_length"] = q.max_length;
       break;
   }
+  // Only when set, so a v1 question's view and file stay as they were.
+  if (q.abstain) out["abstain"] = true;
   return out;
 }
 
@@ -921,6 +942,7 @@ json to_json(const scenario& s) {
     json o = {{"id", st.id}, {"kind", to_string(st.kind)}, {"title", st.title}};
     if (!st.body.empty()) o["body"] = st.body;
     if (st.kind == stage_kind::discussion) o["show"] = st.show;
+    if (st.seconds) o["seconds"] = *st.seconds;
     if (st.kind == stage_kind::revote) o["of"] = st.of;
     if (st.question) o["question"] = to_json(*st.question, question_form::file);
     stages.push_back(std::move(o));

@@ -101,7 +101,7 @@ std::size_t session::ballots(const std::string& question) const {
   const auto* q = find(question);
   if (!q || q->rounds.empty()) return 0;
   const auto& r = q->rounds.back();
-  return std::max(r.ballots.size(), r.posters.size());
+  return std::max(answers(r), r.posters.size());
 }
 
 std::optional<std::int64_t> session::closes_at(const std::string& question) const {

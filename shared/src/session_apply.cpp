@@ -35,7 +35,7 @@ void session::close_round(const std::string& question, question_state& q) {
   r.open = false;
   r.closes_at_ms.reset();
   // Closing publishes the exact final tally.
-  r.last = published{tally_now(question, q), r.ballots.size()};
+  r.last = published{tally_now(question, q), answers(r)};
   r.dirty.clear();
 }
 
@@ -55,6 +55,7 @@ result<effects> session::apply_one(const events::stage_shown& x) {
   if (x.index >= scenario_.stages.size())
     return error{error_code::unknown_stage, "no stage " + std::to_string(x.index)};
   stage_ = x.index;
+  stage_shown_ms_ = x.at_ms;
   return effects{{push_kind::stage, ""}};
 }
 
@@ -108,11 +109,9 @@ result<effects> session::apply_one(const events::ballot_cast& x) {
   question_state& q = *qp;
   const question& qd = *scenario_.stages[q.stage].question;
   const auto assigned = qd.type == question_type::model_outcome && qd.assign ? assigned_model(x.voter) : std::nullopt;
-  auto b = parse_ballot(scenario_, qd, x.ballot, assigned);
-  if (!b) return b.err();
-  auto [it, inserted] = r->ballots.try_emplace(who, *b);
-  if (inserted || !(it->second == *b)) r->dirty.insert(who);
-  it->second = std::move(*b);
+  auto a = parse_answer(scenario_, qd, x.ballot, assigned);
+  if (!a) return a.err();
+  if (record_answer(*r, who, std::move(*a))) r->dirty.insert(who);
   if (!x.request.empty()) requests_[who].remember(x.request, x.question + "|" + x.ballot.dump());
   return effects{{push_kind::progress, x.question}};
 }
@@ -141,7 +140,7 @@ result<effects> session::apply_one(const events::tally_published& x) {
   // The overall step only: a log written before the per-model rule still replays.
   if (!r || r->number != x.round || r->dirty.size() < static_cast<std::size_t>(min_group_))
     return error{error_code::internal, "no tally is due for " + json_quoted(x.question)};
-  r->last = published{tally_now(x.question, *q), r->ballots.size()};
+  r->last = published{tally_now(x.question, *q), answers(*r)};
   r->dirty.clear();
   return effects{{push_kind::results, x.question}};
 }

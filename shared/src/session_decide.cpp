@@ -46,21 +46,20 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
     // A resend of a request already applied (same id, same content) is acked again, even after its round
     // closed: the request's content is its question and ballot, not the round it happened to reach.
     if (!request.empty())
-      if (auto b = parse_ballot(scenario_, qd, v.ballot, assigned);
-          b && seen_request(*who, request, v.question + "|" + to_json(scenario_, qd, *b).dump()))
+      if (auto a = parse_answer(scenario_, qd, v.ballot, assigned);
+          a && seen_request(*who, request, v.question + "|" + answer_json(scenario_, qd, *a).dump()))
         return none();
     return error{error_code::voting_closed, "voting on " + json_quoted(v.question) + " is not open"};
   }
-  auto b = parse_ballot(scenario_, qd, v.ballot, assigned);
-  if (!b) return b.err();
-  json canonical = to_json(scenario_, qd, *b);
+  auto a = parse_answer(scenario_, qd, v.ballot, assigned);
+  if (!a) return a.err();
+  json canonical = answer_json(scenario_, qd, *a);
   // Applied once: a resend in a later round is the same request, not a new vote in that round.
   const std::string content = v.question + "|" + canonical.dump();
   if (seen_request(*who, request, content)) return none();
   // The ballot they already have in this round, whatever the request id: acked, nothing stored, so
   // re-sending one ballot with fresh ids cannot grow the log (issue 12 item 4).
-  const auto current = r->ballots.find(*who);
-  if (current != r->ballots.end() && current->second == *b) return none();
+  if (holds_answer(*r, *who, *a)) return none();
   return {{events::ballot_cast{v.question, r->number, voter_key, std::move(canonical), request}}};
 }
 
@@ -117,7 +116,7 @@ events_result session::decide_endorse(const events::voter_key& voter_key, const 
   return {{events::endorsed{e.perspective, voter_key, request}}};
 }
 
-events_result session::decide_goto(const protocol::stage_ref& ref) const {
+events_result session::decide_goto(const protocol::stage_ref& ref, std::int64_t now_ms) const {
   if (auto live = check_not_ended(); !live) return live.err();
   std::optional<std::size_t> index;
   if (const auto* i = std::get_if<std::size_t>(&ref)) {
@@ -132,7 +131,7 @@ events_result session::decide_goto(const protocol::stage_ref& ref) const {
                                                 std::to_string(scenario_.stages.size()) + " stages, 0-based)"};
   }
   if (*index == stage_) return none();
-  return {{events::stage_shown{*index}}};
+  return {{events::stage_shown{*index, now_ms}}};
 }
 
 events_result session::decide_open(const protocol::open& o, std::int64_t now_ms) const {
@@ -141,7 +140,7 @@ events_result session::decide_open(const protocol::open& o, std::int64_t now_ms)
   if (!q) return q.err();
   if (o.seconds && (*o.seconds < min_round_seconds || *o.seconds > max_round_seconds))
     return error{error_code::bad_message, "seconds must be from 5 to 3600"};
-  if (open_round(**q)) return none();
+  if (const round_state* r = open_round(**q)) return decide_retime(o, *r, now_ms);
   return {{events::round_opened{o.question, o.seconds, now_ms}}};
 }
 

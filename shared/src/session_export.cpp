@@ -79,7 +79,7 @@ json session::export_round(const question& qd, const question_state& q, std::siz
     round["authors"] = rs.posters.size();
     return round;
   }
-  round["ballots"] = rs.ballots.size();
+  round["ballots"] = answers(rs);
   const bool enough = rs.ballots.size() >= static_cast<std::size_t>(min_group_);
   round["suppressed"] = !enough;
   if (!enough) return round;
@@ -90,7 +90,7 @@ json session::export_round(const question& qd, const question_state& q, std::siz
   }
   const round_ballots* prev = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
   const tally t = compute_tally(scenario_, qd, rs.ballots, prev, min_group_);
-  round["tally"] = to_json(scenario_, qd, t);
+  round["tally"] = round_tally(qd, q, k);
   // A re-vote whose shift the live view held back (or never shows) gets pseudonyms of its own, so the
   // export does not tell who moved where the room could not see it (issue 12 item 13).
   const bool linked = k == 0 || shift_shown_in_full(t);

@@ -16,12 +16,18 @@ json session::with_code(role r, json msg) const {
 }
 
 json session::tally_now(const std::string& /*question*/, const question_state& q) const {
-  const auto& r = q.rounds.back();
+  return round_tally(*scenario_.stages[q.stage].question, q, q.rounds.size() - 1);
+}
+
+json session::round_tally(const question& qd, const question_state& q, std::size_t k) const {
+  const auto& r = q.rounds[k];
+  // Abstentions do not count towards min_group: a tally over fewer ballots would show what those few chose.
   if (r.ballots.size() < static_cast<std::size_t>(min_group_)) return nullptr;
-  const question& qd = *scenario_.stages[q.stage].question;
   if (qd.type == question_type::text) return nullptr;
-  const round_ballots* previous = q.rounds.size() >= 2 ? &q.rounds[q.rounds.size() - 2].ballots : nullptr;
-  return to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
+  const round_ballots* previous = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
+  json t = to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
+  if (qd.abstain) t["abstained"] = r.abstained.size();
+  return t;
 }
 
 bool session::may_see_results(role r, const question_state& q) const {
@@ -38,7 +44,7 @@ json session::results_body(const std::string& question) const {
     out["suppressed"] = r.last->tally.is_null();
     if (!r.last->tally.is_null()) out["tally"] = r.last->tally;
   } else {
-    out["ballots"] = r.ballots.size();
+    out["ballots"] = answers(r);
     out["suppressed"] = true;
   }
   return out;
@@ -150,6 +156,7 @@ json session::stage_view(role r, std::size_t index, std::optional<std::size_t> a
     out["revealed"] = q->revealed;
   }
   if (st.kind == stage_kind::discussion) {
+    add_stage_timer(out, index, now_ms);
     out["show"] = st.show;
     json results = json::object();
     json perspectives = json::object();
@@ -214,6 +221,7 @@ json session::mine_view(voter_id who) const {
     }
     const auto it = rs.ballots.find(who);
     if (it != rs.ballots.end()) mine[id] = to_json(scenario_, qd, it->second);
+    if (rs.abstained.count(who)) mine[id] = answer_json(scenario_, qd, abstention{});
   }
   return mine;
 }
@@ -226,6 +234,7 @@ json session::stages_view() const {
     if (st.question) s["question"] = question_view(st, std::nullopt);
     if (st.kind == stage_kind::revote) s["of"] = st.of;
     if (st.kind == stage_kind::discussion) s["show"] = st.show;
+    if (st.seconds) s["seconds"] = *st.seconds;
     stages.push_back(std::move(s));
   }
   return stages;

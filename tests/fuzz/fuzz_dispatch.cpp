@@ -79,6 +79,10 @@ struct driver {
                      commit(s.decide_perspective(voter, p, request, "p" + std::to_string(next_perspective++)));
                    },
                    [&](const rt::protocol::endorse& e) { commit(s.decide_endorse(voter, e, request)); },
+                   [&](const rt::protocol::withdraw& w) {
+                     commit(s.decide_withdraw(voter, w, request));
+                     if (auto e = s.decide_publish(w.question)) commit(std::vector<rt::events::event>{*e});
+                   },
                    [&](const auto&) {},
                },
                m);

@@ -271,6 +271,35 @@ TEST(Join, PipedStdinAnswersAQuestionWithPlainLines) {
   EXPECT_EQ(viewer.wait_exit(10s), 0);
 }
 
+TEST(Join, PassesAndWithdrawsWithSlashCommands) {
+  served_session s({.scenario = "passes"});
+  temp_dir home;
+  child join({"join", "--server", s.ws_url(), "--code", s.code, "--token-file", home.path() + "/t"});
+  ASSERT_TRUE(join.wait_line("joined ")) << join.all_output();
+  s.command({{"type", "goto"}, {"stage", "gut"}});
+  s.command({{"type", "open"}, {"question", "gut"}});
+  ASSERT_TRUE(join.wait_line("round gut 1 open")) << join.all_output();
+  join.write_line("/pass");
+  ASSERT_TRUE(join.wait_line(R"(sent j)")) << join.all_output();
+  EXPECT_TRUE(join.wait_line(R"({"abstain":true})")) << join.all_output();
+  EXPECT_TRUE(s.console->wait_for([](const json& m) { return m["type"] == "progress" && m["ballots"] == 1; }));
+  join.write_line("/withdraw");
+  EXPECT_TRUE(s.console->wait_for([](const json& m) { return m["type"] == "progress" && m["ballots"] == 0; }));
+  // On a question that offers no pass, the server's refusal is shown and the client carries on.
+  s.command({{"type", "goto"}, {"stage", "voices"}});
+  s.command({{"type", "open"}, {"question", "voices"}});
+  ASSERT_TRUE(join.wait_line("round voices 1 open")) << join.all_output();
+  join.write_line("/pass");
+  ASSERT_TRUE(join.wait_line("error invalid_ballot")) << join.all_output();
+  // End of input waits for every ack: both requests were acked, each named by its type.
+  join.close_stdin();
+  EXPECT_EQ(join.wait_exit(10s), 0) << join.all_output();
+  int acks = 0;
+  for (const auto& l : join.lines())
+    if (l.starts_with("ack ") && (l.ends_with(" vote") || l.ends_with(" withdraw"))) ++acks;
+  EXPECT_EQ(acks, 2) << join.all_output();
+}
+
 TEST(Join, AnswersEveryQuestionType) {
   live_session s(false);
   temp_dir home;

@@ -68,10 +68,12 @@ std::vector<std::string> errors_of(const json& doc, const std::string& file = "x
 // ---- every invalid fixture, with the exact line a facilitator reads -----------------------
 
 const std::map<std::string, std::vector<std::string>> expected_errors = {
+    {"abstain-not-boolean.json", {"stages[1].question.abstain: must be true or false"}},
     {"bad-json-missing-comma.json",
      {"invalid JSON at line 6, column 8: syntax error while parsing object - unexpected string literal; expected '}'"}},
     {"case-stage-with-show.json", {"stages[0].show: unknown field in a case stage"}},
     {"choice-with-budget.json", {"stages[1].question.budget: unknown field in a choice question"}},
+    {"discussion-seconds-4.json", {"stages[2].seconds: must be from 5 to 3600, not 4"}},
     {"discussion-show-empty.json", {"stages[2].show: has 0 stages, must have 1 to 20"}},
     {"discussion-show-later-stage.json",
      {"stages[1].show[0]: stage \"gut\" comes later; only an earlier stage can be named"}},
@@ -100,6 +102,7 @@ const std::map<std::string, std::vector<std::string>> expected_errors = {
     {"scale-min-not-below-max.json", {"stages[2].question.max: must be greater than min (5)"}},
     {"scale-more-than-10-apart.json", {"stages[2].question.max: is 11 above min, at most 10 allowed"}},
     {"stages-empty.json", {"stages: has 0 stages, must have 1 to 100"}},
+    {"text-with-abstain.json", {"stages[1].question.abstain: unknown field in a text question"}},
     {"text-max-length-2001.json", {"stages[2].question.max_length: must be from 1 to 2000"}},
     {"title-whitespace-only.json", {"title: must not be empty"}},
     {"unknown-question-field.json",

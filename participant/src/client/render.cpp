@@ -144,6 +144,8 @@ std::vector<std::string> render_results(const shown_question* q, const json& r, 
   }
   if (t.contains("consensus") && t["consensus"].is_number())
     out.push_back("  consensus " + num(t["consensus"].get<double>()));
+  if (t.contains("abstained") && t["abstained"].is_number_integer())
+    out.push_back("  not sure / pass: " + t["abstained"].dump() + " (not in the counts)");
   if (t.contains("shift") && t["shift"].is_object())
     out.push_back("  since the last round: " + std::to_string(t["shift"].value("changed", 0)) + " of " +
                   std::to_string(t["shift"].value("compared", 0)) + " changed their answer");

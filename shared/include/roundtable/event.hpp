@@ -31,10 +31,18 @@ struct joined {
 };
 struct stage_shown {
   std::size_t index = 0;
+  std::int64_t at_ms = 0;  // when (a discussion's timer runs from here); 0 in logs from before issue 11
 };
 struct round_opened {
   std::string question;
   std::optional<int> seconds;  // closes by itself after this many seconds
+  std::int64_t at_ms = 0;
+};
+/// `open` on an open round with seconds: the round now closes `seconds` after at_ms (longer or shorter).
+struct timer_set {
+  std::string question;
+  int round = 0;
+  int seconds = 0;
   std::int64_t at_ms = 0;
 };
 struct round_closed {
@@ -46,6 +54,13 @@ struct ballot_cast {
   voter_key voter;
   nlohmann::json ballot;  // canonical wire form
   std::string request;    // opaque request key for idempotency; may be empty
+};
+/// A participant withdrew their answer from the open round (the question is then absent from their `mine`).
+struct ballot_withdrawn {
+  std::string question;
+  int round = 0;
+  voter_key voter;
+  std::string request;  // opaque request key for idempotency; may be empty
 };
 struct revealed {
   std::string question;
@@ -80,7 +95,8 @@ struct ended {
 };
 
 using event = std::variant<started, joined, stage_shown, round_opened, round_closed, ballot_cast, revealed, hidden,
-                           tally_published, perspective_posted, perspective_moderated, endorsed, ended>;
+                           tally_published, perspective_posted, perspective_moderated, endorsed, ended,
+                           ballot_withdrawn, timer_set>;
 
 /// The stored JSON form of an event (`{"type":"ballot_cast",...}`).
 nlohmann::json to_json(const event& e);

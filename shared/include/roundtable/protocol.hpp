@@ -32,6 +32,10 @@ struct perspective {
 struct endorse {
   std::string perspective;
 };
+/// Take back one's answer while the round is open (an extension: docs/protocol.md).
+struct withdraw {
+  std::string question;
+};
 // Facilitator
 struct host {
   std::string key;
@@ -101,7 +105,7 @@ struct watch {
 };
 
 using message = std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal,
-                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch>;
+                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw>;
 
 /// The wire type name of a message ("join", "goto", ...).
 std::string_view type_name(const message& m);

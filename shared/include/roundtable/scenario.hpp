@@ -48,6 +48,7 @@ struct question {
   int budget = 0;                      // points
   bool assign = false;                 // model_outcome
   int max_length = 280;                // text
+  bool abstain = false;                // every type but text: "not sure / pass" is an answer
 
   /// Index of the option with this id, if any.
   std::optional<std::size_t> option_index(std::string_view id) const;
@@ -65,6 +66,7 @@ struct stage {
   std::vector<std::string> body;
   std::optional<struct question> question;  // kind question
   std::vector<std::string> show;            // kind discussion
+  std::optional<int> seconds;               // kind discussion: a timer counting down while it is shown
   std::string of;                           // kind revote
 };
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "roundtable/answer.hpp"
 #include "roundtable/ballot.hpp"
 #include "roundtable/error.hpp"
 #include "roundtable/event.hpp"
@@ -73,9 +74,13 @@ public:
   result<std::vector<events::event>> decide_perspective(const events::voter_key& voter, const protocol::perspective& p,
                                                         const std::string& request,
                                                         const std::string& perspective_id) const;
+  /// Withdraws the voter's answer from the open round (session_abstain.cpp); none when they have none.
+  result<std::vector<events::event>> decide_withdraw(const events::voter_key& voter, const protocol::withdraw& w,
+                                                     const std::string& request) const;
   result<std::vector<events::event>> decide_endorse(const events::voter_key& voter, const protocol::endorse& e,
                                                     const std::string& request) const;
-  result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage) const;
+  /// now_ms: when the stage is shown, from which a discussion's timer runs.
+  result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage, std::int64_t now_ms = 0) const;
   result<std::vector<events::event>> decide_open(const protocol::open& o, std::int64_t now_ms) const;
   result<std::vector<events::event>> decide_close(const std::string& question) const;
   result<std::vector<events::event>> decide_reveal(const std::string& question, bool reveal) const;
@@ -152,9 +157,10 @@ private:
   struct round_state {
     int number = 0;
     bool open = false;
-    round_ballots ballots;
-    std::unordered_set<voter_id> dirty;  // cast or changed since the last push
-    std::optional<published> last;       // what was last pushed
+    round_ballots ballots;                   // answers on the options
+    std::unordered_set<voter_id> abstained;  // answered "not sure / pass": counted apart, never in the tally
+    std::unordered_set<voter_id> dirty;      // cast or changed since the last push
+    std::optional<published> last;           // what was last pushed
     std::optional<std::int64_t> closes_at_ms;
     std::unordered_set<voter_id> posters;  // text questions: who posted this round
   };
@@ -207,6 +213,13 @@ private:
   result<effects> apply_one(const events::perspective_moderated& x);
   result<effects> apply_one(const events::endorsed& x);
   result<effects> apply_one(const events::ended& x);
+  result<effects> apply_one(const events::ballot_withdrawn& x);  // session_abstain.cpp
+  result<effects> apply_one(const events::timer_set& x);         // session_timer.cpp
+  /// `open` on an open round: with seconds, its timer set again from now; without, nothing (session_timer.cpp).
+  result<std::vector<events::event>> decide_retime(const protocol::open& o, const round_state& r,
+                                                   std::int64_t now_ms) const;
+  /// A discussion stage's timer: its length and the seconds left, when it has one (session_timer.cpp).
+  void add_stage_timer(nlohmann::json& view, std::size_t index, std::int64_t now_ms) const;
   /// The apply side of the not-joined and unknown-question refusals (replay's wording).
   result<voter_id> known_voter(const events::voter_key& key) const;
   result<question_state*> known_question(const std::string& question);
@@ -237,6 +250,15 @@ private:
   /// True once min_group distinct participants posted to q: before, nobody but the facilitator sees any.
   bool perspectives_unlocked(const question_state& q) const;
   nlohmann::json tally_now(const std::string& question, const question_state& q) const;
+  /// Round k's tally with its abstentions (null below min_group answers on the options).
+  nlohmann::json round_tally(const question& qd, const question_state& q, std::size_t k) const;
+  // Abstentions and withdrawals (session_abstain.cpp).
+  /// Every answer of a round: ballots on the options and abstentions.
+  static std::size_t answers(const round_state& r);
+  /// True when the voter's answer in r is already a.
+  static bool holds_answer(const round_state& r, voter_id who, const answer& a);
+  /// Puts the voter's answer in r in place of the one they had; true when it changed anything.
+  static bool record_answer(round_state& r, voter_id who, answer a);
   bool seen_request(voter_id v, const std::string& request, const std::string& content) const;
   nlohmann::json with_code(role r, nlohmann::json msg) const;
 
@@ -260,6 +282,7 @@ private:
   std::int64_t started_ms_ = 0;
   std::int64_t ended_ms_ = 0;
   std::size_t stage_ = 0;
+  std::int64_t stage_shown_ms_ = 0;  // when the current stage was shown (0: unknown, an older log)
   std::unordered_map<events::voter_key, voter_id> voter_ids_;
   std::vector<events::voter_key> voter_keys_;  // by voter_id
   std::map<std::string, question_state> questions_;
