@@ -2,6 +2,7 @@
 // The key comes from location.hash (#key=...) and is kept in sessionStorage only, never in a URL query.
 import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
+import { openReview } from './review.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -62,6 +63,7 @@ function showLogin(msg) {
 
 function showHome() {
   st.view = null;
+  $('review').hidden = true;
   $('home').hidden = false;
   $('run').hidden = true;
   $('scenarios').replaceChildren(...st.hosting.scenarios.map((s) => {
@@ -78,8 +80,18 @@ function showHome() {
   const sessions = st.hosting.sessions;
   $('sessions').replaceChildren(...(sessions.length ? sessions.map((s) => h('li', {},
     h('span', {}, `${s.code} · ${s.scenario} · ${s.participants} participants${s.ended ? ' · ended' : ''}`),
-    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume')))
+    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume'),
+    s.ended ? h('button', { type: 'button', class: 'small', onclick: () => review(s.code) }, 'Review') : null))
     : [h('li', { class: 'muted' }, 'None yet.')]));
+}
+
+// An ended session's read-only review (review.js); back to a fresh list of sessions after it.
+function review(code) {
+  openReview(code, {
+    request: (m) => conn.request(m),
+    key: () => sessionStorage.getItem(KEY),
+    back: async () => { st.hosting = await conn.request({ type: 'host', key: sessionStorage.getItem(KEY) }); showHome(); },
+  });
 }
 
 async function start(scenario, minGroup, live) {

@@ -1,0 +1,101 @@
+// The console's review of an ended session: every question's rounds, tallies, shifts and shown perspectives,
+// read-only, from the session's export (so the same anonymity threshold holds back the same numbers), with the
+// printable report and a purge that asks first. host.js only opens it and hides it.
+import { h } from './client.js';
+import { renderResults, renderPerspectives } from './results.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** A file behind the facilitator key, fetched with it; throws with the status when refused. */
+async function keyed(path, key) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${key}` } });
+  if (!res.ok) throw new Error(`the server said ${res.status}`);
+  return res;
+}
+
+/** Saves a fetched file under a name, as a download. */
+async function save(res, name) {
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** The question views of the facilitator's SessionView, by question id. */
+function questionViews(view) {
+  const out = {};
+  for (const s of view.stages || []) if (s.question) out[s.id] = { ...s.question, id: s.id };
+  return out;
+}
+
+/** One question of the export: each round as the live pages draw it, then the perspectives the room saw. */
+function questionReview(q, qv, minGroup) {
+  const rounds = q.rounds.length
+    ? q.rounds.filter(() => q.type !== 'text').map((r) => renderResults(qv, r, minGroup))
+    : [h('p', { class: 'muted' }, 'Never opened.')];
+  const shown = (q.perspectives || []).filter((p) => p.shown);
+  const perspectives = q.type === 'text' || shown.length
+    ? [h('h4', {}, 'Perspectives shown'), renderPerspectives(shown, { empty: 'None were shown.' })] : [];
+  return h('section', { class: 'card review-question', 'data-question': q.id },
+    h('h3', {}, qv.prompt || q.prompt), ...rounds, ...perspectives);
+}
+
+/**
+ * Opens the review of the ended session `code` in #review.
+ * `ctx.request(msg)`: a console request; `ctx.key()`: the facilitator key; `ctx.back()`: returns to the list.
+ */
+export async function openReview(code, ctx) {
+  const box = $('review');
+  box.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  box.hidden = false;
+  $('home').hidden = true;
+  $('run').hidden = true;
+  try {
+    const attached = await ctx.request({ type: 'attach', code });
+    const exported = await (await keyed(`/api/sessions/${code}/export.json`, ctx.key())).json();
+    draw(box, code, attached.session, exported, ctx);
+  } catch (e) {
+    box.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Cannot open ${code}: ${e.message}`), backButton(ctx));
+  }
+}
+
+function backButton(ctx) {
+  return h('button', { type: 'button', class: 'link', id: 'review-back', onclick: () => ctx.back() },
+    'Back to the scenario list');
+}
+
+function draw(box, code, view, exported, ctx) {
+  const views = questionViews(view);
+  const status = h('p', { role: 'status', id: 'review-status' });
+  const report = h('button', { type: 'button', id: 'review-report', onclick: async () => {
+    try { await save(await keyed(`/api/sessions/${code}/report.html`, ctx.key()), `roundtable-${code}-report.html`); }
+    catch (e) { status.textContent = `The report failed: ${e.message}`; }
+  } }, 'Download the printable report');
+  const actions = h('div', { class: 'row' }, report, purgeButton(code, ctx, status));
+  box.replaceChildren(
+    h('section', { class: 'card' },
+      h('h1', {}, `Review: ${view.scenario.title}`),
+      h('p', { class: 'muted' }, `Session ${code} · ${exported.participants} participants · ${exported.ended ? 'ended' : 'running'}`
+        + ` · numbers from fewer than ${exported.min_group} answers are not shown`),
+      actions, status, backButton(ctx)),
+    ...exported.questions.map((q) => questionReview(q, views[q.id] || q, exported.min_group)));
+}
+
+/** Purge asks first: the first press turns into "Yes, delete … for good" and "Cancel". */
+function purgeButton(code, ctx, status) {
+  const box = h('span', { class: 'row' });
+  const ask = () => box.replaceChildren(
+    h('button', { type: 'button', class: 'danger', id: 'review-purge-confirm', onclick: async () => {
+      try {
+        await ctx.request({ type: 'purge', code });
+        ctx.back();
+      } catch (e) { status.textContent = `Not deleted: ${e.message}`; idle(); }
+    } }, `Yes, delete ${code} for good`),
+    h('button', { type: 'button', onclick: idle }, 'Cancel'));
+  const idle = () => box.replaceChildren(
+    h('button', { type: 'button', class: 'danger', id: 'review-purge', onclick: ask }, 'Delete this session…'));
+  idle();
+  return box;
+}
