@@ -30,10 +30,21 @@ function questionViews(view) {
   return out;
 }
 
+/** A model grid's agreement per shown model (its consensus), which the live chart does not draw. */
+function modelAgreement(qv, r) {
+  const c = r.tally && r.tally.consensus;
+  if (qv.type !== 'model_outcome' || !c || typeof c !== 'object') return null;
+  const shown = (qv.models || []).filter((m) => typeof c[m.id] === 'number');
+  if (!shown.length) return null;
+  return h('p', { class: 'muted model-agreement' },
+    `Agreement per model: ${shown.map((m) => `${m.name} ${Math.round(c[m.id] * 100)}%`).join(' · ')}`);
+}
+
 /** One question of the export: each round as the live pages draw it, then the perspectives the room saw. */
 function questionReview(q, qv, minGroup) {
   const rounds = q.rounds.length
-    ? q.rounds.filter(() => q.type !== 'text').map((r) => renderResults(qv, r, minGroup))
+    ? q.rounds.filter(() => q.type !== 'text').flatMap((r) => [renderResults(qv, r, minGroup), modelAgreement(qv, r)])
+      .filter(Boolean)
     : [h('p', { class: 'muted' }, 'Never opened.')];
   const shown = (q.perspectives || []).filter((p) => p.shown);
   const perspectives = q.type === 'text' || shown.length

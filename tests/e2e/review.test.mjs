@@ -38,6 +38,8 @@ async function runWorkshop() {
   await round('gut', () => ({ choice: 'decline' }));
   await round('gut', (i) => ({ choice: i === 0 ? 'refer' : 'decline' }));
   await round('sure', (i) => (i === 0 ? { value: 4 } : null));
+  await round('models', (i) => ({ outcomes: { guidelines: 'refer', stakeholder: i ? 'refer' : 'decline',
+    utilitarian: 'conditions', virtue: 'decline' } }));
   await f.ok({ type: 'open', code, question: 'voices' });
   const texts = [HOSTILE, 'Trust first.', 'Hidden one.'];
   for (let i = 0; i < 3; i++) await people[i].ok({ type: 'perspective', question: 'voices', text: texts[i] });
@@ -78,6 +80,7 @@ test('console: an ended session opens as a read-only review with the report', as
   assert.ok(voices.includes('Trust first.'));
   assert.ok(!voices.includes('Hidden one.'), 'a hidden perspective is not in the review');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.match(await review.locator('section[data-question="models"]').innerText(), /Agreement per model: Ethical Guidelines Model 100%/);
   // Read-only: nothing to open, close, reveal or moderate.
   assert.equal(await review.locator('#open-close, #reveal-hide, .mod button').count(), 0);
 
@@ -111,6 +114,7 @@ test('report: one self-contained page that prints on A4 without cut-off charts',
     assert.ok(c.left >= 0 && c.right <= 680, `a chart runs off the printable width: ${JSON.stringify(c)}`);
     assert.equal(c.breakInside, 'avoid');
   }
+  await page.screenshot({ path: join(ensureOutDir(), 'report.png'), fullPage: true });
   const pdf = await page.pdf({ format: 'A4' });
   assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
   assert.deepEqual(requests, [url], 'the report asked for nothing but itself');
