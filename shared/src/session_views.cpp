@@ -17,7 +17,7 @@ json session::with_code(role r, json msg) const {
 
 json session::tally_now(const std::string& /*question*/, const question_state& q) const {
   const auto& r = q.rounds.back();
-  if (r.ballots.size() < static_cast<std::size_t>(min_group_)) return nullptr;
+  if (!enough_to_show(r.ballots.size(), min_group_)) return nullptr;
   const question& qd = *scenario_.stages[q.stage].question;
   if (qd.type == question_type::text) return nullptr;
   const round_ballots* previous = q.rounds.size() >= 2 ? &q.rounds[q.rounds.size() - 2].ballots : nullptr;
@@ -54,7 +54,7 @@ std::optional<json> session::results_message(role r, const std::string& question
 
 bool session::perspectives_unlocked(const question_state& q) const {
   // Authors, not posts: one participant's three posts must not unlock them (issue 12 item 12).
-  return q.authors.size() >= static_cast<std::size_t>(min_group_);
+  return enough_to_show(q.authors.size(), min_group_);
 }
 
 std::vector<const session::perspective_state*> session::visible_perspectives(role r, const question_state& q) const {
