@@ -203,3 +203,31 @@ TEST(ReportCharts, EscapesLabelsAndCutsLongOnesOnACharacterBoundary) {
   // 33 bytes would split a two-byte character; the cut falls before it.
   EXPECT_NE(svg.find(">" + umlauts.substr(0, 32) + "...<"), std::string::npos) << svg;
 }
+
+TEST(ReportPage, AShiftComparingFewerThanKSaysSoThoughBothRoundsShow) {
+  workshop w(3);
+  w.join(5);
+  w.open("gut");
+  for (int i : {0, 1, 2}) w.cast(i, "gut", {{"choice", "decline"}});
+  w.close("gut");
+  w.open("gut");  // only voter 0 answers both rounds
+  for (int i : {0, 3, 4}) w.cast(i, "gut", {{"choice", "refer"}});
+  w.close("gut");
+  const auto page = w.section("Plain prompt");
+  EXPECT_NE(page.find("Round 2"), std::string::npos) << page;
+  EXPECT_NE(page.find("fewer than 3 answers in both rounds"), std::string::npos) << page;
+  EXPECT_EQ(page.find("changed their answer"), std::string::npos) << page;
+}
+
+TEST(ReportPage, AScaleReVoteShowsItsMeanBeforeAndAfter) {
+  workshop w(2);
+  w.join(2);
+  for (int v : {2, 4}) {
+    w.open("sure");
+    w.cast(0, "sure", {{"value", v}});
+    w.cast(1, "sure", {{"value", v}});
+    w.close("sure");
+  }
+  const auto page = w.section("How sure?");
+  EXPECT_NE(page.find("<tr><td>mean</td><td>2.00</td><td>4.00</td></tr>"), std::string::npos) << page;
+}
