@@ -40,11 +40,31 @@ function modelAgreement(qv, r) {
     `Agreement per model: ${shown.map((m) => `${m.name} ${Math.round(c[m.id] * 100)}%`).join(' · ')}`);
 }
 
+/**
+ * How a scale, points or rank question moved between two shown rounds (their tallies carry no shift): the
+ * summary numbers before and after, as the report shows them. Both rounds were shown whole, so this adds nothing.
+ */
+function summaryShift(qv, before, after) {
+  if (!before || !after || !before.tally || !after.tally || before.suppressed || after.suppressed) return null;
+  const fix = (x, d) => (typeof x === 'number' ? x.toFixed(d) : '–');
+  let rows;
+  if (qv.type === 'scale') rows = [['mean', fix(before.tally.mean, 2), fix(after.tally.mean, 2)]];
+  else if (qv.type === 'points' || qv.type === 'rank') {
+    const key = qv.type === 'points' ? 'mean' : 'borda';
+    rows = (qv.options || []).map((o) => [o.label, fix((before.tally[key] || {})[o.id], qv.type === 'points' ? 2 : 0),
+      fix((after.tally[key] || {})[o.id], qv.type === 'points' ? 2 : 0)]);
+  } else return null;
+  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'),
+    h('table', { class: 'shift' }, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'before'),
+      h('th', { scope: 'col' }, 'after'))),
+    h('tbody', {}, rows.map(([label, b, a]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, b), h('td', {}, a))))));
+}
+
 /** One question of the export: each round as the live pages draw it, then the perspectives the room saw. */
 function questionReview(q, qv, minGroup) {
   const rounds = q.rounds.length
-    ? q.rounds.filter(() => q.type !== 'text').flatMap((r) => [renderResults(qv, r, minGroup), modelAgreement(qv, r)])
-      .filter(Boolean)
+    ? q.rounds.filter(() => q.type !== 'text').flatMap((r, i) => [renderResults(qv, r, minGroup), modelAgreement(qv, r),
+      i > 0 ? summaryShift(qv, q.rounds[i - 1], r) : null]).filter(Boolean)
     : [h('p', { class: 'muted' }, 'Never opened.')];
   const shown = (q.perspectives || []).filter((p) => p.shown);
   const perspectives = q.type === 'text' || shown.length

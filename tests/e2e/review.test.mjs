@@ -38,6 +38,8 @@ async function runWorkshop() {
   await round('gut', () => ({ choice: 'decline' }));
   await round('gut', (i) => ({ choice: i === 0 ? 'refer' : 'decline' }));
   await round('sure', (i) => (i === 0 ? { value: 4 } : null));
+  await round('principles', () => ({ points: { autonomy: 4, beneficence: 3, non_maleficence: 2, justice: 1 } }));
+  await round('principles', () => ({ points: { autonomy: 1, beneficence: 2, non_maleficence: 3, justice: 4 } }));
   await round('models', (i) => ({ outcomes: { guidelines: 'refer', stakeholder: i ? 'refer' : 'decline',
     utilitarian: 'conditions', virtue: 'decline' } }));
   await f.ok({ type: 'open', code, question: 'voices' });
@@ -81,6 +83,9 @@ test('console: an ended session opens as a read-only review with the report', as
   assert.ok(!voices.includes('Hidden one.'), 'a hidden perspective is not in the review');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.match(await review.locator('section[data-question="models"]').innerText(), /Agreement per model: Ethical Guidelines Model 100%/);
+  // Points carry no shift in their tally: the review shows the means before and after.
+  assert.match(await review.locator('section[data-question="principles"] table.shift').innerText(),
+    /Autonomy\s+4\.00\s+1\.00/);
   // Read-only: nothing to open, close, reveal or moderate.
   assert.equal(await review.locator('#open-close, #reveal-hide, .mod button').count(), 0);
 
