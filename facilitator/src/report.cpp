@@ -165,9 +165,9 @@ std::string question_html(const scenario& s, const json& qj, int k) {
   std::string html = "<section class=\"question\"><h2>" + escape(q.prompt) + "</h2>";
   const json* shown_before = nullptr;
   for (const auto& r : qj["rounds"]) {
+    if (q.type == question_type::text) break;  // a text question's rounds are its perspectives, below
     html += "<h3>Round " + std::to_string(r["round"].get<int>()) + (r.value("open", false) ? " (still open)" : "") +
             "</h3>";
-    if (q.type == question_type::text) continue;
     const bool shown = !r.value("suppressed", true) && r.contains("tally");
     if (!shown) {
       html += r.value("suppressed", true) ? fewer_than(k) : "<p class=\"hidden\">no tally yet</p>";
