@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "export.hpp"
+#include "report.hpp"
 #include "roundtable/command_line.hpp"
 #include "store/event_store.hpp"
+#include "store/read_only_log.hpp"
 
 namespace roundtable::facilitator {
 
@@ -17,6 +19,10 @@ namespace {
 constexpr const char* export_about =
     "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database,\n"
     "with the same anonymity threshold as the live views.";
+
+constexpr const char* report_about =
+    "Writes a session's printable report (one HTML page: the case, tallies, shifts, perspectives) from\n"
+    "the database, opened read-only, with the same anonymity threshold as the live views.";
 
 constexpr const char* purge_about =
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
@@ -29,6 +35,18 @@ std::int64_t midnight_ms(const std::string& date) {
   in >> std::get_time(&tm, "%Y-%m-%d");
   if (in.fail() || !in.eof()) throw cli::usage_error("--ended-before takes a date as YYYY-MM-DD");
   return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
+// Writes text to the file, or to standard output without one; throws when the file cannot be written.
+int write_text(const std::string& text, const std::optional<std::string>& out) {
+  if (!out) {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream file(*out, std::ios::binary);
+  file << text;
+  if (!file) throw std::runtime_error("cannot write " + *out);
+  return 0;
 }
 
 }  // namespace
@@ -52,15 +70,26 @@ int export_command(const std::vector<std::string>& args) {
       std::cerr << "facilitator export: no session has the code " << *code << " in " << *db << "\n";
       return 1;
     }
-    const std::string text = format == "csv" ? export_csv(*e) : e->dump(2) + "\n";
-    if (!out) {
-      std::cout << text;
-      return 0;
+    return write_text(format == "csv" ? export_csv(*e) : e->dump(2) + "\n", out);
+  });
+}
+
+int report_command(const std::vector<std::string>& args) {
+  cli::command_line line("facilitator", "report", "usage: facilitator report --db FILE --code CODE [--out FILE]",
+                         report_about);
+  std::optional<std::string> db, code, out;
+  line.text("db", db, "the SQLite database (only read)", "FILE")
+      .text("code", code, "the session's join code", "CODE")
+      .text("out", out, "write to FILE instead of standard output", "FILE");
+  return cli::run(line, args, [&] {
+    if (!db || !code) throw cli::usage_error("--db and --code are required");
+    const auto payloads = store::read_session_events(*db, *code);
+    auto s = payloads ? replay_stored(*payloads) : std::nullopt;
+    if (!s) {
+      std::cerr << "facilitator report: no session has the code " << *code << " in " << *db << "\n";
+      return 1;
     }
-    std::ofstream file(*out, std::ios::binary);
-    file << text;
-    if (!file) throw std::runtime_error("cannot write " + *out);
-    return 0;
+    return write_text(report_html(*s), out);
   });
 }
 

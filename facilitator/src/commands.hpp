@@ -1,4 +1,4 @@
-// The facilitator's sub-commands besides validate: serve (serve.cpp), export, purge (commands.cpp).
+// The facilitator's sub-commands besides validate: serve (serve.cpp), export, report, purge (commands.cpp).
 #pragma once
 
 #include <string>
@@ -11,6 +11,9 @@ int serve_command(const std::vector<std::string>& args);
 
 /// `facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]`.
 int export_command(const std::vector<std::string>& args);
+
+/// `facilitator report --db FILE --code CODE [--out FILE]`: the printable report, offline and read-only.
+int report_command(const std::vector<std::string>& args);
 
 /// `facilitator purge --db FILE (--code CODE | --ended-before DATE)`.
 int purge_command(const std::vector<std::string>& args);

@@ -7,9 +7,13 @@
 namespace roundtable::facilitator {
 
 stored_log read_log(store::event_store& store, const std::string& code) {
+  return parse_log(store.events(code));
+}
+
+stored_log parse_log(const std::vector<std::string>& payloads) {
   stored_log log;
   std::size_t seq = 0;
-  for (const auto& payload : store.events(code)) {
+  for (const auto& payload : payloads) {
     ++seq;
     const auto j = nlohmann::json::parse(payload, nullptr, false);
     if (j.is_discarded()) {

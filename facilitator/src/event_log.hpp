@@ -19,6 +19,9 @@ struct stored_log {
   std::optional<std::string> unreadable;  // the first one that does not: which (seq) and why
 };
 
+/// Parses stored payloads (in seq order) into events.
+stored_log parse_log(const std::vector<std::string>& payloads);
+
 /// Reads a session's log from the store (empty for an unknown code).
 stored_log read_log(store::event_store& store, const std::string& code);
 

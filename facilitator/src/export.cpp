@@ -10,11 +10,21 @@ namespace roundtable::facilitator {
 
 using nlohmann::json;
 
-std::optional<json> export_session(store::event_store& store, const std::string& code) {
-  if (!store.code_used(code)) return std::nullopt;
-  const auto log = read_log(store, code).events;
+std::optional<session> replay_stored(const std::vector<std::string>& payloads) {
+  const auto log = parse_log(payloads).events;
   if (log.empty()) return std::nullopt;
   auto s = session::replay(log);
+  if (!s) return std::nullopt;
+  return std::move(*s);
+}
+
+std::optional<session> stored_session(store::event_store& store, const std::string& code) {
+  if (!store.code_used(code)) return std::nullopt;
+  return replay_stored(store.events(code));
+}
+
+std::optional<json> export_session(store::event_store& store, const std::string& code) {
+  auto s = stored_session(store, code);
   if (!s) return std::nullopt;
   return s->export_json();
 }

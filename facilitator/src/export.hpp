@@ -3,14 +3,23 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "roundtable/session.hpp"
 
 namespace roundtable::store {
 class event_store;
 }
 
 namespace roundtable::facilitator {
+
+/// A session replayed from its stored payloads (in seq order), or nothing when they do not replay.
+std::optional<session> replay_stored(const std::vector<std::string>& payloads);
+
+/// A session replayed from the store, or nothing for an unknown (or purged) code.
+std::optional<session> stored_session(store::event_store& store, const std::string& code);
 
 /// The session's export as the core shapes it (pseudonyms, thresholds), or nothing for an unknown code.
 std::optional<nlohmann::json> export_session(store::event_store& store, const std::string& code);

@@ -4,6 +4,7 @@
 #include "export.hpp"
 #include "metrics_page.hpp"
 #include "qr.hpp"
+#include "report.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -134,11 +135,12 @@ net::http_reply http_routes::metrics_page(const net::http_request&, std::string_
 }
 
 net::http_reply http_routes::session_api(const net::http_request& req, std::string_view rest) const {
-  // CODE/export.json or CODE/export.csv
+  // CODE/export.json, CODE/export.csv or CODE/report.html
   const auto slash = rest.find('/');
   if (slash == std::string_view::npos) return not_found();
   const std::string code(rest.substr(0, slash));
   const auto file = rest.substr(slash + 1);
+  if (file == "report.html") return report_page(req, code);
   if (file != "export.json" && file != "export.csv") return not_found();
   return export_page(req, code, file == "export.csv");
 }
@@ -191,6 +193,19 @@ net::http_reply http_routes::export_page(const net::http_request&, const std::st
     r.content_type = "application/json";
     r.body = e->dump(2);
   }
+  return r;
+}
+
+net::http_reply http_routes::report_page(const net::http_request&, const std::string& code) const {
+  auto s = is_code(code) ? stored_session(services_.store, code) : std::nullopt;
+  if (!s) return plain(404, "no session has that code\n");
+  net::http_reply r;
+  r.content_type = "text/html; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Content-Security-Policy", report_csp);
+  r.body = report_html(*s);
   return r;
 }
 

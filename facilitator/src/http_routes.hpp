@@ -1,4 +1,4 @@
-// The HTTP side of the facilitator: a table of routes (health, metrics, exports, pages, QR codes).
+// The HTTP side of the facilitator: a table of routes (health, metrics, exports, the report, pages, QR codes).
 #pragma once
 
 #include <chrono>
@@ -79,6 +79,8 @@ private:
 
   /// A session's export (behind the key, by the route's guard).
   net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv) const;
+  /// A session's printable report (behind the key, by the route's guard).
+  net::http_reply report_page(const net::http_request& req, const std::string& code) const;
   /// One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
   net::http_reply web_page(const net::http_request& req, std::string_view name) const;
 

@@ -18,6 +18,7 @@ constexpr const char* usage =
     "  serve                    run workshops (HTTP + WebSocket, SQLite store)\n"
     "  validate [FILE|DIR]...   check scenario files (default: scenarios/)\n"
     "  export                   write a session's pseudonymous export (JSON or CSV)\n"
+    "  report                   write a session's printable report (one HTML page)\n"
     "  purge                    delete sessions for good\n"
     "\n"
     "Run 'facilitator COMMAND --help' for a command's options; 'facilitator --version' for the version.\n"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "validate") return f::validate_command(args, std::cout, std::cerr);
   if (command == "serve") return f::serve_command(args);
   if (command == "export") return f::export_command(args);
+  if (command == "report") return f::report_command(args);
   if (command == "purge") return f::purge_command(args);
   std::cerr << "facilitator: unknown command '" << command << "'\n" << usage;
   return 2;

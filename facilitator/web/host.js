@@ -3,6 +3,7 @@
 import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
+import { openReview } from './review.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -97,6 +98,7 @@ $('import-file').addEventListener('change', (e) => {
 
 function showHome() {
   st.view = null;
+  $('review').hidden = true;
   $('home').hidden = false;
   $('editor').hidden = true;
   $('editor').replaceChildren(); // a closed editor leaves no fields behind
@@ -138,8 +140,18 @@ function sessionList() {
   const sessions = st.hosting.sessions;
   $('sessions').replaceChildren(...(sessions.length ? sessions.map((s) => h('li', {},
     h('span', {}, `${s.code} · ${s.scenario} · ${s.participants} participants${s.ended ? ' · ended' : ''}`),
-    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume')))
+    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume'),
+    s.ended ? h('button', { type: 'button', class: 'small', onclick: () => review(s.code) }, 'Review') : null))
     : [h('li', { class: 'muted' }, 'None yet.')]));
+}
+
+// An ended session's read-only review (review.js); back to a fresh list of sessions after it.
+function review(code) {
+  openReview(code, {
+    request: (m) => conn.request(m),
+    key: () => sessionStorage.getItem(KEY),
+    back: async () => { st.hosting = await conn.request({ type: 'host', key: sessionStorage.getItem(KEY) }); showHome(); },
+  });
 }
 
 async function start(scenario, minGroup, live, confidential) {

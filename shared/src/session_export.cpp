@@ -80,7 +80,7 @@ json session::export_round(const question& qd, const question_state& q, std::siz
     return round;
   }
   round["ballots"] = answers(rs);
-  const bool enough = rs.ballots.size() >= static_cast<std::size_t>(min_group_);
+  const bool enough = enough_to_show(rs.ballots.size(), min_group_);
   round["suppressed"] = !enough;
   if (!enough) return round;
   // An open round exports what was last pushed; a closed one its exact final tally and its votes.
@@ -127,7 +127,7 @@ json session::export_votes(const question& qd, const round_state& rs, const std:
   const auto held_back = [&](const ballot& b) {
     if (!assigned) return false;
     for (std::size_t m = 0; m < per_model.size(); ++m)
-      if (answered(b, m) && per_model[m] < static_cast<std::size_t>(min_group_)) return true;
+      if (answered(b, m) && !enough_to_show(per_model[m], min_group_)) return true;
     return false;
   };
   std::vector<std::pair<std::string, json>> votes;

@@ -22,7 +22,7 @@ json session::tally_now(const std::string& /*question*/, const question_state& q
 json session::round_tally(const question& qd, const question_state& q, std::size_t k) const {
   const auto& r = q.rounds[k];
   // Abstentions do not count towards min_group: a tally over fewer ballots would show what those few chose.
-  if (r.ballots.size() < static_cast<std::size_t>(min_group_)) return nullptr;
+  if (!enough_to_show(r.ballots.size(), min_group_)) return nullptr;
   if (qd.type == question_type::text) return nullptr;
   const round_ballots* previous = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
   json t = to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
@@ -60,7 +60,7 @@ std::optional<json> session::results_message(role r, const std::string& question
 
 bool session::perspectives_unlocked(const question_state& q) const {
   // Authors, not posts: one participant's three posts must not unlock them (issue 12 item 12).
-  return q.authors.size() >= static_cast<std::size_t>(min_group_);
+  return enough_to_show(q.authors.size(), min_group_);
 }
 
 std::vector<const session::perspective_state*> session::visible_perspectives(role r, const question_state& q) const {

@@ -59,7 +59,7 @@ choice_tally tally_choice(const question& q, const round_ballots& current, const
       if (*from != *to) ++shift.changed;
       ++shift.transitions[*from][*to];
     }
-    if (shift.compared >= min_group) t.shift = std::move(shift);
+    if (enough_to_show(shift.compared, min_group)) t.shift = std::move(shift);
   }
   return t;
 }
@@ -167,7 +167,7 @@ std::optional<model_outcome_shift> shift_model_outcome(const scenario& s, const 
       int compared_on_model = 0;
       for (const auto& [then, now] : pairs)
         if (then->outcomes[m] && now->outcomes[m]) ++compared_on_model;
-      shown[m] = compared_on_model >= min_group;
+      shown[m] = enough_to_show(compared_on_model, min_group);
     }
   }
 
@@ -187,7 +187,7 @@ std::optional<model_outcome_shift> shift_model_outcome(const scenario& s, const 
     if (common) ++shift.compared;
     if (changed) ++shift.changed;
   }
-  if (shift.compared < min_group) return std::nullopt;
+  if (!enough_to_show(shift.compared, min_group)) return std::nullopt;
   return shift;
 }
 
@@ -211,7 +211,7 @@ model_outcome_tally tally_model_outcome(const scenario& s, const question& q, co
   }
   for (std::size_t i = 0; i < models; ++i) {
     // A held-back row is also zeroed here, so no reader of the struct can leak it.
-    if (q.assign && answered[i] < min_group) {
+    if (q.assign && !enough_to_show(answered[i], min_group)) {
       t.row_shown[i] = false;
       std::fill(t.matrix[i].begin(), t.matrix[i].end(), 0);
       continue;

@@ -1,5 +1,7 @@
 #include "ws_client.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -313,6 +315,12 @@ std::string token(int i) {
   return t;
 }
 
+std::string http_result::header(const std::string& name) const {
+  for (const auto& [n, v] : headers)
+    if (boost::iequals(n, name)) return v;
+  return "";
+}
+
 http_result http_get(unsigned short port, const std::string& target, const std::string& bearer) {
   if (bearer.empty()) return http_get_with(port, target, "", {});
   return http_get_with(port, target, "", {{"Authorization", "Bearer " + bearer}});
@@ -337,7 +345,9 @@ http_result http_get_with(unsigned short port, const std::string& target, const 
   beast::http::read(stream, buffer, res);
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[beast::http::field::content_type])};
+  http_result out{static_cast<int>(res.result_int()), res.body(), std::string(res[beast::http::field::content_type])};
+  for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  return out;
 }
 
 }  // namespace roundtable::test

@@ -145,6 +145,10 @@ struct http_result {
   int status = 0;
   std::string body;
   std::string content_type;
+  header_list headers = {};  // every response header, as sent
+
+  /// The first header of that name (case-insensitive), or "" without one.
+  std::string header(const std::string& name) const;
 };
 http_result http_get(unsigned short port, const std::string& target, const std::string& bearer = "");
 /// The same from a given local address (e.g. 127.0.0.2), with extra headers (e.g. X-Forwarded-For).

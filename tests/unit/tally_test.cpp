@@ -608,3 +608,10 @@ TEST_F(TallyProperty, ModelOutcomeRowsAndShift) {
 
 }  // namespace
 }  // namespace roundtable
+
+TEST(EnoughToShow, IsTheThresholdItself) {
+  EXPECT_FALSE(roundtable::enough_to_show(2, 3));
+  EXPECT_TRUE(roundtable::enough_to_show(3, 3));
+  EXPECT_TRUE(roundtable::enough_to_show(1, 1));
+  EXPECT_FALSE(roundtable::enough_to_show(0, 1));  // nothing answered is never shown
+}

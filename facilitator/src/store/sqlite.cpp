@@ -33,6 +33,14 @@ db db::open(const std::filesystem::path& file, bool create, std::int64_t busy_ti
   // under the store's mutex), so SQLite's own per-connection mutex is not needed.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
+  return open_with(file, flags, busy_timeout_ms);
+}
+
+db db::open_read_only(const std::filesystem::path& file, std::int64_t busy_timeout_ms) {
+  return open_with(file, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+}
+
+db db::open_with(const std::filesystem::path& file, int flags, std::int64_t busy_timeout_ms) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
   // sqlite3_open_v2 hands out a handle even on failure; own it before checking.

@@ -38,6 +38,9 @@ public:
   // and the busy timeout. Throws with the path in the message on failure.
   static db open(const std::filesystem::path& file, bool create, std::int64_t busy_timeout_ms);
 
+  // Opens an existing file for reading only: never creates it, never writes to it.
+  static db open_read_only(const std::filesystem::path& file, std::int64_t busy_timeout_ms);
+
   // The raw handle, for the statement and transaction classes.
   sqlite3* get() const noexcept { return handle_.get(); }
 
@@ -66,6 +69,7 @@ public:
 
 private:
   explicit db(sqlite3* handle) noexcept : handle_(handle) {}
+  static db open_with(const std::filesystem::path& file, int flags, std::int64_t busy_timeout_ms);
 
   std::unique_ptr<sqlite3, db_deleter> handle_;
 };

@@ -63,6 +63,12 @@ struct model_outcome_tally {
 
 using tally = std::variant<choice_tally, scale_tally, points_tally, rank_tally, model_outcome_tally>;
 
+/// The one anonymity rule: a number drawn from n people (ballots, participants compared, authors) is shown only
+/// once n reaches min_group. Live tallies, held-back model rows and shifts, the export and the report all ask it.
+constexpr bool enough_to_show(long long n, int min_group) {
+  return n >= min_group;
+}
+
 /// 1 - H/log2(k) over counts (k = counts.size()); 0 when there is nothing to count.
 double consensus(const std::vector<int>& counts);
 
