@@ -8,6 +8,7 @@
 
 #include "export.hpp"
 #include "flags.hpp"
+#include "store/backup.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -25,6 +26,13 @@ constexpr const char* purge_usage =
     "\n"
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
     "Stop the server first, or purge from its console: a running server keeps its own copy in memory.\n";
+
+constexpr const char* backup_usage =
+    "usage: facilitator backup --db FILE --to FILE [--force]\n"
+    "\n"
+    "Copies the database to a new file with SQLite's online backup API: one consistent snapshot, safe\n"
+    "while a server is running on it (what its write-ahead log holds is included). The database is only\n"
+    "read. An existing target is kept unless --force. To restore, serve the copy: --db FILE.\n";
 
 }  // namespace
 
@@ -79,6 +87,19 @@ int purge_command(const std::vector<std::string>& args) {
     const auto purged = store->purge_ended_before(ms);
     for (const auto& c : purged) std::cout << "purged " << c << "\n";
     std::cout << purged.size() << (purged.size() == 1 ? " session" : " sessions") << " purged\n";
+    return 0;
+  });
+}
+
+int backup_command(const std::vector<std::string>& args) {
+  return run_command("backup", args, {"force"}, backup_usage, [&](flags& f) {
+    const auto db = f.get("db");
+    const auto to = f.get("to");
+    const bool force = f.on("force");
+    f.done();
+    if (!db || !to) throw flags::usage_error("--db and --to are required");
+    const auto pages = store::backup(*db, *to, force);
+    std::cout << "backed up " << *db << " to " << *to << " (" << pages << " pages)\n";
     return 0;
   });
 }

@@ -1,4 +1,5 @@
-// The facilitator's sub-commands besides validate: serve (serve.cpp), export, purge (commands.cpp).
+// The facilitator's sub-commands besides validate: serve (serve.cpp), export, purge, backup
+// (commands.cpp).
 #pragma once
 
 #include <string>
@@ -14,5 +15,8 @@ int export_command(const std::vector<std::string>& args);
 
 /// `facilitator purge --db FILE (--code CODE | --ended-before DATE)`.
 int purge_command(const std::vector<std::string>& args);
+
+/// `facilitator backup --db FILE --to FILE [--force]`: a consistent copy of a database, while it is served too.
+int backup_command(const std::vector<std::string>& args);
 
 }  // namespace roundtable::facilitator

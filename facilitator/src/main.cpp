@@ -1,4 +1,4 @@
-// The facilitator program: serve workshops, validate scenarios, export and purge sessions.
+// The facilitator program: serve workshops, validate scenarios, export, purge and back up sessions.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ constexpr const char* usage =
     "  validate [FILE|DIR]...   check scenario files (default: scenarios/)\n"
     "  export                   write a session's pseudonymous export (JSON or CSV)\n"
     "  purge                    delete sessions for good\n"
+    "  backup                   copy a database consistently, while it is served too\n"
     "\n"
     "Run 'facilitator COMMAND --help' for a command's options.\n";
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return f::serve_command(args);
   if (command == "export") return f::export_command(args);
   if (command == "purge") return f::purge_command(args);
+  if (command == "backup") return f::backup_command(args);
   std::cerr << "facilitator: unknown command '" << command << "'\n" << usage;
   return 2;
 }

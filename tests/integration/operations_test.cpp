@@ -1,0 +1,147 @@
+// Running it as a service (issue 15): backups while serving, commands that only read, health, metrics, logs.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace roundtable::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string facilitator_bin = std::string(ROUNDTABLE_BINARY_DIR) + "/bin/facilitator";
+
+/// A finished command: its exit status and everything it wrote (stdout and stderr).
+struct ran {
+  int status = -1;
+  std::string output;
+};
+
+/// Runs `facilitator ARGS` to the end.
+ran facilitator(const std::string& args) {
+  const std::string cmd = "timeout 60 " + facilitator_bin + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ran r;
+  char buf[512];
+  while (p && fgets(buf, sizeof buf, p)) r.output += buf;
+  const int status = p ? pclose(p) : -1;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+const char* outcome(int i) {
+  static const char* outcomes[] = {"decline", "conditions", "refer"};
+  return outcomes[i % 3];
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+// Item 5: a backup taken in the middle of a stream of votes; a server started on the copy has every vote acked
+// before the backup began (most of them still in the write-ahead log), and each later one as sent or not at all.
+TEST(Backup, TakenDuringAVoteBurstRestoresEveryAckedVote) {
+  constexpr int people = 150, per_tick = 5, backup_tick = 10;
+  served_session s;
+  s.command({{"type", "open"}, {"question", "gut"}});
+  std::vector<std::shared_ptr<ws_client>> p;
+  for (int i = 0; i < people; ++i) p.push_back(s.join(i));
+  const auto vote = [](int i) {
+    return json{{"type", "vote"}, {"id", "b"}, {"question", "gut"}, {"ballot", {{"choice", outcome(i)}}}};
+  };
+  const auto acked = [&](int i, std::size_t upto) {
+    const auto got = p[i]->received();
+    for (std::size_t k = 0; k < std::min(upto, got.size()); ++k)
+      if (got[k].value("id", "") == "b" && got[k].value("type", "") == "ack") return true;
+    return false;
+  };
+  // Everyone votes once, five at a time every 10 ms; the backup starts after the tenth tick.
+  std::vector<std::size_t> seen_at_backup(people, 0);
+  std::future<ran> backup;
+  const std::string copy = s.dir.path() + "/copy.db";
+  for (int tick = 0; tick * per_tick < people; ++tick) {
+    if (tick == backup_tick) {
+      for (int i = 0; i < people; ++i) seen_at_backup[i] = p[i]->count();
+      backup = std::async(std::launch::async,
+                          [&] { return facilitator("backup --db " + s.dir.path() + "/rt.db --to " + copy); });
+    }
+    for (int i = tick * per_tick; i < (tick + 1) * per_tick; ++i) p[i]->send(vote(i));
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto done = backup.get();
+  ASSERT_EQ(done.status, 0) << done.output;
+  EXPECT_NE(done.output.find("backed up"), std::string::npos) << done.output;
+  int acked_before = 0;
+  for (int i = 0; i < people; ++i) {
+    EXPECT_TRUE(p[i]->wait_for([](const json& m) { return m.value("id", "") == "b"; }, 5s)) << i;
+    acked_before += acked(i, seen_at_backup[i]) ? 1 : 0;
+  }
+  EXPECT_GT(acked_before, 0);
+  s.server->terminate();
+
+  server_process restored({copy, test_scenarios, test_key, 3, {}});
+  EXPECT_EQ(metric(restored.port(), "roundtable_sessions_quarantined"), 0);
+  int later_in_copy = 0;
+  for (int i = 0; i < people; ++i) {
+    auto c = ws_client::connect(restored.port());
+    const auto joined = c->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}});
+    ASSERT_EQ(joined["type"], "joined") << joined.dump();
+    const auto mine = joined["session"]["mine"];
+    if (acked(i, seen_at_backup[i])) {
+      EXPECT_EQ(mine["gut"], (json{{"choice", outcome(i)}})) << "participant " << i << " was acked before the backup";
+    } else if (mine.contains("gut")) {
+      EXPECT_EQ(mine["gut"], (json{{"choice", outcome(i)}})) << "participant " << i;
+      ++later_in_copy;
+    }
+  }
+  std::cout << acked_before << " votes acked before the backup began; " << later_in_copy << " of the "
+            << people - acked_before << " others were in the copy\n";
+}
+
+// The target is never overwritten unless asked, and never left half-written; a wrong source is a clear error
+// that creates nothing.
+TEST(Backup, RefusesAnExistingTargetUnlessForced) {
+  served_session s;
+  const std::string db = s.dir.path() + "/rt.db", copy = s.dir.path() + "/copy.db";
+  { std::ofstream(copy) << "precious"; }
+  auto r = facilitator("backup --db " + db + " --to " + copy);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("exists"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(copy), "precious");
+  r = facilitator("backup --db " + db + " --to " + copy + " --force");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(copy).substr(0, 15), "SQLite format 3");
+  r = facilitator("backup --db " + db + " --to " + db + " --force");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("own source"), std::string::npos) << r.output;
+  for (const auto& f : fs::directory_iterator(s.dir.path()))
+    EXPECT_EQ(f.path().string().find(".partial-"), std::string::npos) << f.path();
+}
+
+TEST(Backup, AMissingOrForeignSourceIsAClearErrorAndCreatesNothing) {
+  temp_dir dir;
+  const std::string typo = dir.path() + "/typo.db", copy = dir.path() + "/copy.db";
+  auto r = facilitator("backup --db " + typo + " --to " + copy);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("no such file"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(typo));
+  EXPECT_FALSE(fs::exists(copy));
+  { std::ofstream(typo) << "not a database at all, just some text that is long enough to be a header"; }
+  r = facilitator("backup --db " + typo + " --to " + copy);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("not a database"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(copy));
+  r = facilitator("backup --db " + typo);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--db and --to are required"), std::string::npos) << r.output;
+}
