@@ -9,6 +9,7 @@
 #include "export.hpp"
 #include "flags.hpp"
 #include "store/backup.hpp"
+#include "store/event_reader.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -34,6 +35,15 @@ constexpr const char* backup_usage =
     "while a server is running on it (what its write-ahead log holds is included). The database is only\n"
     "read. An existing target is kept unless --force. To restore, serve the copy: --db FILE.\n";
 
+// Midnight UTC of a YYYY-MM-DD date, in milliseconds since the epoch; a usage error otherwise.
+std::int64_t date_ms(const std::string& date) {
+  std::tm tm{};
+  std::istringstream in(date);
+  in >> std::get_time(&tm, "%Y-%m-%d");
+  if (in.fail() || !in.eof()) throw flags::usage_error("--ended-before takes a date as YYYY-MM-DD");
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
@@ -45,8 +55,9 @@ int export_command(const std::vector<std::string>& args) {
     f.done();
     if (!db || !code) throw flags::usage_error("--db and --code are required");
     if (format != "json" && format != "csv") throw flags::usage_error("--format is json or csv");
-    auto store = store::event_store::open(*db);
-    const auto e = export_session(*store, *code);
+    // Read-only: a mistyped --db is an error, never a new empty database.
+    auto reader = store::event_reader::open(*db);
+    const auto e = export_session(*reader, *code);
     if (!e) {
       std::cerr << "facilitator export: no session has the code " << *code << " in " << *db << "\n";
       return 1;
@@ -70,7 +81,15 @@ int purge_command(const std::vector<std::string>& args) {
     const auto before = f.get("ended-before");
     f.done();
     if (!db || (!code == !before)) throw flags::usage_error("--db and one of --code or --ended-before are required");
-    auto store = store::event_store::open(*db);
+    const auto ms = before ? std::optional(date_ms(*before)) : std::nullopt;
+    // Every check reads only: a mistyped --db or an unknown code leaves no file behind and changes nothing.
+    auto reader = store::event_reader::open(*db);
+    if (code && !reader->code_used(*code)) {
+      std::cerr << "facilitator purge: no session has the code " << *code << " in " << *db << "\n";
+      return 1;
+    }
+    reader.reset();
+    auto store = store::event_store::open(*db, {.create = false});
     if (code) {
       if (!store->purge(*code)) {
         std::cerr << "facilitator purge: no session has the code " << *code << "\n";
@@ -79,12 +98,7 @@ int purge_command(const std::vector<std::string>& args) {
       std::cout << "purged " << *code << "\n";
       return 0;
     }
-    std::tm tm{};
-    std::istringstream in(*before);
-    in >> std::get_time(&tm, "%Y-%m-%d");
-    if (in.fail() || !in.eof()) throw flags::usage_error("--ended-before takes a date as YYYY-MM-DD");
-    const auto ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
-    const auto purged = store->purge_ended_before(ms);
+    const auto purged = store->purge_ended_before(*ms);
     for (const auto& c : purged) std::cout << "purged " << c << "\n";
     std::cout << purged.size() << (purged.size() == 1 ? " session" : " sessions") << " purged\n";
     return 0;

@@ -179,7 +179,7 @@ net::http_reply http_routes::qr_page(const net::http_request&, std::string_view 
 }
 
 net::http_reply http_routes::export_page(const net::http_request&, const std::string& code, bool csv) const {
-  auto e = is_code(code) ? export_session(services_.store, code) : std::nullopt;
+  auto e = is_code(code) ? export_session(services_.store.reader(), code) : std::nullopt;
   if (!e) return plain(404, "no session has that code\n");
   net::http_reply r;
   r.headers.emplace_back("Content-Disposition",

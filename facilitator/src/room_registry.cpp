@@ -36,7 +36,7 @@ room_registry::room_registry(boost::asio::io_context& ioc, room_services& servic
 }
 
 result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) {
-  auto [log, unreadable] = read_log(services_.store, code);
+  auto [log, unreadable] = read_log(services_.store.reader(), code);
   if (unreadable) return error{error_code::internal, *unreadable};
   if (log.empty()) return std::shared_ptr<room>();  // created but its started event never committed
   auto s = session::replay(log);

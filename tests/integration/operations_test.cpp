@@ -145,3 +145,55 @@ TEST(Backup, AMissingOrForeignSourceIsAClearErrorAndCreatesNothing) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("--db and --to are required"), std::string::npos) << r.output;
 }
+
+// Item 3: export and purge only read until they have something to do. A mistyped --db used to create an empty
+// database and export "no session"; now it is a clear error and no file appears.
+TEST(ReadOnlyCommands, ExportOfAMissingDatabaseIsAnErrorAndCreatesNoFile) {
+  temp_dir dir;
+  const std::string typo = dir.path() + "/typo.db";
+  const auto r = facilitator("export --db " + typo + " --code 123456");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("no such file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(typo), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(dir.path())) << "export left a file behind";
+}
+
+TEST(ReadOnlyCommands, PurgeChecksAMissingDatabaseAndAnUnknownCodeWithoutWriting) {
+  temp_dir dir;
+  const std::string typo = dir.path() + "/typo.db";
+  auto r = facilitator("purge --db " + typo + " --code 123456");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("no such file"), std::string::npos) << r.output;
+  r = facilitator("purge --db " + typo + " --ended-before 2026-01-01");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("no such file"), std::string::npos) << r.output;
+  r = facilitator("purge --db " + typo + " --ended-before yesterday");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("YYYY-MM-DD"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(dir.path())) << "purge left a file behind";
+  { std::ofstream(typo) << ""; }  // an empty file is not a Roundtable database either, and stays empty
+  r = facilitator("purge --db " + typo + " --ended-before 2026-01-01");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("not a Roundtable database"), std::string::npos) << r.output;
+  EXPECT_EQ(fs::file_size(typo), 0u);
+}
+
+TEST(ReadOnlyCommands, ExportAndPurgeStillWorkOnARealDatabase) {
+  served_session s;
+  s.command({{"type", "end"}});
+  s.server->terminate();
+  const std::string db = s.dir.path() + "/rt.db";
+  auto r = facilitator("export --db " + db + " --code " + s.code + " --format csv");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("session,question,type,round,voter,answer,note", 0), 0u) << r.output;
+  r = facilitator("export --db " + db + " --code 999999");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("no session has the code 999999"), std::string::npos) << r.output;
+  r = facilitator("purge --db " + db + " --code 999999");
+  EXPECT_EQ(r.status, 1) << r.output;
+  r = facilitator("purge --db " + db + " --code " + s.code);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("purged " + s.code), std::string::npos) << r.output;
+  r = facilitator("export --db " + db + " --code " + s.code);
+  EXPECT_EQ(r.status, 1) << r.output;
+}

@@ -38,6 +38,7 @@ CREATE TABLE used_codes(code TEXT PRIMARY KEY);
 };
 
 constexpr std::int64_t latest_version = migrations[std::size(migrations) - 1].version;
+static_assert(latest_version == schema_version, "event_reader reads the latest schema");
 
 // Errors that undo only the statement that raised them: the transaction goes
 // on and only that write fails.
@@ -129,11 +130,10 @@ struct event_store::write_statements {
 std::unique_ptr<event_store> event_store::open(const std::filesystem::path& file, store_options options) {
   if (options.max_batch == 0) throw std::invalid_argument("event store: max_batch must be at least 1");
   try {
-    auto writer = sqlite::db::open(file, true, options.busy_timeout_ms);
+    auto writer = sqlite::db::open(file, options.create, options.busy_timeout_ms);
     configure_writer(writer, file);
     migrate(writer, file);
     auto reader = sqlite::db::open(file, false, options.busy_timeout_ms);
-    reader.exec("PRAGMA query_only=ON");
     return std::unique_ptr<event_store>(new event_store(std::move(writer), std::move(reader), options));
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("cannot open the event store: ") + e.what());
@@ -144,7 +144,7 @@ event_store::event_store(sqlite::db writer, sqlite::db reader, store_options opt
     : options_(options),
       writer_db_(std::move(writer)),
       write_statements_(std::make_unique<write_statements>(writer_db_)),
-      reader_db_(std::move(reader)) {
+      reader_(std::move(reader)) {
   // Started last: from here on only the writer thread touches writer_db_.
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
@@ -182,39 +182,6 @@ void event_store::flush() {
   std::unique_lock lock(queue_mutex_);
   std::uint64_t target = enqueued_;
   done_cv_.wait(lock, [&] { return finished_ >= target; });
-}
-
-std::vector<session_row> event_store::sessions() {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_,
-                          "SELECT code, hmac_key, created_ms, ended_ms FROM sessions "
-                          "ORDER BY created_ms, code");
-  std::vector<session_row> rows;
-  while (query.step()) {
-    session_row row;
-    row.code = query.column_text(0);
-    row.hmac_key = query.column_blob(1);
-    row.created_ms = query.column_int(2);
-    if (!query.column_is_null(3)) row.ended_ms = query.column_int(3);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<std::string> event_store::events(const std::string& code) {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_, "SELECT payload FROM events WHERE session = ?1 ORDER BY seq");
-  query.bind_text(1, code);
-  std::vector<std::string> payloads;
-  while (query.step()) payloads.push_back(query.column_text(0));
-  return payloads;
-}
-
-bool event_store::code_used(const std::string& code) {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_, "SELECT 1 FROM used_codes WHERE code = ?1");
-  query.bind_text(1, code);
-  return query.step();
 }
 
 bool event_store::purge(const std::string& code) {
@@ -414,7 +381,7 @@ bool event_store::apply(op& item) {
 void event_store::checkpoint() {
   // With the readers held off, TRUNCATE can copy every frame into the main
   // file and empty the WAL. A failure only delays that to a later checkpoint.
-  std::lock_guard lock(read_mutex_);
+  auto held = reader_.hold_off();
   sqlite3_wal_checkpoint_v2(writer_db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 

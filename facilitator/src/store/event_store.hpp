@@ -8,6 +8,7 @@
 // connection (WAL lets it read while the writer writes). The store knows
 // nothing of what the events mean: payloads are opaque JSON text.
 
+#include "store/event_reader.hpp"
 #include "store/sqlite.hpp"
 
 #include <array>
@@ -37,13 +38,8 @@ struct store_options {
   std::size_t max_batch = 4096;
   // How long a connection waits for a lock held by another connection.
   std::int64_t busy_timeout_ms = 5000;
-};
-
-struct session_row {
-  std::string code;
-  std::string hmac_key;  // raw bytes
-  std::int64_t created_ms = 0;
-  std::optional<std::int64_t> ended_ms;
+  // Creates the file when it is missing (serve); purge opens only an existing store.
+  bool create = true;
 };
 
 // Upper bounds (milliseconds) of the commit latency histogram buckets; the
@@ -105,14 +101,17 @@ public:
   // and its completion has run.
   void flush();
 
+  // The store's reading connection, for what reads the log (start-up, reloads, exports).
+  event_reader& reader() { return reader_; }
+
   // Every session in the store, ordered by creation time.
-  std::vector<session_row> sessions();
+  std::vector<session_row> sessions() { return reader_.sessions(); }
 
   // The session's event payloads in seq order (empty for an unknown code).
-  std::vector<std::string> events(const std::string& code);
+  std::vector<std::string> events(const std::string& code) { return reader_.events(code); }
 
   // True when the code was ever given to a session here, purged ones too.
-  bool code_used(const std::string& code);
+  bool code_used(const std::string& code) { return reader_.code_used(code); }
 
   // Deletes the session and its events (after every write queued before it),
   // keeping the code reserved; false for an unknown code. Blocks until done;
@@ -163,8 +162,7 @@ private:
   sqlite::db writer_db_;
   std::unique_ptr<write_statements> write_statements_;
 
-  std::mutex read_mutex_;
-  sqlite::db reader_db_;
+  event_reader reader_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;  // the writer waits for work
