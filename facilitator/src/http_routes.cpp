@@ -30,6 +30,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 // Tried in order; a prefix row serves every path under it (404 when it has no such thing).
 const http_routes::route http_routes::routes[] = {
     {"/healthz", false, guard::none, &http_routes::healthz},
+    {"/livez", false, guard::none, &http_routes::livez},
     {"/metrics", false, guard::metrics, &http_routes::metrics_page},
     {"/api/sessions/", true, guard::key, &http_routes::session_api},
     {"/", false, guard::none, &http_routes::participant_page},
@@ -121,7 +122,22 @@ net::http_reply http_routes::too_many(std::string message) const {
 net::http_reply http_routes::healthz(const net::http_request&, std::string_view) const {
   net::http_reply r;
   r.content_type = "application/json";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  // Ready means a vote sent now can be acked: not while the store refuses writes (a full disk).
+  if (services_.store.failing()) {
+    r.status = 503;
+    r.body = R"({"status":"not ready","reason":"the database refuses writes"})";
+    return r;
+  }
   r.body = R"({"status":"ok"})";
+  return r;
+}
+
+net::http_reply http_routes::livez(const net::http_request&, std::string_view) const {
+  net::http_reply r;
+  r.content_type = "application/json";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = R"({"status":"alive"})";
   return r;
 }
 

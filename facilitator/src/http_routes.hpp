@@ -67,7 +67,10 @@ private:
   /// 429 with Retry-After, counted in /metrics.
   net::http_reply too_many(std::string message) const;
 
+  /// Readiness: 200 {"status":"ok"}, or 503 "not ready" while the store refuses writes.
   net::http_reply healthz(const net::http_request& req, std::string_view rest) const;
+  /// Liveness: 200 whenever the process answers at all.
+  net::http_reply livez(const net::http_request& req, std::string_view rest) const;
   net::http_reply metrics_page(const net::http_request& req, std::string_view rest) const;
   net::http_reply session_api(const net::http_request& req, std::string_view rest) const;
   net::http_reply participant_page(const net::http_request& req, std::string_view rest) const;

@@ -55,6 +55,8 @@ void store_families(prometheus_writer& w, const store::store_stats& st) {
   w.counter("roundtable_store_write_failures_total", "Writes that failed.", st.writes_failed);
   w.gauge("roundtable_store_batch_max", "Largest group-commit batch so far.", st.max_batch);
   w.gauge("roundtable_store_queued", "Writes waiting for the SQLite writer now.", st.queued);
+  w.gauge("roundtable_store_failing", "1 while the store refuses writes (its last transaction failed), else 0.",
+          st.failing ? 1 : 0);
   w.histogram("roundtable_commit_seconds", "Time from BEGIN to the end of COMMIT of one group-commit batch.",
               store::commit_latency_bounds_ms, 1e-3, st.commit_latency_buckets,
               static_cast<double>(st.commit_latency_us_sum) / 1e6);

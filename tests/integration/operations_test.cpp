@@ -197,3 +197,37 @@ TEST(ReadOnlyCommands, ExportAndPurgeStillWorkOnARealDatabase) {
   r = facilitator("export --db " + db + " --code " + s.code);
   EXPECT_EQ(r.status, 1) << r.output;
 }
+
+// Item 6: /healthz is readiness (the contract's "200 once ready"): 503 while the store refuses writes, and ready
+// again once the disk is back, even when no one writes (the store tries a small write every second). /livez
+// answers 200 throughout: the process is alive, restarting it would not free the disk.
+TEST(Health, NotReadyWhileTheStoreRefusesWritesAndReadyAgainWithoutAWrite) {
+  served_session s;
+  const auto port = s.server->port();
+  s.command({{"type", "open"}, {"question", "gut"}});
+  auto p = s.join(0);
+  auto h = http_get(port, "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body, R"({"status":"ok"})");
+  EXPECT_EQ(metric(port, "roundtable_store_failing"), 0);
+  set_file_size_limit(s.server->pid(), 1024);
+  const auto refused = p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}});
+  EXPECT_EQ(refused.value("code", ""), "internal") << refused.dump();
+  h = http_get(port, "/healthz");
+  EXPECT_EQ(h.status, 503);
+  EXPECT_EQ(json::parse(h.body, nullptr, false).value("status", ""), "not ready") << h.body;
+  EXPECT_EQ(metric(port, "roundtable_store_failing"), 1);
+  EXPECT_EQ(http_get(port, "/livez").status, 200);
+  // Still not ready a while later: the probe writes fail too.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(http_get(port, "/healthz").status, 503);
+  // The disk comes back; nobody votes; within a few probe intervals the server is ready again.
+  set_file_size_limit(s.server->pid(), RLIM_INFINITY);
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    std::this_thread::sleep_for(100ms);
+    status = http_get(port, "/healthz").status;
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
+}

@@ -37,6 +37,9 @@ CREATE TABLE used_codes(code TEXT PRIMARY KEY);
 )sql"},
 };
 
+// How often a failing store tries a small write to see if the disk is back.
+constexpr auto probe_interval = std::chrono::seconds(1);
+
 constexpr std::int64_t latest_version = migrations[std::size(migrations) - 1].version;
 static_assert(latest_version == schema_version, "event_reader reads the latest schema");
 
@@ -201,6 +204,7 @@ store_stats event_store::stats() const {
   s.writes_committed = writes_committed_.load(std::memory_order_relaxed);
   s.writes_failed = writes_failed_.load(std::memory_order_relaxed);
   s.queued = queued_.load(std::memory_order_relaxed);
+  s.failing = failing();
   s.last_batch = last_batch_.load(std::memory_order_relaxed);
   s.max_batch = max_batch_.load(std::memory_order_relaxed);
   s.commit_latency_us_sum = commit_latency_us_sum_.load(std::memory_order_relaxed);
@@ -252,7 +256,16 @@ void event_store::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      // While failing, find out when writes work again even if no one writes: a load balancer keeps a
+      // server whose /healthz says "not ready" out of rotation, so no write might come to clear it.
+      if (!failing()) {
+        queue_cv_.wait(lock, ready);
+      } else if (!queue_cv_.wait_for(lock, probe_interval, ready)) {
+        lock.unlock();
+        probe();
+        continue;
+      }
       if (queue_.empty()) return;  // stopping, and everything queued is done
       std::size_t n = std::min(queue_.size(), options_.max_batch);
       auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
@@ -309,11 +322,24 @@ std::optional<std::string> event_store::write_batch(std::vector<op>& batch, std:
     // The transaction's destructor rolled back: nothing of the batch is stored.
     results.assign(batch.size(), 0);
     failed_batches_.fetch_add(1, std::memory_order_relaxed);
+    failing_.store(true, std::memory_order_relaxed);
     return std::string(e.what());
   }
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   record_commit(batch.size(), static_cast<std::uint64_t>(micros));
+  failing_.store(false, std::memory_order_relaxed);
   return std::nullopt;
+}
+
+void event_store::probe() {
+  try {
+    sqlite::transaction transaction(writer_db_);
+    writer_db_.exec("PRAGMA user_version=" + std::to_string(latest_version));
+    transaction.commit();
+    failing_.store(false, std::memory_order_relaxed);
+  } catch (const std::exception&) {
+    // Still failing: the next probe is a second away.
+  }
 }
 
 bool event_store::run_write(sqlite::statement& statement) {

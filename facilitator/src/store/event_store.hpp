@@ -56,6 +56,7 @@ struct store_stats {
   std::uint64_t writes_committed = 0;  // writes reported committed=true
   std::uint64_t writes_failed = 0;     // writes reported committed=false
   std::uint64_t queued = 0;            // writes waiting for the writer now
+  bool failing = false;                // the last transaction failed (see failing())
   std::uint64_t last_batch = 0;        // writes in the latest transaction
   std::uint64_t max_batch = 0;         // most writes in one transaction
   // Cumulative (Prometheus "le") counts of transactions by batch size.
@@ -121,6 +122,12 @@ public:
   // Purges every session that ended before ms; returns their codes.
   std::vector<std::string> purge_ended_before(std::int64_t ms);
 
+  // True from a transaction that failed until one commits: the store refuses
+  // writes (a full disk, an I/O error). Meanwhile the writer tries a small
+  // write every second, so this clears when the disk is back even if no one
+  // writes. Callable from any thread.
+  bool failing() const noexcept { return failing_.load(std::memory_order_relaxed); }
+
   // A snapshot of the statistics; callable from any thread.
   store_stats stats() const;
 
@@ -156,6 +163,8 @@ private:
   bool apply(op& item);
   bool run_write(sqlite::statement& statement);
   void checkpoint();
+  // While failing: one small transaction (the schema version written again) to see if writes work again.
+  void probe();
   void record_commit(std::size_t batch_size, std::uint64_t micros);
 
   store_options options_;
@@ -172,6 +181,7 @@ private:
   std::uint64_t finished_ = 0;  // writes whose completion has run
   bool stopping_ = false;
 
+  std::atomic<bool> failing_{false};
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> failed_batches_{0};
   std::atomic<std::uint64_t> writes_committed_{0};
