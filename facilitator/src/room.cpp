@@ -225,16 +225,19 @@ room::decided room::decide_remembering(const std::string& voter, const participa
 }
 
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
+  // Called on the connection's strand right after the frame was parsed: the vote's arrival, for the latency.
+  const auto arrived = clock::now();
   on_strand(std::move(c), std::move(id),
-            [this, voter = std::move(voter), r = std::move(r)](const conn_ptr& c, const request_id& id) {
+            [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
               const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
               const bool is_vote = std::holds_alternative<protocol::vote>(r);
               const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
               decide_and_commit(c, id, decide_remembering(voter, r, request), "could not store it; send it again",
-                                [this, c, id, is_vote, is_perspective] {
+                                [this, c, id, is_vote, is_perspective, arrived] {
                                   if (is_vote) services_.metrics.ballots++;
                                   if (is_perspective) services_.metrics.perspectives++;
                                   reply(c, protocol::ack(id));
+                                  if (is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
                                 });
             });
 }

@@ -231,3 +231,24 @@ TEST(Health, NotReadyWhileTheStoreRefusesWritesAndReadyAgainWithoutAWrite) {
   EXPECT_EQ(status, 200);
   EXPECT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"], "ack");
 }
+
+// Item 8: the operator's metrics are there under their fixed names, and the vote-to-ack histogram counts votes.
+TEST(Metrics, BuildProcessAndVoteToAckLatency) {
+  served_session s;
+  const auto port = s.server->port();
+  const auto page = http_get(port, "/metrics", test_key).body;
+  EXPECT_NE(page.find("roundtable_build_info{version=\""), std::string::npos) << page;
+  EXPECT_GT(metric(port, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(metric(port, "process_open_fds"), 3);
+  EXPECT_GE(metric(port, "process_cpu_seconds_total"), 0);
+  EXPECT_NE(page.find("# TYPE roundtable_vote_ack_seconds histogram"), std::string::npos) << page;
+  EXPECT_EQ(metric(port, "roundtable_vote_ack_seconds_count"), 0);
+  s.command({{"type", "open"}, {"question", "gut"}});
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(s.join(i)->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", outcome(i)}}}})["type"],
+              "ack");
+  EXPECT_EQ(metric(port, "roundtable_vote_ack_seconds_count"), 4);
+  EXPECT_EQ(metric(port, "roundtable_vote_ack_seconds_bucket{le=\"+Inf\"}"), 4);
+  EXPECT_GT(metric(port, "roundtable_vote_ack_seconds_sum"), 0);
+  EXPECT_EQ(metric(port, "roundtable_ballots_total"), 4);
+}
