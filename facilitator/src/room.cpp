@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "crypto.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
@@ -75,7 +76,8 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   auto applied = session_.apply_all(evs);
   if (!applied) {
     // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
-    std::cerr << "warning: session " << code_ << ": decided event refused: " << applied.err().message << "\n";
+    log::write(log::level::error, "event_refused", "a decided event was refused: " + applied.err().message,
+               {{"code", code_}});
     then(false);
     return;
   }
@@ -87,6 +89,7 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
                                 self->on_strand([r = self.get(), seq, committed] { r->on_written(seq, committed); });
                               });
     if (const auto* end = std::get_if<events::ended>(&evs[i])) {
+      log::write(log::level::info, "session_ended", "session ended", {{"code", code_}});
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
       // As the store forgets the key, so does the room: a token no longer finds its ballots.
       std::lock_guard lock(key_mutex_);
@@ -111,7 +114,8 @@ void room::after_pending(std::function<void()> fn) {
 void room::on_written(std::uint64_t seq, bool ok) {
   if (!ok && !failed_) {
     failed_ = true;
-    std::cerr << "warning: session " << code_ << ": a write failed; refusing writes until the store recovers\n";
+    log::write(log::level::error, "store_write_failed", "a write failed; refusing writes until the store recovers",
+               {{"code", code_}});
   }
   done_seq_ = seq;
   run_due();
