@@ -48,6 +48,7 @@ constexpr const char* serve_usage =
     "  --web-root DIR       serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy\n"
     "  --tls-cert FILE      serve https and wss with this PEM certificate chain (with --tls-key)\n"
     "  --tls-key FILE       the PEM private key of --tls-cert\n"
+    "  --log-format FMT     stderr log lines as text (default) or json (one JSON object per line)\n"
     "  --threads N          I/O threads (default: one per core)\n"
     "  --max-message BYTES  largest WebSocket message (default 65536)\n"
     "  --max-connections N  open connections at most (default 19900)\n"
@@ -87,6 +88,7 @@ struct serve_options {
   std::string web_root;
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
+  log::format log_format = log::format::text;  // --log-format text|json
   net::limits net;
   rate_limits rates;
 };
@@ -151,6 +153,9 @@ serve_options read_serve_options(flags& f) {
   o.tls_cert = f.get("tls-cert");
   o.tls_key = f.get("tls-key");
   if (!o.tls_cert != !o.tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
+  const auto log_format = f.get("log-format").value_or("text");
+  if (log_format != "text" && log_format != "json") throw flags::usage_error("--log-format is text or json");
+  o.log_format = log_format == "json" ? log::format::json : log::format::text;
   o.rates = read_rate_limits(f);
   f.done();
   return o;
@@ -247,6 +252,7 @@ void log_start(const serve_options& o, const std::string& scheme, unsigned short
 
 // Serves until SIGINT or SIGTERM; returns the exit code.
 int serve(const serve_options& o) {
+  log::set_format(o.log_format);
   bool generated = false;
   const auto key = facilitator_key(o, generated);
   const auto catalog = load_catalog({o.scenarios_dir});
