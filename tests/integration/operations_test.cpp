@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -251,4 +253,44 @@ TEST(Metrics, BuildProcessAndVoteToAckLatency) {
   EXPECT_EQ(metric(port, "roundtable_vote_ack_seconds_bucket{le=\"+Inf\"}"), 4);
   EXPECT_GT(metric(port, "roundtable_vote_ack_seconds_sum"), 0);
   EXPECT_EQ(metric(port, "roundtable_ballots_total"), 4);
+}
+
+// Item 7: with --log-format json every stderr line is one JSON object with a time, a level and an event; the
+// operator events are there (start with its options, session started and ended with the code, store failures,
+// shutdown), and no line holds the key, a token or a ballot.
+TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
+  served_session s({.extra = {"--log-format", "json"}});
+  s.command({{"type", "open"}, {"question", "gut"}});
+  auto p = s.join(0);
+  ASSERT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "conditions"}}}})["type"], "ack");
+  set_file_size_limit(s.server->pid(), 1024);
+  EXPECT_EQ(p->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}}).value("code", ""),
+            "internal");
+  set_file_size_limit(s.server->pid(), RLIM_INFINITY);
+  s.command({{"type", "end"}});
+  EXPECT_EQ(s.server->terminate(), 0);
+  std::map<std::string, json> seen;  // event -> its last line
+  std::istringstream out(s.server->output());
+  for (std::string line; std::getline(out, line);) {
+    if (line.rfind("listening on ", 0) == 0 || line.rfind("console: ", 0) == 0 ||
+        line.rfind("participants: ", 0) == 0 || line.rfind("scenarios: ", 0) == 0)
+      continue;  // the banner on stdout (the contract's first line), not the log
+    const auto j = json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not a JSON line: " << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("event") && j.contains("message")) << line;
+    EXPECT_EQ(line.find(test_key), std::string::npos) << line;
+    EXPECT_EQ(line.find(token(0)), std::string::npos) << line;
+    EXPECT_EQ(line.find("conditions"), std::string::npos) << line;
+    // No client address: only the server's own listening address, in its start line.
+    if (j["event"] != "server_started") EXPECT_EQ(line.find("127.0.0.1"), std::string::npos) << line;
+    seen[j["event"]] = j;
+  }
+  ASSERT_TRUE(seen.count("server_started"));
+  EXPECT_EQ(seen["server_started"]["min_group"], "3");
+  EXPECT_FALSE(seen["server_started"].contains("key"));
+  EXPECT_EQ(seen["session_started"]["code"], s.code);
+  EXPECT_EQ(seen["session_ended"]["code"], s.code);
+  EXPECT_EQ(seen["store_write_failed"]["level"], "error");
+  EXPECT_EQ(seen["shutdown"]["signal"], "SIGTERM");
+  EXPECT_TRUE(seen.count("server_stopped"));
 }
