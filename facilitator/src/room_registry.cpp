@@ -48,7 +48,8 @@ result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, co
 
 void room_registry::quarantine(const std::string& code, const std::string& why) {
   // Its code stays used in the store, so no new session takes it; the rows stay for `facilitator export`.
-  log::write(log::level::error, "session_quarantined", "not served: " + why, {{"code", code}});
+  log::write(log::level::error, "session_quarantined", "session " + code + " is quarantined (not served): " + why,
+             {{"code", code}});
   services_.metrics.quarantined++;
 }
 
