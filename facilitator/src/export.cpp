@@ -96,4 +96,43 @@ std::string export_csv(const json& e) {
   return out.str();
 }
 
+namespace {
+
+// One row per number in a tally, named by its path ("counts.refer", "matrix.guidelines.refer").
+void tally_rows(std::ostream& out, const std::string& prefix, const std::string& path, const json& value) {
+  if (value.is_object()) {
+    for (const auto& [k, v] : value.items()) tally_rows(out, prefix, path.empty() ? k : path + "." + k, v);
+    return;
+  }
+  if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) tally_rows(out, prefix, path + "." + std::to_string(i), value[i]);
+    return;
+  }
+  if (value.is_number()) out << prefix << csv_field(path) << "," << value.dump() << "\n";
+}
+
+}  // namespace
+
+std::string export_summary_csv(const json& e) {
+  std::ostringstream out;
+  out << "session,question,type,round,ballots,measure,value\n";
+  const std::string code = e["code"].get<std::string>();
+  for (const auto& q : e["questions"]) {
+    const std::string type = q["type"].get<std::string>();
+    if (type == "text") continue;  // perspectives have no counts
+    for (const auto& r : q["rounds"]) {
+      const std::string prefix = code + "," + csv_field(q["id"].get<std::string>()) + "," + type + "," +
+                                 std::to_string(r["round"].get<int>()) + "," + std::to_string(r.value("ballots", 0LL)) +
+                                 ",";
+      // Below min_group nothing but the count leaves the core, here as on every page.
+      if (r.value("suppressed", false)) {
+        out << prefix << "suppressed,\n";
+        continue;
+      }
+      if (r.contains("tally")) tally_rows(out, prefix, "", r["tally"]);
+    }
+  }
+  return out.str();
+}
+
 }  // namespace roundtable::facilitator

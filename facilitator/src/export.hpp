@@ -18,4 +18,12 @@ std::optional<nlohmann::json> export_session(store::event_reader& store, const s
 /// The same export flattened to CSV: one row per ballot, per suppressed round and per perspective.
 std::string export_csv(const nlohmann::json& exported);
 
+/// Per question and round, the published counts as CSV (`session,question,type,round,ballots,measure,value`):
+/// one row per number of the round's tally (`counts.refer`, `histogram.3`, `totals.justice`, ...), or one
+/// `suppressed` row with the ballot count alone for a round below min_group, like the live tallies.
+std::string export_summary_csv(const nlohmann::json& exported);
+
+/// The UTF-8 byte order mark, which tells a spreadsheet (Excel) that a CSV file is UTF-8.
+inline constexpr const char* utf8_bom = "\xEF\xBB\xBF";
+
 }  // namespace roundtable::facilitator

@@ -81,7 +81,8 @@ private:
   net::http_reply qr_page(const net::http_request& req, std::string_view rest) const;
 
   /// A session's export (behind the key, by the route's guard).
-  net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv) const;
+  /// CODE/export.json, export.csv or summary.csv (the CSVs with a UTF-8 BOM on ?bom=1).
+  net::http_reply export_page(const net::http_request& req, const std::string& code, const std::string& file) const;
   /// One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
   net::http_reply web_page(const net::http_request& req, std::string_view name) const;
 

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "csv.hpp"
 #include "harness.hpp"
 
 using namespace roundtable::test;
@@ -293,4 +294,53 @@ TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
   EXPECT_EQ(seen["store_write_failed"]["level"], "error");
   EXPECT_EQ(seen["shutdown"]["signal"], "SIGTERM");
   EXPECT_TRUE(seen.count("server_stopped"));
+}
+
+// Item 13: the per-question summary CSV holds the counts of each round that the live tallies show, and only the
+// ballot count of a round below min_group; ?bom=1 prefixes either CSV with the UTF-8 byte order mark.
+TEST(Exports, SummaryCsvCountsPerOptionPerRoundRespectingMinGroup) {
+  served_session s;  // min_group 3
+  s.command({{"type", "open"}, {"question", "gut"}});
+  std::vector<std::shared_ptr<ws_client>> p;
+  for (int i = 0; i < 4; ++i) p.push_back(s.join(i));
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(
+        p[i]->request(
+            {{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", i < 3 ? "refer" : "decline"}}}})["type"],
+        "ack");
+  s.command({{"type", "close"}, {"question", "gut"}});
+  s.command({{"type", "open"}, {"question", "gut"}});  // round 2: two answers only, below min_group
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(p[i]->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "conditions"}}}})["type"],
+              "ack");
+  s.command({{"type", "close"}, {"question", "gut"}});
+  const auto r = http_get(s.server->port(), "/api/sessions/" + s.code + "/summary.csv", test_key);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/csv; charset=utf-8");
+  const auto rows = read_csv(r.body);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"session", "question", "type", "round", "ballots", "measure", "value"}));
+  std::map<std::string, std::string> cell;  // "round measure" -> value, for gut
+  for (const auto& row : rows)
+    if (row.size() == 7 && row[1] == "gut") cell[row[3] + " " + row[5]] = row[6];
+  EXPECT_EQ(cell["1 counts.refer"], "3");
+  EXPECT_EQ(cell["1 counts.decline"], "1");
+  EXPECT_EQ(cell["1 counts.conditions"], "0");
+  EXPECT_TRUE(cell.count("2 suppressed"));
+  for (const auto& [k, v] : cell) EXPECT_NE(k.rfind("2 counts", 0), 0u) << "round 2 is below min_group: " << k;
+  for (const auto& row : rows)
+    if (row.size() == 7 && row[1] == "gut" && row[3] == "2") EXPECT_EQ(row[4], "2");
+  // The byte order mark, only when asked for.
+  EXPECT_NE(r.body.rfind("\xEF\xBB\xBF", 0), 0u);
+  for (const std::string file : {"summary.csv", "export.csv"}) {
+    const auto bom = http_get(s.server->port(), "/api/sessions/" + s.code + "/" + file + "?bom=1", test_key);
+    ASSERT_EQ(bom.status, 200);
+    EXPECT_EQ(bom.body.rfind("\xEF\xBB\xBF"
+                             "session,",
+                             0),
+              0u)
+        << file;
+  }
+  EXPECT_EQ(http_get(s.server->port(), "/api/sessions/" + s.code + "/summary.csv").status, 401);
+  EXPECT_EQ(http_get(s.server->port(), "/api/sessions/999999/summary.csv", test_key).status, 404);
 }
