@@ -17,10 +17,12 @@ namespace roundtable::facilitator {
 namespace {
 
 constexpr const char* export_usage =
-    "usage: facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]\n"
+    "usage: facilitator export --db FILE --code CODE [--format json|csv|summary] [--bom] [--out FILE]\n"
     "\n"
     "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database,\n"
-    "with the same anonymity threshold as the live views. Default format json, default output stdout.\n";
+    "with the same anonymity threshold as the live views. Default format json, default output stdout.\n"
+    "csv: one row per ballot; summary: the counts per option per round (CSV). --bom starts a CSV with the\n"
+    "UTF-8 byte order mark, for spreadsheets.\n";
 
 constexpr const char* purge_usage =
     "usage: facilitator purge --db FILE (--code CODE | --ended-before YYYY-MM-DD)\n"
@@ -47,14 +49,17 @@ std::int64_t date_ms(const std::string& date) {
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
-  return run_command("export", args, {}, export_usage, [&](flags& f) {
+  return run_command("export", args, {"bom"}, export_usage, [&](flags& f) {
     const auto db = f.get("db");
     const auto code = f.get("code");
     const auto format = f.get("format").value_or("json");
     const auto out = f.get("out");
+    const bool bom = f.on("bom");
     f.done();
     if (!db || !code) throw flags::usage_error("--db and --code are required");
-    if (format != "json" && format != "csv") throw flags::usage_error("--format is json or csv");
+    if (format != "json" && format != "csv" && format != "summary")
+      throw flags::usage_error("--format is json, csv or summary");
+    if (bom && format == "json") throw flags::usage_error("--bom is for the CSV formats");
     // Read-only: a mistyped --db is an error, never a new empty database.
     auto reader = store::event_reader::open(*db);
     const auto e = export_session(*reader, *code);
@@ -62,7 +67,9 @@ int export_command(const std::vector<std::string>& args) {
       std::cerr << "facilitator export: no session has the code " << *code << " in " << *db << "\n";
       return 1;
     }
-    const std::string text = format == "csv" ? export_csv(*e) : e->dump(2) + "\n";
+    const std::string text = format == "json"  ? e->dump(2) + "\n"
+                             : format == "csv" ? (bom ? utf8_bom : "") + export_csv(*e)
+                                               : (bom ? utf8_bom : "") + export_summary_csv(*e);
     if (!out) {
       std::cout << text;
       return 0;
