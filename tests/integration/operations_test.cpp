@@ -344,3 +344,26 @@ TEST(Exports, SummaryCsvCountsPerOptionPerRoundRespectingMinGroup) {
   EXPECT_EQ(http_get(s.server->port(), "/api/sessions/" + s.code + "/summary.csv").status, 401);
   EXPECT_EQ(http_get(s.server->port(), "/api/sessions/999999/summary.csv", test_key).status, 404);
 }
+
+TEST(Exports, TheCommandLineWritesTheSummaryAndTheBom) {
+  served_session s;
+  s.command({{"type", "open"}, {"question", "gut"}});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(s.join(i)->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "refer"}}}})["type"],
+              "ack");
+  s.command({{"type", "close"}, {"question", "gut"}});
+  const std::string db = s.dir.path() + "/rt.db";
+  auto r = facilitator("export --db " + db + " --code " + s.code + " --format summary --bom");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("\xEF\xBB\xBF"
+                           "session,question,type,round,ballots,measure,value\n",
+                           0),
+            0u)
+      << r.output;
+  EXPECT_NE(r.output.find(s.code + ",gut,choice,1,3,counts.refer,3\n"), std::string::npos) << r.output;
+  r = facilitator("export --db " + db + " --code " + s.code + " --format csv");
+  EXPECT_EQ(r.output.rfind("session,", 0), 0u) << r.output;
+  r = facilitator("export --db " + db + " --code " + s.code + " --bom");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--bom is for the CSV formats"), std::string::npos) << r.output;
+}
