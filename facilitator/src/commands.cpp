@@ -9,16 +9,18 @@
 #include "export.hpp"
 #include "report.hpp"
 #include "roundtable/command_line.hpp"
+#include "store/backup.hpp"
+#include "store/event_reader.hpp"
 #include "store/event_store.hpp"
-#include "store/read_only_log.hpp"
 
 namespace roundtable::facilitator {
 
 namespace {
 
 constexpr const char* export_about =
-    "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database,\n"
-    "with the same anonymity threshold as the live views.";
+    "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database, opened\n"
+    "read-only, with the same anonymity threshold as the live views. csv: one row per ballot; summary: the\n"
+    "counts per option per round (CSV).";
 
 constexpr const char* report_about =
     "Writes a session's printable report (one HTML page: the case, tallies, shifts, perspectives) from\n"
@@ -27,6 +29,11 @@ constexpr const char* report_about =
 constexpr const char* purge_about =
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
     "Stop the server first, or purge from its console: a running server keeps its own copy in memory.";
+
+constexpr const char* backup_about =
+    "Copies the database to a new file with SQLite's online backup API: one consistent snapshot, safe\n"
+    "while a server is running on it (what its write-ahead log holds is included). The database is only\n"
+    "read. An existing target is kept unless --force. To restore, serve the copy: --db FILE.";
 
 // --ended-before's date as milliseconds since the epoch (UTC midnight); throws usage_error.
 std::int64_t midnight_ms(const std::string& date) {
@@ -37,7 +44,7 @@ std::int64_t midnight_ms(const std::string& date) {
   return static_cast<std::int64_t>(timegm(&tm)) * 1000;
 }
 
-// Writes text to the file, or to standard output without one; throws when the file cannot be written.
+// Writes text to the file `out`, or to standard output when none is given; 0.
 int write_text(const std::string& text, const std::optional<std::string>& out) {
   if (!out) {
     std::cout << text;
@@ -49,28 +56,42 @@ int write_text(const std::string& text, const std::optional<std::string>& out) {
   return 0;
 }
 
+// The session `code` replayed from the database `db`, opened read-only (a mistyped --db is an error,
+// never a new empty database); nothing when no session has the code.
+std::optional<session> read_session(const std::string& db, const std::string& code) {
+  return stored_session(*store::event_reader::open(db), code);
+}
+
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
-  cli::command_line line("facilitator", "export",
-                         "usage: facilitator export --db FILE --code CODE [--format json|csv] [--out FILE]",
-                         export_about);
+  cli::command_line line(
+      "facilitator", "export",
+      "usage: facilitator export --db FILE --code CODE [--format json|csv|summary] [--bom] [--out FILE]", export_about);
   std::optional<std::string> db, code, out;
   std::string format = "json";
-  line.text("db", db, "the SQLite database", "FILE")
+  bool bom = false;
+  line.text("db", db, "the SQLite database (only read)", "FILE")
       .text("code", code, "the session's join code", "CODE")
-      .text("format", format, "json or csv", "FORMAT")
+      .text("format", format, "json, csv or summary", "FORMAT")
+      .flag("bom", bom, "start a CSV with the UTF-8 byte order mark, for spreadsheets")
       .text("out", out, "write to FILE instead of standard output", "FILE");
   return cli::run(line, args, [&] {
     if (!db || !code) throw cli::usage_error("--db and --code are required");
-    if (format != "json" && format != "csv") throw cli::usage_error("--format is json or csv");
-    auto store = store::event_store::open(*db);
-    const auto e = export_session(*store, *code);
-    if (!e) {
+    if (format != "json" && format != "csv" && format != "summary")
+      throw cli::usage_error("--format is json, csv or summary");
+    if (bom && format == "json") throw cli::usage_error("--bom is for the CSV formats");
+    const auto s = read_session(*db, *code);
+    if (!s) {
       std::cerr << "facilitator export: no session has the code " << *code << " in " << *db << "\n";
       return 1;
     }
-    return write_text(format == "csv" ? export_csv(*e) : e->dump(2) + "\n", out);
+    const auto e = s->export_json();
+    const std::string prefix = bom ? utf8_bom : "";
+    return write_text(format == "json"  ? e.dump(2) + "\n"
+                      : format == "csv" ? prefix + export_csv(e)
+                                        : prefix + export_summary_csv(e),
+                      out);
   });
 }
 
@@ -83,8 +104,7 @@ int report_command(const std::vector<std::string>& args) {
       .text("out", out, "write to FILE instead of standard output", "FILE");
   return cli::run(line, args, [&] {
     if (!db || !code) throw cli::usage_error("--db and --code are required");
-    const auto payloads = store::read_session_events(*db, *code);
-    auto s = payloads ? replay_stored(*payloads) : std::nullopt;
+    const auto s = read_session(*db, *code);
     if (!s) {
       std::cerr << "facilitator report: no session has the code " << *code << " in " << *db << "\n";
       return 1;
@@ -103,7 +123,14 @@ int purge_command(const std::vector<std::string>& args) {
   return cli::run(line, args, [&] {
     if (!db || (!code == !before)) throw cli::usage_error("--db and one of --code or --ended-before are required");
     const std::int64_t ended_before = before ? midnight_ms(*before) : 0;  // checked before the store opens
-    auto store = store::event_store::open(*db);
+    // Every check reads only: a mistyped --db or an unknown code leaves no file behind and changes nothing.
+    auto reader = store::event_reader::open(*db);
+    if (code && !reader->code_used(*code)) {
+      std::cerr << "facilitator purge: no session has the code " << *code << " in " << *db << "\n";
+      return 1;
+    }
+    reader.reset();
+    auto store = store::event_store::open(*db, {.create = false});
     if (code) {
       if (!store->purge(*code)) {
         std::cerr << "facilitator purge: no session has the code " << *code << "\n";
@@ -115,6 +142,22 @@ int purge_command(const std::vector<std::string>& args) {
     const auto purged = store->purge_ended_before(ended_before);
     for (const auto& c : purged) std::cout << "purged " << c << "\n";
     std::cout << purged.size() << (purged.size() == 1 ? " session" : " sessions") << " purged\n";
+    return 0;
+  });
+}
+
+int backup_command(const std::vector<std::string>& args) {
+  cli::command_line line("facilitator", "backup", "usage: facilitator backup --db FILE --to FILE [--force]",
+                         backup_about);
+  std::optional<std::string> db, to;
+  bool force = false;
+  line.text("db", db, "the SQLite database (only read)", "FILE")
+      .text("to", to, "the copy to write", "FILE")
+      .flag("force", force, "replace an existing copy (never one a server has open)");
+  return cli::run(line, args, [&] {
+    if (!db || !to) throw cli::usage_error("--db and --to are required");
+    const auto pages = store::backup(*db, *to, force);
+    std::cout << "backed up " << *db << " to " << *to << " (" << pages << " pages)\n";
     return 0;
   });
 }

@@ -1,4 +1,5 @@
-// The facilitator's sub-commands besides validate: serve (serve.cpp), export, report, purge (commands.cpp).
+// The facilitator's sub-commands besides validate: serve (serve.cpp), export, report, purge, backup
+// (commands.cpp).
 #pragma once
 
 #include <string>
@@ -17,5 +18,8 @@ int report_command(const std::vector<std::string>& args);
 
 /// `facilitator purge --db FILE (--code CODE | --ended-before DATE)`.
 int purge_command(const std::vector<std::string>& args);
+
+/// `facilitator backup --db FILE --to FILE [--force]`: a consistent copy of a database, while it is served too.
+int backup_command(const std::vector<std::string>& args);
 
 }  // namespace roundtable::facilitator

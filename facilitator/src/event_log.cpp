@@ -2,11 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/event_store.hpp"
+#include "store/event_reader.hpp"
 
 namespace roundtable::facilitator {
 
-stored_log read_log(store::event_store& store, const std::string& code) {
+stored_log read_log(store::event_reader& store, const std::string& code) {
   return parse_log(store.events(code));
 }
 

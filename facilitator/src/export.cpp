@@ -4,7 +4,7 @@
 
 #include "event_log.hpp"
 #include "roundtable/session.hpp"
-#include "store/event_store.hpp"
+#include "store/event_reader.hpp"
 
 namespace roundtable::facilitator {
 
@@ -18,12 +18,12 @@ std::optional<session> replay_stored(const std::vector<std::string>& payloads) {
   return std::move(*s);
 }
 
-std::optional<session> stored_session(store::event_store& store, const std::string& code) {
+std::optional<session> stored_session(store::event_reader& store, const std::string& code) {
   if (!store.code_used(code)) return std::nullopt;
   return replay_stored(store.events(code));
 }
 
-std::optional<json> export_session(store::event_store& store, const std::string& code) {
+std::optional<json> export_session(store::event_reader& store, const std::string& code) {
   auto s = stored_session(store, code);
   if (!s) return std::nullopt;
   return s->export_json();
@@ -102,6 +102,45 @@ std::string export_csv(const json& e) {
       out << code << "," << csv_field(qid) << ",perspective," << p["round"].get<int>() << ",,"
           << csv_field(p["text"].get<std::string>()) << "," << (p["shown"].get<bool>() ? "shown" : "hidden")
           << "; endorsements " << p["endorsements"].get<long long>() << "\n";
+  }
+  return out.str();
+}
+
+namespace {
+
+// One row per number in a tally, named by its path ("counts.refer", "matrix.guidelines.refer").
+void tally_rows(std::ostream& out, const std::string& prefix, const std::string& path, const json& value) {
+  if (value.is_object()) {
+    for (const auto& [k, v] : value.items()) tally_rows(out, prefix, path.empty() ? k : path + "." + k, v);
+    return;
+  }
+  if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) tally_rows(out, prefix, path + "." + std::to_string(i), value[i]);
+    return;
+  }
+  if (value.is_number()) out << prefix << csv_field(path) << "," << value.dump() << "\n";
+}
+
+}  // namespace
+
+std::string export_summary_csv(const json& e) {
+  std::ostringstream out;
+  out << "session,question,type,round,ballots,measure,value\n";
+  const std::string code = e["code"].get<std::string>();
+  for (const auto& q : e["questions"]) {
+    const std::string type = q["type"].get<std::string>();
+    if (type == "text") continue;  // perspectives have no counts
+    for (const auto& r : q["rounds"]) {
+      const std::string prefix = code + "," + csv_field(q["id"].get<std::string>()) + "," + type + "," +
+                                 std::to_string(r["round"].get<int>()) + "," + std::to_string(r.value("ballots", 0LL)) +
+                                 ",";
+      // Below min_group nothing but the count leaves the core, here as on every page.
+      if (r.value("suppressed", false)) {
+        out << prefix << "suppressed,\n";
+        continue;
+      }
+      if (r.contains("tally")) tally_rows(out, prefix, "", r["tally"]);
+    }
   }
   return out.str();
 }

@@ -10,7 +10,7 @@
 #include "roundtable/session.hpp"
 
 namespace roundtable::store {
-class event_store;
+class event_reader;
 }
 
 namespace roundtable::facilitator {
@@ -19,12 +19,20 @@ namespace roundtable::facilitator {
 std::optional<session> replay_stored(const std::vector<std::string>& payloads);
 
 /// A session replayed from the store, or nothing for an unknown (or purged) code.
-std::optional<session> stored_session(store::event_store& store, const std::string& code);
+std::optional<session> stored_session(store::event_reader& store, const std::string& code);
 
 /// The session's export as the core shapes it (pseudonyms, thresholds), or nothing for an unknown code.
-std::optional<nlohmann::json> export_session(store::event_store& store, const std::string& code);
+std::optional<nlohmann::json> export_session(store::event_reader& store, const std::string& code);
 
 /// The same export flattened to CSV: one row per ballot, per suppressed round and per perspective.
 std::string export_csv(const nlohmann::json& exported);
+
+/// Per question and round, the published counts as CSV (`session,question,type,round,ballots,measure,value`):
+/// one row per number of the round's tally (`counts.refer`, `histogram.3`, `totals.justice`, ...), or one
+/// `suppressed` row with the ballot count alone for a round below min_group, like the live tallies.
+std::string export_summary_csv(const nlohmann::json& exported);
+
+/// The UTF-8 byte order mark, which tells a spreadsheet (Excel) that a CSV file is UTF-8.
+inline constexpr const char* utf8_bom = "\xEF\xBB\xBF";
 
 }  // namespace roundtable::facilitator

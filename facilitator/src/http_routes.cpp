@@ -31,6 +31,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 // Tried in order; a prefix row serves every path under it (404 when it has no such thing).
 const http_routes::route http_routes::routes[] = {
     {"/healthz", false, guard::none, &http_routes::healthz},
+    {"/livez", false, guard::none, &http_routes::livez},
     {"/metrics", false, guard::metrics, &http_routes::metrics_page},
     {"/api/sessions/", true, guard::key, &http_routes::session_api},
     {"/", false, guard::none, &http_routes::participant_page},
@@ -122,7 +123,22 @@ net::http_reply http_routes::too_many(std::string message) const {
 net::http_reply http_routes::healthz(const net::http_request&, std::string_view) const {
   net::http_reply r;
   r.content_type = "application/json";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  // Ready means a vote sent now can be acked: not while the store refuses writes (a full disk).
+  if (services_.store.failing()) {
+    r.status = 503;
+    r.body = R"({"status":"not ready","reason":"the database refuses writes"})";
+    return r;
+  }
   r.body = R"({"status":"ok"})";
+  return r;
+}
+
+net::http_reply http_routes::livez(const net::http_request&, std::string_view) const {
+  net::http_reply r;
+  r.content_type = "application/json";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = R"({"status":"alive"})";
   return r;
 }
 
@@ -135,14 +151,14 @@ net::http_reply http_routes::metrics_page(const net::http_request&, std::string_
 }
 
 net::http_reply http_routes::session_api(const net::http_request& req, std::string_view rest) const {
-  // CODE/export.json, CODE/export.csv or CODE/report.html
+  // CODE/export.json, CODE/export.csv, CODE/summary.csv or CODE/report.html
   const auto slash = rest.find('/');
   if (slash == std::string_view::npos) return not_found();
   const std::string code(rest.substr(0, slash));
   const auto file = rest.substr(slash + 1);
   if (file == "report.html") return report_page(req, code);
-  if (file != "export.json" && file != "export.csv") return not_found();
-  return export_page(req, code, file == "export.csv");
+  if (file != "export.json" && file != "export.csv" && file != "summary.csv") return not_found();
+  return export_page(req, code, std::string(file));
 }
 
 net::http_reply http_routes::participant_page(const net::http_request& req, std::string_view) const {
@@ -180,15 +196,37 @@ net::http_reply http_routes::qr_page(const net::http_request&, std::string_view 
   return r;
 }
 
-net::http_reply http_routes::export_page(const net::http_request&, const std::string& code, bool csv) const {
-  auto e = is_code(code) ? export_session(services_.store, code) : std::nullopt;
+namespace {
+
+// True when the request's query has bom=1 (a CSV for a spreadsheet that needs the byte order mark).
+bool wants_bom(const net::http_request& req) {
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    if (query.substr(0, amp) == "bom=1") return true;
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+net::http_reply http_routes::export_page(const net::http_request& req, const std::string& code,
+                                         const std::string& file) const {
+  auto e = is_code(code) ? export_session(services_.store.reader(), code) : std::nullopt;
   if (!e) return plain(404, "no session has that code\n");
   net::http_reply r;
-  r.headers.emplace_back("Content-Disposition",
-                         "attachment; filename=\"roundtable-" + code + (csv ? ".csv\"" : ".json\""));
+  const bool summary = file == "summary.csv", csv = summary || file == "export.csv";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"roundtable-" + code +
+                                                    (summary ? "-summary.csv\""
+                                                     : csv   ? ".csv\""
+                                                             : ".json\""));
   if (csv) {
     r.content_type = "text/csv; charset=utf-8";
-    r.body = export_csv(*e);
+    r.body = (wants_bom(req) ? utf8_bom : "") + (summary ? export_summary_csv(*e) : export_csv(*e));
   } else {
     r.content_type = "application/json";
     r.body = e->dump(2);
@@ -197,7 +235,7 @@ net::http_reply http_routes::export_page(const net::http_request&, const std::st
 }
 
 net::http_reply http_routes::report_page(const net::http_request&, const std::string& code) const {
-  auto s = is_code(code) ? stored_session(services_.store, code) : std::nullopt;
+  auto s = is_code(code) ? stored_session(services_.store.reader(), code) : std::nullopt;
   if (!s) return plain(404, "no session has that code\n");
   net::http_reply r;
   r.content_type = "text/html; charset=utf-8";

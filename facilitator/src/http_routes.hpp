@@ -67,7 +67,10 @@ private:
   /// 429 with Retry-After, counted in /metrics.
   net::http_reply too_many(std::string message) const;
 
+  /// Readiness: 200 {"status":"ok"}, or 503 "not ready" while the store refuses writes.
   net::http_reply healthz(const net::http_request& req, std::string_view rest) const;
+  /// Liveness: 200 whenever the process answers at all.
+  net::http_reply livez(const net::http_request& req, std::string_view rest) const;
   net::http_reply metrics_page(const net::http_request& req, std::string_view rest) const;
   net::http_reply session_api(const net::http_request& req, std::string_view rest) const;
   net::http_reply participant_page(const net::http_request& req, std::string_view rest) const;
@@ -78,7 +81,8 @@ private:
   net::http_reply qr_page(const net::http_request& req, std::string_view rest) const;
 
   /// A session's export (behind the key, by the route's guard).
-  net::http_reply export_page(const net::http_request& req, const std::string& code, bool csv) const;
+  /// CODE/export.json, export.csv or summary.csv (the CSVs with a UTF-8 BOM on ?bom=1).
+  net::http_reply export_page(const net::http_request& req, const std::string& code, const std::string& file) const;
   /// A session's printable report (behind the key, by the route's guard).
   net::http_reply report_page(const net::http_request& req, const std::string& code) const;
   /// One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.

@@ -1,4 +1,4 @@
-// The facilitator program: serve workshops, validate scenarios, export and purge sessions.
+// The facilitator program: serve workshops, validate scenarios, export, purge and back up sessions.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@ constexpr const char* usage =
     "  export                   write a session's pseudonymous export (JSON or CSV)\n"
     "  report                   write a session's printable report (one HTML page)\n"
     "  purge                    delete sessions for good\n"
+    "  backup                   copy a database consistently, while it is served too\n"
     "\n"
     "Run 'facilitator COMMAND --help' for a command's options; 'facilitator --version' for the version.\n"
     "Every option is also read from ROUNDTABLE_NAME (--max-body: ROUNDTABLE_MAX_BODY) and from --config FILE.\n";
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   if (command == "export") return f::export_command(args);
   if (command == "report") return f::report_command(args);
   if (command == "purge") return f::purge_command(args);
+  if (command == "backup") return f::backup_command(args);
   std::cerr << "facilitator: unknown command '" << command << "'\n" << usage;
   return 2;
 }

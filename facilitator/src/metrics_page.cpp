@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "process_stats.hpp"
 #include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
@@ -55,11 +56,31 @@ void store_families(prometheus_writer& w, const store::store_stats& st) {
   w.counter("roundtable_store_write_failures_total", "Writes that failed.", st.writes_failed);
   w.gauge("roundtable_store_batch_max", "Largest group-commit batch so far.", st.max_batch);
   w.gauge("roundtable_store_queued", "Writes waiting for the SQLite writer now.", st.queued);
+  w.gauge("roundtable_store_failing", "1 while the store refuses writes (its last transaction failed), else 0.",
+          st.failing ? 1 : 0);
   w.histogram("roundtable_commit_seconds", "Time from BEGIN to the end of COMMIT of one group-commit batch.",
               store::commit_latency_bounds_ms, 1e-3, st.commit_latency_buckets,
               static_cast<double>(st.commit_latency_us_sum) / 1e6);
   w.histogram("roundtable_commit_batch_writes", "Writes in one group-commit batch.", store::batch_size_bounds, 1.0,
               st.batch_size_buckets, static_cast<double>(st.writes_committed + st.writes_failed));
+}
+
+void build_and_process(prometheus_writer& w) {
+  w.header("roundtable_build_info", "The program's version (the value is always 1).", "gauge");
+  w.out() << "roundtable_build_info{version=\"" << ROUNDTABLE_VERSION << "\"} 1\n";
+  const auto p = read_process_stats();
+  w.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.resident_bytes);
+  w.gauge("process_open_fds", "Open file descriptors (connections, the database, the listener).", p.open_fds);
+  w.counter("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", p.cpu_seconds);
+}
+
+void vote_ack(prometheus_writer& w, const latency_histogram& h) {
+  std::array<std::uint64_t, vote_ack_bounds_s.size() + 1> cumulative{};
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < cumulative.size(); ++i) cumulative[i] = running += h.counts[i].load();
+  w.histogram("roundtable_vote_ack_seconds",
+              "From a vote's arrival (parsed, handed to its room) to its ack being queued: decide, group commit, ack.",
+              vote_ack_bounds_s, 1.0, cumulative, static_cast<double>(h.sum_us.load()) / 1e6);
 }
 
 }  // namespace
@@ -74,7 +95,9 @@ std::string prometheus_text(const metrics& m, std::size_t sessions, const store:
   w.counter("roundtable_errors_total", "Error replies sent.", m.errors.load());
   w.counter("roundtable_pushes_total", "Push messages serialised (once per audience).", m.pushes.load());
   w.counter("roundtable_limited_total", "Requests refused with rate_limited.", m.limited.load());
-  w.counter("roundtable_dropped_total", "Requests answered internal because a write failed.", m.write_failures.load());
+  w.counter("roundtable_dropped_total",
+            "Requests answered internal because their write failed (the store refused it: nothing of them is stored).",
+            m.write_failures.load());
   w.counter("roundtable_internal_errors_total",
             "Exceptions caught at a room's boundary (answered internal; the room reloads from the store).",
             m.internal_errors.load());
@@ -82,6 +105,8 @@ std::string prometheus_text(const metrics& m, std::size_t sessions, const store:
           "Stored sessions not served because their log does not replay (named on stderr at start).",
           m.quarantined.load());
   store_families(w, st);
+  vote_ack(w, m.vote_ack);
+  build_and_process(w);
   return w.str();
 }
 

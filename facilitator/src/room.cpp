@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "crypto.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/event_store.hpp"
@@ -82,7 +83,8 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   auto applied = session_.apply_all(evs);
   if (!applied) {
     // decide_* said yes, so this is a bug: refuse rather than store what cannot replay.
-    std::cerr << "warning: session " << code_ << ": decided event refused: " << applied.err().message << "\n";
+    log::write(log::level::error, "event_refused", "a decided event was refused: " + applied.err().message,
+               {{"code", code_}});
     then(false);
     return;
   }
@@ -94,6 +96,7 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
                                 self->on_strand([r = self.get(), seq, committed] { r->on_written(seq, committed); });
                               });
     if (const auto* end = std::get_if<events::ended>(&evs[i])) {
+      log::write(log::level::info, "session_ended", "session ended", {{"code", code_}});
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
       // As the store forgets the key, so does the room: a token no longer finds its ballots.
       std::lock_guard lock(key_mutex_);
@@ -123,7 +126,8 @@ void room::after_pending(std::function<void()> fn) {
 void room::on_written(std::uint64_t seq, bool ok) {
   if (!ok && !failed_) {
     failed_ = true;
-    std::cerr << "warning: session " << code_ << ": a write failed; refusing writes until the store recovers\n";
+    log::write(log::level::error, "store_write_failed", "a write failed; refusing writes until the store recovers",
+               {{"code", code_}});
   }
   done_seq_ = seq;
   run_due();
@@ -240,16 +244,19 @@ room::decided room::decide_remembering(const std::string& voter, const participa
 }
 
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
+  // Called on the connection's strand right after the frame was parsed: the vote's arrival, for the latency.
+  const auto arrived = clock::now();
   on_strand(std::move(c), std::move(id),
-            [this, voter = std::move(voter), r = std::move(r)](const conn_ptr& c, const request_id& id) {
+            [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
               const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
               const bool is_vote = std::holds_alternative<protocol::vote>(r);
               const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
               decide_and_commit(c, id, decide_remembering(voter, r, request), "could not store it; send it again",
-                                [this, c, id, is_vote, is_perspective] {
+                                [this, c, id, is_vote, is_perspective, arrived] {
                                   if (is_vote) services_.metrics.ballots++;
                                   if (is_perspective) services_.metrics.perspectives++;
                                   reply(c, protocol::ack(id));
+                                  if (is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
                                 });
             });
 }

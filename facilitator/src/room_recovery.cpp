@@ -7,7 +7,9 @@
 #include <stdexcept>
 
 #include "event_log.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
+#include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
 
@@ -21,7 +23,7 @@ constexpr auto reload_retry = std::chrono::seconds(1);
 void room::on_exception(const conn_ptr& c, const request_id& id, const char* what) noexcept {
   try {
     services_.metrics.internal_errors++;
-    std::cerr << "warning: session " << code_ << ": " << what << "; reloading from the store\n";
+    log::write(log::level::error, "room_failed", std::string(what) + "; reloading from the store", {{"code", code_}});
     // The state may be ahead of the log (applied, never appended) or half-built: the durable log is the truth.
     failed_ = true;
     if (c) error_to(c, id, {error_code::internal, "the server failed on this request; try again"});
@@ -35,12 +37,13 @@ void room::recover() {
   if (!failed_ || stopping_ || done_seq_ + 1 != next_seq_) return;  // on_written calls again when writes are done
   try {
     reload();
-    if (reload_failing_) std::cerr << "session " << code_ << ": reloaded from the store\n";
+    if (reload_failing_) log::write(log::level::info, "room_reloaded", "reloaded from the store", {{"code", code_}});
     reload_failing_ = false;
   } catch (const std::exception& e) {
     services_.metrics.internal_errors++;
     if (!reload_failing_)
-      std::cerr << "warning: session " << code_ << ": reload failed: " << e.what() << "; trying again every second\n";
+      log::write(log::level::error, "room_reload_failed",
+                 std::string("reload failed: ") + e.what() + "; trying again every second", {{"code", code_}});
     reload_failing_ = true;
     arm_reload_timer();
   }
@@ -48,7 +51,7 @@ void room::recover() {
 
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
-  auto [log, unreadable] = read_log(services_.store, code_);
+  auto [log, unreadable] = read_log(services_.store.reader(), code_);
   if (unreadable) throw std::runtime_error(*unreadable);
   auto s = session::replay(log);
   if (!s) throw std::runtime_error(s.err().message);

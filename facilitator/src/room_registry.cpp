@@ -6,6 +6,7 @@
 
 #include "crypto.hpp"
 #include "event_log.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "store/event_store.hpp"
 
@@ -36,7 +37,7 @@ room_registry::room_registry(boost::asio::io_context& ioc, room_services& servic
 }
 
 result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) {
-  auto [log, unreadable] = read_log(services_.store, code);
+  auto [log, unreadable] = read_log(services_.store.reader(), code);
   if (unreadable) return error{error_code::internal, *unreadable};
   if (log.empty()) return std::shared_ptr<room>();  // created but its started event never committed
   auto s = session::replay(log);
@@ -47,7 +48,8 @@ result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, co
 
 void room_registry::quarantine(const std::string& code, const std::string& why) {
   // Its code stays used in the store, so no new session takes it; the rows stay for `facilitator export`.
-  std::cerr << "warning: session " << code << " is quarantined (not served): " << why << "\n";
+  log::write(log::level::error, "session_quarantined", "session " + code + " is quarantined (not served): " + why,
+             {{"code", code}});
   services_.metrics.quarantined++;
 }
 
@@ -97,11 +99,14 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
     rooms_.emplace(code, r);
   }
   services_.store.create_session(code, key, now, [](bool) {});
-  services_.store.append_at(code, 1, protocol::dump(events::to_json(started)),
-                            [this, r, code, stored = std::move(stored)](bool ok) {
-                              if (!ok) erase(code);
-                              stored(r, ok);
-                            });
+  services_.store.append_at(
+      code, 1, protocol::dump(events::to_json(started)),
+      [this, r, code, scenario = sc.id, stored = std::move(stored)](bool ok) {
+        if (ok)
+          log::write(log::level::info, "session_started", "session started", {{"code", code}, {"scenario", scenario}});
+        if (!ok) erase(code);
+        stored(r, ok);
+      });
   return r;
 }
 

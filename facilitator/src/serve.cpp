@@ -15,6 +15,7 @@
 #include "crypto.hpp"
 #include "heap.hpp"
 #include "lan_address.hpp"
+#include "log.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
@@ -131,8 +132,23 @@ void run_threads(boost::asio::io_context& ioc, int threads) {
   for (auto& t : pool) t.join();
 }
 
+// The operator's record of how this server was started: every option but the key (which is never logged).
+void log_start(const serve_options& o, const std::string& scheme, unsigned short port, std::size_t scenarios) {
+  log::write(log::level::info, "server_started", "listening",
+             {{"url", scheme + "://" + o.host + ":" + std::to_string(port)},
+              {"db", o.db},
+              {"scenarios", o.scenarios_dir + " (" + std::to_string(scenarios) + ")"},
+              {"min_group", std::to_string(o.min_group)},
+              {"threads", std::to_string(o.net.io_threads)},
+              {"public_url", o.public_url.value_or("")},
+              {"tls", o.tls_cert ? "on" : "off"},
+              {"metrics_public", o.metrics_public ? "on" : "off"},
+              {"max_connections", std::to_string(o.net.max_connections)}});
+}
+
 // Serves until SIGINT or SIGTERM; returns the exit code.
 int serve(const serve_options& o) {
+  log::set_format(o.log_format);
   bool generated = false;
   const auto key = facilitator_key(o, generated);
   scenario_folder folder(o.scenarios_dir);
@@ -163,16 +179,20 @@ int serve(const serve_options& o) {
   periodic_trim trim(ioc);
   trim.start();
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    log::write(log::level::info, "shutdown", "stopping: closing connections (1012) and flushing the store",
+               {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
     trim.stop();
     application->shutdown();
     srv->stop();
   });
 
   print_banner(o, scheme, srv->port(), base, key, generated, folder.scenarios()->size());
+  log_start(o, scheme, srv->port(), folder.scenarios()->size());
   run_threads(ioc, o.net.io_threads);
   store->flush();
+  log::write(log::level::info, "server_stopped", "stopped; every acked write is on disk");
   return 0;
 }
 

@@ -37,6 +37,7 @@ void declare_place(cli::command_line& l, serve_options& o) {
             "DIR")
       .text("tls-cert", o.tls_cert, "serve https and wss with this PEM certificate chain (with --tls-key)", "FILE")
       .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE")
+      .text("log-format", o.log_format_text, "stderr log lines as text or json (one JSON object per line)", "FMT")
       .number("max-saved-scenarios", o.cases.max_saved, 0, 100'000, "cases saved from the console, at most")
       .duration("confidential-retention", o.confidential_retention, 0, 60 * 24 * 365,
                 "a confidential session is purged this many minutes after its end", "MIN");
@@ -103,6 +104,9 @@ void complete_serve_options(serve_options& o) {
     throw cli::usage_error(e.what());
   }
   if (!o.tls_cert != !o.tls_key) throw cli::usage_error("--tls-cert and --tls-key go together");
+  if (o.log_format_text != "text" && o.log_format_text != "json")
+    throw cli::usage_error("--log-format is text or json");
+  o.log_format = o.log_format_text == "json" ? log::format::json : log::format::text;
 }
 
 }  // namespace roundtable::facilitator

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "log.hpp"
 #include "net/limits.hpp"
 #include "rate_limit.hpp"
 #include "roundtable/command_line.hpp"
@@ -30,6 +31,8 @@ struct serve_options {
   std::string web_root;
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
+  std::string log_format_text = "text";        // --log-format as given
+  log::format log_format = log::format::text;  // ... and read
   net::limits net;
   rate_limits rates;
   case_limits cases;

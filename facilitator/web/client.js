@@ -41,6 +41,16 @@ export class Connection {
     this.stopped = false;
     this.timer = null;
     window.addEventListener('online', () => this.retryNow());
+    // A phone that sleeps loses its socket and pauses its timers: when the page is shown again, reconnect at
+    // once instead of waiting out the backoff, or for an 'online' event that a phone on Wi-Fi never fires.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.wake();
+    });
+  }
+
+  /** The page is visible again: reconnect now if the page has something to do and no socket is open. */
+  wake() {
+    if (this.wanted()) this.retryNow();
   }
 
   /** Opens the connection (and keeps it open until stop()); does nothing while one is open or opening. */

@@ -191,3 +191,28 @@ test('participant: the page connects only once it has a code to join (the server
   await p.locator('#session').waitFor();
   assert.equal(sockets.length, 1);
 });
+
+test('participant: a phone that wakes (visibilitychange) reconnects at once, not after the backoff', async () => {
+  const ctx = await newContext(browser, server.origin, PHONE, watch);
+  const p = await ctx.newPage();
+  let refuse = false;
+  let cut = null;
+  await p.routeWebSocket(/\/ws$/, (ws) => {
+    if (refuse) return ws.close({ code: 1012, reason: 'asleep' });
+    const upstream = ws.connectToServer();
+    cut = () => ws.close({ code: 1012, reason: 'test sleep' });
+    upstream.onMessage((m) => ws.send(m));
+    ws.onMessage((m) => upstream.send(m));
+  });
+  await p.goto(`${server.origin}/j/${code}`);
+  await p.locator('#conn[data-state="open"]').waitFor();
+  // Asleep: the socket is gone and every attempt fails, so the backoff grows to seconds.
+  refuse = true;
+  cut();
+  await p.locator('#conn[data-state="waiting"]', { hasText: /retrying in ([4-9]|1\d) s/ }).waitFor({ timeout: 15000 });
+  // Awake: the network is back and the page is shown; it reconnects now, well before its next attempt.
+  refuse = false;
+  await p.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await p.locator('#conn[data-state="open"]', { hasText: 'Connected' }).waitFor({ timeout: 2000 });
+  await ctx.close();
+});

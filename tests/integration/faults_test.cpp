@@ -35,14 +35,6 @@ std::string integrity(const std::string& db) {
   return out;
 }
 
-// The soft limit only: the hard one stays where it was, so it can be raised again.
-void set_file_size_limit(int pid, rlim_t bytes) {
-  rlimit lim{};
-  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, nullptr, &lim), 0);
-  lim.rlim_cur = std::min(bytes, lim.rlim_max);
-  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &lim, nullptr), 0) << "prlimit failed";
-}
-
 }  // namespace
 
 TEST(Faults, TwentySigkillsDuringVoteBurstsLoseNoAckedVoteAndDuplicateNone) {
@@ -167,7 +159,7 @@ TEST(Faults, AFullDiskAnswersInternalNeverAcksWhatIsNotStoredAndRecovers) {
   }
   const auto start = s.console->request({{"type", "start"}, {"scenario", "demo"}});
   EXPECT_EQ(start["code"], "internal") << start.dump();
-  EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);
+  EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 503);  // not ready: the store refuses writes
   EXPECT_GE(metric(s.server->port(), "roundtable_dropped_total"), 1);
   // The disk comes back: writes are acked again, within a few seconds.
   set_file_size_limit(s.server->pid(), RLIM_INFINITY);

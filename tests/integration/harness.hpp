@@ -1,6 +1,10 @@
 // Shared helpers of the hardening tests: the served session fixture, metrics, and wrong join codes.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <string>
 
 #include "served_session.hpp"
@@ -16,6 +20,15 @@ inline double metric(unsigned short port, const std::string& name) {
     at += name.size();
   }
   return -1;
+}
+
+/// Makes the server's disk "full": no write past `bytes` of any file succeeds (the server ignores SIGXFSZ, so
+/// writes fail with EFBIG). The soft limit only: the hard one stays, so RLIM_INFINITY gives the disk back.
+inline void set_file_size_limit(int pid, rlim_t bytes) {
+  rlimit lim{};
+  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, nullptr, &lim), 0);
+  lim.rlim_cur = std::min(bytes, lim.rlim_max);
+  ASSERT_EQ(prlimit(pid, RLIMIT_FSIZE, &lim, nullptr), 0) << "prlimit failed";
 }
 
 /// A join code that is not `code` (a wrong guess), different for each i.

@@ -52,7 +52,11 @@ CREATE INDEX saved_scenarios_owner ON saved_scenarios(owner);
 )sql"},
 };
 
+// How often a failing store tries a small write to see if the disk is back.
+constexpr auto probe_interval = std::chrono::seconds(1);
+
 constexpr std::int64_t latest_version = migrations[std::size(migrations) - 1].version;
+static_assert(latest_version == schema_version, "event_reader reads the latest schema");
 
 // Errors that undo only the statement that raised them: the transaction goes
 // on and only that write fails.
@@ -144,11 +148,10 @@ struct event_store::write_statements {
 std::unique_ptr<event_store> event_store::open(const std::filesystem::path& file, store_options options) {
   if (options.max_batch == 0) throw std::invalid_argument("event store: max_batch must be at least 1");
   try {
-    auto writer = sqlite::db::open(file, true, options.busy_timeout_ms);
+    auto writer = sqlite::db::open(file, options.create, options.busy_timeout_ms);
     configure_writer(writer, file);
     migrate(writer, file);
     auto reader = sqlite::db::open(file, false, options.busy_timeout_ms);
-    reader.exec("PRAGMA query_only=ON");
     return std::unique_ptr<event_store>(new event_store(std::move(writer), std::move(reader), options));
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("cannot open the event store: ") + e.what());
@@ -159,7 +162,7 @@ event_store::event_store(sqlite::db writer, sqlite::db reader, store_options opt
     : options_(options),
       writer_db_(std::move(writer)),
       write_statements_(std::make_unique<write_statements>(writer_db_)),
-      reader_db_(std::move(reader)) {
+      reader_(std::move(reader)) {
   // Started last: from here on only the writer thread touches writer_db_.
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
@@ -199,39 +202,6 @@ void event_store::flush() {
   done_cv_.wait(lock, [&] { return finished_ >= target; });
 }
 
-std::vector<session_row> event_store::sessions() {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_,
-                          "SELECT code, hmac_key, created_ms, ended_ms FROM sessions "
-                          "ORDER BY created_ms, code");
-  std::vector<session_row> rows;
-  while (query.step()) {
-    session_row row;
-    row.code = query.column_text(0);
-    row.hmac_key = query.column_blob(1);
-    row.created_ms = query.column_int(2);
-    if (!query.column_is_null(3)) row.ended_ms = query.column_int(3);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<std::string> event_store::events(const std::string& code) {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_, "SELECT payload FROM events WHERE session = ?1 ORDER BY seq");
-  query.bind_text(1, code);
-  std::vector<std::string> payloads;
-  while (query.step()) payloads.push_back(query.column_text(0));
-  return payloads;
-}
-
-bool event_store::code_used(const std::string& code) {
-  std::lock_guard lock(read_mutex_);
-  sqlite::statement query(reader_db_, "SELECT 1 FROM used_codes WHERE code = ?1");
-  query.bind_text(1, code);
-  return query.step();
-}
-
 bool event_store::purge(const std::string& code) {
   auto result = run_purge(op{op_kind::purge, code, {}, 0, nullptr, nullptr});
   return !result->codes.empty();
@@ -249,6 +219,7 @@ store_stats event_store::stats() const {
   s.writes_committed = writes_committed_.load(std::memory_order_relaxed);
   s.writes_failed = writes_failed_.load(std::memory_order_relaxed);
   s.queued = queued_.load(std::memory_order_relaxed);
+  s.failing = failing();
   s.last_batch = last_batch_.load(std::memory_order_relaxed);
   s.max_batch = max_batch_.load(std::memory_order_relaxed);
   s.commit_latency_us_sum = commit_latency_us_sum_.load(std::memory_order_relaxed);
@@ -300,7 +271,16 @@ void event_store::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      // While failing, find out when writes work again even if no one writes: a load balancer keeps a
+      // server whose /healthz says "not ready" out of rotation, so no write might come to clear it.
+      if (!failing()) {
+        queue_cv_.wait(lock, ready);
+      } else if (!queue_cv_.wait_for(lock, probe_interval, ready)) {
+        lock.unlock();
+        probe();
+        continue;
+      }
       if (queue_.empty()) return;  // stopping, and everything queued is done
       std::size_t n = std::min(queue_.size(), options_.max_batch);
       auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
@@ -357,11 +337,24 @@ std::optional<std::string> event_store::write_batch(std::vector<op>& batch, std:
     // The transaction's destructor rolled back: nothing of the batch is stored.
     results.assign(batch.size(), 0);
     failed_batches_.fetch_add(1, std::memory_order_relaxed);
+    failing_.store(true, std::memory_order_relaxed);
     return std::string(e.what());
   }
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   record_commit(batch.size(), static_cast<std::uint64_t>(micros));
+  failing_.store(false, std::memory_order_relaxed);
   return std::nullopt;
+}
+
+void event_store::probe() {
+  try {
+    sqlite::transaction transaction(writer_db_);
+    writer_db_.exec("PRAGMA user_version=" + std::to_string(latest_version));
+    transaction.commit();
+    failing_.store(false, std::memory_order_relaxed);
+  } catch (const std::exception&) {
+    // Still failing: the next probe is a second away.
+  }
 }
 
 bool event_store::run_write(sqlite::statement& statement) {
@@ -429,7 +422,7 @@ bool event_store::apply(op& item) {
 void event_store::checkpoint() {
   // With the readers held off, TRUNCATE can copy every frame into the main
   // file and empty the WAL. A failure only delays that to a later checkpoint.
-  std::lock_guard lock(read_mutex_);
+  auto held = reader_.hold_off();
   sqlite3_wal_checkpoint_v2(writer_db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 

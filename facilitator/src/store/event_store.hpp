@@ -8,6 +8,7 @@
 // connection (WAL lets it read while the writer writes). The store knows
 // nothing of what the events mean: payloads are opaque JSON text.
 
+#include "store/event_reader.hpp"
 #include "store/sqlite.hpp"
 
 #include <array>
@@ -37,13 +38,8 @@ struct store_options {
   std::size_t max_batch = 4096;
   // How long a connection waits for a lock held by another connection.
   std::int64_t busy_timeout_ms = 5000;
-};
-
-struct session_row {
-  std::string code;
-  std::string hmac_key;  // raw bytes
-  std::int64_t created_ms = 0;
-  std::optional<std::int64_t> ended_ms;
+  // Creates the file when it is missing (serve); purge opens only an existing store.
+  bool create = true;
 };
 
 // Upper bounds (milliseconds) of the commit latency histogram buckets; the
@@ -60,6 +56,7 @@ struct store_stats {
   std::uint64_t writes_committed = 0;  // writes reported committed=true
   std::uint64_t writes_failed = 0;     // writes reported committed=false
   std::uint64_t queued = 0;            // writes waiting for the writer now
+  bool failing = false;                // the last transaction failed (see failing())
   std::uint64_t last_batch = 0;        // writes in the latest transaction
   std::uint64_t max_batch = 0;         // most writes in one transaction
   // Cumulative (Prometheus "le") counts of transactions by batch size.
@@ -105,14 +102,17 @@ public:
   // and its completion has run.
   void flush();
 
+  // The store's reading connection, for what reads the log (start-up, reloads, exports).
+  event_reader& reader() { return reader_; }
+
   // Every session in the store, ordered by creation time.
-  std::vector<session_row> sessions();
+  std::vector<session_row> sessions() { return reader_.sessions(); }
 
   // The session's event payloads in seq order (empty for an unknown code).
-  std::vector<std::string> events(const std::string& code);
+  std::vector<std::string> events(const std::string& code) { return reader_.events(code); }
 
   // True when the code was ever given to a session here, purged ones too.
-  bool code_used(const std::string& code);
+  bool code_used(const std::string& code) { return reader_.code_used(code); }
 
   // Deletes the session and its events (after every write queued before it),
   // keeping the code reserved; false for an unknown code. Blocks until done;
@@ -121,6 +121,12 @@ public:
 
   // Purges every session that ended before ms; returns their codes.
   std::vector<std::string> purge_ended_before(std::int64_t ms);
+
+  // True from a transaction that failed until one commits: the store refuses
+  // writes (a full disk, an I/O error). Meanwhile the writer tries a small
+  // write every second, so this clears when the disk is back even if no one
+  // writes. Callable from any thread.
+  bool failing() const noexcept { return failing_.load(std::memory_order_relaxed); }
 
   // A snapshot of the statistics; callable from any thread.
   store_stats stats() const;
@@ -157,14 +163,15 @@ private:
   bool apply(op& item);
   bool run_write(sqlite::statement& statement);
   void checkpoint();
+  // While failing: one small transaction (the schema version written again) to see if writes work again.
+  void probe();
   void record_commit(std::size_t batch_size, std::uint64_t micros);
 
   store_options options_;
   sqlite::db writer_db_;
   std::unique_ptr<write_statements> write_statements_;
 
-  std::mutex read_mutex_;
-  sqlite::db reader_db_;
+  event_reader reader_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;  // the writer waits for work
@@ -174,6 +181,7 @@ private:
   std::uint64_t finished_ = 0;  // writes whose completion has run
   bool stopping_ = false;
 
+  std::atomic<bool> failing_{false};
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> failed_batches_{0};
   std::atomic<std::uint64_t> writes_committed_{0};

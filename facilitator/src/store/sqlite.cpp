@@ -28,6 +28,10 @@ void statement_deleter::operator()(sqlite3_stmt* handle) const noexcept {
   sqlite3_finalize(handle);
 }
 
+void backup_deleter::operator()(sqlite3_backup* handle) const noexcept {
+  sqlite3_backup_finish(handle);
+}
+
 db db::open(const std::filesystem::path& file, bool create, std::int64_t busy_timeout_ms) {
   // Each connection is used by one thread at a time (the writer, or a reader
   // under the store's mutex), so SQLite's own per-connection mutex is not needed.
@@ -37,6 +41,11 @@ db db::open(const std::filesystem::path& file, bool create, std::int64_t busy_ti
 }
 
 db db::open_read_only(const std::filesystem::path& file, std::int64_t busy_timeout_ms) {
+  // SQLite's own "unable to open database file" does not say that the file is missing.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw std::runtime_error("cannot open database '" + file.string() +
+                             "': " + (std::filesystem::exists(file, ec) ? "not a regular file" : "no such file"));
   return open_with(file, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
 }
 
@@ -165,6 +174,26 @@ transaction::~transaction() {
 void transaction::commit() {
   db_.exec("COMMIT");
   done_ = true;
+}
+
+backup::backup(db& destination, db& source) : destination_(destination) {
+  handle_.reset(sqlite3_backup_init(destination.get(), "main", source.get(), "main"));
+  // On failure the error is left on the destination connection.
+  if (!handle_) check(destination.extended_errcode(), destination.get(), "cannot start the backup");
+  if (!handle_) throw std::runtime_error("cannot start the backup: " + destination.errmsg());
+}
+
+bool backup::step(int pages) {
+  const int rc = sqlite3_backup_step(handle_.get(), pages);
+  if (rc == SQLITE_DONE) return true;
+  if (rc == SQLITE_OK) return false;
+  check(rc, nullptr, "cannot copy the database");
+  return false;
+}
+
+void backup::finish() {
+  const int rc = sqlite3_backup_finish(handle_.release());
+  check(rc, destination_.get(), "cannot finish the backup");
 }
 
 }  // namespace roundtable::store::sqlite

@@ -13,6 +13,7 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct sqlite3_backup;
 
 namespace roundtable::store::sqlite {
 
@@ -31,6 +32,11 @@ struct statement_deleter {
   void operator()(sqlite3_stmt* handle) const noexcept;
 };
 
+// Ends an online backup (sqlite3_backup_finish), for std::unique_ptr.
+struct backup_deleter {
+  void operator()(sqlite3_backup* handle) const noexcept;
+};
+
 // An open connection. Move-only; closed on destruction.
 class db {
 public:
@@ -38,7 +44,8 @@ public:
   // and the busy timeout. Throws with the path in the message on failure.
   static db open(const std::filesystem::path& file, bool create, std::int64_t busy_timeout_ms);
 
-  // Opens an existing file for reading only: never creates it, never writes to it.
+  // Opens an existing file read-only (never creates one, never writes to it:
+  // export, backup and the checks before a purge); throws like open().
   static db open_read_only(const std::filesystem::path& file, std::int64_t busy_timeout_ms);
 
   // The raw handle, for the statement and transaction classes.
@@ -139,6 +146,27 @@ public:
 private:
   db& db_;
   bool done_ = false;
+};
+
+// An online backup from one connection's main database into another's
+// (sqlite3_backup_*), as SQLiteCpp's Backup: started on construction, finished
+// on destruction. The destination is locked for the whole copy.
+class backup {
+public:
+  // Starts copying source into destination; throws on error.
+  backup(db& destination, db& source);
+
+  // Copies up to pages pages (-1: all that are left); true once the whole
+  // database is copied. A source locked by another connection is retried
+  // within the busy timeout by SQLite; any error throws.
+  bool step(int pages);
+
+  // Ends the backup; throws if it failed (the destination is then rolled back).
+  void finish();
+
+private:
+  db& destination_;
+  std::unique_ptr<sqlite3_backup, backup_deleter> handle_;
 };
 
 }  // namespace roundtable::store::sqlite
