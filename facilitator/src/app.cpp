@@ -2,7 +2,7 @@
 
 namespace roundtable::facilitator {
 
-app::app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options)
+app::app(boost::asio::io_context& ioc, store::log_store& store, std::vector<scenario> catalog, app_options options)
     : services_{store, metrics_, ""},
       rooms_(ioc, services_),
       limits_(options.limits),

@@ -20,7 +20,7 @@
 #include "ws_router.hpp"
 
 namespace roundtable::store {
-class event_store;
+class log_store;
 }
 
 namespace roundtable::facilitator {
@@ -37,7 +37,7 @@ struct app_options {
 class app final : public net::handler {
 public:
   /// Rebuilds every stored session; throws if the store holds a session that cannot be replayed.
-  app(boost::asio::io_context& ioc, store::event_store& store, std::vector<scenario> catalog, app_options options);
+  app(boost::asio::io_context& ioc, store::log_store& store, std::vector<scenario> catalog, app_options options);
 
   void on_open(const std::shared_ptr<net::connection>& c) override { router_.on_open(c); }
   void on_text(const std::shared_ptr<net::connection>& c, std::string text) override {

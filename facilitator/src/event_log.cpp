@@ -2,11 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
-stored_log read_log(store::event_store& store, const std::string& code) {
+stored_log read_log(store::log_store& store, const std::string& code) {
   stored_log log;
   std::size_t seq = 0;
   for (const auto& payload : store.events(code)) {

@@ -8,7 +8,7 @@
 #include "roundtable/event.hpp"
 
 namespace roundtable::store {
-class event_store;
+class log_store;
 }
 
 namespace roundtable::facilitator {
@@ -20,6 +20,6 @@ struct stored_log {
 };
 
 /// Reads a session's log from the store (empty for an unknown code).
-stored_log read_log(store::event_store& store, const std::string& code);
+stored_log read_log(store::log_store& store, const std::string& code);
 
 }  // namespace roundtable::facilitator

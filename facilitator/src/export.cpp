@@ -4,13 +4,13 @@
 
 #include "event_log.hpp"
 #include "roundtable/session.hpp"
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
 using nlohmann::json;
 
-std::optional<json> export_session(store::event_store& store, const std::string& code) {
+std::optional<json> export_session(store::log_store& store, const std::string& code) {
   if (!store.code_used(code)) return std::nullopt;
   const auto log = read_log(store, code).events;
   if (log.empty()) return std::nullopt;

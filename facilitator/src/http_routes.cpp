@@ -4,7 +4,7 @@
 #include "export.hpp"
 #include "metrics_page.hpp"
 #include "qr.hpp"
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 

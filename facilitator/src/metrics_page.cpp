@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 

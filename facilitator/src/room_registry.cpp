@@ -7,7 +7,7 @@
 #include "crypto.hpp"
 #include "event_log.hpp"
 #include "metrics.hpp"
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
