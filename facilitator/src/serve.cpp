@@ -67,6 +67,9 @@ constexpr const char* serve_usage =
     "  --key-failures-per-address N      wrong facilitator keys per address and window (default 5)\n"
     "  --joins-per-connection N          joins and watches per connection and window (default 10)\n"
     "  --failure-window S   the window of those failure limits, in seconds (default 60)\n"
+    "  --nats URLS          keep the event log in NATS JetStream instead of --db: nats://HOST:PORT, comma-separated\n"
+    "                       for a cluster (in progress: one facilitator per session for now; docs/architecture.md)\n"
+    "  --nats-replicas N    copies JetStream keeps of the log, 1 to 5 (default 1; 3 on a three-node cluster)\n"
     "\n"
     "Stop with Ctrl-C or SIGTERM: pending votes are committed, then it exits.\n";
 
@@ -88,6 +91,8 @@ struct serve_options {
   std::optional<std::string> tls_key;
   net::limits net;
   rate_limits rates;
+  std::vector<std::string> nats;  // --nats: the JetStream store's servers (empty: the SQLite store)
+  int nats_replicas = 1;          // --nats-replicas
 };
 
 std::string trim_right_slash(std::string s) {
@@ -125,6 +130,24 @@ rate_limits read_rate_limits(flags& f) {
   return rl;
 }
 
+// --nats nats://HOST:PORT[,nats://HOST:PORT...]: the servers, each checked for its scheme and port.
+std::vector<std::string> read_nats_servers(flags& f) {
+  std::vector<std::string> servers;
+  const auto list = f.get("nats");
+  if (!list) return servers;
+  std::size_t from = 0;
+  for (;;) {
+    const auto comma = list->find(',', from);
+    const auto url = list->substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    const auto colon = url.rfind(':');
+    if (url.rfind("nats://", 0) != 0 || colon < 7 || colon + 1 == url.size())
+      throw flags::usage_error("--nats takes nats://HOST:PORT[,nats://HOST:PORT...], not '" + url + "'");
+    servers.push_back(url);
+    if (comma == std::string::npos) return servers;
+    from = comma + 1;
+  }
+}
+
 // Throws flags::usage_error for what the command line gets wrong.
 serve_options read_serve_options(flags& f) {
   serve_options o;
@@ -151,6 +174,9 @@ serve_options read_serve_options(flags& f) {
   o.tls_key = f.get("tls-key");
   if (!o.tls_cert != !o.tls_key) throw flags::usage_error("--tls-cert and --tls-key go together");
   o.rates = read_rate_limits(f);
+  o.nats = read_nats_servers(f);
+  if (o.nats.empty() && f.get("nats-replicas")) throw flags::usage_error("--nats-replicas goes with --nats");
+  o.nats_replicas = static_cast<int>(f.number("nats-replicas", 1, 1, 5));
   f.done();
   return o;
 }
