@@ -5,32 +5,25 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
-#include <vector>
+
+#include "ws_client.hpp"
 
 namespace roundtable::test {
 
-namespace {
-
 using namespace std::chrono_literals;
 
-sockaddr_in loopback(unsigned short port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-// A port the kernel just gave out and took back: free unless someone else takes it meanwhile.
 unsigned short free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  auto a = loopback(0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
@@ -39,18 +32,12 @@ unsigned short free_port() {
   return ntohs(a.sin_port);
 }
 
-bool accepts(unsigned short port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  auto a = loopback(port);
-  const bool ok = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  if (fd >= 0) close(fd);
-  return ok;
-}
+nats_server::nats_server(std::string dir) : nats_server(std::move(dir), {}, true) {}
 
-}  // namespace
-
-nats_server::nats_server(std::string dir) : dir_(std::move(dir)), port_(free_port()) {
-  start();
+nats_server::nats_server(std::string dir, cluster_options cluster, bool wait)
+    : dir_(std::move(dir)), cluster_(std::move(cluster)), port_(free_port()), monitor_port_(free_port()) {
+  launch();
+  if (wait) wait_ready();
 }
 
 nats_server::~nats_server() {
@@ -62,8 +49,25 @@ std::string nats_server::url() const {
 }
 
 void nats_server::start() {
-  std::vector<std::string> args = {"nats-server", "-js",       "-sd", dir_ + "/js",
-                                   "-a",          "127.0.0.1", "-p",  std::to_string(port_)};
+  launch();
+  wait_ready();
+}
+
+void nats_server::launch() {
+  mkdir(dir_.c_str(), 0700);
+  std::vector<std::string> args = {"nats-server", "-js",
+                                   "-sd",         dir_ + "/js",
+                                   "-a",          "127.0.0.1",
+                                   "-p",          std::to_string(port_),
+                                   "-m",          std::to_string(monitor_port_)};
+  if (!cluster_.name.empty()) {
+    std::string routes;
+    for (auto r : cluster_.routes)
+      if (r != cluster_.port)
+        routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") + std::to_string(r);
+    args.insert(args.end(), {"-n", cluster_.name, "--cluster_name", "roundtable", "--cluster",
+                             "nats://127.0.0.1:" + std::to_string(cluster_.port), "--routes", routes});
+  }
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -78,14 +82,21 @@ void nats_server::start() {
     execvp(argv[0], argv.data());
     _exit(127);
   }
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!accepts(port_)) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
+}
+
+void nats_server::wait_ready() const {
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  for (;;) {
+    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_)
       throw std::runtime_error("nats-server exited at start; see " + dir_ + "/nats.log");
+    try {
+      if (http_get(monitor_port_, "/healthz").status == 200) return;
+    } catch (const std::exception&) {
+      // not listening yet
     }
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("nats-server did not start");
-    std::this_thread::sleep_for(10ms);
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("nats-server's JetStream was not ready within 15 s; see " + dir_ + "/nats.log");
+    std::this_thread::sleep_for(20ms);
   }
 }
 
@@ -94,6 +105,34 @@ void nats_server::kill_hard() {
   ::kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+nats_cluster::nats_cluster(const std::string& dir) {
+  const std::vector<unsigned short> routes = {free_port(), free_port(), free_port()};
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "n" + std::to_string(i + 1);
+    nodes.push_back(
+        std::make_unique<nats_server>(dir + "/" + name, nats_server::cluster_options{name, routes[i], routes}, false));
+  }
+  for (auto& n : nodes) n->wait_ready();
+}
+
+std::vector<std::string> nats_cluster::url_list() const {
+  std::vector<std::string> out;
+  for (const auto& n : nodes) out.push_back(n->url());
+  return out;
+}
+
+std::string nats_cluster::urls() const {
+  std::string out;
+  for (const auto& u : url_list()) out += (out.empty() ? "" : ",") + u;
+  return out;
+}
+
+nats_server& nats_cluster::node(const std::string& name) {
+  for (auto& n : nodes)
+    if (n->name() == name) return *n;
+  throw std::runtime_error("no node " + name);
 }
 
 }  // namespace roundtable::test

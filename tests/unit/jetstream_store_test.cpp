@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "nats_server.hpp"
@@ -200,3 +202,74 @@ TEST_F(JetStreamStore, NoServerAtTheAddressIsAClearError) {
 }
 
 }  // namespace
+
+namespace {
+
+// The name of the node that leads the stream now.
+std::string stream_leader(const std::vector<std::string>& urls) {
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  std::vector<const char*> list;
+  for (const auto& u : urls) list.push_back(u.c_str());
+  natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsStreamInfo* info = nullptr;
+  std::string leader;
+  if (natsConnection_Connect(&nc, opts) == NATS_OK && natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
+      js_GetStreamInfo(&info, js, "ROUNDTABLE", nullptr, nullptr) == NATS_OK && info->Cluster && info->Cluster->Leader)
+    leader = info->Cluster->Leader;
+  jsStreamInfo_Destroy(info);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  natsOptions_Destroy(opts);
+  return leader;
+}
+
+}  // namespace
+
+// Three nodes, three replicas: the stream's leader dies in the middle of a burst. Every acked write is
+// there once, in order; the store goes on writing on the two nodes left.
+TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
+  temp_dir dir;
+  roundtable::test::nats_cluster cluster(dir.path());
+  jetstream_options o;
+  o.servers = cluster.url_list();
+  o.replicas = 3;
+  o.attempt_timeout_ms = 1000;
+  o.write_deadline_ms = 10000;  // a new leader is elected within a few seconds
+  auto store = jetstream_store::open(o);
+  outcomes out;
+  store->create_session("123456", "k", 1, out.as("create"));
+  store->flush();
+  ASSERT_TRUE(out.ok("create"));
+  const auto leader = stream_leader(o.servers);
+  ASSERT_FALSE(leader.empty());
+
+  std::vector<std::string> acked;
+  std::uint64_t next = 1;
+  for (int burst = 0; burst < 8; ++burst) {
+    std::vector<std::string> sent;
+    for (int k = 0; k < 5; ++k) {
+      sent.push_back("{\"w\":" + std::to_string(burst * 5 + k) + "}");
+      store->append_at("123456", next + k, sent.back(), out.as(sent.back()));
+    }
+    if (burst == 3) cluster.node(leader).kill_hard();  // mid-burst: some of these are in flight
+    store->flush();
+    for (const auto& p : sent)
+      if (out.ok(p)) acked.push_back(p);
+    // As a room does after a failed write: read the log again and go on after what it holds.
+    next = store->events("123456").size() + 1;
+  }
+  EXPECT_GE(acked.size(), 30u) << "the store should write on after the election";
+  const auto events = store->events("123456");
+  std::set<std::string> unique(events.begin(), events.end());
+  EXPECT_EQ(unique.size(), events.size()) << "a write stored twice";
+  // Every acked write is there, in the order written.
+  auto at = events.begin();
+  for (const auto& a : acked) {
+    at = std::find(at, events.end(), a);
+    ASSERT_NE(at, events.end()) << a << " was acked and is lost, or out of order";
+  }
+  EXPECT_NE(stream_leader({cluster.node(leader == "n1" ? "n2" : "n1").url()}), leader);
+}

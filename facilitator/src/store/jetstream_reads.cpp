@@ -1,6 +1,8 @@
 // The JetStream store's reads (a session's events in order, the sessions in the bucket), purges and statistics.
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,9 @@ namespace roundtable::store {
 namespace {
 
 using nlohmann::json;
+
+// How long a read waits before trying again after NATS failed it.
+constexpr auto read_pause = std::chrono::milliseconds(100);
 
 std::string unhex(const std::string& hex) {
   std::string out;
@@ -33,6 +38,19 @@ std::vector<std::string> jetstream_store::unpack(natsMsg* msg) {
 }
 
 std::vector<std::string> jetstream_store::events(const std::string& code) {
+  // While a stream elects a new leader, or the client reconnects, reads fail for a few seconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.write_deadline_ms);
+  for (;;) {
+    try {
+      return read_events(code);
+    } catch (const nats::error&) {
+      if (std::chrono::steady_clock::now() + read_pause >= deadline) throw;
+      std::this_thread::sleep_for(read_pause);
+    }
+  }
+}
+
+std::vector<std::string> jetstream_store::read_events(const std::string& code) {
   natsMsg* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetLastMsg(&raw, js_.get(), options_.stream.c_str(), subject(code).c_str(), nullptr, &jerr);

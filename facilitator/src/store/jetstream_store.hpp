@@ -46,7 +46,7 @@ struct jetstream_options {
   std::string stream = "ROUNDTABLE";
   std::string bucket = "roundtable_sessions";
   std::int64_t attempt_timeout_ms = 2000;  // one publish's wait for its PubAck
-  std::int64_t write_deadline_ms = 5000;   // resends of a publish whose PubAck did not come, up to this
+  std::int64_t write_deadline_ms = 5000;   // resends of a publish whose PubAck did not come (and reads), up to this
 };
 
 class jetstream_store final : public log_store {
@@ -119,6 +119,8 @@ private:
   std::optional<tip> tip_of(const std::string& code);
   // The session's record in the bucket, as JSON text; nullopt when the code is not there.
   std::optional<std::string> record(const std::string& code);
+  // events(), tried once.
+  std::vector<std::string> read_events(const std::string& code);
   // The payloads in one stored message (a JSON array of strings).
   static std::vector<std::string> unpack(natsMsg* msg);
 

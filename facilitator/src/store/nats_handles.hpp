@@ -6,6 +6,7 @@
 #include <nats/nats.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -28,13 +29,18 @@ struct deleter {
 template <class T>
 using handle = std::unique_ptr<T, deleter>;
 
-// Throws std::runtime_error("WHAT: TEXT") unless s is NATS_OK; a JetStream error code, when
-// given and set, is named too.
+// What a failing libnats call throws: the connection or JetStream said no, or did not answer.
+struct error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws error("WHAT: TEXT") unless s is NATS_OK; a JetStream error code, when given and set, is
+// named too.
 inline void check(natsStatus s, std::string_view what, jsErrCode code = static_cast<jsErrCode>(0)) {
   if (s == NATS_OK) return;
   std::string message = std::string(what) + ": " + natsStatus_GetText(s);
   if (code != 0) message += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
-  throw std::runtime_error(message);
+  throw error(message);
 }
 
 }  // namespace roundtable::store::nats
