@@ -2,7 +2,7 @@
 
 namespace roundtable::facilitator {
 
-app::app(boost::asio::io_context& ioc, store::event_store& store, scenario_library& library, app_options options)
+app::app(boost::asio::io_context& ioc, store::log_store& store, scenario_library& library, app_options options)
     : services_{store, metrics_, "", nullptr},
       rooms_(ioc, services_),
       reaper_(ioc, rooms_, options.confidential_retention),

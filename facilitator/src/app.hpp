@@ -23,7 +23,7 @@
 #include "ws_router.hpp"
 
 namespace roundtable::store {
-class event_store;
+class log_store;
 }
 
 namespace roundtable::facilitator {
@@ -42,7 +42,7 @@ class app final : public net::handler {
 public:
   /// Rebuilds every stored session (and schedules the purge of confidential ones that ended); throws
   /// if the store cannot list them. Cases to start come from library.
-  app(boost::asio::io_context& ioc, store::event_store& store, scenario_library& library, app_options options);
+  app(boost::asio::io_context& ioc, store::log_store& store, scenario_library& library, app_options options);
 
   void on_open(const std::shared_ptr<net::connection>& c) override { router_.on_open(c); }
   void on_text(const std::shared_ptr<net::connection>& c, std::string text) override {

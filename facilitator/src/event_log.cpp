@@ -2,11 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/event_reader.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
-stored_log read_log(store::event_reader& store, const std::string& code) {
+stored_log read_log(store::log_reader& store, const std::string& code) {
   return parse_log(store.events(code));
 }
 

@@ -8,7 +8,7 @@
 #include "roundtable/event.hpp"
 
 namespace roundtable::store {
-class event_reader;
+class log_reader;
 }
 
 namespace roundtable::facilitator {
@@ -23,6 +23,6 @@ struct stored_log {
 stored_log parse_log(const std::vector<std::string>& payloads);
 
 /// Reads a session's log from the store (empty for an unknown code).
-stored_log read_log(store::event_reader& store, const std::string& code);
+stored_log read_log(store::log_reader& store, const std::string& code);
 
 }  // namespace roundtable::facilitator

@@ -4,7 +4,7 @@
 
 #include "event_log.hpp"
 #include "roundtable/session.hpp"
-#include "store/event_reader.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
@@ -18,12 +18,12 @@ std::optional<session> replay_stored(const std::vector<std::string>& payloads) {
   return std::move(*s);
 }
 
-std::optional<session> stored_session(store::event_reader& store, const std::string& code) {
+std::optional<session> stored_session(store::log_reader& store, const std::string& code) {
   if (!store.code_used(code)) return std::nullopt;
   return replay_stored(store.events(code));
 }
 
-std::optional<json> export_session(store::event_reader& store, const std::string& code) {
+std::optional<json> export_session(store::log_reader& store, const std::string& code) {
   auto s = stored_session(store, code);
   if (!s) return std::nullopt;
   return s->export_json();

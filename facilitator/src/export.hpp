@@ -10,7 +10,7 @@
 #include "roundtable/session.hpp"
 
 namespace roundtable::store {
-class event_reader;
+class log_reader;
 }
 
 namespace roundtable::facilitator {
@@ -19,10 +19,10 @@ namespace roundtable::facilitator {
 std::optional<session> replay_stored(const std::vector<std::string>& payloads);
 
 /// A session replayed from the store, or nothing for an unknown (or purged) code.
-std::optional<session> stored_session(store::event_reader& store, const std::string& code);
+std::optional<session> stored_session(store::log_reader& store, const std::string& code);
 
 /// The session's export as the core shapes it (pseudonyms, thresholds), or nothing for an unknown code.
-std::optional<nlohmann::json> export_session(store::event_reader& store, const std::string& code);
+std::optional<nlohmann::json> export_session(store::log_reader& store, const std::string& code);
 
 /// The same export flattened to CSV: one row per ballot, per suppressed round and per perspective.
 std::string export_csv(const nlohmann::json& exported);

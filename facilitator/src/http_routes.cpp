@@ -6,6 +6,7 @@
 #include "qr.hpp"
 #include "report.hpp"
 #include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
@@ -125,7 +126,7 @@ net::http_reply http_routes::healthz(const net::http_request&, std::string_view)
   r.content_type = "application/json";
   r.headers.emplace_back("Cache-Control", "no-store");
   // Ready means a vote sent now can be acked: not while the store refuses writes (a full disk).
-  if (services_.store.failing()) {
+  if (services_.store.stats().failing) {
     r.status = 503;
     r.body = R"({"status":"not ready","reason":"the database refuses writes"})";
     return r;
@@ -216,7 +217,7 @@ bool wants_bom(const net::http_request& req) {
 
 net::http_reply http_routes::export_page(const net::http_request& req, const std::string& code,
                                          const std::string& file) const {
-  auto e = is_code(code) ? export_session(services_.store.reader(), code) : std::nullopt;
+  auto e = is_code(code) ? export_session(services_.store, code) : std::nullopt;
   if (!e) return plain(404, "no session has that code\n");
   net::http_reply r;
   const bool summary = file == "summary.csv", csv = summary || file == "export.csv";
@@ -235,7 +236,7 @@ net::http_reply http_routes::export_page(const net::http_request& req, const std
 }
 
 net::http_reply http_routes::report_page(const net::http_request&, const std::string& code) const {
-  auto s = is_code(code) ? stored_session(services_.store.reader(), code) : std::nullopt;
+  auto s = is_code(code) ? stored_session(services_.store, code) : std::nullopt;
   if (!s) return plain(404, "no session has that code\n");
   net::http_reply r;
   r.content_type = "text/html; charset=utf-8";

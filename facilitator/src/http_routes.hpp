@@ -12,7 +12,7 @@
 #include "web_assets.hpp"
 
 namespace roundtable::store {
-class event_store;
+class log_store;
 }
 
 namespace roundtable::facilitator {

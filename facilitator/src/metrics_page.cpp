@@ -4,6 +4,7 @@
 
 #include "process_stats.hpp"
 #include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 

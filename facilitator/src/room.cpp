@@ -7,7 +7,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 

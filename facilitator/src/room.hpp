@@ -29,7 +29,7 @@
 #include "roundtable/session.hpp"
 
 namespace roundtable::store {
-class event_store;
+class log_store;
 }
 
 namespace roundtable::facilitator {
@@ -38,7 +38,7 @@ struct metrics;
 
 /// What every room shares: the store, the counters and how links are spelled.
 struct room_services {
-  store::event_store& store;
+  store::log_store& store;
   facilitator::metrics& metrics;
   std::string base_url;  // e.g. http://127.0.0.1:8080, for join links; set before serving
   /// Told (on the room's strand) when a confidential session's end is durable; set before serving.

@@ -51,7 +51,7 @@ void room::recover() {
 
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
-  auto [log, unreadable] = read_log(services_.store.reader(), code_);
+  auto [log, unreadable] = read_log(services_.store, code_);
   if (unreadable) throw std::runtime_error(*unreadable);
   auto s = session::replay(log);
   if (!s) throw std::runtime_error(s.err().message);

@@ -8,7 +8,7 @@
 #include "event_log.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
-#include "store/event_store.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
@@ -37,7 +37,7 @@ room_registry::room_registry(boost::asio::io_context& ioc, room_services& servic
 }
 
 result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) {
-  auto [log, unreadable] = read_log(services_.store.reader(), code);
+  auto [log, unreadable] = read_log(services_.store, code);
   if (unreadable) return error{error_code::internal, *unreadable};
   if (log.empty()) return std::shared_ptr<room>();  // created but its started event never committed
   auto s = session::replay(log);

@@ -24,6 +24,7 @@
 #include "scenario_library.hpp"
 #include "serve_options.hpp"
 #include "store/event_store.hpp"
+#include "store/jetstream_store.hpp"
 #include "store/scenario_store.hpp"
 #include "trusted_proxies.hpp"
 
@@ -120,8 +121,21 @@ void print_banner(const serve_options& o, const std::string& scheme, unsigned sh
   else
     std::cout << "console: " << base << "/host (with your facilitator key)" << std::endl;
   std::cout << "participants: " << base << "/" << reach_note(o, base) << std::endl;
-  std::cout << "scenarios: " << scenarios << " from " << o.scenarios_dir << "; database: " << o.db
-            << "; stop with Ctrl-C" << std::endl;
+  std::cout << "scenarios: " << scenarios << " from " << o.scenarios_dir << "; ";
+  if (o.nats.empty())
+    std::cout << "database: " << o.db;
+  else
+    std::cout << "event log: NATS JetStream (" << o.nats.size() << " server(s), " << o.nats_replicas << " replica(s))";
+  std::cout << "; stop with Ctrl-C" << std::endl;
+}
+
+/// The event log: JetStream with --nats, else the SQLite file of --db.
+std::unique_ptr<store::log_store> open_store(const serve_options& o) {
+  if (o.nats.empty()) return store::event_store::open(o.db);
+  store::jetstream_options js;
+  js.servers = o.nats;
+  js.replicas = o.nats_replicas;
+  return store::jetstream_store::open(js);
 }
 
 /// Runs the io_context on `threads` threads (this one included) until it runs out of work.
@@ -160,7 +174,9 @@ int serve(const serve_options& o) {
   }
   // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG: answered internal), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
-  auto store = store::event_store::open(o.db);
+  auto store = open_store(o);
+  // Saved cases stay in the --db file, with --nats too (its events do not).
+  if (!o.nats.empty()) store::create_schema(o.db);
   auto saved = store::scenario_store::open(o.db);
   scenario_library library(folder, *saved, o.cases);
 

@@ -39,6 +39,11 @@ void declare_place(cli::command_line& l, serve_options& o) {
       .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE")
       .text("log-format", o.log_format_text, "stderr log lines as text or json (one JSON object per line)", "FMT")
       .number("max-saved-scenarios", o.cases.max_saved, 0, 100'000, "cases saved from the console, at most")
+      .list("nats", o.nats,
+            "keep the event log in NATS JetStream instead of --db: nats://HOST:PORT, comma-separated for a cluster "
+            "(in progress: one facilitator per session for now; docs/architecture.md)",
+            "URLS")
+      .number("nats-replicas", o.nats_replicas, 1, 5, "copies JetStream keeps of the log (3 on a three-node cluster)")
       .duration("confidential-retention", o.confidential_retention, 0, 60 * 24 * 365,
                 "a confidential session is purged this many minutes after its end", "MIN");
 }
@@ -78,6 +83,16 @@ void declare_rates(cli::command_line& l, rate_limits& r) {
       .duration("failure-window", r.failure_window, 1, 86400, "the window of those limits, in seconds", "S");
 }
 
+// --nats nats://HOST:PORT[,...]: each server checked for its scheme and port; replicas only with it.
+void check_nats(const serve_options& o) {
+  for (const auto& url : o.nats) {
+    const auto colon = url.rfind(':');
+    if (url.rfind("nats://", 0) != 0 || colon < 7 || colon + 1 == url.size())
+      throw cli::usage_error("--nats takes nats://HOST:PORT[,nats://HOST:PORT...], not '" + url + "'");
+  }
+  if (o.nats.empty() && o.nats_replicas != 1) throw cli::usage_error("--nats-replicas goes with --nats");
+}
+
 std::string trim_right_slash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
@@ -104,6 +119,7 @@ void complete_serve_options(serve_options& o) {
     throw cli::usage_error(e.what());
   }
   if (!o.tls_cert != !o.tls_key) throw cli::usage_error("--tls-cert and --tls-key go together");
+  check_nats(o);
   if (o.log_format_text != "text" && o.log_format_text != "json")
     throw cli::usage_error("--log-format is text or json");
   o.log_format = o.log_format_text == "json" ? log::format::json : log::format::text;

@@ -37,6 +37,8 @@ struct serve_options {
   rate_limits rates;
   case_limits cases;
   std::chrono::minutes confidential_retention{0};
+  std::vector<std::string> nats;  // --nats: the JetStream store's servers (empty: the SQLite store)
+  int nats_replicas = 1;          // --nats-replicas
 };
 
 /// Declares serve's flags on `line`, each filling its field of `o`.

@@ -120,7 +120,12 @@ TEST(Auth, TheNewServeFlagsGivenWrongAreRefusedClearly) {
       {"--max-connections-per-address lots", "--max-connections-per-address must be a whole number"},
       {"--max-queued-bytes 10", "--max-queued-bytes must be a whole number from 65536"},
       {"--max-saved-scenarios -1", "--max-saved-scenarios must be a whole number from 0"},
-      {"--confidential-retention soon", "--confidential-retention must be a whole number from 0"}};
+      {"--confidential-retention soon", "--confidential-retention must be a whole number from 0"},
+      {"--nats 127.0.0.1:4222", "--nats takes nats://HOST:PORT[,nats://HOST:PORT...], not '127.0.0.1:4222'"},
+      {"--nats nats://127.0.0.1:4222,localhost:4222", "not 'localhost:4222'"},
+      {"--nats nats://127.0.0.1", "not 'nats://127.0.0.1'"},
+      {"--nats-replicas 3", "--nats-replicas goes with --nats"},
+      {"--nats nats://127.0.0.1:4222 --nats-replicas 9", "--nats-replicas must be a whole number from 1"}};
   for (const auto& [flag, message] : cases) {
     const auto [status, out] = serve_briefly("", "--key " + test_key + " " + flag);
     EXPECT_EQ(status, 2) << flag << "\n" << out;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "store/log_store.hpp"
 #include "store/sqlite.hpp"
 
 namespace roundtable::store {
@@ -20,14 +21,7 @@ namespace roundtable::store {
 // The schema version (PRAGMA user_version) this program writes and reads.
 inline constexpr std::int64_t schema_version = 2;
 
-struct session_row {
-  std::string code;
-  std::string hmac_key;  // raw bytes
-  std::int64_t created_ms = 0;
-  std::optional<std::int64_t> ended_ms;
-};
-
-class event_reader {
+class event_reader final : public log_reader {
 public:
   // Opens an existing store file read-only, never creating or changing it;
   // throws std::runtime_error saying what is wrong (no such file, not a
@@ -41,13 +35,13 @@ public:
   event_reader& operator=(const event_reader&) = delete;
 
   // Every session in the store, ordered by creation time.
-  std::vector<session_row> sessions();
+  std::vector<session_row> sessions() override;
 
   // The session's event payloads in seq order (empty for an unknown code).
-  std::vector<std::string> events(const std::string& code);
+  std::vector<std::string> events(const std::string& code) override;
 
   // True when the code was ever given to a session here, purged ones too.
-  bool code_used(const std::string& code);
+  bool code_used(const std::string& code) override;
 
   // Holds every read off while the lock lives (the writer's TRUNCATE checkpoint needs no reader).
   std::unique_lock<std::mutex> hold_off() { return std::unique_lock(mutex_); }

@@ -112,6 +112,12 @@ void migrate(sqlite::db& db, const std::filesystem::path& file) {
 
 }  // namespace
 
+void create_schema(const std::filesystem::path& file) {
+  auto db = sqlite::db::open(file, true, 5000);
+  configure_writer(db, file);
+  migrate(db, file);
+}
+
 struct event_store::purge_result {
   bool ok = false;
   std::string error;

@@ -9,6 +9,7 @@
 // nothing of what the events mean: payloads are opaque JSON text.
 
 #include "store/event_reader.hpp"
+#include "store/log_store.hpp"
 #include "store/sqlite.hpp"
 
 #include <array>
@@ -28,11 +29,6 @@
 
 namespace roundtable::store {
 
-// Called on the writer thread with true once the write is committed, false
-// when it failed (and nothing of it was stored). Must not throw and must not
-// call flush() or a purge (they wait for the writer thread).
-using completion = std::function<void(bool committed)>;
-
 struct store_options {
   // Most writes committed in one transaction.
   std::size_t max_batch = 4096;
@@ -42,33 +38,11 @@ struct store_options {
   bool create = true;
 };
 
-// Upper bounds (milliseconds) of the commit latency histogram buckets; the
-// last bucket of the snapshot is +Inf.
-inline constexpr std::array<double, 9> commit_latency_bounds_ms{0.5, 1, 2, 5, 10, 25, 50, 100, 250};
+// Creates the file's tables (the same migrations as open) without starting a writer: for the saved
+// cases' table when the event log lives elsewhere (serve --nats).
+void create_schema(const std::filesystem::path& file);
 
-// Upper bounds of the batch size histogram buckets; the last is +Inf.
-inline constexpr std::array<std::uint64_t, 7> batch_size_bounds{1, 4, 16, 64, 256, 1024, 4096};
-
-// A consistent-enough copy of the counters, for /metrics.
-struct store_stats {
-  std::uint64_t commits = 0;           // transactions committed
-  std::uint64_t failed_batches = 0;    // transactions rolled back
-  std::uint64_t writes_committed = 0;  // writes reported committed=true
-  std::uint64_t writes_failed = 0;     // writes reported committed=false
-  std::uint64_t queued = 0;            // writes waiting for the writer now
-  bool failing = false;                // the last transaction failed (see failing())
-  std::uint64_t last_batch = 0;        // writes in the latest transaction
-  std::uint64_t max_batch = 0;         // most writes in one transaction
-  // Cumulative (Prometheus "le") counts of transactions by batch size.
-  std::array<std::uint64_t, batch_size_bounds.size() + 1> batch_size_buckets{};
-  // Time from BEGIN to the end of COMMIT, in microseconds.
-  std::uint64_t commit_latency_us_sum = 0;
-  std::uint64_t commit_latency_count = 0;
-  // Cumulative (Prometheus "le") counts by commit latency.
-  std::array<std::uint64_t, commit_latency_bounds_ms.size() + 1> commit_latency_buckets{};
-};
-
-class event_store {
+class event_store final : public log_store {
 public:
   // Opens (creating if needed) the store at file, migrates its schema and
   // starts the writer thread; throws std::runtime_error saying what is wrong.
@@ -78,49 +52,49 @@ public:
   event_store& operator=(const event_store&) = delete;
 
   // Commits everything still queued, then stops the writer thread.
-  ~event_store();
+  ~event_store() override;
 
   // Queues a new session; fails if the code was ever used in this store.
-  void create_session(std::string code, std::string hmac_key, std::int64_t created_ms, completion done);
+  void create_session(std::string code, std::string hmac_key, std::int64_t created_ms, completion done) override;
 
   // Queues an event for the session; its seq is the session's next (from 1).
   // Fails for an unknown session.
-  void append(std::string code, std::string payload, completion done);
+  void append(std::string code, std::string payload, completion done) override;
 
   // Queues an event that must be the session's seq-th (from 1): it fails, and
   // stores nothing, unless exactly seq - 1 events are stored before it. After a
   // failed write, the writes queued behind it fail too, so the log stays a
   // prefix of what the caller decided and always replays.
-  void append_at(std::string code, std::uint64_t seq, std::string payload, completion done);
+  void append_at(std::string code, std::uint64_t seq, std::string payload, completion done) override;
 
   // Queues recording that the session ended, and forgets its HMAC key (in the file and the WAL), so
   // the store and a participant's token together no longer tell which ballots are theirs; fails for an
   // unknown session.
-  void mark_ended(std::string code, std::int64_t ended_ms, completion done);
+  void mark_ended(std::string code, std::int64_t ended_ms, completion done) override;
 
   // Blocks until every write queued before the call has committed or failed
   // and its completion has run.
-  void flush();
+  void flush() override;
 
   // The store's reading connection, for what reads the log (start-up, reloads, exports).
   event_reader& reader() { return reader_; }
 
   // Every session in the store, ordered by creation time.
-  std::vector<session_row> sessions() { return reader_.sessions(); }
+  std::vector<session_row> sessions() override { return reader_.sessions(); }
 
   // The session's event payloads in seq order (empty for an unknown code).
-  std::vector<std::string> events(const std::string& code) { return reader_.events(code); }
+  std::vector<std::string> events(const std::string& code) override { return reader_.events(code); }
 
   // True when the code was ever given to a session here, purged ones too.
-  bool code_used(const std::string& code) { return reader_.code_used(code); }
+  bool code_used(const std::string& code) override { return reader_.code_used(code); }
 
   // Deletes the session and its events (after every write queued before it),
   // keeping the code reserved; false for an unknown code. Blocks until done;
   // throws if the storage failed.
-  bool purge(const std::string& code);
+  bool purge(const std::string& code) override;
 
   // Purges every session that ended before ms; returns their codes.
-  std::vector<std::string> purge_ended_before(std::int64_t ms);
+  std::vector<std::string> purge_ended_before(std::int64_t ms) override;
 
   // True from a transaction that failed until one commits: the store refuses
   // writes (a full disk, an I/O error). Meanwhile the writer tries a small
@@ -129,7 +103,7 @@ public:
   bool failing() const noexcept { return failing_.load(std::memory_order_relaxed); }
 
   // A snapshot of the statistics; callable from any thread.
-  store_stats stats() const;
+  store_stats stats() const override;
 
 private:
   enum class op_kind { create_session, append, mark_ended, purge, purge_ended };
