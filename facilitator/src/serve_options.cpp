@@ -11,6 +11,7 @@ namespace roundtable::facilitator {
 
 namespace {
 
+// Where the server listens, who reaches it, and with which key.
 void declare_place(cli::command_line& l, serve_options& o) {
   l.text("host", o.host, "address to listen on (0.0.0.0: every interface)", "HOST")
       .flag("lan", o.lan,
@@ -36,8 +37,12 @@ void declare_place(cli::command_line& l, serve_options& o) {
       .text("web-root", o.web_root, "serve the web pages from DIR (e.g. facilitator/web) instead of the built-in copy",
             "DIR")
       .text("tls-cert", o.tls_cert, "serve https and wss with this PEM certificate chain (with --tls-key)", "FILE")
-      .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE")
-      .text("log-format", o.log_format_text, "stderr log lines as text or json (one JSON object per line)", "FMT")
+      .text("tls-key", o.tls_key, "the PEM private key of --tls-cert", "FILE");
+}
+
+// Where sessions, cases and log lines go.
+void declare_keeping(cli::command_line& l, serve_options& o) {
+  l.text("log-format", o.log_format_text, "stderr log lines as text or json (one JSON object per line)", "FMT")
       .number("max-saved-scenarios", o.cases.max_saved, 0, 100'000, "cases saved from the console, at most")
       .list("nats", o.nats,
             "keep the event log in NATS JetStream instead of --db: nats://HOST:PORT, comma-separated for a cluster "
@@ -103,6 +108,7 @@ std::string trim_right_slash(std::string s) {
 void declare_serve_options(cli::command_line& line, serve_options& o) {
   o.net.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   declare_place(line, o);
+  declare_keeping(line, o);
   declare_transport(line, o.net);
   declare_rates(line, o.rates);
 }
