@@ -14,7 +14,12 @@ function same(a, b) {
 
 function syncAttributes(el, fresh) {
   for (const { name } of [...el.attributes]) if (!fresh.hasAttribute(name)) el.removeAttribute(name);
-  for (const { name, value } of [...fresh.attributes]) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  for (const { name, value } of [...fresh.attributes]) {
+    if (name === 'style') {
+      // Through the style object, which Chromium keeps in step (a set attribute can leave it stale).
+      if (el.style.cssText !== fresh.style.cssText) el.style.cssText = fresh.style.cssText;
+    } else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  }
 }
 
 function patchNode(el, fresh) {
