@@ -7,6 +7,7 @@ const pct = (n, d) => (d > 0 ? Math.round((100 * n) / d) : 0);
 // The majority line of a choice tally: the most chosen option(s) and their share of those who answered.
 function majority(q, counts, answers, text) {
   const top = Math.max(0, ...q.options.map((o) => counts[o.id] || 0));
+  if (!top) return null;
   const leaders = q.options.filter((o) => (counts[o.id] || 0) === top).map((o) => o.label);
   const p = pct(top, answers);
   if (leaders.length > 1) return text.tie(text.and(leaders.map((l) => `“${l}”`)), p);
@@ -21,8 +22,9 @@ export function agreementNote(q, tally, answers, text) {
   if (q.type === 'model_outcome')
     return h('p', { class: 'agreement-note' }, text.agreementModels((q.outcomes || []).length));
   if (typeof tally.consensus !== 'number' || !q.options) return null;
+  const line = majority(q, tally.counts || {}, answers, text);
   return h('div', { class: 'agreement-note' },
-    h('p', { class: 'majority' }, majority(q, tally.counts || {}, answers, text)),
+    line ? h('p', { class: 'majority' }, line) : null,
     h('p', {}, text.agreement(Math.round(tally.consensus * 100), q.options.length)));
 }
 

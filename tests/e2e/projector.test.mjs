@@ -4,7 +4,8 @@
 // animation for whoever asked for less motion. Every state passes axe with no serious violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, axeProblems, contrastProblems } from './harness.mjs';
+import { join as joinPath } from 'node:path';
+import { startServer, launchBrowser, newContext, axeProblems, contrastProblems, ensureOutDir } from './harness.mjs';
 import { Client, token } from '../conformance/harness.mjs';
 
 const KEY = 'e2e-key-projector-0123456789';
@@ -161,6 +162,7 @@ test('the dark theme follows the system until the toggle picks one, and stays re
   await proj.locator('table.heatmap td.heat').first().waitFor();
   assert.match(await proj.locator('.agreement-note').innerText(), /Agreement \(last column\): 100% if everyone chose the same outcome/);
   await accessible(proj, 'dark, model grid');
+  await proj.screenshot({ path: joinPath(ensureOutDir(), 'present-dark.png') });
 
   await proj.click('#theme');
   assert.equal(await background(), 'rgb(255, 255, 255)');
