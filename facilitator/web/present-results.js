@@ -29,9 +29,9 @@ export function agreementNote(q, tally, answers, text) {
 }
 
 /**
- * The round before a single-answer choice's re-vote, as renderResults' `before` option: the tally the
- * projector saw of that round, or else (the page was reloaded) the shift's "from" side over those who
- * voted both times. Null when there is neither, or before round 2.
+ * The round before a choice question's re-vote, as renderResults' `before` option: the tally the projector
+ * saw of that round, or else (the page was reloaded) the shift's "from" side over those who voted both
+ * times (single-answer questions only carry a shift). Null when there is neither, or before round 2.
  */
 export function roundBefore(q, r, history, text) {
   if (q.type !== 'choice' || !r.tally || r.round < 2) return null;

@@ -121,7 +121,7 @@ function shiftView(q, r) {
 /**
  * The results of question `q` (a question view) from `r` (a results push, or a discussion's results entry).
  * `minGroup`: the anonymity threshold, for the suppressed message. `opts.before`: the round before, as
- * faded bars (single-answer choice; see choiceBars); `opts.agreement(q, tally, answers)`: an element that
+ * faded bars (a choice question; see choiceBars); `opts.agreement(q, tally, answers)`: an element that
  * says what the agreement means, shown instead of the bare percentage.
  */
 export function renderResults(q, r, minGroup, opts = {}) {
