@@ -9,23 +9,30 @@ function labelOf(list, id) {
   return o ? o.label || o.name : id;
 }
 
-/** One horizontal bar: label, bar, "n (p%)" or a custom value text. */
-function bar(label, share, valueText) {
-  const fill = h('span', { class: 'fill' });
-  fill.style.width = `${Math.max(0, Math.min(100, share))}%`;
-  return h('li', { class: 'bar-row' },
+const width = (el, share) => { el.style.width = `${Math.max(0, Math.min(100, share))}%`; return el; };
+
+/**
+ * One horizontal bar: label, bar, "n (p%)" or a custom value text; `id` keys the row; `before`: the share
+ * of an earlier round, drawn as a faded bar above this one.
+ */
+function bar(label, share, valueText, id, before) {
+  const ghost = typeof before === 'number' ? width(h('span', { class: 'fill before' }), before) : null;
+  return h('li', { class: 'bar-row', 'data-option': id },
     h('span', { class: 'bar-label' }, label),
-    h('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
+    h('span', { class: ghost ? 'bar-track paired' : 'bar-track', 'aria-hidden': 'true' }, ghost, width(h('span', { class: 'fill' }), share)),
     h('span', { class: 'bar-value' }, valueText));
 }
 
-function choiceBars(q, r) {
+// `before`: {shares: {OPT: percent}, was(percent) -> text, legend}, the round before, or null.
+function choiceBars(q, r, before) {
   const counts = r.tally.counts || {};
-  return h('ul', { class: 'bars', 'aria-label': 'Votes per option' },
+  const legend = before ? h('p', { class: 'before-legend', 'aria-hidden': 'true' }, h('span', { class: 'swatch before' }), before.legend) : null;
+  return [legend, h('ul', { class: before ? 'bars paired' : 'bars', 'aria-label': 'Votes per option' },
     q.options.map((o) => {
       const n = counts[o.id] || 0;
-      return bar(o.label, pct(n, r.ballots), `${n} · ${pct(n, r.ballots)}%`);
-    }));
+      const was = before ? before.shares[o.id] || 0 : null;
+      return bar(o.label, pct(n, r.ballots), `${n} · ${pct(n, r.ballots)}%${before ? before.was(was) : ''}`, o.id, was);
+    }))];
 }
 
 function histogram(q, r) {
@@ -54,7 +61,7 @@ function totals(q, values, unit, extra) {
   const top = Math.max(1, ...q.options.map((o) => values[o.id] || 0));
   const sorted = [...q.options].sort((a, b) => (values[b.id] || 0) - (values[a.id] || 0));
   return h('ul', { class: 'bars', 'aria-label': unit },
-    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${values[o.id] || 0} ${unit}${extra ? extra(o) : ''}`)));
+    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${values[o.id] || 0} ${unit}${extra ? extra(o) : ''}`, o.id)));
 }
 
 function heatmap(q, r) {
@@ -113,9 +120,11 @@ function shiftView(q, r) {
 
 /**
  * The results of question `q` (a question view) from `r` (a results push, or a discussion's results entry).
- * `minGroup`: the anonymity threshold, for the suppressed message.
+ * `minGroup`: the anonymity threshold, for the suppressed message. `opts.before`: the round before, as
+ * faded bars (a choice question; see choiceBars); `opts.agreement(q, tally, answers)`: an element that
+ * says what the agreement means, shown instead of the bare percentage.
  */
-export function renderResults(q, r, minGroup) {
+export function renderResults(q, r, minGroup, opts = {}) {
   const head = h('p', { class: 'results-head' },
     `Round ${r.round} · ${r.ballots} ${r.ballots === 1 ? 'ballot' : 'ballots'}`);
   if (r.suppressed || !r.tally)
@@ -126,7 +135,7 @@ export function renderResults(q, r, minGroup) {
   if (passed !== null) r = { ...r, ballots: r.ballots - passed };
   let body;
   switch (q.type) {
-    case 'choice': body = choiceBars(q, r); break;
+    case 'choice': body = choiceBars(q, r, opts.before); break;
     case 'scale': body = histogram(q, r); break;
     case 'points': body = totals(q, r.tally.total || {}, 'points',
       (o) => (r.tally.mean && typeof r.tally.mean[o.id] === 'number' ? ` (mean ${r.tally.mean[o.id].toFixed(1)})` : '')); break;
@@ -135,8 +144,8 @@ export function renderResults(q, r, minGroup) {
     case 'model_outcome': body = heatmap(q, r); break;
     default: body = h('p', {}, 'No chart for this question type.');
   }
-  const consensus = typeof r.tally.consensus === 'number'
-    ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
+  const consensus = opts.agreement && r.tally.consensus !== undefined ? opts.agreement(q, r.tally, r.ballots)
+    : typeof r.tally.consensus === 'number' ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
   const shift = shiftView(q, r);
   const pass = passed === null ? null
     : h('p', { class: 'abstained' }, `Not sure / pass: ${passed} (not in the chart or the agreement)`);

@@ -76,9 +76,9 @@ TEST(WebAssets, OnlyPlainFileNamesAreServed) {
 TEST(WebAssets, EmbeddedHoldsEveryPageAndModule) {
   const auto w = rf::web_assets::embedded();
   EXPECT_FALSE(w.from_disk());
-  for (const char* name :
-       {"participant.html", "host.html", "present.html", "style.css", "client.js", "results.js", "widgets.js",
-        "participant.js", "host.js", "present.js", "icon.svg", "editor.js", "cases.js", "case-template.js"}) {
+  for (const char* name : {"participant.html", "host.html", "present.html", "style.css", "client.js", "results.js",
+                           "widgets.js", "participant.js", "host.js", "present.js", "present-results.js",
+                           "present-screen.js", "patch.js", "icon.svg", "editor.js", "cases.js", "case-template.js"}) {
     const auto a = w.get(name);
     ASSERT_TRUE(a) << name;
     std::ifstream in(web_dir + "/" + name, std::ios::binary);
