@@ -89,7 +89,7 @@ json session::export_round(const question& qd, const question_state& q, std::siz
     return round;
   }
   const round_ballots* prev = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
-  const tally t = compute_tally(scenario_, qd, rs.ballots, prev, min_group_);
+  const tally t = compute_tally(scenario_, as_tallied(qd, q, k), rs.ballots, prev, min_group_);
   round["tally"] = round_tally(qd, q, k);
   // A re-vote whose shift the live view held back (or never shows) gets pseudonyms of its own, so the
   // export does not tell who moved where the room could not see it (issue 12 item 13).
