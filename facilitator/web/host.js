@@ -4,6 +4,7 @@ import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
+import { dealsLenses, lensPicker, smallGroupWarning } from './lenses.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -20,7 +21,8 @@ const st = {
   hosting: null,
   code: sessionStorage.getItem(SESSION),
   view: null,        // the facilitator's SessionView
-  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline}
+  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline, lenses}
+  lenses: {},        // question -> the lenses chosen for its next round (assigned model_outcome)
   results: {},
   perspectives: {},
   participants: 0,
@@ -186,6 +188,7 @@ function enter(code, view) {
   for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
   st.results = {};
   st.perspectives = {};
+  st.lenses = {};
   $('home').hidden = true;
   $('editor').hidden = true;
   $('run').hidden = false;
@@ -253,19 +256,14 @@ function go(index) {
   command({ type: 'goto', stage: index });
 }
 
-/**
- * Before opening an assigned model_outcome question: a warning when the participants present are too few for
- * any lens's row to reach the anonymity threshold (issue 11), so the facilitator is not surprised by an empty grid.
- */
-function smallGroupWarning(qv, present, minGroup) {
-  if (qv.type !== 'model_outcome' || !qv.assign || !(qv.models || []).length) return null;
-  const lenses = qv.models.length;
-  const most = Math.ceil(present / lenses);
-  if (most >= minGroup) return null;
-  return h('p', { class: 'warning', id: 'small-group', role: 'status' },
-    `${present} ${present === 1 ? 'participant' : 'participants'} over ${lenses} lenses: each lens gets at most ${most} `
-    + `${most === 1 ? 'answer' : 'answers'}, fewer than the threshold of ${minGroup}, so no lens row will show. `
-    + `Wait for more people, or use a question that asks every lens of everyone.`);
+// The lenses the next round of an assigned question deals: the console's choice, else the last round's, else
+// the session's (issue 11).
+function lensesFor(qid, qv) {
+  if (!dealsLenses(qv)) return null;
+  const chosen = st.lenses[qid];
+  if (typeof chosen === 'number') return chosen;
+  const last = (st.questions[qid] || {}).lenses;
+  return typeof last === 'number' ? last : typeof st.view.lenses === 'number' ? st.view.lenses : qv.models.length;
 }
 
 // open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
@@ -280,7 +278,9 @@ function openClose(qid) {
   const secs = Number($('timer-seconds')?.value || 0);
   const msg = { type: 'open', question: qid };
   if (secs) msg.seconds = secs;
-  return command(msg);
+  const lenses = lensesFor(qid, questionView(qid));
+  if (lenses !== null) msg.lenses = lenses;
+  return command(msg, () => { if (lenses !== null) st.questions[qid] = { ...st.questions[qid], lenses }; });
 }
 
 function revealHide(qid) {
@@ -329,7 +329,8 @@ function draw() {
   const qv = qid ? questionView(qid) : null;
 
   const controls = [];
-  const small = qv && q.status !== 'open' && !v.ended ? smallGroupWarning(qv, st.participants, v.min_group) : null;
+  const lenses = qv && q.status !== 'open' && !v.ended ? lensesFor(qid, qv) : null;
+  const small = lenses !== null ? smallGroupWarning(qv, st.participants, v.min_group, lenses) : null;
   if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
@@ -340,6 +341,7 @@ function draw() {
         'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
         : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
       timerBox,
+      lenses !== null ? lensPicker(qv, lenses, (n) => { st.lenses[qid] = n; renderRun(); }) : null,
       q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, 'Set timer from now') : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
         'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));
