@@ -159,7 +159,8 @@ std::string moved_html(const question& q, const json& sh) {
              return cell(sh["added"].value(id, json(0))) + cell(sh["dropped"].value(id, json(0)));
            });
   if (sh.contains("delta"))
-    return html + per_option("<th>change</th>", [&](const std::string& id) { return cell(sh["delta"].value(id, json(0))); });
+    return html +
+           per_option("<th>change</th>", [&](const std::string& id) { return cell(sh["delta"].value(id, json(0))); });
   html += "<p>" + std::to_string(sh.value("up", 0)) + " moved up, " + std::to_string(sh.value("down", 0)) +
           " down; the mean moved by " + number(sh.value("mean_delta", 0.0), 2) + ".</p>";
   return html + transitions_html({}, sh.value("transitions", json::object()));

@@ -155,10 +155,9 @@ event read(const json& j) {
   if (type == "started") {
     auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
-    started s{
-        str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential"),
-        std::nullopt};
+    started s{str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
+              boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential"),
+              std::nullopt};
     if (j.contains("lenses")) s.lenses = static_cast<int>(integer(j, "lenses"));
     return s;
   }

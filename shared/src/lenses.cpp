@@ -63,8 +63,8 @@ std::size_t late_lens(const lens_deal& deal, std::optional<std::size_t> preferre
 
 status check_lenses(const scenario& s, int lenses, std::string_view field) {
   if (lenses < 0 || static_cast<std::size_t>(lenses) > s.models.size())
-    return error{error_code::bad_message, std::string(field) + " must be from 0 to " +
-                                              std::to_string(s.models.size()) + " (the case's decision models)"};
+    return error{error_code::bad_message, std::string(field) + " must be from 0 to " + std::to_string(s.models.size()) +
+                                              " (the case's decision models)"};
   return ok();
 }
 

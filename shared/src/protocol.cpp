@@ -95,7 +95,9 @@ void opt_bool(const json& options, const char* name, std::optional<bool>& out) {
 // `lenses`: a count from 0 (its upper bound, the case's models, is the session's to check).
 std::optional<int> opt_lenses(const json& j, const char* field) {
   const auto n = opt_int(j, "lenses");
-  if (n && (*n < 0 || *n > 64)) refuse(error_code::bad_message, std::string("field \"") + field + "\" must be from 0 to the case's number of models");
+  if (n && (*n < 0 || *n > 64))
+    refuse(error_code::bad_message,
+           std::string("field \"") + field + "\" must be from 0 to the case's number of models");
   return n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
 }
 

@@ -38,7 +38,9 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
   const round_state* r = open_round(q);
   // A participant without a lens in a round that dealt them is dealt one with their first ballot.
   const auto late = r ? late_deal(v.question, q, *r, voter_key, *who) : std::nullopt;
-  const auto assigned = late ? std::optional(late->model) : q.rounds.empty() ? std::nullopt : lens_in(qd, q.rounds.back(), *who);
+  const auto assigned = late               ? std::optional(late->model)
+                        : q.rounds.empty() ? std::nullopt
+                                           : lens_in(qd, q.rounds.back(), *who);
   if (!r) {
     // A resend of a request already applied (same id, same content) is acked again, even after its round
     // closed: the request's content is its question and ballot, not the round it happened to reach.

@@ -90,8 +90,8 @@ std::optional<scale_shift> shift_scale(const question& q, const round_ballots& c
   return s;
 }
 
-std::optional<score_shift> shift_points(const question& q, const round_ballots& current,
-                                        const round_ballots& previous, int min_group) {
+std::optional<score_shift> shift_points(const question& q, const round_ballots& current, const round_ballots& previous,
+                                        int min_group) {
   const std::size_t k = q.options.size();
   score_shift s{0, 0, std::vector<long long>(k, 0)};
   const auto fits = [k](const points_ballot& p) { return p.points.size() == k; };
@@ -137,7 +137,8 @@ json to_json(const question& q, const scale_shift& s) {
   for (std::size_t from = 0; from < s.transitions.size(); ++from) {
     json row = json::object();
     for (std::size_t to = 0; to < s.transitions[from].size(); ++to)
-      if (s.transitions[from][to] != 0) row[std::to_string(q.min + static_cast<long long>(to))] = s.transitions[from][to];
+      if (s.transitions[from][to] != 0)
+        row[std::to_string(q.min + static_cast<long long>(to))] = s.transitions[from][to];
     if (!row.empty()) transitions[std::to_string(q.min + static_cast<long long>(from))] = std::move(row);
   }
   return json{{"compared", s.compared},

@@ -352,8 +352,9 @@ TEST(Anonymity, ADealOfLensesReachesOnlyEachParticipantsOwnLensAndNoExport) {
     const auto st = p->wait_for([](const json& m) { return m["type"] == "stage" && m["stage"]["status"] == "open"; });
     ASSERT_TRUE(st);
     const std::string mine = (*st)["stage"]["assigned_model"];
-    ASSERT_EQ(p->request({{"type", "vote"}, {"question", "lens"}, {"ballot", {{"outcomes", {{mine, "refer"}}}}}})["type"],
-              "ack");
+    ASSERT_EQ(
+        p->request({{"type", "vote"}, {"question", "lens"}, {"ballot", {{"outcomes", {{mine, "refer"}}}}}})["type"],
+        "ack");
     std::set<json> named;
     for (const auto& m : p->received())
       if (m["type"] == "stage" && m["stage"].contains("assigned_model")) named.insert(m["stage"]["assigned_model"]);

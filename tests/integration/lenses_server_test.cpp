@@ -31,8 +31,8 @@ struct lens_room : served_session {
   std::map<int, std::string> lenses_pushed(std::size_t from_each = 0) {
     std::map<int, std::string> out;
     for (auto& [i, p] : people) {
-      const auto st = p->wait_for(
-          [](const json& m) { return m["type"] == "stage" && m["stage"]["status"] == "open"; }, 5s, from_each);
+      const auto st = p->wait_for([](const json& m) { return m["type"] == "stage" && m["stage"]["status"] == "open"; },
+                                  5s, from_each);
       EXPECT_TRUE(st) << "participant " << i << " got no stage with the round open";
       if (st && (*st)["stage"].contains("assigned_model")) out[i] = (*st)["stage"]["assigned_model"];
     }
@@ -157,8 +157,9 @@ TEST(LensesServer, AScaleReVoteCarriesItsShiftOnceEnoughAnsweredBoth) {
   const auto round = [&](std::vector<int> values) {
     w.command({{"type", "open"}, {"question", "sure"}});
     for (int i = 0; i < 3; ++i)
-      EXPECT_EQ(w.people[i]->request({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", values[i]}}}})["type"],
-                "ack");
+      EXPECT_EQ(
+          w.people[i]->request({{"type", "vote"}, {"question", "sure"}, {"ballot", {{"value", values[i]}}}})["type"],
+          "ack");
     const auto from = w.console->count();
     w.command({{"type", "close"}, {"question", "sure"}});
     const auto r = w.console->wait_push("results", "sure", 5s, from);

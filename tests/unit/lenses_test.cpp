@@ -57,7 +57,7 @@ TEST(Deal, ANewcomerTakesTheLensWithFewestHoldersAndKeepsTheirOwnOnATie) {
   lens_deal d{2, {{0, 2}, {1}}};
   EXPECT_EQ(late_lens(d, 0), 1u);  // lens 1 has fewer
   d.holders[1].push_back(3);
-  EXPECT_EQ(late_lens(d, 1), 1u);  // a tie: their own
+  EXPECT_EQ(late_lens(d, 1), 1u);             // a tie: their own
   EXPECT_EQ(late_lens(d, std::nullopt), 0u);  // a tie without one: the lowest
 }
 
@@ -110,7 +110,8 @@ std::string key(int i) {
 class Lenses : public ::testing::Test {
 protected:
   session s{make_started("123456", jigsaw(), 3, start_options(std::nullopt), 1000)};
-  std::vector<events::event> log{events::started{make_started("123456", jigsaw(), 3, start_options(std::nullopt), 1000)}};
+  std::vector<events::event> log{
+      events::started{make_started("123456", jigsaw(), 3, start_options(std::nullopt), 1000)}};
   std::vector<std::string> present;
 
   static protocol::start start_options(std::optional<int> lenses) {
@@ -171,7 +172,8 @@ TEST_F(Lenses, TheDefaultDealsEveryModelAndAStartOptionChangesIt) {
   for (int i = 0; i < 5; ++i) join(i);
   run(s.decide_goto(std::string("models")));
   run(open());
-  EXPECT_EQ(held(), (std::map<std::string, int>{{"guidelines", 2}, {"stakeholder", 1}, {"utilitarian", 1}, {"virtue", 1}}));
+  EXPECT_EQ(held(),
+            (std::map<std::string, int>{{"guidelines", 2}, {"stakeholder", 1}, {"utilitarian", 1}, {"virtue", 1}}));
   restart_with(2);
   present.clear();
   for (int i = 0; i < 5; ++i) join(i);
@@ -276,10 +278,10 @@ TEST_F(Lenses, AStoredDealThatDoesNotFitIsRefused) {
   const auto refused = [&](lens_deal d) {
     return !s.apply(events::round_opened{"models", std::nullopt, 0, std::move(d)}).ok();
   };
-  EXPECT_TRUE(refused({5, {{}, {}, {}, {}, {}}}));   // more lenses than models
-  EXPECT_TRUE(refused({2, {{0}}}));                  // a list short
-  EXPECT_TRUE(refused({2, {{0, 1}, {1}}}));          // a voter twice
-  EXPECT_TRUE(refused({2, {{0, 9}, {1}}}));          // nobody by that number
+  EXPECT_TRUE(refused({5, {{}, {}, {}, {}, {}}}));  // more lenses than models
+  EXPECT_TRUE(refused({2, {{0}}}));                 // a list short
+  EXPECT_TRUE(refused({2, {{0, 1}, {1}}}));         // a voter twice
+  EXPECT_TRUE(refused({2, {{0, 9}, {1}}}));         // nobody by that number
   EXPECT_EQ(s.round("models"), 0);
   EXPECT_TRUE(s.apply(events::round_opened{"models", std::nullopt, 0, lens_deal{2, {{0, 2}, {1}}}}).ok());
   EXPECT_FALSE(s.apply(events::lens_dealt{"models", 1, key(0), 1}).ok()) << "dealt twice";

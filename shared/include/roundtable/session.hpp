@@ -171,8 +171,8 @@ private:
     std::unordered_set<voter_id> dirty;      // cast or changed since the last push
     std::optional<published> last;           // what was last pushed
     std::optional<std::int64_t> closes_at_ms;
-    std::unordered_set<voter_id> posters;  // text questions: who posted this round
-    std::optional<lens_deal> deal;         // assigned questions; none in older logs (join-order rule)
+    std::unordered_set<voter_id> posters;            // text questions: who posted this round
+    std::optional<lens_deal> deal;                   // assigned questions; none in older logs (join-order rule)
     std::unordered_map<voter_id, std::size_t> lens;  // who holds which lens: the deal and later lens_dealt
   };
   struct perspective_state {
@@ -240,8 +240,7 @@ private:
   std::optional<std::size_t> lens_in(const question& qd, const round_state& r, voter_id who) const;
   /// A lens_dealt for r when it dealt lenses and the voter (id `who`) holds none in it yet.
   std::optional<events::lens_dealt> late_deal(const std::string& question, const question_state& q,
-                                              const round_state& r, const events::voter_key& key,
-                                              voter_id who) const;
+                                              const round_state& r, const events::voter_key& key, voter_id who) const;
   /// q's definition as round k is tallied: unassigned when that round and the one before dealt no lens.
   question as_tallied(const question& qd, const question_state& q, std::size_t k) const;
   /// `open` on an open round: with seconds, its timer set again from now; without, nothing (session_timer.cpp).

@@ -113,8 +113,8 @@ std::optional<choices_shift> shift_choices(const question& q, const round_ballot
                                            const round_ballots& previous, int min_group);
 std::optional<scale_shift> shift_scale(const question& q, const round_ballots& current, const round_ballots& previous,
                                        int min_group);
-std::optional<score_shift> shift_points(const question& q, const round_ballots& current,
-                                        const round_ballots& previous, int min_group);
+std::optional<score_shift> shift_points(const question& q, const round_ballots& current, const round_ballots& previous,
+                                        int min_group);
 std::optional<score_shift> shift_rank(const question& q, const round_ballots& current, const round_ballots& previous,
                                       int min_group);
 /// Their wire forms (docs/protocol.md): option ids (scale values) as keys, every option with 0 where none.
