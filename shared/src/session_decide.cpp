@@ -146,8 +146,10 @@ events_result session::decide_open(const protocol::open& o, std::int64_t now_ms,
   if (const round_state* r = open_round(**q)) {
     // A round's lenses are dealt once, when it opens.
     if (o.lenses && (!r->deal || r->deal->lenses != *o.lenses))
-      return error{error_code::bad_message, "the round of " + json_quoted(o.question) +
-                                                " is open with its lenses dealt; close it to deal again"};
+      return error{error_code::bad_message,
+                   json_quoted(o.question) + (r->deal ? " is open with " + std::to_string(r->deal->lenses) +
+                                                            " lenses dealt; close it to deal again"
+                                                      : " deals no lenses in its open round")};
     return decide_retime(o, *r, now_ms);
   }
   auto deal = decide_deal(**q, o, present);

@@ -268,7 +268,10 @@ TEST_F(Lenses, BadLensCountsAreRefusedAndChangeNothing) {
   EXPECT_EQ(s.decide_open({"123456", "gut", std::nullopt, 2}, 2000, present).err().code, error_code::bad_message);
   run(open(2));
   // The round's lenses are dealt once: another count on the open round is refused, the same one acked.
-  EXPECT_EQ(open(4).err().code, error_code::bad_message);
+  const auto other = open(4);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.err().code, error_code::bad_message);
+  EXPECT_EQ(other.err().message, "\"models\" is open with 2 lenses dealt; close it to deal again");
   EXPECT_TRUE(open(2)->empty());
   EXPECT_EQ(s.round("models"), 1);
 }
