@@ -4,7 +4,7 @@ import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
-import { dealsLenses, lensPicker, smallGroupWarning } from './lenses.js';
+import { dealsLenses, lensPicker, smallGroupWarning, startLensPicker } from './lenses.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -114,6 +114,7 @@ function scenarioCard(s) {
   const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
   const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
   const conf = h('input', { type: 'checkbox', id: `conf-${s.id}` });
+  const lenses = startLensPicker(`lenses-${s.id}`);
   const saved = s.source === 'saved';
   const named = (verb) => `${verb} “${s.title}”`;
   const del = st.confirmDelete === s.id
@@ -126,9 +127,9 @@ function scenarioCard(s) {
     h('div', { class: 'row' },
       h('span', { class: 'check' }, h('label', { for: mg.id }, 'Anonymity threshold'), mg),
       h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results')),
-      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential'))),
+      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential')), lenses.el),
     h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked) },
+      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked, lenses.value()) },
         named('Start'))),
     h('div', { class: 'row case-actions' },
       saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('Edit'), onclick: () => cases.editCase(s.id) }, 'Edit') : null,
@@ -156,10 +157,11 @@ function review(code) {
   });
 }
 
-async function start(scenario, minGroup, live, confidential) {
+async function start(scenario, minGroup, live, confidential, lenses) {
   try {
     const options = { min_group: minGroup || 3, live };
     if (confidential) options.confidential = true;
+    if (typeof lenses === 'number') options.lenses = lenses;
     const r = await conn.request({ type: 'start', scenario, options });
     enter(r.code, r.session);
   } catch (e) {

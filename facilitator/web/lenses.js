@@ -36,3 +36,11 @@ export function smallGroupWarning(qv, present, minGroup, lenses) {
     : `${people}, every lens for everyone: ${answers} per lens, fewer than the threshold of ${minGroup}. `
       + 'Wait for more people.');
 }
+
+/** The start row's choice for the whole session: the case's own count (nothing sent), two, or every lens (0). */
+export function startLensPicker(id) {
+  const select = h('select', { id },
+    [['', 'All the case has'], ['2', 'Two lenses'], ['0', 'Every lens for everyone']].map(([v, label]) => h('option', { value: v }, label)));
+  return { el: h('span', { class: 'check' }, h('label', { for: id }, 'Lenses'), select),
+    value: () => (select.value === '' ? null : Number(select.value)) };
+}

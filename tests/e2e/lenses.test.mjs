@@ -70,3 +70,23 @@ test('five phones: the console deals two lenses over those present and each phon
   // Fits a phone: no sideways scrolling.
   for (const p of phones) assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
 });
+
+test('the start row deals every lens to everyone for the whole session, and the console says what that means', async () => {
+  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
+  await host.goto(`${server.origin}/host#key=${KEY}`);
+  await host.selectOption('#lenses-demo', '0');
+  await host.click('[data-scenario="demo"] button.start');
+  await host.locator('button.link', { hasText: /^Your lens/ }).click();
+  await host.locator('#host-stage-title', { hasText: 'Your lens' }).waitFor();
+  assert.equal(await host.locator('#lenses').inputValue(), '0');
+  await host.locator('#small-group', { hasText: '0 participants, every lens for everyone: 0 answers per lens' }).waitFor();
+  // A phone joins before the open: it answers every model, no lens of its own.
+  const code = (await host.locator('#join-code').innerText()).trim();
+  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  await p.goto(`${server.origin}/j/${code}`);
+  await p.locator('#stage-title', { hasText: 'Your lens' }).waitFor();
+  await host.click('#open-close');
+  await p.locator('#round-status[data-status="open"]').waitFor();
+  assert.equal(await p.locator('fieldset[data-model]').count(), 4);
+  assert.equal(await p.locator('.assigned').count(), 0);
+});
