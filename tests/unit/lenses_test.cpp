@@ -292,3 +292,31 @@ TEST_F(Lenses, AStoredDealThatDoesNotFitIsRefused) {
 
 }  // namespace
 }  // namespace roundtable
+
+namespace roundtable {
+namespace {
+
+TEST(StoredDeal, ReadsBackAndRefusesAMalformedOne) {
+  const events::round_opened e{"models", 60, 5, lens_deal{2, {{0, 3}, {1}}}};
+  const auto j = events::to_json(e);
+  EXPECT_EQ(j["deal"], json::parse(R"({"lenses":2,"holders":[[0,3],[1]]})"));
+  auto back = events::event_from_json(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::get<events::round_opened>(*back).deal, e.deal);
+  // An older log's round_opened (no deal) reads as none.
+  auto old = events::event_from_json(json::parse(R"({"type":"round_opened","question":"models","at_ms":5})"));
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(std::get<events::round_opened>(*old).deal.has_value());
+  for (const char* bad : {R"({"lenses":2,"holders":[[0]]})", R"({"lenses":-1,"holders":[]})",
+                          R"({"lenses":1,"holders":[[-1]]})", R"({"lenses":1,"holders":["a"]})", R"({"lenses":1})"}) {
+    json k = j;
+    k["deal"] = json::parse(bad);
+    EXPECT_FALSE(events::event_from_json(k).ok()) << bad;
+  }
+  EXPECT_FALSE(
+      events::event_from_json(json::parse(R"({"type":"lens_dealt","question":"q","round":1,"voter":"v","model":-2})"))
+          .ok());
+}
+
+}  // namespace
+}  // namespace roundtable
