@@ -121,7 +121,7 @@ std::string transitions_html(const std::vector<option>& options, const json& tra
   return html + "</table>";
 }
 
-// Before and after side by side for the types whose tally carries no shift: the summary numbers moved.
+// Before and after side by side for scale, points and rank: the summary numbers moved.
 std::string summary_shift(const question& q, const json& before, const json& after) {
   std::string html = "<table><tr><th></th><th>before</th><th>after</th></tr>";
   const auto row = [&](const std::string& label, double b, double a, int digits) {
@@ -139,15 +139,44 @@ std::string summary_shift(const question& q, const json& before, const json& aft
   return html + "</table>";
 }
 
+// "m of n who answered both rounds changed their answer."
+std::string changed_line(const json& sh) {
+  return "<p>" + std::to_string(sh.value("changed", 0)) + " of " + std::to_string(sh.value("compared", 0)) +
+         " who answered both rounds changed their answer.</p>";
+}
+
+// The shift of a multiple choice, scale, points or rank question: what those who answered both rounds moved.
+std::string moved_html(const question& q, const json& sh) {
+  std::string html = changed_line(sh);
+  const auto per_option = [&](const std::string& head, const auto& cells) {
+    std::string t = "<table><tr><th>option</th>" + head + "</tr>";
+    for (const auto& o : q.options) t += "<tr><td>" + escape(o.label) + "</td>" + cells(o.id) + "</tr>";
+    return t + "</table>";
+  };
+  const auto cell = [](const json& v) { return "<td>" + v.dump() + "</td>"; };
+  if (sh.contains("added"))
+    return html + per_option("<th>added</th><th>dropped</th>", [&](const std::string& id) {
+             return cell(sh["added"].value(id, json(0))) + cell(sh["dropped"].value(id, json(0)));
+           });
+  if (sh.contains("delta"))
+    return html +
+           per_option("<th>change</th>", [&](const std::string& id) { return cell(sh["delta"].value(id, json(0))); });
+  html += "<p>" + std::to_string(sh.value("up", 0)) + " moved up, " + std::to_string(sh.value("down", 0)) +
+          " down; the mean moved by " + number(sh.value("mean_delta", 0.0), 2) + ".</p>";
+  return html + transitions_html({}, sh.value("transitions", json::object()));
+}
+
 // How the group moved from the round before to this one, or why that is held back.
 std::string shift_html(const scenario& s, const question& q, const json& before, const json& after, int k) {
   std::string html = "<h3>Shift from the round before</h3>";
-  if (q.type != question_type::choice && q.type != question_type::model_outcome)
-    return html + summary_shift(q, before, after);
+  const bool single = q.type == question_type::choice && q.max_choices <= 1;
+  if (!single && q.type != question_type::model_outcome) {
+    if (q.type != question_type::choice) html += summary_shift(q, before, after);
+    return html + (after.contains("shift") ? moved_html(q, after["shift"]) : fewer_than(k, "answers in both rounds"));
+  }
   if (!after.contains("shift")) return html + fewer_than(k, "answers in both rounds");
   const json& sh = after["shift"];
-  html += "<p>" + std::to_string(sh.value("changed", 0)) + " of " + std::to_string(sh.value("compared", 0)) +
-          " who answered both rounds changed their answer.</p>";
+  html += changed_line(sh);
   if (q.type == question_type::choice) return html + transitions_html(q.options, sh["transitions"]);
   for (const auto& m : s.models) {
     html += "<p>" + escape(m.name) + "</p>";

@@ -200,6 +200,8 @@ private:
   void arm_round_timer();
   void update_summary();
   view_context context() const;
+  /// The voter keys of the participants connected now (a round deals its lenses over them).
+  std::vector<std::string> present() const;
   std::int64_t now_ms() const;
   /// The HMAC of data under the session's current key.
   std::string keyed(const std::string& data) const;

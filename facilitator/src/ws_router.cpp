@@ -1,6 +1,7 @@
 #include "ws_router.hpp"
 
 #include "crypto.hpp"
+#include "roundtable/lenses.hpp"
 #include "roundtable/overloaded.hpp"
 
 namespace roundtable::facilitator {
@@ -282,6 +283,9 @@ json ws_router::hosting() const {
 void ws_router::start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id) {
   const auto found = case_to_start(c, s, id);
   if (!found) return;
+  if (s.lenses)
+    if (auto fits = check_lenses(*found, *s.lenses, "options.lenses"); !fits)
+      return send_error(c, id, fits.err().code, fits.err().message);
   auto r = rooms_.start(*found, options_.min_group, s, [this, c, id](const std::shared_ptr<room>& r, bool ok) {
     if (ok) return r->started(c, id);
     metrics_.write_failures++;

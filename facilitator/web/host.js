@@ -4,6 +4,7 @@ import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
+import { dealsLenses, lensPicker, smallGroupWarning, startLensPicker } from './lenses.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -20,7 +21,8 @@ const st = {
   hosting: null,
   code: sessionStorage.getItem(SESSION),
   view: null,        // the facilitator's SessionView
-  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline}
+  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline, lenses}
+  lenses: {},        // question -> the lenses chosen for its next round (assigned model_outcome)
   results: {},
   perspectives: {},
   participants: 0,
@@ -112,6 +114,7 @@ function scenarioCard(s) {
   const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
   const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
   const conf = h('input', { type: 'checkbox', id: `conf-${s.id}` });
+  const lenses = startLensPicker(`lenses-${s.id}`);
   const saved = s.source === 'saved';
   const named = (verb) => `${verb} “${s.title}”`;
   const del = st.confirmDelete === s.id
@@ -124,9 +127,9 @@ function scenarioCard(s) {
     h('div', { class: 'row' },
       h('span', { class: 'check' }, h('label', { for: mg.id }, 'Anonymity threshold'), mg),
       h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results')),
-      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential'))),
+      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential')), lenses.el),
     h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked) },
+      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked, lenses.value()) },
         named('Start'))),
     h('div', { class: 'row case-actions' },
       saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('Edit'), onclick: () => cases.editCase(s.id) }, 'Edit') : null,
@@ -154,10 +157,11 @@ function review(code) {
   });
 }
 
-async function start(scenario, minGroup, live, confidential) {
+async function start(scenario, minGroup, live, confidential, lenses) {
   try {
     const options = { min_group: minGroup || 3, live };
     if (confidential) options.confidential = true;
+    if (typeof lenses === 'number') options.lenses = lenses;
     const r = await conn.request({ type: 'start', scenario, options });
     enter(r.code, r.session);
   } catch (e) {
@@ -186,6 +190,7 @@ function enter(code, view) {
   for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
   st.results = {};
   st.perspectives = {};
+  st.lenses = {};
   $('home').hidden = true;
   $('editor').hidden = true;
   $('run').hidden = false;
@@ -253,19 +258,14 @@ function go(index) {
   command({ type: 'goto', stage: index });
 }
 
-/**
- * Before opening an assigned model_outcome question: a warning when the participants present are too few for
- * any lens's row to reach the anonymity threshold (issue 11), so the facilitator is not surprised by an empty grid.
- */
-function smallGroupWarning(qv, present, minGroup) {
-  if (qv.type !== 'model_outcome' || !qv.assign || !(qv.models || []).length) return null;
-  const lenses = qv.models.length;
-  const most = Math.ceil(present / lenses);
-  if (most >= minGroup) return null;
-  return h('p', { class: 'warning', id: 'small-group', role: 'status' },
-    `${present} ${present === 1 ? 'participant' : 'participants'} over ${lenses} lenses: each lens gets at most ${most} `
-    + `${most === 1 ? 'answer' : 'answers'}, fewer than the threshold of ${minGroup}, so no lens row will show. `
-    + `Wait for more people, or use a question that asks every lens of everyone.`);
+// The lenses the next round of an assigned question deals: the console's choice, else the last round's, else
+// the session's (issue 11).
+function lensesFor(qid, qv) {
+  if (!dealsLenses(qv)) return null;
+  const chosen = st.lenses[qid];
+  if (typeof chosen === 'number') return chosen;
+  const last = (st.questions[qid] || {}).lenses;
+  return typeof last === 'number' ? last : typeof st.view.lenses === 'number' ? st.view.lenses : qv.models.length;
 }
 
 // open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
@@ -280,7 +280,9 @@ function openClose(qid) {
   const secs = Number($('timer-seconds')?.value || 0);
   const msg = { type: 'open', question: qid };
   if (secs) msg.seconds = secs;
-  return command(msg);
+  const lenses = lensesFor(qid, questionView(qid));
+  if (lenses !== null) msg.lenses = lenses;
+  return command(msg, () => { if (lenses !== null) st.questions[qid] = { ...st.questions[qid], lenses }; });
 }
 
 function revealHide(qid) {
@@ -329,7 +331,8 @@ function draw() {
   const qv = qid ? questionView(qid) : null;
 
   const controls = [];
-  const small = qv && q.status !== 'open' && !v.ended ? smallGroupWarning(qv, st.participants, v.min_group) : null;
+  const lenses = qv && q.status !== 'open' && !v.ended ? lensesFor(qid, qv) : null;
+  const small = lenses !== null ? smallGroupWarning(qv, st.participants, v.min_group, lenses) : null;
   if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
@@ -340,6 +343,7 @@ function draw() {
         'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
         : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
       timerBox,
+      lenses !== null ? lensPicker(qv, lenses, (n) => { st.lenses[qid] = n; renderRun(); }) : null,
       q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, 'Set timer from now') : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
         'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));

@@ -163,7 +163,8 @@ function renderAnswer() {
     return;
   }
   box.hidden = false;
-  const key = `${q.id}/${st.round}`;
+  // A new round, or a lens dealt anew when the round opened (issue 11), draws a fresh widget.
+  const key = `${q.id}/${st.round}/${st.assigned_model || q.assigned_model || ''}`;
   const open = st.status === 'open' && !state.session.ended;
   // Keep the widget (and what was typed or picked) while only the status changes.
   if (state.widgetKey !== key || !state.widget) {

@@ -1,6 +1,7 @@
 // Renders results (the `results` push) and perspectives for every question type, on every page.
 // Every option is always drawn (with 0), and bars change width only, so updates never move the layout.
 import { h } from './client.js';
+import { shiftDetails } from './shifts.js';
 
 const pct = (n, d) => (d > 0 ? Math.round((100 * n) / d) : 0);
 
@@ -100,14 +101,15 @@ function shiftView(q, r) {
   const s = r.tally.shift;
   if (!s) return null;
   const labels = q.type === 'model_outcome' ? q.outcomes : q.options;
-  const table = (transitions, caption) => {
+  const tableOf = (transitions, names) => table(transitions, 'Moves between rounds', names);
+  const table = (transitions, caption, names = labels) => {
     const froms = Object.keys(transitions);
     if (!froms.length) return null;
     const tos = [...new Set(froms.flatMap((f) => Object.keys(transitions[f])))];
     return h('table', { class: 'shift' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Before ↓ / after →'), tos.map((t) => h('th', { scope: 'col' }, labelOf(labels, t))))),
-      h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(labels, f)),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Before ↓ / after →'), tos.map((t) => h('th', { scope: 'col' }, labelOf(names, t))))),
+      h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(names, f)),
         tos.map((t) => h('td', { class: t === f ? 'same' : 'moved' }, `${transitions[f][t] || 0}`))))));
   };
   const summary = h('p', { class: 'shift-summary' },
@@ -115,7 +117,10 @@ function shiftView(q, r) {
   if (q.type === 'model_outcome')
     return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary,
       Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
-  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary, table(s.transitions || {}, 'Moves between rounds'));
+  // A scale's values label themselves; multiple choice, points and rank draw their own table (shifts.js).
+  const scaleLabels = q.type === 'scale' ? null : labels;
+  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary, shiftDetails(q, s),
+    s.transitions ? tableOf(s.transitions, scaleLabels) : null);
 }
 
 /**

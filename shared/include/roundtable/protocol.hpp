@@ -48,6 +48,8 @@ struct start {
   std::optional<nlohmann::json> inline_scenario;
   /// Purged with everything of it once it has ended (docs/protocol.md).
   std::optional<bool> confidential;
+  /// Lenses dealt in assigned model_outcome questions (0: everyone takes every lens; docs/protocol.md).
+  std::optional<int> lenses;
 };
 struct attach {
   std::string code;
@@ -62,6 +64,8 @@ struct open {
   std::string code;
   std::string question;
   std::optional<int> seconds;
+  /// This round's lenses, for an assigned model_outcome question (else the session's).
+  std::optional<int> lenses;
 };
 struct close {
   std::string code;
