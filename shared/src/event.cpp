@@ -40,6 +40,8 @@ json to_json(const event& e) {
                    {"at_ms", x.at_ms}};
             // Written only when true, so the logs of other sessions read as before.
             if (x.confidential) o["confidential"] = true;
+            // Likewise only for a facilitator key's session: the admin's read as every session before keys.
+            if (!x.owner.empty()) o["owner"] = x.owner;
             return o;
           },
           [](const joined& x) {
@@ -134,7 +136,8 @@ event read(const json& j) {
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
     return started{
         str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential")};
+        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential"),
+        j.contains("owner") ? str(j, "owner") : std::string()};
   }
   if (type == "joined") return joined{str(j, "voter")};
   if (type == "stage_shown") {

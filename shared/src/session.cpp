@@ -40,6 +40,7 @@ session::session(const events::started& e)
       min_group_(e.min_group),
       live_(e.live),
       confidential_(e.confidential),
+      owner_(e.owner),
       started_ms_(e.at_ms) {
   for (std::size_t i = 0; i < scenario_.stages.size(); ++i) {
     const auto& st = scenario_.stages[i];

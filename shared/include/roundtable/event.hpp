@@ -24,6 +24,7 @@ struct started {
   bool live = false;
   std::int64_t at_ms = 0;
   bool confidential = false;  // purged with everything of it once ended (docs/protocol.md)
+  std::string owner;          // the facilitator key's name that started it; empty: the server's own (admin) key
 };
 /// A participant joined this session for the first time.
 struct joined {
