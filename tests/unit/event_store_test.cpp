@@ -154,7 +154,7 @@ TEST_F(EventStoreTest, RefusesANewerSchemaVersion) {
   } catch (const std::runtime_error& e) {
     std::string message = e.what();
     EXPECT_NE(message.find("schema version 99"), std::string::npos) << message;
-    EXPECT_NE(message.find("newer than this program knows (2)"), std::string::npos) << message;
+    EXPECT_NE(message.find("newer than this program knows (3)"), std::string::npos) << message;
     EXPECT_NE(message.find(file_.string()), std::string::npos) << message;
   }
   // The file was left as it was.
