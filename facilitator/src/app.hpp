@@ -26,7 +26,7 @@
 namespace roundtable::store {
 class log_store;
 class key_store;
-}
+}  // namespace roundtable::store
 
 namespace roundtable::facilitator {
 

@@ -44,7 +44,12 @@ const http_routes::route http_routes::routes[] = {
 
 http_routes::http_routes(route_options options, authenticator& auth, room_services& services,
                          const room_registry& rooms, address_limits& limits, web_assets assets)
-    : options_(std::move(options)), auth_(auth), services_(services), rooms_(rooms), limits_(limits), assets_(std::move(assets)) {}
+    : options_(std::move(options)),
+      auth_(auth),
+      services_(services),
+      rooms_(rooms),
+      limits_(limits),
+      assets_(std::move(assets)) {}
 
 net::http_reply http_routes::serve(const net::http_request& req) const {
   return serve(req, nullptr);
@@ -107,7 +112,7 @@ net::http_reply http_routes::with_key(const route& row, const net::http_request&
 }
 
 std::optional<net::http_reply> http_routes::refused_for(const route& row, const principal& p,
-                                                       std::string_view rest) const {
+                                                        std::string_view rest) const {
   if (p.role == principal::kind::admin) return std::nullopt;
   if (row.who == guard::metrics) return plain(403, "only the admin key reads /metrics\n");
   // CODE/...: another facilitator's session is answered as one that does not exist.

@@ -41,8 +41,9 @@ std::string utc(std::int64_t ms) {
 
 int add_key(const std::string& db, const std::string& name) {
   if (!store::valid_key_name(name))
-    throw cli::usage_error("a key's name is 1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit, "
-                           "and not 'admin'");
+    throw cli::usage_error(
+        "a key's name is 1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit, "
+        "and not 'admin'");
   store::create_schema(db);
   const auto added = store::key_store::open(db)->add(name, now_ms());
   if (added.result == store::added_key::kind::taken) {

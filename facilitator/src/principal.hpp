@@ -18,10 +18,10 @@ struct principal {
     cohost        // a key minted for one session (cohost_key): that session, while it runs
   };
   kind role = kind::admin;
-  std::string name;          // facilitator: the key's name, which owns its sessions and cases
-  std::int64_t key_id = 0;   // facilitator: the key's row, checked again before each request
-  std::string session;       // cohost: the one session it drives
-  std::string key_hash;      // cohost: its key's hash, checked again before each request
+  std::string name;         // facilitator: the key's name, which owns its sessions and cases
+  std::int64_t key_id = 0;  // facilitator: the key's row, checked again before each request
+  std::string session;      // cohost: the one session it drives
+  std::string key_hash;     // cohost: its key's hash, checked again before each request
 
   static principal admin() { return {}; }
 };

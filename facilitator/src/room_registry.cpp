@@ -86,7 +86,8 @@ std::string room_registry::new_code() const {
 }
 
 std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, const protocol::start& s,
-                                           std::string owner, std::function<void(const std::shared_ptr<room>&, bool)> stored) {
+                                           std::string owner,
+                                           std::function<void(const std::shared_ptr<room>&, bool)> stored) {
   const auto code = new_code();
   const auto key = crypto::random_bytes(32);
   const auto now =

@@ -129,7 +129,8 @@ case_result<case_file> scenario_library::get(const std::string& id, const owner_
   for (const auto& s : *folder_.scenarios())
     if (s.id == id) return accept(case_file{to_json(s), case_source::folder, 0});
   const auto row = saved_.find(id);
-  if (!row || !in_scope(scope, row->owner)) return refuse<case_file>(error_code::unknown_scenario, "no case has the id " + quoted(id));
+  if (!row || !in_scope(scope, row->owner))
+    return refuse<case_file>(error_code::unknown_scenario, "no case has the id " + quoted(id));
   return accept(case_file{json::parse(row->json), case_source::saved, row->version});
 }
 

@@ -305,11 +305,12 @@ json ws_router::hosting(const principal& p) const {
 void ws_router::start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id) {
   const auto found = case_to_start(c, *cl.who, s, id);
   if (!found) return;
-  auto r = rooms_.start(*found, options_.min_group, s, session_owner(*cl.who), [this, c, id](const std::shared_ptr<room>& r, bool ok) {
-    if (ok) return r->started(c, id);
-    metrics_.write_failures++;
-    send_error(c, id, error_code::internal, "could not store the new session; try again");
-  });
+  auto r = rooms_.start(*found, options_.min_group, s, session_owner(*cl.who),
+                        [this, c, id](const std::shared_ptr<room>& r, bool ok) {
+                          if (ok) return r->started(c, id);
+                          metrics_.write_failures++;
+                          send_error(c, id, error_code::internal, "could not store the new session; try again");
+                        });
   cl.consoles.push_back(std::move(r));
 }
 

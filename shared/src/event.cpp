@@ -134,10 +134,13 @@ event read(const json& j) {
   if (type == "started") {
     auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
-    return started{
-        str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential"),
-        j.contains("owner") ? str(j, "owner") : std::string()};
+    return started{str(j, "code"),
+                   std::move(*parsed.value),
+                   static_cast<int>(integer(j, "min_group")),
+                   boolean(j, "live"),
+                   integer(j, "at_ms"),
+                   j.contains("confidential") && boolean(j, "confidential"),
+                   j.contains("owner") ? str(j, "owner") : std::string()};
   }
   if (type == "joined") return joined{str(j, "voter")};
   if (type == "stage_shown") {

@@ -12,6 +12,7 @@
 
 #include "facilitator_program.hpp"
 #include "served_session.hpp"
+#include "store/sqlite.hpp"
 
 using namespace roundtable::test;
 
@@ -246,6 +247,26 @@ TEST(KeyScope, SessionsKeepTheirOwnerAcrossARestart) {
   EXPECT_FALSE(has(codes(bob), s.alice_code));
 }
 
+TEST(AdminKey, ItsPathIsV1sWithARoleAddedAndItsSessionsAreStoredAsBefore) {
+  two_facilitators s;
+  json hosting;
+  auto admin = console_with(s.server->port(), test_key, &hosting);
+  hosting.erase("id");
+  std::vector<std::string> fields;
+  for (const auto& [k, v] : hosting.items()) fields.push_back(k);
+  EXPECT_EQ(fields, (std::vector<std::string>{"role", "scenarios", "sessions", "type"})) << hosting.dump();
+  const auto started = admin->request({{"type", "start"}, {"scenario", "demo"}});
+  ASSERT_EQ(started["type"], "started");
+  // The started events: the admin's without an owner (as every log before keys), Alice's with hers.
+  auto db = roundtable::store::sqlite::db::open_read_only(db_of(s), 5000);
+  roundtable::store::sqlite::statement q(db, "SELECT session, payload FROM events WHERE seq = 1");
+  std::map<std::string, json> first;
+  while (q.step()) first[q.column_text(0)] = json::parse(q.column_text(1));
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_FALSE(first[started["code"].get<std::string>()].contains("owner"));
+  EXPECT_EQ(first[s.alice_code]["owner"], "alice");
+}
+
 TEST(KeyRevocation, ARevokedKeyIsRefusedAtTheNextRequestOfAnOpenConnection) {
   two_facilitators s;
   ASSERT_EQ(s.alice->request({{"type", "attach"}, {"code", s.alice_code}})["type"], "joined");
@@ -280,9 +301,10 @@ TEST(CohostKey, DrivesItsOneSessionAndNothingElse) {
   EXPECT_EQ(cohost->request({{"type", "attach"}, {"code", s.alice_code}})["type"], "joined");
   EXPECT_EQ(cohost->request({{"type", "goto"}, {"code", s.alice_code}, {"stage", 1}})["type"], "ack");
   EXPECT_EQ(cohost->request({{"type", "attach"}, {"code", other}})["code"], "unknown_code");
-  for (const json& msg : {json{{"type", "start"}, {"scenario", "demo"}}, json{{"type", "scenario_get"}, {"scenario", "demo"}},
-                          json{{"type", "scenario_save"}, {"scenario", own_case("c")}},
-                          json{{"type", "cohost_key"}, {"code", s.alice_code}}, json{{"type", "purge"}, {"code", other}}})
+  for (const json& msg :
+       {json{{"type", "start"}, {"scenario", "demo"}}, json{{"type", "scenario_get"}, {"scenario", "demo"}},
+        json{{"type", "scenario_save"}, {"scenario", own_case("c")}},
+        json{{"type", "cohost_key"}, {"code", s.alice_code}}, json{{"type", "purge"}, {"code", other}}})
     EXPECT_EQ(cohost->request(msg)["code"], "unauthorized") << msg.dump();
   const auto port = s.server->port();
   EXPECT_EQ(http_get(port, "/api/sessions/" + s.alice_code + "/export.json", key).status, 200);

@@ -105,7 +105,8 @@ TEST_F(EventStoreTest, CreatesSchemaAndSetsUserVersion) {
                            "ORDER BY name");
   std::vector<std::string> names;
   while (tables.step()) names.push_back(tables.column_text(0));
-  EXPECT_EQ(names, (std::vector<std::string>{"events", "facilitator_keys", "saved_scenarios", "sessions", "used_codes"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"events", "facilitator_keys", "saved_scenarios", "sessions", "used_codes"}));
   sqlite::statement fk(db, "SELECT \"table\", on_delete FROM pragma_foreign_key_list('events')");
   ASSERT_TRUE(fk.step());
   EXPECT_EQ(fk.column_text(0), "sessions");

@@ -32,7 +32,8 @@ std::unique_ptr<key_store> key_store::open(const std::filesystem::path& file, st
   try {
     auto db = sqlite::db::open(file, false, busy_timeout_ms);
     if (db.query_int("PRAGMA user_version") < facilitator_keys_version)
-      throw std::runtime_error("'" + file.string() + "' has no facilitator keys table; open it as an event store first");
+      throw std::runtime_error("'" + file.string() +
+                               "' has no facilitator keys table; open it as an event store first");
     db.exec("PRAGMA secure_delete=ON");
     db.exec("PRAGMA synchronous=FULL");
     return std::unique_ptr<key_store>(new key_store(std::move(db)));

@@ -108,9 +108,9 @@ struct watch {
   std::string code;
 };
 
-using message = std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal,
-                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw,
-                             cohost_key>;
+using message =
+    std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal, hide, moderate,
+                 end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw, cohost_key>;
 
 /// The wire type name of a message ("join", "goto", ...).
 std::string_view type_name(const message& m);
