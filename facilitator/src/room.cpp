@@ -50,7 +50,8 @@ void room::update_summary() {
               session_.ended(),
               session_.started_ms(),
               session_.confidential(),
-              session_.ended_ms()};
+              session_.ended_ms(),
+              session_.owner()};
 }
 
 std::int64_t room::now_ms() const {

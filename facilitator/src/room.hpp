@@ -54,6 +54,7 @@ struct room_summary {
   std::int64_t started_ms = 0;
   bool confidential = false;
   std::int64_t ended_ms = 0;  // 0 while it runs
+  std::string owner;          // the facilitator key's name that started it; empty: the admin key
 };
 
 class room : public std::enable_shared_from_this<room> {

@@ -25,6 +25,7 @@
 #include "serve_options.hpp"
 #include "store/event_store.hpp"
 #include "store/jetstream_store.hpp"
+#include "store/key_store.hpp"
 #include "store/scenario_store.hpp"
 #include "trusted_proxies.hpp"
 
@@ -178,10 +179,11 @@ int serve(const serve_options& o) {
   // Saved cases stay in the --db file, with --nats too (its events do not).
   if (!o.nats.empty()) store::create_schema(o.db);
   auto saved = store::scenario_store::open(o.db);
+  auto keys = store::key_store::open(o.db);
   scenario_library library(folder, *saved, o.cases);
 
   boost::asio::io_context ioc(o.net.io_threads);
-  auto application = std::make_unique<app>(ioc, *store, library,
+  auto application = std::make_unique<app>(ioc, *store, *keys, library,
                                            app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies,
                                                        o.metrics_public, o.confidential_retention});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;

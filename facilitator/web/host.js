@@ -5,6 +5,7 @@ import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
 import { dealsLenses, lensPicker, smallGroupWarning, startLensPicker } from './lenses.js';
+import { cohostBox } from './cohost.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -30,6 +31,7 @@ const st = {
   confirmDelete: null, // the saved case whose delete waits for a second press
   stopTimer: null,
   message: '',
+  cohost: { code: null, link: '', error: '' },  // the last co-host link made (cohost.js)
 };
 
 const conn = new Connection({
@@ -105,6 +107,8 @@ function showHome() {
   $('editor').hidden = true;
   $('editor').replaceChildren(); // a closed editor leaves no fields behind
   $('run').hidden = true;
+  // A co-host key drives its one session: no cases to write or start.
+  document.querySelector('.case-tools').hidden = st.hosting.role === 'cohost';
   $('scenarios').replaceChildren(...st.hosting.scenarios.map(scenarioCard));
   sessionList();
 }
@@ -415,6 +419,8 @@ function draw() {
             ? [h('button', { type: 'button', class: 'danger', id: 'confirm-end', onclick: () => { st.confirmEnd = false; command({ type: 'end' }); } }, 'Yes, end the session'),
               h('button', { type: 'button', onclick: () => { st.confirmEnd = false; renderRun(); } }, 'Cancel')]
             : h('button', { type: 'button', class: 'danger', id: 'end', onclick: () => { st.confirmEnd = true; renderRun(); } }, 'End session')),
+        cohostBox({ code: v.code, ended: v.ended, role: st.hosting && st.hosting.role, state: st.cohost,
+          request: (m) => conn.request(m), redraw: renderRun }),
         h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, 'Back to the scenario list')),
         h('p', { class: 'muted' }, 'Keys: N next stage, P previous, O open or close voting, R reveal or hide.'))));
   if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);

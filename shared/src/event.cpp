@@ -42,6 +42,8 @@ json to_json(const event& e) {
             // Written only when true, so the logs of other sessions read as before.
             if (x.confidential) o["confidential"] = true;
             if (x.lenses) o["lenses"] = *x.lenses;
+            // Likewise only for a facilitator key's session: the admin's read as every session before keys.
+            if (!x.owner.empty()) o["owner"] = x.owner;
             return o;
           },
           [](const joined& x) {
@@ -155,9 +157,14 @@ event read(const json& j) {
   if (type == "started") {
     auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
-    started s{str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-              boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential"),
-              std::nullopt};
+    started s{str(j, "code"),
+              std::move(*parsed.value),
+              static_cast<int>(integer(j, "min_group")),
+              boolean(j, "live"),
+              integer(j, "at_ms"),
+              j.contains("confidential") && boolean(j, "confidential"),
+              std::nullopt,
+              j.contains("owner") ? str(j, "owner") : std::string()};
     if (j.contains("lenses")) s.lenses = static_cast<int>(integer(j, "lenses"));
     return s;
   }

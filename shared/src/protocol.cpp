@@ -170,6 +170,7 @@ message read(const std::string& type, const json& j) {
   if (type == "watch") return watch{str(j, "code")};
   if (type == "end") return end{str(j, "code")};
   if (type == "purge") return purge{str(j, "code")};
+  if (type == "cohost_key") return cohost_key{str(j, "code")};
   if (type == "scenario_save") {
     const json& sc = need(j, "scenario");
     if (!sc.is_object()) refuse(error_code::bad_message, "field \"scenario\" must be an object (a format 1 case)");
@@ -210,6 +211,7 @@ std::string_view type_name(const message& m) {
                         [](const scenario_delete&) { return "scenario_delete"; },
                         [](const watch&) { return "watch"; },
                         [](const withdraw&) { return "withdraw"; },
+                        [](const cohost_key&) { return "cohost_key"; },
                     },
                     m);
 }

@@ -12,32 +12,13 @@
 #include <thread>
 
 #include "csv.hpp"
+#include "facilitator_program.hpp"
 #include "harness.hpp"
 
 using namespace roundtable::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string facilitator_bin = std::string(ROUNDTABLE_BINARY_DIR) + "/bin/facilitator";
-
-/// A finished command: its exit status and everything it wrote (stdout and stderr).
-struct ran {
-  int status = -1;
-  std::string output;
-};
-
-/// Runs `facilitator ARGS` to the end.
-ran facilitator(const std::string& args) {
-  const std::string cmd = "timeout 60 " + facilitator_bin + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ran r;
-  char buf[512];
-  while (p && fgets(buf, sizeof buf, p)) r.output += buf;
-  const int status = p ? pclose(p) : -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 const char* outcome(int i) {
   static const char* outcomes[] = {"decline", "conditions", "refer"};

@@ -39,10 +39,12 @@ TEST(Parse, EveryRequestType) {
       R"({"type":"scenario_save","scenario":{"id":"mine"}})",
       R"({"type":"scenario_get","scenario":"mine"})",
       R"({"type":"scenario_delete","scenario":"mine"})",
+      R"({"type":"cohost_key","code":"482913"})",
   };
-  const char* names[] = {"join",  "vote",  "perspective",   "endorse",      "host",           "start",    "attach",
-                         "goto",  "open",  "close",         "reveal",       "hide",           "moderate", "end",
-                         "purge", "watch", "scenario_save", "scenario_get", "scenario_delete"};
+  const char* names[] = {
+      "join",          "vote",         "perspective",     "endorse",   "host",     "start", "attach", "goto",
+      "open",          "close",        "reveal",          "hide",      "moderate", "end",   "purge",  "watch",
+      "scenario_save", "scenario_get", "scenario_delete", "cohost_key"};
   for (std::size_t i = 0; i < std::size(frames); ++i) {
     auto p = parse(frames[i]);
     ASSERT_TRUE(p.msg.has_value()) << frames[i] << ": " << (p.err ? p.err->message : "");

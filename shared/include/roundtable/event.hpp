@@ -26,6 +26,7 @@ struct started {
   std::int64_t at_ms = 0;
   bool confidential = false;  // purged with everything of it once ended (docs/protocol.md)
   std::optional<int> lenses;  // lenses dealt in assigned questions unless `open` says; none: every model
+  std::string owner;          // the facilitator key's name that started it; empty: the server's own (admin) key
 };
 /// A participant joined this session for the first time.
 struct joined {

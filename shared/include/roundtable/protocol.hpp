@@ -103,13 +103,18 @@ struct scenario_get {
 struct scenario_delete {
   std::string scenario;
 };
+/// Mint a key that drives one session and nothing else (an extension: docs/protocol.md).
+struct cohost_key {
+  std::string code;
+};
 // Projector
 struct watch {
   std::string code;
 };
 
-using message = std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal,
-                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw>;
+using message =
+    std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal, hide, moderate,
+                 end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw, cohost_key>;
 
 /// The wire type name of a message ("join", "goto", ...).
 std::string_view type_name(const message& m);

@@ -127,6 +127,8 @@ public:
   bool ended() const { return ended_; }
   /// True for a session purged with everything of it once it has ended.
   bool confidential() const { return confidential_; }
+  /// The facilitator key's name that started it; empty for the server's own (admin) key.
+  const std::string& owner() const { return owner_; }
   std::int64_t started_ms() const { return started_ms_; }
   /// When it ended (0 while it runs).
   std::int64_t ended_ms() const { return ended_ms_; }
@@ -305,6 +307,7 @@ private:
   int min_group_ = 3;
   bool live_ = false;
   bool confidential_ = false;
+  std::string owner_;
   bool ended_ = false;
   bool assigns_ = false;
   std::optional<int> lenses_;  // the session's lens count (start option); none: every model is dealt
