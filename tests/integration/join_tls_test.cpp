@@ -115,6 +115,15 @@ TEST_F(TlsJoin, ACertificateForAnotherNameIsRefusedOnce) {
   expect_refused_once(join, "the server's certificate is not for localhost");
 }
 
+TEST_F(TlsJoin, ANetworkFailureOverTlsIsStillRetried) {
+  child join({"join", "--server", "wss://127.0.0.1:" + port() + "/ws", "--code", code, "--ca-file", cert(),
+              "--token-file", token_file()});
+  ASSERT_TRUE(join.wait_line("joined " + code)) << join.all_output();
+  server->kill_hard();  // the connection drops: not the certificate's fault, so the client tries again
+  EXPECT_TRUE(join.wait_line("; reconnecting in 1 s")) << join.all_output();
+  EXPECT_EQ(join.all_output().find("error: "), std::string::npos) << join.all_output();
+}
+
 TEST_F(TlsJoin, ACaFileThatCannotBeReadIsAnErrorAndOneForPlainWsIsAUsageError) {
   child missing({"join", "--server", "wss://127.0.0.1:" + port() + "/ws", "--code", code, "--ca-file",
                  dir.path() + "/none.pem", "--token-file", token_file()});

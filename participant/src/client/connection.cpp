@@ -30,7 +30,11 @@ connection::connection(asio::any_io_executor ex, events ev, connection_options o
 void connection::start(target t) {
   asio::post(ex_, [self = shared_from_this(), t = std::move(t)]() mutable {
     self->target_ = std::move(t);
-    self->ws_.emplace(self->ex_, self->target_.tls);
+    try {
+      self->ws_.emplace(self->ex_, self->target_.tls);
+    } catch (const std::runtime_error& e) {
+      return self->finish(e.what(), close_cause::certificate);
+    }
     auto& layer = self->ws_->tcp();
     beast::error_code ec;
     layer.socket().open(self->target_.endpoint.protocol(), ec);
@@ -136,6 +140,21 @@ void connection::finish(const std::string& why, close_cause cause) {
   ev_ = {};
 }
 
+namespace {
+
+// A port number from 1 to 65535, in decimal digits only.
+std::optional<unsigned short> parse_port(std::string_view digits) {
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (digits.empty() || port <= 0 || port > 65535) return std::nullopt;
+  return static_cast<unsigned short>(port);
+}
+
+}  // namespace
+
 std::optional<server_url> parse_server_url(std::string_view url, std::string& why) {
   struct scheme {
     std::string_view prefix;
@@ -165,20 +184,12 @@ std::optional<server_url> parse_server_url(std::string_view url, std::string& wh
   }
   out.port = out.tls ? 443 : 80;
   if (colon != std::string_view::npos) {
-    const auto digits = authority.substr(colon + 1);
-    int port = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9' || port > 65535) {
-        port = -1;
-        break;
-      }
-      port = port * 10 + (c - '0');
-    }
-    if (digits.empty() || port <= 0 || port > 65535) {
+    const auto port = parse_port(authority.substr(colon + 1));
+    if (!port) {
       why = "the port in the server URL is not a number from 1 to 65535";
       return std::nullopt;
     }
-    out.port = static_cast<unsigned short>(port);
+    out.port = *port;
     authority = authority.substr(0, colon);
   }
   out.host = std::string(authority);

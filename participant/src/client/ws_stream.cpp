@@ -46,14 +46,12 @@ ws_stream::ws_stream(asio::any_io_executor ex, const std::optional<tls_settings>
   SSL* native = ws->next_layer().native_handle();
   beast::error_code ec;
   const auto ip = asio::ip::make_address(server_name_, ec);
-  if (ec) {
-    // A name: sent as SNI (a proxy serving several names picks the certificate by it) and checked.
-    SSL_set_tlsext_host_name(native, server_name_.c_str());
-    SSL_set1_host(native, server_name_.c_str());
-  } else {
-    // An address: no SNI (RFC 6066 allows names only); the certificate must carry that IP.
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), ip.to_string().c_str());
-  }
+  // A name is sent as SNI (a proxy serving several names picks the certificate by it) and checked; an
+  // address is not sent (RFC 6066 allows names only), the certificate must carry that IP. Fails closed.
+  const bool set = ec ? SSL_set_tlsext_host_name(native, server_name_.c_str()) == 1 &&
+                            SSL_set1_host(native, server_name_.c_str()) == 1
+                      : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), ip.to_string().c_str()) == 1;
+  if (!set) throw std::runtime_error("cannot check the server's certificate against the name " + server_name_);
 }
 
 beast::tcp_stream& ws_stream::tcp() {

@@ -36,7 +36,8 @@ public:
   using handler = std::function<void(boost::beast::error_code)>;
   using io_handler = std::function<void(boost::beast::error_code, std::size_t)>;
 
-  /// A plain stream without tls, a TLS stream checked as tls says with it.
+  /// A plain stream without tls, a TLS stream checked as tls says with it; throws std::runtime_error
+  /// when the name cannot be set for checking (the connection is then refused, never made unchecked).
   ws_stream(boost::asio::any_io_executor ex, const std::optional<tls_settings>& tls);
 
   /// The TCP stream underneath (connect, timers, cancel, close).
