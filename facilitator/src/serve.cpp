@@ -16,6 +16,7 @@
 #include "heap.hpp"
 #include "lan_address.hpp"
 #include "log.hpp"
+#include "net/log_sink.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
@@ -161,9 +162,20 @@ void log_start(const serve_options& o, const std::string& scheme, unsigned short
               {"max_connections", std::to_string(o.net.max_connections)}});
 }
 
+// The transport's own messages (accept failing, a TLS handshake refused) as operator log lines.
+void log_transport_messages() {
+  net::set_log_sink([](net::severity s, std::string_view event, std::string_view message) {
+    const auto l = s == net::severity::error     ? log::level::error
+                   : s == net::severity::warning ? log::level::warning
+                                                 : log::level::info;
+    log::write(l, event, message);
+  });
+}
+
 // Serves until SIGINT or SIGTERM; returns the exit code.
 int serve(const serve_options& o) {
   log::set_format(o.log_format);
+  log_transport_messages();
   bool generated = false;
   const auto key = facilitator_key(o, generated);
   scenario_folder folder(o.scenarios_dir);
