@@ -1,6 +1,4 @@
 // `facilitator keys add NAME | list | revoke NAME`: the facilitators' keys in the database, offline.
-#include <chrono>
-#include <ctime>
 #include <iostream>
 
 #include "commands.hpp"
@@ -8,6 +6,7 @@
 #include "store/event_reader.hpp"
 #include "store/event_store.hpp"
 #include "store/key_store.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -24,28 +23,13 @@ constexpr const char* keys_about =
     "  list         every key's name, when it was made, and whether it was revoked (never a key)\n"
     "  revoke NAME  revoke NAME's key";
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// A time as YYYY-MM-DD HH:MM UTC.
-std::string utc(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
-
 int add_key(const std::string& db, const std::string& name) {
   if (!store::valid_key_name(name))
     throw cli::usage_error(
         "a key's name is 1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit, "
         "and not 'admin'");
   store::create_schema(db);
-  const auto added = store::key_store::open(db)->add(name, now_ms());
+  const auto added = store::key_store::open(db)->add(name, wall_ms());
   if (added.result == store::added_key::kind::taken) {
     std::cerr << "facilitator keys: " << name << " has a key already; revoke it first to give them a new one\n";
     return 1;
@@ -60,14 +44,14 @@ int list_keys(const std::string& db) {
   const auto rows = store::key_store::open(db)->list();
   if (rows.empty()) std::cout << "no facilitator keys (only the admin key, --key, works)\n";
   for (const auto& k : rows)
-    std::cout << k.name << "\tcreated " << utc(k.created_ms)
-              << (k.revoked_ms ? "\trevoked " + utc(k.revoked_ms) : std::string("\tactive")) << "\n";
+    std::cout << k.name << "\tcreated " << utc_minute(k.created_ms)
+              << (k.revoked_ms ? "\trevoked " + utc_minute(k.revoked_ms) : std::string("\tactive")) << "\n";
   return 0;
 }
 
 int revoke_key(const std::string& db, const std::string& name) {
   store::event_reader::open(db);
-  if (!store::key_store::open(db)->revoke(name, now_ms())) {
+  if (!store::key_store::open(db)->revoke(name, wall_ms())) {
     std::cerr << "facilitator keys: " << name << " has no working key in " << db << "\n";
     return 1;
   }

@@ -1,8 +1,7 @@
 #include "report.hpp"
 
-#include <ctime>
-
 #include "report_charts.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -218,15 +217,6 @@ std::string question_html(const scenario& s, const json& qj, int k) {
   return html + "</section>";
 }
 
-std::string date_of(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 }  // namespace
 
 std::string report_html(const scenario& s, const json& e) {
@@ -234,9 +224,10 @@ std::string report_html(const scenario& s, const json& e) {
   std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape(s.title) +
                      " - report</title><style>" + style + "</style></head><body>";
   html += "<h1>" + escape(s.title) + "</h1><p class=\"meta\">Session " + escape(e.value("code", "")) + ", started " +
-          date_of(e.value("started_ms", std::int64_t{0})) + (e.value("ended", false) ? ", ended" : ", still running") +
-          "; " + std::to_string(e.value("participants", 0)) + " participants. Numbers from fewer than " +
-          std::to_string(k) + " answers are not shown.</p>";
+          utc_minute(e.value("started_ms", std::int64_t{0})) +
+          (e.value("ended", false) ? ", ended" : ", still running") + "; " +
+          std::to_string(e.value("participants", 0)) + " participants. Numbers from fewer than " + std::to_string(k) +
+          " answers are not shown.</p>";
   html += "<section><h2>The case</h2><p><strong>" + escape(s.summary) + "</strong></p>";
   for (const auto& para : s.case_text) html += "<p>" + escape(para) + "</p>";
   html += "</section>";
