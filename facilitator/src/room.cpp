@@ -55,7 +55,9 @@ void room::update_summary() {
               session_.owner()};
 }
 
-std::int64_t room::now_ms() const { return wall_ms(); }
+std::int64_t room::now_ms() const {
+  return wall_ms();
+}
 
 std::vector<std::string> room::present() const {
   std::vector<std::string> keys;
