@@ -8,6 +8,7 @@ and prints its code, the others join it with --code on servers 2..N (then 1..N a
 needs more than one process: at most PER_PROCESS participants a swarm process and PER_FACILITATOR a
 facilitator, the open-file limit being per process)."""
 
+import json
 import math
 import os
 import signal
@@ -132,6 +133,19 @@ def start_swarms(args, tmp, n, servers):
     return swarms
 
 
+def stored_ballots(server, code):
+    """The ballots of the session's first round as this server's export replays them from the stream."""
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/sessions/{code}/export.json",
+                                 headers={"Authorization": "Bearer " + KEY})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            export = json.load(r)
+        return sum(rd.get("ballots", 0) for q in export.get("questions", []) for rd in q.get("rounds", [])[:1])
+    except (OSError, ValueError) as e:
+        log(f"export from {server.url} failed: {e}")
+        return -1
+
+
 def cluster_step(args, tmp, n):
     """One size on N facilitators over JetStream: per-server and per-swarm numbers, nats-server's apart."""
     nodes = start_nats(args, tmp, f"nats-{n}")
@@ -150,13 +164,14 @@ def cluster_step(args, tmp, n):
         results = [finish(p, 400) for _, p, _ in swarms]
         cpu1, ncpu1 = [cpu_seconds(p) for p in pids], [cpu_seconds(p) for p in npids]
         nrss2 = [vm_rss_kib(p) for p in npids]
+        stored = [stored_ballots(s, results[0]["code"]) for s in servers]
     finally:
         for s in servers:
             s.stop()
         for node in nodes:
             node.stop()
     per_server = [{"server": s.cmd, "rss0_kib": rss0[i], "rss_idle_kib": rss1[i],
-                   "cpu_s": round(cpu1[i] - cpu0[i], 2),
+                   "cpu_s": round(cpu1[i] - cpu0[i], 2), "stored_ballots": stored[i],
                    "results": [r for (si, _, _), r in zip(swarms, results) if si == i]}
                   for i, s in enumerate(servers)]
     return {"n": n, "nats": {"mode": nats_mode(args), "nodes": [node.cmd for node in nodes],
@@ -190,6 +205,7 @@ def summary(step):
     grown = idle - sum(x["rss0_kib"] for x in c["servers"])
     return {
         "participants": step["n"], "facilitators": len(c["servers"]),
+        "stored": [x["stored_ballots"] for x in c["servers"]],
         "cluster": rc, "cluster_rss_idle_kib": idle, "cluster_kib_per_participant": grown / step["n"],
         "cluster_cpu_s": round(cpu, 2), "cluster_ms_per_vote": 1000 * cpu / max(1, rc["acked"]),
         "nats_rss_idle_kib": c["nats"]["rss_idle_kib"], "nats_cpu_s": c["nats"]["cpu_s"],
@@ -203,39 +219,57 @@ def summary(step):
 def table(steps, mode):
     """The Markdown: SQLite and the cluster side by side per size, then each facilitator's own row."""
     rows = [f"JetStream: {mode}. Latencies: each swarm process's own p50 and p99; a merged cell is the worst "
-            "process's (not a pooled percentile). Counts add up over the processes.", "",
-            "| participants | store | facilitators | connected | acked / sent | counted | ack p50 / p99 ms | "
-            "vote-to-results p50 / p99 ms | facilitators' RSS idle MiB (KiB per participant) | facilitators' CPU s | "
-            "**CPU ms per acked vote** | nats-server RSS MiB, CPU s, ms per vote |",
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "process's (not a pooled percentile). Counts add up over the processes. Vote-to-results is each "
+            "process's k-th acked vote against the first push counting k ballots of all processes, so with several "
+            "processes it reads low (a p50 of 0 means the push counting k came before this process's k-th vote). "
+            "CPU ms per acked vote: the step's whole CPU (joins, votes, fan-out) over the acked votes.", "",
+            "| participants | store | facilitators | connected | acked / sent | counted (progress) | in the log "
+            "(each server's export) | ack p50 / p99 ms | vote-to-results p50 / p99 ms | facilitators' RSS idle MiB "
+            "(KiB per participant) | facilitators' CPU s | **CPU ms per acked vote** | nats-server RSS MiB, CPU s, "
+            "ms per vote |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
-    def row(n, store, k, r, rss, per, cpu, ms, nats):
+    def row(n, store, k, r, stored, rss, per, cpu, ms, nats):
         return (f"| {n:,} | {store} | {k} | {r['connected']:,} | {r['acked']:,} / {r['sent']:,} | "
-                f"{r['max_progress']:,} | {r['ack_p50_ms']} / {r['ack_p99_ms']} | {r['results_p50_ms']} / "
+                f"{r['max_progress']:,} | {stored} | {r['ack_p50_ms']} / {r['ack_p99_ms']} | {r['results_p50_ms']} / "
                 f"{r['results_p99_ms']} | {rss / 1024:,.1f} ({per:.2f}) | {cpu} | **{ms:.3f}** | {nats} |")
 
     for step in steps:
         x = summary(step)
-        rows.append(row(x["sqlite_n"], "SQLite", 1, x["sqlite"], x["sqlite_rss_idle_kib"],
+        rows.append(row(x["sqlite_n"], "SQLite", 1, x["sqlite"], "-", x["sqlite_rss_idle_kib"],
                         x["sqlite_kib_per_participant"], x["sqlite_cpu_s"], x["sqlite_ms_per_vote"], "-"))
         nats = f"{x['nats_rss_idle_kib'] / 1024:,.1f}, {x['nats_cpu_s']}, {x['nats_ms_per_vote']:.3f}"
-        rows.append(row(x["participants"], "JetStream", x["facilitators"], x["cluster"], x["cluster_rss_idle_kib"],
-                        x["cluster_kib_per_participant"], x["cluster_cpu_s"], x["cluster_ms_per_vote"], nats))
+        same = len(set(x["stored"])) == 1
+        stored = f"{x['stored'][0]:,} (all {len(x['stored'])})" if same else " / ".join(f"{b:,}" for b in x["stored"])
+        rows.append(row(x["participants"], "JetStream", x["facilitators"], x["cluster"], stored,
+                        x["cluster_rss_idle_kib"], x["cluster_kib_per_participant"], x["cluster_cpu_s"],
+                        x["cluster_ms_per_vote"], nats))
+    for step in steps:
+        for store, rs in (("JetStream", step["cluster"]["results"]), ("SQLite", step["sqlite"]["results"])):
+            reasons = {}
+            for r in rs:
+                for why, count in r.get("error_reasons", {}).items():
+                    reasons[why] = reasons.get(why, 0) + count
+            if reasons:
+                rows.append(f"\n{step['n']:,} on {store}: errors answered to votes or joins: " +
+                            "; ".join(f"{count:,} x `{why}`" for why, count in reasons.items()))
     rows += ["", "Each facilitator of the cluster (its swarm processes merged as above):", "",
-             "| participants | server | swarm processes | connected | acked / sent | counted | ack p50 / p99 ms | "
-             "vote-to-results p50 / p99 ms | RSS idle MiB | CPU s |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| participants | server | swarm processes | connected | acked / sent | counted (progress) | in the log "
+             "(export) | ack p50 / p99 ms | vote-to-results p50 / p99 ms | RSS idle MiB | CPU s |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for step in steps:
         for i, s in enumerate(step["cluster"]["servers"], start=1):
             r = merged(s["results"])
             rows.append(f"| {step['n']:,} | {i} | {len(s['results'])} | {r['connected']:,} | {r['acked']:,} / "
-                        f"{r['sent']:,} | {r['max_progress']:,} | {r['ack_p50_ms']} / {r['ack_p99_ms']} | "
+                        f"{r['sent']:,} | {r['max_progress']:,} | {s['stored_ballots']:,} | "
+                        f"{r['ack_p50_ms']} / {r['ack_p99_ms']} | "
                         f"{r['results_p50_ms']} / {r['results_p99_ms']} | {s['rss_idle_kib'] / 1024:,.1f} | "
                         f"{s['cpu_s']} |")
     return "\n".join(rows)
 
 
-COLUMNS = ["participants", "facilitators", "connected", "acked", "lost", "counted", "ack_p50_ms", "ack_p99_ms",
+COLUMNS = ["participants", "facilitators", "connected", "acked", "lost", "counted", "stored_min", "ack_p50_ms",
+           "ack_p99_ms",
            "results_p50_ms", "results_p99_ms", "cluster_rss_idle_mib", "cluster_cpu_s", "cluster_ms_per_vote",
            "nats_rss_idle_mib", "nats_cpu_s", "nats_ms_per_vote", "cluster_nats_ms_per_vote", "sqlite_participants",
            "sqlite_acked", "sqlite_ack_p99_ms", "sqlite_results_p99_ms", "sqlite_cpu_s", "sqlite_ms_per_vote"]
@@ -246,7 +280,8 @@ def data_row(step):
     x = summary(step)
     r, s = x["cluster"], x["sqlite"]
     return [x["participants"], x["facilitators"], r["connected"], r["acked"], r["sent"] - r["acked"],
-            r["max_progress"], r["ack_p50_ms"], r["ack_p99_ms"], r["results_p50_ms"], r["results_p99_ms"],
+            r["max_progress"], min(x["stored"]), r["ack_p50_ms"], r["ack_p99_ms"], r["results_p50_ms"],
+            r["results_p99_ms"],
             round(x["cluster_rss_idle_kib"] / 1024, 1), x["cluster_cpu_s"], round(x["cluster_ms_per_vote"], 3),
             round(x["nats_rss_idle_kib"] / 1024, 1), x["nats_cpu_s"], round(x["nats_ms_per_vote"], 3),
             round(x["cluster_ms_per_vote"] + x["nats_ms_per_vote"], 3), x["sqlite_n"], s["acked"],
