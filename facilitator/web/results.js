@@ -110,7 +110,7 @@ function shiftView(q, r) {
   if (q.type === 'model_outcome')
     return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary,
       Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
-  return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary, table(s.transitions || {}, t('results.moves'))));
+  return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary, table(s.transitions || {}, t('results.moves')));
 }
 
 /**
