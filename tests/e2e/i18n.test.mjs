@@ -86,7 +86,7 @@ test('a German browser sees the participant page in German, errors and question 
   await p.locator('#round-status[data-status="open"]').waitFor();
   assert.equal(await p.locator('#conn').innerText(), 'Verbunden');
   assert.equal(await p.locator('.stage-count').innerText(), 'Schritt 2 von 5');
-  assert.equal(await p.locator('#round-status').innerText(), 'Die Abstimmung ist geöffnet');
+  assert.equal(await p.locator('#round-status').innerText(), 'Die Abstimmung ist geöffnet · bisher haben 0 Personen abgestimmt');
   assert.equal(await p.locator('#send').innerText(), 'Stimme abgeben');
   assert.equal(await p.locator('#pass').innerText(), 'Unsicher / Enthaltung');
   assert.equal(await p.locator('#case-box summary').innerText(), 'Der Fall');
