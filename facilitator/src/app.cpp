@@ -2,14 +2,16 @@
 
 namespace roundtable::facilitator {
 
-app::app(boost::asio::io_context& ioc, store::log_store& store, scenario_library& library, app_options options)
+app::app(boost::asio::io_context& ioc, store::log_store& store, store::key_store& keys, scenario_library& library,
+         app_options options)
     : services_{store, metrics_, "", nullptr},
       rooms_(ioc, services_),
       reaper_(ioc, rooms_, options.confidential_retention),
       limits_(options.limits),
       proxies_(options.trusted_proxies),
-      router_({options.key, options.min_group, options.limits}, library, metrics_, rooms_, limits_),
-      routes_({options.key, options.limits.failure_window, options.metrics_public}, services_, rooms_, limits_,
+      auth_(options.key, keys, rooms_),
+      router_({options.min_group, options.limits}, auth_, library, metrics_, rooms_, limits_),
+      routes_({options.limits.failure_window, options.metrics_public}, auth_, services_, rooms_, limits_,
               options.web_root.empty() ? web_assets::embedded() : web_assets::from_dir(options.web_root)) {
   services_.confidential_ended = [this](const std::string& code, std::int64_t ended_ms) {
     reaper_.schedule(code, ended_ms);

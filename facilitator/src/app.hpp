@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "address_limits.hpp"
+#include "authenticator.hpp"
 #include "confidential_reaper.hpp"
 #include "http_routes.hpp"
 #include "metrics.hpp"
@@ -24,12 +25,13 @@
 
 namespace roundtable::store {
 class log_store;
-}
+class key_store;
+}  // namespace roundtable::store
 
 namespace roundtable::facilitator {
 
 struct app_options {
-  std::string key;                                 // the facilitator key
+  std::string key;                                 // the admin key (facilitator keys: the store's key_store)
   int min_group = 3;                               // the server's anonymity threshold
   std::string web_root;                            // serve the web pages from this folder; empty: the embedded copy
   rate_limits limits;                              // per connection and per address (protocol.md "Limits")
@@ -42,7 +44,8 @@ class app final : public net::handler {
 public:
   /// Rebuilds every stored session (and schedules the purge of confidential ones that ended); throws
   /// if the store cannot list them. Cases to start come from library.
-  app(boost::asio::io_context& ioc, store::log_store& store, scenario_library& library, app_options options);
+  app(boost::asio::io_context& ioc, store::log_store& store, store::key_store& keys, scenario_library& library,
+      app_options options);
 
   void on_open(const std::shared_ptr<net::connection>& c) override { router_.on_open(c); }
   void on_text(const std::shared_ptr<net::connection>& c, std::string text) override {
@@ -77,6 +80,7 @@ private:
   confidential_reaper reaper_;
   address_limits limits_;
   trusted_proxies proxies_;
+  authenticator auth_;
   ws_router router_;
   http_routes routes_;
 };

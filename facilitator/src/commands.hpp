@@ -19,6 +19,9 @@ int report_command(const std::vector<std::string>& args);
 /// `facilitator purge --db FILE (--code CODE | --ended-before DATE)`.
 int purge_command(const std::vector<std::string>& args);
 
+/// `facilitator keys --db FILE (add NAME | list | revoke NAME)`: facilitators' keys, offline (keys_command.cpp).
+int keys_command(const std::vector<std::string>& args);
+
 /// `facilitator backup --db FILE --to FILE [--force]`: a consistent copy of a database, while it is served too.
 int backup_command(const std::vector<std::string>& args);
 

@@ -63,6 +63,29 @@ std::string random_digits(std::size_t n) {
   return digits;
 }
 
+namespace {
+
+std::string hex_of(const unsigned char* bytes, unsigned int n) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(hex[bytes[i] >> 4]);
+    out.push_back(hex[bytes[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed: " + openssl_error());
+  return hex_of(digest, length);
+}
+
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   // OpenSSL 3 rejects a null key pointer even with length 0.
   static const unsigned char empty = 0;
@@ -74,14 +97,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()), message_data, message.size(), digest, &length) ==
       nullptr)
     throw std::runtime_error("HMAC-SHA256 failed: " + openssl_error());
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
+  return hex_of(digest, length);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -22,6 +22,10 @@ std::string random_digits(std::size_t n);
 // per-session keyed hash of participant tokens).
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 
+// SHA-256 of data as 64 lowercase hex digits (for storing facilitator keys:
+// they are random and long, so a fast hash keeps them as safe as a slow one).
+std::string sha256_hex(std::string_view data);
+
 // Compares secrets in time independent of where they differ (for keys).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

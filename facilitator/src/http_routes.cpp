@@ -1,6 +1,5 @@
 #include "http_routes.hpp"
 
-#include "crypto.hpp"
 #include "export.hpp"
 #include "metrics_page.hpp"
 #include "qr.hpp"
@@ -43,9 +42,14 @@ const http_routes::route http_routes::routes[] = {
     {"/qr/", true, guard::join_code, &http_routes::qr_page},
 };
 
-http_routes::http_routes(route_options options, room_services& services, const room_registry& rooms,
-                         address_limits& limits, web_assets assets)
-    : options_(std::move(options)), services_(services), rooms_(rooms), limits_(limits), assets_(std::move(assets)) {}
+http_routes::http_routes(route_options options, authenticator& auth, room_services& services,
+                         const room_registry& rooms, address_limits& limits, web_assets assets)
+    : options_(std::move(options)),
+      auth_(auth),
+      services_(services),
+      rooms_(rooms),
+      limits_(limits),
+      assets_(std::move(assets)) {}
 
 net::http_reply http_routes::serve(const net::http_request& req) const {
   return serve(req, nullptr);
@@ -96,12 +100,26 @@ net::http_reply http_routes::with_key(const route& row, const net::http_request&
   const bool sent = auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer;
   if (sent && address && limits_.key_failures.limited(*address, steady_now()))
     return too_many("too many wrong keys from this network; wait a minute\n");
-  if (sent && crypto::constant_time_equal(auth.substr(bearer.size()), options_.key))
-    return (this->*row.serve)(req, rest);
+  const auto who = sent ? auth_.identify(auth.substr(bearer.size())) : std::nullopt;
+  if (who) {
+    auto refused = refused_for(row, *who, rest);
+    return refused ? std::move(*refused) : (this->*row.serve)(req, rest);
+  }
   if (sent && address) limits_.key_failures.record(*address, steady_now());
   auto r = plain(401, "send the facilitator key as Authorization: Bearer KEY\n");
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::optional<net::http_reply> http_routes::refused_for(const route& row, const principal& p,
+                                                        std::string_view rest) const {
+  if (p.role == principal::kind::admin) return std::nullopt;
+  if (row.who == guard::metrics) return plain(403, "only the admin key reads /metrics\n");
+  // CODE/...: another facilitator's session is answered as one that does not exist.
+  const std::string code(rest.substr(0, rest.find('/')));
+  const auto r = is_code(code) ? rooms_.find(code) : nullptr;
+  if (r && may_drive(p, r->summary())) return std::nullopt;
+  return plain(404, "no session has that code\n");
 }
 
 net::http_reply http_routes::counting_codes(const route& row, const net::http_request& req, std::string_view rest,

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "address_limits.hpp"
+#include "authenticator.hpp"
 #include "metrics.hpp"
 #include "net/handler.hpp"
 #include "room_registry.hpp"
@@ -19,15 +21,14 @@ namespace roundtable::facilitator {
 
 /// What the routes need of the server's settings.
 struct route_options {
-  std::string key;              // the facilitator key the export API (and /metrics) asks for
   std::chrono::seconds window;  // how long a limited address waits (Retry-After)
   bool metrics_public = false;  // --metrics-public: /metrics without the key
 };
 
 class http_routes {
 public:
-  http_routes(route_options options, room_services& services, const room_registry& rooms, address_limits& limits,
-              web_assets assets);
+  http_routes(route_options options, authenticator& auth, room_services& services, const room_registry& rooms,
+              address_limits& limits, web_assets assets);
 
   /// Answers one request: GET and HEAD by the route table, 405 for other methods, else 404.
   net::http_reply serve(const net::http_request& req) const;
@@ -39,8 +40,8 @@ private:
   /// Who may use a route, and which failures count against an address.
   enum class guard {
     none,      // anyone
-    key,       // the facilitator key; a key sent and wrong counts as a wrong key
-    metrics,   // as key, unless --metrics-public
+    key,       // a key that may drive the session the path names (CODE/...); a key sent and wrong counts
+    metrics,   // the admin key, unless --metrics-public
     join_code  // anyone; a 404 counts as a wrong join code (the page would tell live codes apart)
   };
   /// One row of the table: the path, or a prefix of it, who may use it, and what serves it (given the rest).
@@ -57,8 +58,9 @@ private:
   /// The route's guard, then the route.
   net::http_reply guarded(const route& row, const net::http_request& req, std::string_view rest,
                           const std::string* address) const;
-  /// The route for the facilitator key: 401 without a key (nothing counted), 429 while the address is
-  /// limited, 401 for a wrong key (counted).
+  /// The route for a key: 401 without a key (nothing counted), 429 while the address is limited, 401
+  /// for a wrong key (counted); a right key the route is not for: 404 for a session it may not drive
+  /// (as for one that does not exist), 403 for /metrics without the admin key.
   net::http_reply with_key(const route& row, const net::http_request& req, std::string_view rest,
                            const std::string* address) const;
   /// The route, 429 while the address is limited on wrong join codes; a 404 counts as one.
@@ -88,7 +90,11 @@ private:
   /// One web file (a page or an asset) with its caching headers; 304 when the ETag matches, 404 if unknown.
   net::http_reply web_page(const net::http_request& req, std::string_view name) const;
 
+  /// Why the route is not for p (a reply), or nothing when it is.
+  std::optional<net::http_reply> refused_for(const route& row, const principal& p, std::string_view rest) const;
+
   route_options options_;
+  authenticator& auth_;
   room_services& services_;
   const room_registry& rooms_;
   address_limits& limits_;

@@ -21,6 +21,7 @@ constexpr const char* usage =
     "  report                   write a session's printable report (one HTML page)\n"
     "  purge                    delete sessions for good\n"
     "  backup                   copy a database consistently, while it is served too\n"
+    "  keys                     add, list or revoke facilitators' own keys\n"
     "\n"
     "Run 'facilitator COMMAND --help' for a command's options; 'facilitator --version' for the version.\n"
     "Every option is also read from ROUNDTABLE_NAME (--max-body: ROUNDTABLE_MAX_BODY) and from --config FILE.\n";
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "report") return f::report_command(args);
   if (command == "purge") return f::purge_command(args);
   if (command == "backup") return f::backup_command(args);
+  if (command == "keys") return f::keys_command(args);
   std::cerr << "facilitator: unknown command '" << command << "'\n" << usage;
   return 2;
 }

@@ -1,8 +1,7 @@
 #include "report.hpp"
 
-#include <ctime>
-
 #include "report_charts.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -121,7 +120,7 @@ std::string transitions_html(const std::vector<option>& options, const json& tra
   return html + "</table>";
 }
 
-// Before and after side by side for the types whose tally carries no shift: the summary numbers moved.
+// Before and after side by side for scale, points and rank: the summary numbers moved.
 std::string summary_shift(const question& q, const json& before, const json& after) {
   std::string html = "<table><tr><th></th><th>before</th><th>after</th></tr>";
   const auto row = [&](const std::string& label, double b, double a, int digits) {
@@ -139,15 +138,44 @@ std::string summary_shift(const question& q, const json& before, const json& aft
   return html + "</table>";
 }
 
+// "m of n who answered both rounds changed their answer."
+std::string changed_line(const json& sh) {
+  return "<p>" + std::to_string(sh.value("changed", 0)) + " of " + std::to_string(sh.value("compared", 0)) +
+         " who answered both rounds changed their answer.</p>";
+}
+
+// The shift of a multiple choice, scale, points or rank question: what those who answered both rounds moved.
+std::string moved_html(const question& q, const json& sh) {
+  std::string html = changed_line(sh);
+  const auto per_option = [&](const std::string& head, const auto& cells) {
+    std::string t = "<table><tr><th>option</th>" + head + "</tr>";
+    for (const auto& o : q.options) t += "<tr><td>" + escape(o.label) + "</td>" + cells(o.id) + "</tr>";
+    return t + "</table>";
+  };
+  const auto cell = [](const json& v) { return "<td>" + v.dump() + "</td>"; };
+  if (sh.contains("added"))
+    return html + per_option("<th>added</th><th>dropped</th>", [&](const std::string& id) {
+             return cell(sh["added"].value(id, json(0))) + cell(sh["dropped"].value(id, json(0)));
+           });
+  if (sh.contains("delta"))
+    return html +
+           per_option("<th>change</th>", [&](const std::string& id) { return cell(sh["delta"].value(id, json(0))); });
+  html += "<p>" + std::to_string(sh.value("up", 0)) + " moved up, " + std::to_string(sh.value("down", 0)) +
+          " down; the mean moved by " + number(sh.value("mean_delta", 0.0), 2) + ".</p>";
+  return html + transitions_html({}, sh.value("transitions", json::object()));
+}
+
 // How the group moved from the round before to this one, or why that is held back.
 std::string shift_html(const scenario& s, const question& q, const json& before, const json& after, int k) {
   std::string html = "<h3>Shift from the round before</h3>";
-  if (q.type != question_type::choice && q.type != question_type::model_outcome)
-    return html + summary_shift(q, before, after);
+  const bool single = q.type == question_type::choice && q.max_choices <= 1;
+  if (!single && q.type != question_type::model_outcome) {
+    if (q.type != question_type::choice) html += summary_shift(q, before, after);
+    return html + (after.contains("shift") ? moved_html(q, after["shift"]) : fewer_than(k, "answers in both rounds"));
+  }
   if (!after.contains("shift")) return html + fewer_than(k, "answers in both rounds");
   const json& sh = after["shift"];
-  html += "<p>" + std::to_string(sh.value("changed", 0)) + " of " + std::to_string(sh.value("compared", 0)) +
-          " who answered both rounds changed their answer.</p>";
+  html += changed_line(sh);
   if (q.type == question_type::choice) return html + transitions_html(q.options, sh["transitions"]);
   for (const auto& m : s.models) {
     html += "<p>" + escape(m.name) + "</p>";
@@ -189,15 +217,6 @@ std::string question_html(const scenario& s, const json& qj, int k) {
   return html + "</section>";
 }
 
-std::string date_of(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 }  // namespace
 
 std::string report_html(const scenario& s, const json& e) {
@@ -205,9 +224,10 @@ std::string report_html(const scenario& s, const json& e) {
   std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape(s.title) +
                      " - report</title><style>" + style + "</style></head><body>";
   html += "<h1>" + escape(s.title) + "</h1><p class=\"meta\">Session " + escape(e.value("code", "")) + ", started " +
-          date_of(e.value("started_ms", std::int64_t{0})) + (e.value("ended", false) ? ", ended" : ", still running") +
-          "; " + std::to_string(e.value("participants", 0)) + " participants. Numbers from fewer than " +
-          std::to_string(k) + " answers are not shown.</p>";
+          utc_minute(e.value("started_ms", std::int64_t{0})) +
+          (e.value("ended", false) ? ", ended" : ", still running") + "; " +
+          std::to_string(e.value("participants", 0)) + " participants. Numbers from fewer than " + std::to_string(k) +
+          " answers are not shown.</p>";
   html += "<section><h2>The case</h2><p><strong>" + escape(s.summary) + "</strong></p>";
   for (const auto& para : s.case_text) html += "<p>" + escape(para) + "</p>";
   html += "</section>";

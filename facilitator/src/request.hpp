@@ -20,7 +20,7 @@ using room_command = std::variant<protocol::attach, protocol::goto_stage, protoc
 /// A request as the router dispatches it: the ones it serves itself, or one of the two families.
 using request = std::variant<protocol::join, protocol::watch, protocol::host, protocol::start, protocol::purge,
                              protocol::scenario_save, protocol::scenario_get, protocol::scenario_delete,
-                             participant_request, room_command>;
+                             protocol::cohost_key, participant_request, room_command>;
 
 namespace detail {
 template <class T, class Variant>

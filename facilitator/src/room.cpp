@@ -50,12 +50,20 @@ void room::update_summary() {
               session_.ended(),
               session_.started_ms(),
               session_.confidential(),
-              session_.ended_ms()};
+              session_.ended_ms(),
+              session_.owner()};
 }
 
 std::int64_t room::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::vector<std::string> room::present() const {
+  std::vector<std::string> keys;
+  keys.reserve(connected_voters_.size());
+  for (const auto& [voter, connections] : connected_voters_) keys.push_back(voter);
+  return keys;
 }
 
 view_context room::context() const {
@@ -268,7 +276,7 @@ room::decided room::decide(const room_command& cmd) const {
                           return error{error_code::bad_message, "not a session command"};  // see attach()
                         },
                         [&](const protocol::goto_stage& g) { return session_.decide_goto(g.stage, now); },
-                        [&](const protocol::open& o) { return session_.decide_open(o, now); },
+                        [&](const protocol::open& o) { return session_.decide_open(o, now, present()); },
                         [&](const protocol::close& x) { return session_.decide_close(x.question); },
                         [&](const protocol::reveal& x) { return session_.decide_reveal(x.question, true); },
                         [&](const protocol::hide& x) { return session_.decide_reveal(x.question, false); },

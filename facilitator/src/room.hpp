@@ -54,6 +54,7 @@ struct room_summary {
   std::int64_t started_ms = 0;
   bool confidential = false;
   std::int64_t ended_ms = 0;  // 0 while it runs
+  std::string owner;          // the facilitator key's name that started it; empty: the admin key
 };
 
 class room : public std::enable_shared_from_this<room> {
@@ -200,6 +201,8 @@ private:
   void arm_round_timer();
   void update_summary();
   view_context context() const;
+  /// The voter keys of the participants connected now (a round deals its lenses over them).
+  std::vector<std::string> present() const;
   std::int64_t now_ms() const;
   /// The HMAC of data under the session's current key.
   std::string keyed(const std::string& data) const;

@@ -86,6 +86,7 @@ std::string room_registry::new_code() const {
 }
 
 std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, const protocol::start& s,
+                                           std::string owner,
                                            std::function<void(const std::shared_ptr<room>&, bool)> stored) {
   const auto code = new_code();
   const auto key = crypto::random_bytes(32);
@@ -93,6 +94,7 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   auto started = make_started(code, sc, min_group, s, now);
+  started.owner = std::move(owner);
   auto r = std::make_shared<room>(ioc_, services_, key, session(started), 1);
   {
     std::lock_guard lock(mutex_);

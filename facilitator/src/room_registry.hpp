@@ -34,10 +34,11 @@ public:
   /// Every session's summary, newest first.
   std::vector<room_summary> summaries() const;
 
-  /// Starts a session of sc under a fresh code and stores its started event; stored(room, ok)
+  /// Starts a session of sc for owner (a facilitator key's name; empty: the admin) under a fresh code
+  /// and stores its started event; stored(room, ok)
   /// runs on the writer thread once the write is done. A session that could not be stored is
   /// forgotten again before stored(room, false) runs.
-  std::shared_ptr<room> start(const scenario& sc, int min_group, const protocol::start& s,
+  std::shared_ptr<room> start(const scenario& sc, int min_group, const protocol::start& s, std::string owner,
                               std::function<void(const std::shared_ptr<room>&, bool)> stored);
   /// Deletes a session for good (store and room) and stops its timers.
   void purge(const std::string& code);

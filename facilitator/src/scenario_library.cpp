@@ -36,6 +36,10 @@ std::int64_t now_ms() {
       .count();
 }
 
+bool in_scope(const owner_scope& scope, const std::string& owner) {
+  return !scope || *scope == owner;
+}
+
 case_result<std::string> folder_refusal(const std::string& id) {
   return refuse<std::string>(
       error_code::read_only_scenario,
@@ -56,7 +60,7 @@ bool scenario_library::in_folder(const std::string& id) {
   return std::any_of(cases->begin(), cases->end(), [&](const scenario& s) { return s.id == id; });
 }
 
-std::vector<listed_case> scenario_library::list() {
+std::vector<listed_case> scenario_library::list(const owner_scope& scope) {
   std::vector<listed_case> out;
   std::set<std::string> ids;
   for (const auto& s : *folder_.scenarios()) {
@@ -65,16 +69,16 @@ std::vector<listed_case> scenario_library::list() {
   }
   // A file added to the folder later under a saved case's id shadows it: one id, one case.
   for (auto& row : saved_.list())
-    if (!ids.count(row.id))
+    if (!ids.count(row.id) && in_scope(scope, row.owner))
       out.push_back({std::move(row.id), std::move(row.title), std::move(row.summary), case_source::saved});
   return out;
 }
 
-std::optional<scenario> scenario_library::find(const std::string& id) {
+std::optional<scenario> scenario_library::find(const std::string& id, const owner_scope& scope) {
   for (const auto& s : *folder_.scenarios())
     if (s.id == id) return s;
   const auto row = saved_.find(id);
-  if (!row) return std::nullopt;
+  if (!row || !in_scope(scope, row->owner)) return std::nullopt;
   auto parsed = parse_scenario(row->json, "saved case " + id);
   return parsed.value;
 }
@@ -113,7 +117,7 @@ case_result<saved_version> scenario_library::save(const json& doc, const std::st
       return accept(saved_version{s.id, outcome.version});
     case store::save_outcome::kind::taken:
       return refuse<saved_version>(error_code::read_only_scenario,
-                                   "the id " + quoted(s.id) + " is another facilitator's case; choose another id");
+                                   "the id " + quoted(s.id) + " is taken; choose another id");
     case store::save_outcome::kind::full:
       break;
   }
@@ -121,17 +125,19 @@ case_result<saved_version> scenario_library::save(const json& doc, const std::st
                                                           " saved cases; delete one before saving a new one");
 }
 
-case_result<case_file> scenario_library::get(const std::string& id) {
+case_result<case_file> scenario_library::get(const std::string& id, const owner_scope& scope) {
   for (const auto& s : *folder_.scenarios())
     if (s.id == id) return accept(case_file{to_json(s), case_source::folder, 0});
   const auto row = saved_.find(id);
-  if (!row) return refuse<case_file>(error_code::unknown_scenario, "no case has the id " + quoted(id));
+  if (!row || !in_scope(scope, row->owner))
+    return refuse<case_file>(error_code::unknown_scenario, "no case has the id " + quoted(id));
   return accept(case_file{json::parse(row->json), case_source::saved, row->version});
 }
 
-case_result<std::string> scenario_library::remove(const std::string& id, const std::string& owner) {
+case_result<std::string> scenario_library::remove(const std::string& id, const owner_scope& scope) {
   // A saved case shadowed by a folder file of the same id can still be deleted.
-  if (saved_.remove(id, owner)) return accept(id);
+  const auto row = saved_.find(id);
+  if (row && in_scope(scope, row->owner) && saved_.remove(id, row->owner)) return accept(id);
   if (in_folder(id)) return folder_refusal(id);
   return refuse<std::string>(error_code::unknown_scenario, "no saved case has the id " + quoted(id));
 }

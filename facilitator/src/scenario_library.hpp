@@ -21,7 +21,7 @@ class scenario_store;
 
 namespace roundtable::facilitator {
 
-/// The owner of every saved case until per-facilitator keys exist: the server's own key.
+/// The owner of the saved cases of the server's own (admin) key; a facilitator key's cases are owned by its name.
 inline constexpr std::string_view admin_owner = "admin";
 
 /// Bounds on a saved or inline case, beyond the format's own (1 to 100 stages, 1 to 50 paragraphs
@@ -64,6 +64,9 @@ struct case_file {
   std::int64_t version = 0;
 };
 
+/// Whose saved cases a request may see: every owner's (nothing: the admin key), or one owner's.
+using owner_scope = std::optional<std::string>;
+
 /// A saved case's id and its new version.
 struct saved_version {
   std::string id;
@@ -74,18 +77,19 @@ class scenario_library {
 public:
   scenario_library(scenario_folder& folder, store::scenario_store& saved, case_limits limits);
 
-  /// Every case: the folder's, then the saved ones the folder does not shadow; each sorted by id.
-  std::vector<listed_case> list();
-  /// The case a `start` names (folder first), as a session copies it.
-  std::optional<scenario> find(const std::string& id);
+  /// Every case: the folder's, then the saved ones in scope the folder does not shadow; each sorted by id.
+  std::vector<listed_case> list(const owner_scope& scope = std::nullopt);
+  /// The case a `start` names (folder first, then a saved one in scope), as a session copies it.
+  std::optional<scenario> find(const std::string& id, const owner_scope& scope = std::nullopt);
   /// A case sent whole (an inline `start`, a save): within the limits and valid, or every reason not.
   case_result<scenario> check(const nlohmann::json& doc) const;
   /// Saves a valid case for owner: a new id, or the next version of the owner's own; never a folder id.
   case_result<saved_version> save(const nlohmann::json& doc, const std::string& owner);
-  /// The file JSON of a case (folder first).
-  case_result<case_file> get(const std::string& id);
-  /// Deletes the owner's saved case; a folder case is refused.
-  case_result<std::string> remove(const std::string& id, const std::string& owner);
+  /// The file JSON of a case (folder first); a saved case out of scope is answered as a missing one.
+  case_result<case_file> get(const std::string& id, const owner_scope& scope = std::nullopt);
+  /// Deletes a saved case in scope (the admin's: any); a folder case is refused, one out of scope is
+  /// answered as a missing one.
+  case_result<std::string> remove(const std::string& id, const owner_scope& scope);
 
 private:
   bool in_folder(const std::string& id);

@@ -16,6 +16,7 @@
 #include "heap.hpp"
 #include "lan_address.hpp"
 #include "log.hpp"
+#include "net/log_sink.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "roundtable/session.hpp"
@@ -25,6 +26,7 @@
 #include "serve_options.hpp"
 #include "store/event_store.hpp"
 #include "store/jetstream_store.hpp"
+#include "store/key_store.hpp"
 #include "store/scenario_store.hpp"
 #include "trusted_proxies.hpp"
 
@@ -160,9 +162,20 @@ void log_start(const serve_options& o, const std::string& scheme, unsigned short
               {"max_connections", std::to_string(o.net.max_connections)}});
 }
 
+// The transport's own messages (accept failing, a TLS handshake refused) as operator log lines.
+void log_transport_messages() {
+  net::set_log_sink([](net::severity s, std::string_view event, std::string_view message) {
+    const auto l = s == net::severity::error     ? log::level::error
+                   : s == net::severity::warning ? log::level::warning
+                                                 : log::level::info;
+    log::write(l, event, message);
+  });
+}
+
 // Serves until SIGINT or SIGTERM; returns the exit code.
 int serve(const serve_options& o) {
   log::set_format(o.log_format);
+  log_transport_messages();
   bool generated = false;
   const auto key = facilitator_key(o, generated);
   scenario_folder folder(o.scenarios_dir);
@@ -178,10 +191,11 @@ int serve(const serve_options& o) {
   // Saved cases stay in the --db file, with --nats too (its events do not).
   if (!o.nats.empty()) store::create_schema(o.db);
   auto saved = store::scenario_store::open(o.db);
+  auto keys = store::key_store::open(o.db);
   scenario_library library(folder, *saved, o.cases);
 
   boost::asio::io_context ioc(o.net.io_threads);
-  auto application = std::make_unique<app>(ioc, *store, library,
+  auto application = std::make_unique<app>(ioc, *store, *keys, library,
                                            app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies,
                                                        o.metrics_public, o.confidential_retention});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;

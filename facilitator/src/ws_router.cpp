@@ -1,6 +1,7 @@
 #include "ws_router.hpp"
 
 #include "crypto.hpp"
+#include "roundtable/lenses.hpp"
 #include "roundtable/overloaded.hpp"
 
 namespace roundtable::facilitator {
@@ -36,6 +37,7 @@ struct ws_router::client {
   std::string code;
   std::string voter;
   std::vector<std::weak_ptr<facilitator::room>> consoles;  // facilitator: rooms it is subscribed to
+  std::optional<principal> who;                            // facilitator: whose key it hosted with
   // Rate limiting: the keyed hash of the peer's address (never the address), this
   // connection's message bucket and its wrong join codes.
   std::string address;
@@ -61,9 +63,9 @@ std::weak_ptr<role_count> room_count(const std::shared_ptr<net::connection>& c, 
 
 }  // namespace
 
-ws_router::ws_router(router_options options, scenario_library& library, metrics& m, room_registry& rooms,
-                     address_limits& limits)
-    : options_(std::move(options)), library_(library), metrics_(m), rooms_(rooms), limits_(limits) {}
+ws_router::ws_router(router_options options, authenticator& auth, scenario_library& library, metrics& m,
+                     room_registry& rooms, address_limits& limits)
+    : options_(std::move(options)), auth_(auth), library_(library), metrics_(m), rooms_(rooms), limits_(limits) {}
 
 void ws_router::send(const conn& c, const json& msg) {
   c->send(std::make_shared<const std::string>(protocol::dump(msg)));
@@ -135,19 +137,22 @@ void ws_router::dispatch(const conn& c, client& cl, request r, const request_id&
                  [&](const protocol::watch& w) { watch(c, cl, w, id); },
                  [&](const protocol::host& h) { host(c, cl, h, id); },
                  [&](const protocol::start& s) {
-                   if (facilitator_only(c, cl, id)) start_session(c, cl, s, id);
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) start_session(c, cl, s, id);
                  },
                  [&](const protocol::purge& x) {
-                   if (facilitator_only(c, cl, id)) purge_session(c, x.code, id);
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) purge_session(c, *cl.who, x.code, id);
                  },
                  [&](const protocol::scenario_save& x) {
-                   if (facilitator_only(c, cl, id)) save_case(c, x, id);
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) save_case(c, *cl.who, x, id);
                  },
                  [&](const protocol::scenario_get& x) {
-                   if (facilitator_only(c, cl, id)) get_case(c, x, id);
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) get_case(c, *cl.who, x, id);
                  },
                  [&](const protocol::scenario_delete& x) {
-                   if (facilitator_only(c, cl, id)) delete_case(c, x, id);
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) delete_case(c, *cl.who, x, id);
+                 },
+                 [&](const protocol::cohost_key& x) {
+                   if (facilitator_only(c, cl, id) && not_cohost(c, *cl.who, id)) mint_cohost_key(c, *cl.who, x, id);
                  },
                  [&](participant_request& x) { participant(c, cl, std::move(x), id); },
                  [&](room_command& x) {
@@ -159,9 +164,16 @@ void ws_router::dispatch(const conn& c, client& cl, request r, const request_id&
 
 bool ws_router::facilitator_only(const conn& c, const client& cl, const request_id& id) {
   using kind = client::kind;
-  if (cl.role == kind::facilitator) return true;
-  send_error(c, id, error_code::unauthorized,
-             cl.role == kind::none ? "send host with the facilitator key first" : "only the facilitator may do that");
+  if (cl.role != kind::facilitator) {
+    send_error(c, id, error_code::unauthorized,
+               cl.role == kind::none ? "send host with the facilitator key first" : "only the facilitator may do that");
+    return false;
+  }
+  // Checked before every request: a key revoked (or a co-host's replaced, or its session ended)
+  // since this connection's host does nothing more, and the connection goes with its pushes.
+  if (auth_.still_valid(*cl.who)) return true;
+  send_error(c, id, error_code::unauthorized, "this key no longer works; ask for a new one");
+  c->close(net::close_code::policy_error, "the facilitator key no longer works");
   return false;
 }
 
@@ -240,13 +252,21 @@ void ws_router::host(const conn& c, client& cl, const protocol::host& h, const r
   // A limited address is refused even with the right key: the limit tells nothing.
   if (limits_.key_failures.limited(cl.address, steady_now()))
     return send_limited(c, id, "too many wrong keys from this network; wait a minute");
-  if (!crypto::constant_time_equal(h.key, options_.key)) {
+  auto who = auth_.identify(h.key);
+  if (!who) {
     limits_.key_failures.record(cl.address, steady_now());
     return send_error(c, id, error_code::unauthorized, "wrong facilitator key");
   }
+  // Another key on the same connection: the consoles of the sessions the first one drove are left.
+  if (cl.who && !(cl.who->role == who->role && cl.who->name == who->name && cl.who->session == who->session)) {
+    for (auto& w : cl.consoles)
+      if (auto r = w.lock()) r->leave(c);
+    cl.consoles.clear();
+  }
+  cl.who = std::move(who);
   cl.role = client::kind::facilitator;
   cl.count.count_as(metrics_.facilitators);
-  json msg = hosting();
+  json msg = hosting(*cl.who);
   if (id) msg["id"] = *id;
   send(c, msg);
 }
@@ -258,43 +278,53 @@ void ws_router::participant(const conn& c, client& cl, participant_request r, co
 }
 
 void ws_router::command(const conn& c, client& cl, room_command cmd, const request_id& id) {
-  const auto& code = code_of(cmd);
-  auto r = rooms_.find(code);
-  if (!r) return send_error(c, id, error_code::unknown_code, "no session has the code " + protocol::dump(json(code)));
+  auto r = room_for(c, *cl.who, code_of(cmd), id);
+  if (!r) return;
   bool known = false;
   for (auto& w : cl.consoles) known = known || w.lock() == r;
   if (!known) cl.consoles.push_back(r);
   r->command(c, std::move(cmd), id);
 }
 
-json ws_router::hosting() const {
+json ws_router::hosting(const principal& p) const {
   json scenarios = json::array();
-  for (const auto& s : library_.list())
-    scenarios.push_back({{"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"source", to_string(s.source)}});
+  // A co-host starts nothing: it is shown no case.
+  if (p.role != principal::kind::cohost)
+    for (const auto& s : library_.list(case_scope(p)))
+      scenarios.push_back({{"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"source", to_string(s.source)}});
   // Newest first: the console lists what is running now at the top.
   json sessions = json::array();
   for (const auto& s : rooms_.summaries())
-    sessions.push_back(
-        {{"code", s.code}, {"scenario", s.scenario}, {"participants", s.participants}, {"ended", s.ended}});
-  return json{{"type", "hosting"}, {"scenarios", std::move(scenarios)}, {"sessions", std::move(sessions)}};
+    if (may_drive(p, s))
+      sessions.push_back(
+          {{"code", s.code}, {"scenario", s.scenario}, {"participants", s.participants}, {"ended", s.ended}});
+  json msg{{"type", "hosting"}, {"scenarios", std::move(scenarios)}, {"sessions", std::move(sessions)}};
+  msg["role"] = to_string(p.role);
+  if (p.role == principal::kind::facilitator) msg["name"] = p.name;
+  return msg;
 }
 
 void ws_router::start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id) {
-  const auto found = case_to_start(c, s, id);
+  const auto found = case_to_start(c, *cl.who, s, id);
   if (!found) return;
-  auto r = rooms_.start(*found, options_.min_group, s, [this, c, id](const std::shared_ptr<room>& r, bool ok) {
-    if (ok) return r->started(c, id);
-    metrics_.write_failures++;
-    send_error(c, id, error_code::internal, "could not store the new session; try again");
-  });
+  if (s.lenses)
+    if (auto fits = check_lenses(*found, *s.lenses, "options.lenses"); !fits)
+      return send_error(c, id, fits.err().code, fits.err().message);
+  auto r = rooms_.start(*found, options_.min_group, s, session_owner(*cl.who),
+                        [this, c, id](const std::shared_ptr<room>& r, bool ok) {
+                          if (ok) return r->started(c, id);
+                          metrics_.write_failures++;
+                          send_error(c, id, error_code::internal, "could not store the new session; try again");
+                        });
   cl.consoles.push_back(std::move(r));
 }
 
-void ws_router::purge_session(const conn& c, const std::string& code, const request_id& id) {
-  auto r = rooms_.find(code);
-  if (!r) return send_error(c, id, error_code::unknown_code, "no session has the code " + protocol::dump(json(code)));
+void ws_router::purge_session(const conn& c, const principal& p, const std::string& code, const request_id& id) {
+  auto r = room_for(c, p, code, id);
+  if (!r) return;
   if (!r->summary().ended) return send_error(c, id, error_code::bad_message, "end the session before purging it");
   rooms_.purge(code);
+  auth_.forget_cohost(code);
   send(c, protocol::ack(id));
 }
 

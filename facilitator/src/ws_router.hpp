@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "address_limits.hpp"
+#include "authenticator.hpp"
 #include "metrics.hpp"
 #include "net/handler.hpp"
 #include "request.hpp"
@@ -21,14 +22,13 @@ namespace roundtable::facilitator {
 
 /// What the router needs to know of the server's settings.
 struct router_options {
-  std::string key;     // the facilitator key
   int min_group = 3;   // the server's anonymity threshold
   rate_limits limits;  // per connection and per address (protocol.md "Limits")
 };
 
 class ws_router {
 public:
-  ws_router(router_options options, scenario_library& library, metrics& m, room_registry& rooms,
+  ws_router(router_options options, authenticator& auth, scenario_library& library, metrics& m, room_registry& rooms,
             address_limits& limits);
 
   /// A new connection: no role yet, a fresh message bucket.
@@ -57,16 +57,26 @@ private:
   void command(const conn& c, client& cl, room_command cmd, const request_id& id);
   void start_session(const conn& c, client& cl, const protocol::start& s, const request_id& id);
   /// The case a start names or carries, or nothing once the refusal is sent.
-  std::optional<scenario> case_to_start(const conn& c, const protocol::start& s, const request_id& id);
+  std::optional<scenario> case_to_start(const conn& c, const principal& p, const protocol::start& s,
+                                        const request_id& id);
   // Saved cases (ws_router_cases.cpp).
-  void save_case(const conn& c, const protocol::scenario_save& m, const request_id& id);
-  void get_case(const conn& c, const protocol::scenario_get& m, const request_id& id);
-  void delete_case(const conn& c, const protocol::scenario_delete& m, const request_id& id);
+  void save_case(const conn& c, const principal& p, const protocol::scenario_save& m, const request_id& id);
+  void get_case(const conn& c, const principal& p, const protocol::scenario_get& m, const request_id& id);
+  void delete_case(const conn& c, const principal& p, const protocol::scenario_delete& m, const request_id& id);
   /// Answers a refused case: its error, with `details` (path and rule each) when it has any.
   void send_refusal(const conn& c, const request_id& id, const case_refusal& r);
-  void purge_session(const conn& c, const std::string& code, const request_id& id);
-  /// True for a facilitator; otherwise answers unauthorized.
+  void purge_session(const conn& c, const principal& p, const std::string& code, const request_id& id);
+  /// True for a facilitator whose key still works; otherwise answers unauthorized (and closes the
+  /// connection of a key revoked, replaced or ended since its `host`).
   bool facilitator_only(const conn& c, const client& cl, const request_id& id);
+  // Who may do what (ws_router_scope.cpp).
+  /// True for the admin's or a facilitator's key; a co-host's is answered unauthorized.
+  bool not_cohost(const conn& c, const principal& p, const request_id& id);
+  /// The room of a code p may drive, or null once unknown_code is sent: another facilitator's
+  /// session is answered exactly as one that does not exist.
+  std::shared_ptr<room> room_for(const conn& c, const principal& p, const std::string& code, const request_id& id);
+  /// cohost_key: a key that drives this one running session, for its owner or the admin.
+  void mint_cohost_key(const conn& c, const principal& p, const protocol::cohost_key& m, const request_id& id);
   /// The room a join or watch names, or null once the refusal is sent (a role already, limited, wrong code).
   std::shared_ptr<room> room_to_enter(const conn& c, client& cl, const std::string& code, const request_id& id);
   /// Counts a join or watch on this connection; false once the refusal is sent (too many in the window).
@@ -79,10 +89,11 @@ private:
   void send_limited(const conn& c, const request_id& id, std::string message);
   void send(const conn& c, const nlohmann::json& msg);
   void send_error(const conn& c, const request_id& id, error_code code, std::string message);
-  /// The `hosting` reply: the scenarios, and the sessions newest first.
-  nlohmann::json hosting() const;
+  /// The `hosting` reply for p: the cases and the sessions (newest first) it may see, and its role.
+  nlohmann::json hosting(const principal& p) const;
 
   router_options options_;
+  authenticator& auth_;
   scenario_library& library_;
   metrics& metrics_;
   room_registry& rooms_;

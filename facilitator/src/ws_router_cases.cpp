@@ -41,7 +41,8 @@ void ws_router::send_refusal(const conn& c, const request_id& id, const case_ref
   send(c, reply);
 }
 
-std::optional<scenario> ws_router::case_to_start(const conn& c, const protocol::start& s, const request_id& id) {
+std::optional<scenario> ws_router::case_to_start(const conn& c, const principal& p, const protocol::start& s,
+                                                 const request_id& id) {
   if (s.inline_scenario) {
     auto checked = library_.check(*s.inline_scenario);
     if (!checked) send_refusal(c, id, checked.refusal);
@@ -49,7 +50,7 @@ std::optional<scenario> ws_router::case_to_start(const conn& c, const protocol::
   }
   std::optional<scenario> found;
   try {
-    found = library_.find(s.scenario);
+    found = library_.find(s.scenario, case_scope(p));
   } catch (const std::exception& e) {
     std::cerr << "warning: saved cases: " << e.what() << "\n";
     send_error(c, id, error_code::internal, "the saved cases could not be read; try again");
@@ -60,8 +61,8 @@ std::optional<scenario> ws_router::case_to_start(const conn& c, const protocol::
   return found;
 }
 
-void ws_router::save_case(const conn& c, const protocol::scenario_save& m, const request_id& id) {
-  const auto saved = guarded_store([&] { return library_.save(m.scenario, std::string(admin_owner)); });
+void ws_router::save_case(const conn& c, const principal& p, const protocol::scenario_save& m, const request_id& id) {
+  const auto saved = guarded_store([&] { return library_.save(m.scenario, case_owner(p)); });
   if (!saved) return send_refusal(c, id, saved.refusal);
   json reply = protocol::ack(id);
   reply["scenario"] = saved.value->id;
@@ -69,8 +70,8 @@ void ws_router::save_case(const conn& c, const protocol::scenario_save& m, const
   send(c, reply);
 }
 
-void ws_router::get_case(const conn& c, const protocol::scenario_get& m, const request_id& id) {
-  const auto found = guarded_store([&] { return library_.get(m.scenario); });
+void ws_router::get_case(const conn& c, const principal& p, const protocol::scenario_get& m, const request_id& id) {
+  const auto found = guarded_store([&] { return library_.get(m.scenario, case_scope(p)); });
   if (!found) return send_refusal(c, id, found.refusal);
   json reply{{"type", "scenario"}};
   if (id) reply["id"] = *id;
@@ -80,8 +81,9 @@ void ws_router::get_case(const conn& c, const protocol::scenario_get& m, const r
   send(c, reply);
 }
 
-void ws_router::delete_case(const conn& c, const protocol::scenario_delete& m, const request_id& id) {
-  const auto removed = guarded_store([&] { return library_.remove(m.scenario, std::string(admin_owner)); });
+void ws_router::delete_case(const conn& c, const principal& p, const protocol::scenario_delete& m,
+                            const request_id& id) {
+  const auto removed = guarded_store([&] { return library_.remove(m.scenario, case_scope(p)); });
   if (!removed) return send_refusal(c, id, removed.refusal);
   json reply = protocol::ack(id);
   reply["scenario"] = *removed.value;

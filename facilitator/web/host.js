@@ -5,6 +5,8 @@ import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
 import { t, errorText, startLanguage, onLanguage, languageSwitch } from './i18n.js';
+import { dealsLenses, lensPicker, smallGroupWarning, startLensPicker } from './lenses.js';
+import { cohostBox } from './cohost.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'roundtable.key';
@@ -21,7 +23,8 @@ const st = {
   hosting: null,
   code: sessionStorage.getItem(SESSION),
   view: null,        // the facilitator's SessionView
-  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline}
+  questions: {},     // question -> {round, status, revealed, ballots, closes_in, deadline, lenses}
+  lenses: {},        // question -> the lenses chosen for its next round (assigned model_outcome)
   results: {},
   perspectives: {},
   participants: 0,
@@ -29,6 +32,7 @@ const st = {
   confirmDelete: null, // the saved case whose delete waits for a second press
   stopTimer: null,
   message: '',
+  cohost: { code: null, link: '', error: '' },  // the last co-host link made (cohost.js)
 };
 
 const conn = new Connection({
@@ -104,6 +108,8 @@ function showHome() {
   $('editor').hidden = true;
   $('editor').replaceChildren(); // a closed editor leaves no fields behind
   $('run').hidden = true;
+  // A co-host key drives its one session: no cases to write or start.
+  document.querySelector('.case-tools').hidden = st.hosting.role === 'cohost';
   $('scenarios').replaceChildren(...st.hosting.scenarios.map(scenarioCard));
   sessionList();
 }
@@ -113,6 +119,7 @@ function scenarioCard(s) {
   const mg = h('input', { type: 'number', id: `mg-${s.id}`, min: '1', max: '50', value: '3', class: 'narrow' });
   const live = h('input', { type: 'checkbox', id: `live-${s.id}` });
   const conf = h('input', { type: 'checkbox', id: `conf-${s.id}` });
+  const lenses = startLensPicker(`lenses-${s.id}`);
   const saved = s.source === 'saved';
   const named = (verb) => t(`card.${verb}_named`, { title: s.title });
   const del = st.confirmDelete === s.id
@@ -125,9 +132,9 @@ function scenarioCard(s) {
     h('div', { class: 'row' },
       h('span', { class: 'check' }, h('label', { for: mg.id }, t('option.threshold')), mg),
       h('span', { class: 'check' }, live, h('label', { for: live.id }, t('option.live'))),
-      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, t('option.confidential')))),
+      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, t('option.confidential'))), lenses.el),
     h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked) },
+      h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked, lenses.value()) },
         named('start'))),
     h('div', { class: 'row case-actions' },
       saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('edit'), onclick: () => cases.editCase(s.id) }, t('card.edit')) : null,
@@ -155,10 +162,11 @@ function review(code) {
   });
 }
 
-async function start(scenario, minGroup, live, confidential) {
+async function start(scenario, minGroup, live, confidential, lenses) {
   try {
     const options = { min_group: minGroup || 3, live };
     if (confidential) options.confidential = true;
+    if (typeof lenses === 'number') options.lenses = lenses;
     const r = await conn.request({ type: 'start', scenario, options });
     enter(r.code, r.session);
   } catch (e) {
@@ -187,6 +195,7 @@ function enter(code, view) {
   for (const [q, s] of Object.entries(view.questions || {})) st.questions[q] = { ...s, deadline: deadlineOf(s.closes_in) };
   st.results = {};
   st.perspectives = {};
+  st.lenses = {};
   $('home').hidden = true;
   $('editor').hidden = true;
   $('run').hidden = false;
@@ -254,17 +263,14 @@ function go(index) {
   command({ type: 'goto', stage: index });
 }
 
-/**
- * Before opening an assigned model_outcome question: a warning when the participants present are too few for
- * any lens's row to reach the anonymity threshold (issue 11), so the facilitator is not surprised by an empty grid.
- */
-function smallGroupWarning(qv, present, minGroup) {
-  if (qv.type !== 'model_outcome' || !qv.assign || !(qv.models || []).length) return null;
-  const lenses = qv.models.length;
-  const most = Math.ceil(present / lenses);
-  if (most >= minGroup) return null;
-  return h('p', { class: 'warning', id: 'small-group', role: 'status' }, t('run.small_group', {
-    present: t('count.participants', { n: present }), lenses, most: t('count.answers', { n: most }), min: minGroup }));
+// The lenses the next round of an assigned question deals: the console's choice, else the last round's, else
+// the session's (issue 11).
+function lensesFor(qid, qv) {
+  if (!dealsLenses(qv)) return null;
+  const chosen = st.lenses[qid];
+  if (typeof chosen === 'number') return chosen;
+  const last = (st.questions[qid] || {}).lenses;
+  return typeof last === 'number' ? last : typeof st.view.lenses === 'number' ? st.view.lenses : qv.models.length;
 }
 
 // open on an open round with seconds: its timer set again from now, longer or shorter (issue 11).
@@ -279,7 +285,9 @@ function openClose(qid) {
   const secs = Number($('timer-seconds')?.value || 0);
   const msg = { type: 'open', question: qid };
   if (secs) msg.seconds = secs;
-  return command(msg);
+  const lenses = lensesFor(qid, questionView(qid));
+  if (lenses !== null) msg.lenses = lenses;
+  return command(msg, () => { if (lenses !== null) st.questions[qid] = { ...st.questions[qid], lenses }; });
 }
 
 function revealHide(qid) {
@@ -328,7 +336,8 @@ function draw() {
   const qv = qid ? questionView(qid) : null;
 
   const controls = [];
-  const small = qv && q.status !== 'open' && !v.ended ? smallGroupWarning(qv, st.participants, v.min_group) : null;
+  const lenses = qv && q.status !== 'open' && !v.ended ? lensesFor(qid, qv) : null;
+  const small = lenses !== null ? smallGroupWarning(qv, st.participants, v.min_group, lenses) : null;
   if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
@@ -339,6 +348,7 @@ function draw() {
         'aria-keyshortcuts': 'O' }, q.status === 'open' ? t('run.close_voting')
         : q.round === 0 ? t('run.open_voting') : t('run.revote', { round: q.round + 1 })),
       timerBox,
+      lenses !== null ? lensPicker(qv, lenses, (n) => { st.lenses[qid] = n; renderRun(); }) : null,
       q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, t('run.set_timer')) : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
         'aria-keyshortcuts': 'R' }, q.revealed ? t('run.hide_results') : t('run.reveal_results'))));
@@ -411,6 +421,8 @@ function draw() {
             ? [h('button', { type: 'button', class: 'danger', id: 'confirm-end', onclick: () => { st.confirmEnd = false; command({ type: 'end' }); } }, t('run.end_yes')),
               h('button', { type: 'button', onclick: () => { st.confirmEnd = false; renderRun(); } }, t('common.cancel'))]
             : h('button', { type: 'button', class: 'danger', id: 'end', onclick: () => { st.confirmEnd = true; renderRun(); } }, t('run.end'))),
+        cohostBox({ code: v.code, ended: v.ended, role: st.hosting && st.hosting.role, state: st.cohost,
+          request: (m) => conn.request(m), redraw: renderRun }),
         h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, t('common.back_to_list'))),
         h('p', { class: 'muted' }, t('run.keys')))));
   if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);

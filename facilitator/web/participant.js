@@ -148,6 +148,11 @@ function render(fresh) {
     h('p', { class: 'stage-count' }, t('stage.step', { n: st.index + 1, count: st.count })),
     h('h1', { id: 'stage-title' }, st.title),
     ...paragraphs(st.body));
+  // Screen readers hear a new step once (its number and title), not the whole card on every push.
+  if (state.announced !== st.index) {
+    state.announced = st.index;
+    announce(`${$('stage').firstChild.textContent}: ${st.title}`);
+  }
   $('case-box').hidden = st.kind === 'case' || !(state.session.scenario.case || []).length;
   renderAnswer(fresh);
   renderResultsBox();
@@ -166,7 +171,8 @@ function renderAnswer() {
     return;
   }
   box.hidden = false;
-  const key = `${q.id}/${st.round}`;
+  // A new round, or a lens dealt anew when the round opened (issue 11), draws a fresh widget.
+  const key = `${q.id}/${st.round}/${st.assigned_model || q.assigned_model || ''}`;
   const open = st.status === 'open' && !state.session.ended;
   // Keep the widget (and what was typed or picked) while only the status changes.
   if (state.widgetKey !== key || !state.widget) {
@@ -309,8 +315,17 @@ function renderResultsBox() {
     if (r) parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : t('results.title')),
       renderResults(q, r, state.session.min_group)));
   }
+  const appeared = box.hidden && parts.length;
   box.hidden = !parts.length;
   box.replaceChildren(...parts);
+  // Results appearing are announced by their heading and round line, not re-read on every push.
+  const head = box.querySelector('.results-head');
+  if (appeared) announce([box.querySelector('h2'), head].filter(Boolean).map((e) => e.textContent).join(': '));
+}
+
+/** Says `text` once through the page's one small live region. */
+function announce(text) {
+  $('announce').textContent = text;
 }
 
 async function endorse(item) {

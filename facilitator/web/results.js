@@ -2,6 +2,7 @@
 // Every option is always drawn (with 0), and bars change width only, so updates never move the layout.
 import { h } from './client.js';
 import { t, number } from './i18n.js';
+import { shiftDetails } from './shifts.js';
 
 const pct = (n, d) => (d > 0 ? Math.round((100 * n) / d) : 0);
 
@@ -10,23 +11,30 @@ function labelOf(list, id) {
   return o ? o.label || o.name : id;
 }
 
-/** One horizontal bar: label, bar, "n (p%)" or a custom value text. */
-function bar(label, share, valueText) {
-  const fill = h('span', { class: 'fill' });
-  fill.style.width = `${Math.max(0, Math.min(100, share))}%`;
-  return h('li', { class: 'bar-row' },
+const width = (el, share) => { el.style.width = `${Math.max(0, Math.min(100, share))}%`; return el; };
+
+/**
+ * One horizontal bar: label, bar, "n (p%)" or a custom value text; `id` keys the row; `before`: the share
+ * of an earlier round, drawn as a faded bar above this one.
+ */
+function bar(label, share, valueText, id, before) {
+  const ghost = typeof before === 'number' ? width(h('span', { class: 'fill before' }), before) : null;
+  return h('li', { class: 'bar-row', 'data-option': id },
     h('span', { class: 'bar-label' }, label),
-    h('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
+    h('span', { class: ghost ? 'bar-track paired' : 'bar-track', 'aria-hidden': 'true' }, ghost, width(h('span', { class: 'fill' }), share)),
     h('span', { class: 'bar-value' }, valueText));
 }
 
-function choiceBars(q, r) {
+// `before`: {shares: {OPT: percent}, was(percent) -> text, legend}, the round before, or null.
+function choiceBars(q, r, before) {
   const counts = r.tally.counts || {};
-  return h('ul', { class: 'bars', 'aria-label': t('results.per_option') },
+  const legend = before ? h('p', { class: 'before-legend', 'aria-hidden': 'true' }, h('span', { class: 'swatch before' }), before.legend) : null;
+  return [legend, h('ul', { class: before ? 'bars paired' : 'bars', 'aria-label': t('results.per_option') },
     q.options.map((o) => {
       const n = counts[o.id] || 0;
-      return bar(o.label, pct(n, r.ballots), `${n} · ${pct(n, r.ballots)}%`);
-    }));
+      const was = before ? before.shares[o.id] || 0 : null;
+      return bar(o.label, pct(n, r.ballots), `${n} · ${pct(n, r.ballots)}%${before ? before.was(was) : ''}`, o.id, was);
+    }))];
 }
 
 function histogram(q, r) {
@@ -56,7 +64,7 @@ function totals(q, values, unit, extra) {
   const top = Math.max(1, ...q.options.map((o) => values[o.id] || 0));
   const sorted = [...q.options].sort((a, b) => (values[b.id] || 0) - (values[a.id] || 0));
   return h('ul', { class: 'bars', 'aria-label': t(`${unit}_label`) },
-    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${t(unit, { n: values[o.id] || 0 })}${extra ? extra(o) : ''}`)));
+    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${t(unit, { n: values[o.id] || 0 })}${extra ? extra(o) : ''}`, o.id)));
 }
 
 function heatmap(q, r) {
@@ -95,14 +103,15 @@ function shiftView(q, r) {
   const s = r.tally.shift;
   if (!s) return null;
   const labels = q.type === 'model_outcome' ? q.outcomes : q.options;
-  const table = (transitions, caption) => {
+  const tableOf = (transitions, names) => table(transitions, t('results.moves'), names);
+  const table = (transitions, caption, names = labels) => {
     const froms = Object.keys(transitions);
     if (!froms.length) return null;
     const tos = [...new Set(froms.flatMap((f) => Object.keys(transitions[f])))];
     return h('table', { class: 'shift' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('results.before_after_axes')), tos.map((to) => h('th', { scope: 'col' }, labelOf(labels, to))))),
-      h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(labels, f)),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('results.before_after_axes')), tos.map((to) => h('th', { scope: 'col' }, labelOf(names, to))))),
+      h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(names, f)),
         tos.map((to) => h('td', { class: to === f ? 'same' : 'moved' }, `${transitions[f][to] || 0}`))))));
   };
   const summary = h('p', { class: 'shift-summary' },
@@ -110,14 +119,19 @@ function shiftView(q, r) {
   if (q.type === 'model_outcome')
     return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary,
       Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
-  return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary, table(s.transitions || {}, t('results.moves')));
+  // A scale's values label themselves; multiple choice, points and rank draw their own table (shifts.js).
+  const scaleLabels = q.type === 'scale' ? null : labels;
+  return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary, shiftDetails(q, s),
+    s.transitions ? tableOf(s.transitions, scaleLabels) : null);
 }
 
 /**
  * The results of question `q` (a question view) from `r` (a results push, or a discussion's results entry).
- * `minGroup`: the anonymity threshold, for the suppressed message.
+ * `minGroup`: the anonymity threshold, for the suppressed message. `opts.before`: the round before, as
+ * faded bars (a choice question; see choiceBars); `opts.agreement(q, tally, answers)`: an element that
+ * says what the agreement means, shown instead of the bare percentage.
  */
-export function renderResults(q, r, minGroup) {
+export function renderResults(q, r, minGroup, opts = {}) {
   const head = h('p', { class: 'results-head' },
     t('results.head', { round: r.round, ballots: t('count.ballots', { n: r.ballots }) }));
   if (r.suppressed || !r.tally)
@@ -128,7 +142,7 @@ export function renderResults(q, r, minGroup) {
   if (passed !== null) r = { ...r, ballots: r.ballots - passed };
   let body;
   switch (q.type) {
-    case 'choice': body = choiceBars(q, r); break;
+    case 'choice': body = choiceBars(q, r, opts.before); break;
     case 'scale': body = histogram(q, r); break;
     case 'points': body = totals(q, r.tally.total || {}, 'results.points',
       (o) => (r.tally.mean && typeof r.tally.mean[o.id] === 'number' ? ` ${t('results.points_mean', { mean: number(r.tally.mean[o.id], 1) })}` : '')); break;
@@ -137,8 +151,8 @@ export function renderResults(q, r, minGroup) {
     case 'model_outcome': body = heatmap(q, r); break;
     default: body = h('p', {}, t('results.no_chart'));
   }
-  const consensus = typeof r.tally.consensus === 'number'
-    ? h('p', { class: 'muted' }, t('results.agreement_pct', { pct: Math.round(r.tally.consensus * 100) })) : null;
+  const consensus = opts.agreement && r.tally.consensus !== undefined ? opts.agreement(q, r.tally, r.ballots)
+    : typeof r.tally.consensus === 'number' ? h('p', { class: 'muted' }, t('results.agreement_pct', { pct: Math.round(r.tally.consensus * 100) })) : null;
   const shift = shiftView(q, r);
   const pass = passed === null ? null
     : h('p', { class: 'abstained' }, t('results.passed', { n: passed }));

@@ -42,11 +42,13 @@ function modelAgreement(qv, r) {
 }
 
 /**
- * How a scale, points or rank question moved between two shown rounds (their tallies carry no shift): the
- * summary numbers before and after, as the report shows them. Both rounds were shown whole, so this adds nothing.
+ * How a scale, points or rank question moved between two shown rounds when the tally carries no shift (too few
+ * answered both, or a session from before shifts of these types): the summary numbers before and after, as the
+ * report shows them. Both rounds were shown whole, so this adds nothing.
  */
 function summaryShift(qv, before, after) {
   if (!before || !after || !before.tally || !after.tally || before.suppressed || after.suppressed) return null;
+  if (after.tally.shift) return null;  // drawn with the round (results.js)
   const fix = (x, d) => (typeof x === 'number' ? number(x, d) : '–');
   let rows;
   if (qv.type === 'scale') rows = [[t('review.mean'), fix(before.tally.mean, 2), fix(after.tally.mean, 2)]];

@@ -87,15 +87,21 @@ private:
       conn_->send(json{{"type", "join"}, {"code", code_}, {"token", token_}, {"id", "join"}}.dump());
     };
     ev.on_message = [this](std::string_view m) { on_message(m); };
-    ev.on_close = [this](const std::string& why) { on_closed(why); };
+    ev.on_close = [this](const std::string& why, close_cause cause) { on_closed(why, cause); };
     conn_ = connection::create(strand_, std::move(ev));
     conn_->start(target_);
   }
 
-  void on_closed(const std::string& why) {
+  void on_closed(const std::string& why, close_cause cause) {
     joined_ = false;
     conn_.reset();
     if (stopping_) return finish_io();
+    if (cause == close_cause::certificate) {
+      // A refused certificate is refused again on every try: say why once and stop.
+      print("error: " + why);
+      exit_code_ = 1;
+      return finish_io();
+    }
     if (!ever_joined_ && attempts_ >= 3) {
       print("error: cannot reach " + target_.host + ": " + why);
       exit_code_ = 1;
@@ -446,8 +452,8 @@ private:
 }  // namespace
 
 constexpr const char* join_usage =
-    "usage: participant join --server ws://HOST:PORT/ws --code CODE [OPTIONS]\n"
-    "       participant join --server http://HOST:PORT/j/CODE [OPTIONS]";
+    "usage: participant join --server ws[s]://HOST:PORT/ws --code CODE [OPTIONS]\n"
+    "       participant join --server http[s]://HOST:PORT/j/CODE [OPTIONS]";
 
 constexpr const char* join_about =
     "Takes part in a workshop from the terminal: shows the case and each question with\n"
@@ -473,14 +479,19 @@ constexpr const char* join_footer =
 
 int join_command(const std::vector<std::string>& args) {
   cli::command_line line("participant", "join", join_usage, join_about, join_footer);
-  std::optional<std::string> server, code_flag, token_file;
+  std::optional<std::string> server, code_flag, token_file, ca_file;
   std::optional<std::size_t> width_flag;
   bool plain = false;
-  line.text("server", server, "the server's WebSocket URL, or the join link (http://HOST:PORT/j/CODE)", "URL")
+  line.text("server", server,
+            "the server's WebSocket URL (ws:// or wss://), or the join link (http[s]://HOST:PORT/j/CODE)", "URL")
       .text("code", code_flag, "the six-digit join code (not needed with a join link)", "CODE")
       .text("token-file", token_file,
             "where your participant token is kept (default $XDG_CONFIG_HOME/roundtable/token-HOST-PORT-CODE); the "
             "same token means the same participant after a reconnect or restart",
+            "FILE")
+      .text("ca-file", ca_file,
+            "trust the CA certificates in FILE (PEM) instead of the system's, for a wss:// or https:// server "
+            "with a private or self-signed certificate",
             "FILE")
       .number("width", width_flag, 20, 1000, "wrap text at N columns (default: the terminal's width)")
       .flag("plain", plain, "line-oriented output even on a terminal (default when stdout is not one)");
@@ -489,6 +500,7 @@ int join_command(const std::vector<std::string>& args) {
   std::string why;
   auto url = parse_server_url(*server, why);
   if (!url) throw cli::usage_error("--server: " + why);
+  if (ca_file && !url->tls) throw cli::usage_error("--ca-file is for a wss:// or https:// server");
   std::string code = code_flag.value_or(url->code.value_or(""));
   if (code.empty()) throw cli::usage_error("--code is required (or give the join link http://HOST:PORT/j/CODE)");
   if (code.size() != 6 || code.find_first_not_of("0123456789") != std::string::npos)
@@ -497,7 +509,7 @@ int join_command(const std::vector<std::string>& args) {
   const auto width = width_flag.value_or(tty ? terminal_width() : 80);
   const auto token_path = token_file.value_or(default_token_path(*url, code));
   const auto token = load_or_create_token(token_path);
-  const auto t = resolve(*url);
+  const auto t = resolve(*url, ca_file);
 
   // Both live until the process exits: the stdin reader may still post a line while main
   // returns, and a blocking read cannot be interrupted portably. The static pointers keep them

@@ -15,7 +15,7 @@ void swarm_host::start() {
   client::events ev;
   ev.on_open = [this] { send(phase::hosting, json{{"type", "host"}, {"key", opts_.key}}); };
   ev.on_message = [this](std::string_view m) { on_message(m); };
-  ev.on_close = [this](const std::string& why) {
+  ev.on_close = [this](const std::string& why, client::close_cause) {
     if (phase_ != phase::done) fail("facilitator connection closed: " + why);
   };
   conn_ = client::connection::create(strand_, std::move(ev));

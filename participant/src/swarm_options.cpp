@@ -109,6 +109,8 @@ swarm_options complete(swarm_options cfg, const swarm_line& w) {
   std::string why;
   auto url = client::parse_server_url(*w.server, why);
   if (!url) throw usage_error("--server: " + why);
+  if (url->tls)
+    throw usage_error("--server: the swarm speaks ws:// only (it measures the server: run it against a plain port)");
   if (!w.count) throw usage_error("--count is required (the number of simulated participants)");
   cfg.count = *w.count;
   if (cfg.code.empty()) cfg.code = url->code.value_or("");

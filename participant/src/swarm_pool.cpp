@@ -60,7 +60,7 @@ void swarm_pool::connect(sim& s) {
     s.conn->send(json{{"type", "join"}, {"id", "j"}, {"code", code_}, {"token", s.token}}.dump());
   };
   ev.on_message = [this, &s](std::string_view m) { on_message(s, m); };
-  ev.on_close = [this, &s](const std::string& why) { on_closed(s, why); };
+  ev.on_close = [this, &s](const std::string& why, client::close_cause) { on_closed(s, why); };
   s.conn = client::connection::create(s.strand, std::move(ev), opts);
   s.conn->start(opts_.server);
 }

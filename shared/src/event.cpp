@@ -25,6 +25,7 @@ std::string_view type_name(const event& e) {
                         [](const ended&) { return "ended"; },
                         [](const ballot_withdrawn&) { return "ballot_withdrawn"; },
                         [](const timer_set&) { return "timer_set"; },
+                        [](const lens_dealt&) { return "lens_dealt"; },
                     },
                     e);
 }
@@ -40,6 +41,9 @@ json to_json(const event& e) {
                    {"at_ms", x.at_ms}};
             // Written only when true, so the logs of other sessions read as before.
             if (x.confidential) o["confidential"] = true;
+            if (x.lenses) o["lenses"] = *x.lenses;
+            // Likewise only for a facilitator key's session: the admin's read as every session before keys.
+            if (!x.owner.empty()) o["owner"] = x.owner;
             return o;
           },
           [](const joined& x) {
@@ -53,6 +57,7 @@ json to_json(const event& e) {
           [](const round_opened& x) {
             json o{{"question", x.question}, {"at_ms", x.at_ms}};
             if (x.seconds) o["seconds"] = *x.seconds;
+            if (x.deal) o["deal"] = json{{"lenses", x.deal->lenses}, {"holders", x.deal->holders}};
             return o;
           },
           [](const round_closed& x) {
@@ -93,6 +98,9 @@ json to_json(const event& e) {
           [](const ballot_withdrawn& x) {
             return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter}, {"request", x.request}};
           },
+          [](const lens_dealt& x) {
+            return json{{"question", x.question}, {"round", x.round}, {"voter", x.voter}, {"model", x.model}};
+          },
       },
       e);
   j["type"] = type_name(e);
@@ -127,14 +135,38 @@ bool boolean(const json& j, const char* key) {
   return v.get<bool>();
 }
 
+// A stored deal: {"lenses":k,"holders":[[voter ids]...]} with k lists (none when k is 0).
+lens_deal read_deal(const json& j) {
+  lens_deal d{static_cast<int>(integer(j, "lenses")), {}};
+  const json& h = need(j, "holders");
+  if (d.lenses < 0 || !h.is_array() || h.size() != static_cast<std::size_t>(d.lenses))
+    throw bad_event{"a deal needs one list of holders per lens"};
+  for (const auto& list : h) {
+    if (!list.is_array()) throw bad_event{"a lens's holders must be a list"};
+    auto& out = d.holders.emplace_back();
+    for (const auto& v : list) {
+      if (!v.is_number_unsigned()) throw bad_event{"a holder must be a voter number"};
+      out.push_back(v.get<voter_id>());
+    }
+  }
+  return d;
+}
+
 event read(const json& j) {
   const std::string type = str(j, "type");
   if (type == "started") {
     auto parsed = parse_scenario(need(j, "scenario").dump(), "stored scenario");
     if (!parsed.value) throw bad_event{parsed.errors.empty() ? "invalid scenario" : parsed.errors[0].to_string()};
-    return started{
-        str(j, "code"),     std::move(*parsed.value), static_cast<int>(integer(j, "min_group")),
-        boolean(j, "live"), integer(j, "at_ms"),      j.contains("confidential") && boolean(j, "confidential")};
+    started s{str(j, "code"),
+              std::move(*parsed.value),
+              static_cast<int>(integer(j, "min_group")),
+              boolean(j, "live"),
+              integer(j, "at_ms"),
+              j.contains("confidential") && boolean(j, "confidential"),
+              std::nullopt,
+              j.contains("owner") ? str(j, "owner") : std::string()};
+    if (j.contains("lenses")) s.lenses = static_cast<int>(integer(j, "lenses"));
+    return s;
   }
   if (type == "joined") return joined{str(j, "voter")};
   if (type == "stage_shown") {
@@ -143,8 +175,9 @@ event read(const json& j) {
     return stage_shown{static_cast<std::size_t>(i), j.contains("at_ms") ? integer(j, "at_ms") : 0};
   }
   if (type == "round_opened") {
-    round_opened o{str(j, "question"), std::nullopt, integer(j, "at_ms")};
+    round_opened o{str(j, "question"), std::nullopt, integer(j, "at_ms"), std::nullopt};
     if (j.contains("seconds")) o.seconds = static_cast<int>(integer(j, "seconds"));
+    if (j.contains("deal")) o.deal = read_deal(need(j, "deal"));
     return o;
   }
   if (type == "round_closed") return round_closed{str(j, "question")};
@@ -167,6 +200,12 @@ event read(const json& j) {
   if (type == "ballot_withdrawn")
     return ballot_withdrawn{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"),
                             str(j, "request")};
+  if (type == "lens_dealt") {
+    const auto m = integer(j, "model");
+    if (m < 0) throw bad_event{"negative model index"};
+    return lens_dealt{str(j, "question"), static_cast<int>(integer(j, "round")), str(j, "voter"),
+                      static_cast<std::size_t>(m)};
+  }
   throw bad_event{"unknown event type \"" + type + "\""};
 }
 

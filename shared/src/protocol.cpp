@@ -92,6 +92,15 @@ void opt_bool(const json& options, const char* name, std::optional<bool>& out) {
   out = l->get<bool>();
 }
 
+// `lenses`: a count from 0 (its upper bound, the case's models, is the session's to check).
+std::optional<int> opt_lenses(const json& j, const char* field) {
+  const auto n = opt_int(j, "lenses");
+  if (n && (*n < 0 || *n > 64))
+    refuse(error_code::bad_message,
+           std::string("field \"") + field + "\" must be from 0 to the case's number of models");
+  return n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
+}
+
 start read_start(const json& j) {
   start m;
   // A case's id, or the case itself (validated later, by the same reader as the files).
@@ -110,6 +119,7 @@ start read_start(const json& j) {
   }
   opt_bool(*it, "live", m.live);
   opt_bool(*it, "confidential", m.confidential);
+  m.lenses = opt_lenses(*it, "options.lenses");
   return m;
 }
 
@@ -130,7 +140,7 @@ goto_stage read_goto(const json& j) {
 }
 
 open read_open(const json& j) {
-  open m{str(j, "code"), str(j, "question"), std::nullopt};
+  open m{str(j, "code"), str(j, "question"), std::nullopt, opt_lenses(j, "lenses")};
   if (const auto s = opt_int(j, "seconds")) {
     if (*s < 5 || *s > 3600) refuse(error_code::bad_message, "field \"seconds\" must be from 5 to 3600");
     m.seconds = static_cast<int>(*s);
@@ -160,6 +170,7 @@ message read(const std::string& type, const json& j) {
   if (type == "watch") return watch{str(j, "code")};
   if (type == "end") return end{str(j, "code")};
   if (type == "purge") return purge{str(j, "code")};
+  if (type == "cohost_key") return cohost_key{str(j, "code")};
   if (type == "scenario_save") {
     const json& sc = need(j, "scenario");
     if (!sc.is_object()) refuse(error_code::bad_message, "field \"scenario\" must be an object (a format 1 case)");
@@ -200,6 +211,7 @@ std::string_view type_name(const message& m) {
                         [](const scenario_delete&) { return "scenario_delete"; },
                         [](const watch&) { return "watch"; },
                         [](const withdraw&) { return "withdraw"; },
+                        [](const cohost_key&) { return "cohost_key"; },
                     },
                     m);
 }

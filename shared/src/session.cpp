@@ -29,9 +29,11 @@ events::started make_started(std::string code, scenario s, int server_min_group,
                              std::int64_t now_ms) {
   const int requested = options.min_group.value_or(server_min_group);
   const int in_force = std::clamp(std::max(server_min_group, requested), min_group_floor, min_group_ceiling);
+  // The owner is the server's to say (the key that started it): empty, the admin's, until it does.
   return events::started{std::move(code), std::move(s),
                          in_force,        options.live.value_or(false),
-                         now_ms,          options.confidential.value_or(false)};
+                         now_ms,          options.confidential.value_or(false),
+                         options.lenses,  std::string()};
 }
 
 session::session(const events::started& e)
@@ -40,7 +42,9 @@ session::session(const events::started& e)
       min_group_(e.min_group),
       live_(e.live),
       confidential_(e.confidential),
+      owner_(e.owner),
       started_ms_(e.at_ms) {
+  if (e.lenses) lenses_ = std::clamp(*e.lenses, 0, static_cast<int>(scenario_.models.size()));
   for (std::size_t i = 0; i < scenario_.stages.size(); ++i) {
     const auto& st = scenario_.stages[i];
     if (!st.question) continue;
@@ -78,13 +82,6 @@ std::optional<voter_id> session::voter(const events::voter_key& key) const {
   const auto it = voter_ids_.find(key);
   if (it == voter_ids_.end()) return std::nullopt;
   return it->second;
-}
-
-std::optional<std::size_t> session::assigned_model(const events::voter_key& key) const {
-  const auto v = voter(key);
-  if (!v || !assigns_ || scenario_.models.empty()) return std::nullopt;
-  // Round-robin by first join: 12 participants over 4 models get 3 each, stable across reconnects.
-  return static_cast<std::size_t>(*v) % scenario_.models.size();
 }
 
 int session::round(const std::string& question) const {

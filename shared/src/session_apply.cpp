@@ -68,8 +68,22 @@ result<effects> session::apply_one(const events::round_opened& x) {
   r.number = static_cast<int>(q.rounds.size()) + 1;
   r.open = true;
   if (x.seconds) r.closes_at_ms = x.at_ms + std::int64_t{*x.seconds} * 1000;
+  if (x.deal) {
+    if (x.deal->lenses < 0 || static_cast<std::size_t>(x.deal->lenses) > scenario_.models.size() ||
+        x.deal->holders.size() != static_cast<std::size_t>(x.deal->lenses))
+      return error{error_code::internal, "the deal of " + json_quoted(x.question) + " does not fit the case"};
+    for (std::size_t m = 0; m < x.deal->holders.size(); ++m)
+      for (const auto v : x.deal->holders[m])
+        if (v >= voter_keys_.size() || !r.lens.emplace(v, m).second)
+          return error{error_code::internal, "the deal of " + json_quoted(x.question) + " names a voter twice or none"};
+    r.deal = x.deal;
+  }
   q.rounds.push_back(std::move(r));
   effects out{{push_kind::round, x.question}};
+  // Participants on this question's stage learn the lens they were dealt.
+  const stage& shown = scenario_.stages[stage_];
+  if (x.deal && (shown.id == x.question || (shown.kind == stage_kind::revote && shown.of == x.question)))
+    out.push_back({push_kind::stage, ""});
   // A new round is voted blind: hidden until the next reveal.
   if (q.revealed) {
     q.revealed = false;
@@ -108,7 +122,9 @@ result<effects> session::apply_one(const events::ballot_cast& x) {
   const auto [who, qp, r] = *target;
   question_state& q = *qp;
   const question& qd = *scenario_.stages[q.stage].question;
-  const auto assigned = qd.type == question_type::model_outcome && qd.assign ? assigned_model(x.voter) : std::nullopt;
+  const auto assigned = lens_in(qd, *r, who);
+  if (deals_lenses(qd) && r->deal && r->deal->lenses > 0 && !assigned)
+    return error{error_code::internal, "no lens was dealt to this voter in " + json_quoted(x.question)};
   auto a = parse_answer(scenario_, qd, x.ballot, assigned);
   if (!a) return a.err();
   if (record_answer(*r, who, std::move(*a))) r->dirty.insert(who);

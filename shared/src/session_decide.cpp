@@ -24,11 +24,6 @@ std::vector<event> none() {
 
 }  // namespace
 
-std::vector<event> session::decide_join(const events::voter_key& voter_key) const {
-  if (ended_ || voter(voter_key)) return none();
-  return {events::joined{voter_key}};
-}
-
 events_result session::decide_vote(const events::voter_key& voter_key, const protocol::vote& v,
                                    const std::string& request) const {
   if (auto live = check_not_ended(); !live) return live.err();
@@ -40,8 +35,12 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
   const question& qd = *scenario_.stages[q.stage].question;
   if (qd.type == question_type::text)
     return error{error_code::invalid_ballot, "text questions take a perspective, not a vote"};
-  const auto assigned = qd.type == question_type::model_outcome && qd.assign ? assigned_model(voter_key) : std::nullopt;
   const round_state* r = open_round(q);
+  // A participant without a lens in a round that dealt them is dealt one with their first ballot.
+  const auto late = r ? late_deal(v.question, q, *r, voter_key, *who) : std::nullopt;
+  const auto assigned = late               ? std::optional(late->model)
+                        : q.rounds.empty() ? std::nullopt
+                                           : lens_in(qd, q.rounds.back(), *who);
   if (!r) {
     // A resend of a request already applied (same id, same content) is acked again, even after its round
     // closed: the request's content is its question and ballot, not the round it happened to reach.
@@ -60,7 +59,10 @@ events_result session::decide_vote(const events::voter_key& voter_key, const pro
   // The ballot they already have in this round, whatever the request id: acked, nothing stored, so
   // re-sending one ballot with fresh ids cannot grow the log (issue 12 item 4).
   if (holds_answer(*r, *who, *a)) return none();
-  return {{events::ballot_cast{v.question, r->number, voter_key, std::move(canonical), request}}};
+  std::vector<event> out;
+  if (late) out.emplace_back(*late);
+  out.emplace_back(events::ballot_cast{v.question, r->number, voter_key, std::move(canonical), request});
+  return out;
 }
 
 events_result session::decide_perspective(const events::voter_key& voter_key, const protocol::perspective& p,
@@ -134,14 +136,25 @@ events_result session::decide_goto(const protocol::stage_ref& ref, std::int64_t 
   return {{events::stage_shown{*index, now_ms}}};
 }
 
-events_result session::decide_open(const protocol::open& o, std::int64_t now_ms) const {
+events_result session::decide_open(const protocol::open& o, std::int64_t now_ms,
+                                   const std::vector<events::voter_key>& present) const {
   if (auto live = check_not_ended(); !live) return live.err();
   const auto q = check_question(o.question);
   if (!q) return q.err();
   if (o.seconds && (*o.seconds < min_round_seconds || *o.seconds > max_round_seconds))
     return error{error_code::bad_message, "seconds must be from 5 to 3600"};
-  if (const round_state* r = open_round(**q)) return decide_retime(o, *r, now_ms);
-  return {{events::round_opened{o.question, o.seconds, now_ms}}};
+  if (const round_state* r = open_round(**q)) {
+    // A round's lenses are dealt once, when it opens.
+    if (o.lenses && (!r->deal || r->deal->lenses != *o.lenses))
+      return error{error_code::bad_message,
+                   json_quoted(o.question) + (r->deal ? " is open with " + std::to_string(r->deal->lenses) +
+                                                            " lenses dealt; close it to deal again"
+                                                      : " deals no lenses in its open round")};
+    return decide_retime(o, *r, now_ms);
+  }
+  auto deal = decide_deal(**q, o, present);
+  if (!deal) return deal.err();
+  return {{events::round_opened{o.question, o.seconds, now_ms, std::move(*deal)}}};
 }
 
 events_result session::decide_close(const std::string& question) const {
@@ -187,9 +200,9 @@ std::optional<event> session::decide_publish(const std::string& question) const 
   // With assigned models each row moves only with its own model's ballots: a row may move
   // only in steps of min_group of them too, or one person's tap would show in it.
   const roundtable::question& qd = *scenario_.stages[q->stage].question;
-  if (qd.type == question_type::model_outcome && qd.assign && !scenario_.models.empty()) {
-    std::map<std::size_t, std::size_t> changed;
-    for (const auto v : r.dirty) ++changed[static_cast<std::size_t>(v) % scenario_.models.size()];  // as assigned_model
+  if (deals_lenses(qd)) {
+    std::map<std::optional<std::size_t>, std::size_t> changed;
+    for (const auto v : r.dirty) ++changed[lens_in(qd, r, v)];
     for (const auto& [m, n] : changed)
       if (n < static_cast<std::size_t>(min_group_)) return std::nullopt;
   }

@@ -15,7 +15,9 @@ using nlohmann::json;
 namespace {
 
 // True when the live tally showed in full how this round's ballots moved from the round before: a choice
-// shift, or a model_outcome shift with no model's transitions held back. Scale, points and rank never show one.
+// shift, or a model_outcome shift with no model's transitions held back. The shifts of multiple choice, scale,
+// points and rank show only sums, not who went where, so the export keeps those rounds apart (choices_moved
+// and the other types' shifts answer false here).
 bool shift_shown_in_full(const tally& t) {
   if (const auto* c = std::get_if<choice_tally>(&t)) return c->shift.has_value();
   if (const auto* m = std::get_if<model_outcome_tally>(&t))
@@ -89,7 +91,7 @@ json session::export_round(const question& qd, const question_state& q, std::siz
     return round;
   }
   const round_ballots* prev = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
-  const tally t = compute_tally(scenario_, qd, rs.ballots, prev, min_group_);
+  const tally t = compute_tally(scenario_, as_tallied(qd, q, k), rs.ballots, prev, min_group_);
   round["tally"] = round_tally(qd, q, k);
   // A re-vote whose shift the live view held back (or never shows) gets pseudonyms of its own, so the
   // export does not tell who moved where the room could not see it (issue 12 item 13).

@@ -25,7 +25,8 @@ json session::round_tally(const question& qd, const question_state& q, std::size
   if (!enough_to_show(r.ballots.size(), min_group_)) return nullptr;
   if (qd.type == question_type::text) return nullptr;
   const round_ballots* previous = k >= 1 ? &q.rounds[k - 1].ballots : nullptr;
-  json t = to_json(scenario_, qd, compute_tally(scenario_, qd, r.ballots, previous, min_group_));
+  const question tallied = as_tallied(qd, q, k);
+  json t = to_json(scenario_, tallied, compute_tally(scenario_, tallied, r.ballots, previous, min_group_));
   if (qd.abstain) t["abstained"] = r.abstained.size();
   return t;
 }
@@ -195,6 +196,7 @@ json session::view(role r, const std::optional<events::voter_key>& voter_key, co
            {"ended", ended_},
            {"min_group", min_group_},
            {"live", live_}};
+  if (r == role::facilitator && assigns_) out["lenses"] = lenses();
   const auto who = voter_key ? voter(*voter_key) : std::nullopt;
   out["mine"] = r == role::participant && who ? mine_view(*who) : json::object();
   if (!scenario_.lang.empty()) out["scenario"]["lang"] = scenario_.lang;  // v1 addition, only when set
@@ -247,6 +249,8 @@ json session::questions_view(std::int64_t now_ms) const {
     const auto rm = round_message(role::participant, id, now_ms);
     json qs{{"round", rm["round"]}, {"status", rm["status"]}, {"revealed", q.revealed}, {"ballots", ballots(id)}};
     if (rm.contains("closes_in")) qs["closes_in"] = rm["closes_in"];
+    // The lenses the latest round dealt (an assigned question): the console's small-group warning counts them.
+    if (!q.rounds.empty() && q.rounds.back().deal) qs["lenses"] = q.rounds.back().deal->lenses;
     questions[id] = std::move(qs);
   }
   return questions;

@@ -61,6 +61,7 @@ choice_tally tally_choice(const question& q, const round_ballots& current, const
     }
     if (enough_to_show(shift.compared, min_group)) t.shift = std::move(shift);
   }
+  if (q.max_choices > 1 && previous) t.choices_moved = shift_choices(q, current, *previous, min_group);
   return t;
 }
 
@@ -292,12 +293,21 @@ tally compute_tally(const scenario& s, const question& q, const round_ballots& c
   switch (q.type) {
     case question_type::choice:
       return tally_choice(q, current, previous, min_group);
-    case question_type::scale:
-      return tally_scale(q, current);
-    case question_type::points:
-      return tally_points(q, current);
-    case question_type::rank:
-      return tally_rank(q, current);
+    case question_type::scale: {
+      auto t = tally_scale(q, current);
+      if (previous) t.shift = shift_scale(q, current, *previous, min_group);
+      return t;
+    }
+    case question_type::points: {
+      auto t = tally_points(q, current);
+      if (previous) t.shift = shift_points(q, current, *previous, min_group);
+      return t;
+    }
+    case question_type::rank: {
+      auto t = tally_rank(q, current);
+      if (previous) t.shift = shift_rank(q, current, *previous, min_group);
+      return t;
+    }
     case question_type::model_outcome:
       return tally_model_outcome(s, q, current, previous, min_group);
     case question_type::text:
@@ -322,6 +332,7 @@ nlohmann::json to_json(const scenario& s, const question& q, const tally& t) {
         out["shift"] = json{{"compared", c->shift->compared},
                             {"changed", c->shift->changed},
                             {"transitions", transitions_json(c->shift->transitions, q.options)}};
+      if (c->choices_moved) out["shift"] = to_json(q, *c->choices_moved);
       return out;
     }
     case question_type::scale: {
@@ -330,22 +341,28 @@ nlohmann::json to_json(const scenario& s, const question& q, const tally& t) {
       json histogram = json::object();
       for (std::size_t i = 0; i < v->histogram.size(); ++i)
         histogram[std::to_string(static_cast<long long>(q.min) + static_cast<long long>(i))] = v->histogram[i];
-      return json{{"histogram", std::move(histogram)},
-                  {"mean", finite(v->mean)},
-                  {"median", finite(v->median)},
-                  {"stdev", finite(v->stdev)}};
+      json out{{"histogram", std::move(histogram)},
+               {"mean", finite(v->mean)},
+               {"median", finite(v->median)},
+               {"stdev", finite(v->stdev)}};
+      if (v->shift) out["shift"] = to_json(q, *v->shift);
+      return out;
     }
     case question_type::points: {
       const auto* p = std::get_if<points_tally>(&t);
       if (!p) return nullptr;
       std::vector<double> mean;
       for (double x : p->mean) mean.push_back(finite(x));
-      return json{{"total", per_option(p->total)}, {"mean", per_option(mean)}};
+      json out{{"total", per_option(p->total)}, {"mean", per_option(mean)}};
+      if (p->shift) out["shift"] = to_json(q, *p->shift);
+      return out;
     }
     case question_type::rank: {
       const auto* r = std::get_if<rank_tally>(&t);
       if (!r) return nullptr;
-      return json{{"borda", per_option(r->borda)}, {"first", per_option(r->first)}};
+      json out{{"borda", per_option(r->borda)}, {"first", per_option(r->first)}};
+      if (r->shift) out["shift"] = to_json(q, *r->shift);
+      return out;
     }
     case question_type::model_outcome: {
       const auto* m = std::get_if<model_outcome_tally>(&t);

@@ -121,3 +121,14 @@ export async function contrastProblems(page) {
     return problems;
   });
 }
+
+/**
+ * The serious and critical accessibility violations axe-core finds on the page as it is now (WCAG 2.x A and
+ * AA rules and axe's best practices), one line each: rule, impact, and the first offending elements.
+ */
+export async function axeProblems(page) {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}

@@ -83,9 +83,12 @@ test('console: an ended session opens as a read-only review with the report', as
   assert.ok(!voices.includes('Hidden one.'), 'a hidden perspective is not in the review');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.match(await review.locator('section[data-question="models"]').innerText(), /Agreement per model: Ethical Guidelines Model 100%/);
-  // Points carry no shift in their tally: the review shows the means before and after.
+  // A points re-vote carries its shift (issue 11): the review shows the points each option gained or lost among
+  // the three who answered both rounds (4 -> 1 each on autonomy: 9 points in all).
   assert.match(await review.locator('section[data-question="principles"] table.shift').innerText(),
-    /Autonomy\s+4\.00\s+1\.00/);
+    /Autonomy\s+−9\b/);
+  assert.match(await review.locator('section[data-question="principles"] .shift-summary').innerText(),
+    /of 3 who voted both times/);
   // Read-only: nothing to open, close, reveal or moderate.
   assert.equal(await review.locator('#open-close, #reveal-hide, .mod button').count(), 0);
 

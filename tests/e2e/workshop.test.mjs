@@ -161,6 +161,10 @@ test('console, five participants and the projector run the demo scenario', { tim
   assert.deepEqual(bars.map((b) => b.replace(/\s+/g, ' ').trim()),
     ['Decline 1 · 20%', 'Accept with conditions 2 · 40%', 'Refer 2 · 40%']);
   await noHorizontalScroll(people[3], 360);
+  // The projector says what 20/40/40 means: no majority, and what the agreement's two ends are.
+  assert.equal(await proj.locator('.majority').innerText(), 'No majority: “Accept with conditions” and “Refer” have 40% each.');
+  assert.match(await proj.locator('.agreement-note').innerText(), /Agreement 4%: 100% if everyone gives the same answer, 0% if the answers are spread evenly over all 3 options/);
+  assert.equal(await proj.locator('#counts').innerText(), '5 joined');
   await people[3].screenshot({ path: join(out, 'participant-results.png'), fullPage: true });
   await proj.screenshot({ path: join(out, 'present-results.png') });
   // R hides the results from the room again, and R shows them again.
@@ -352,6 +356,9 @@ test('console, five participants and the projector run the demo scenario', { tim
   await ballotsIn(5);
   await closeAndReveal('gut', 2);
   await proj.locator('.shift-box', { hasText: '2 of 5 who voted both times changed their answer.' }).waitFor();
+  // Round 1 (1/2/2) as faded bars under round 2 (1/0/4).
+  assert.deepEqual(await proj.locator('.present-results .bar-row .bar-value').allInnerTexts(),
+    ['1 · 20% (was 20%)', '0 · 0% (was 40%)', '4 · 80% (was 40%)']);
   await host.screenshot({ path: join(out, 'host.png'), fullPage: true });
   await proj.screenshot({ path: join(out, 'present-revote.png') });
   await noHorizontalScroll(proj, 1920);

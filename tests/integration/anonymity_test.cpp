@@ -337,3 +337,39 @@ TEST(Anonymity, NoTokenOrAddressInTheDatabaseTheWalTheLogsOrTheExports) {
     }
   }
 }
+
+TEST(Anonymity, ADealOfLensesReachesOnlyEachParticipantsOwnLensAndNoExport) {
+  // Five present, two lenses (issue 11): the deal is stored, but the projector, the console and the export see
+  // only counts; each participant sees their own lens and nobody else's.
+  served_session s({.min_group = min_group, .start = {{"lenses", 2}}});
+  auto projector = ws_client::connect(s.server->port());
+  ASSERT_EQ(projector->request({{"type", "watch"}, {"code", s.code}})["type"], "joined");
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 5; ++i) people.push_back(s.join(i));
+  s.command({{"type", "goto"}, {"stage", "lens"}});
+  s.command({{"type", "open"}, {"question", "lens"}});
+  for (auto& p : people) {
+    const auto st = p->wait_for([](const json& m) { return m["type"] == "stage" && m["stage"]["status"] == "open"; });
+    ASSERT_TRUE(st);
+    const std::string mine = (*st)["stage"]["assigned_model"];
+    ASSERT_EQ(
+        p->request({{"type", "vote"}, {"question", "lens"}, {"ballot", {{"outcomes", {{mine, "refer"}}}}}})["type"],
+        "ack");
+    std::set<json> named;
+    for (const auto& m : p->received())
+      if (m["type"] == "stage" && m["stage"].contains("assigned_model")) named.insert(m["stage"]["assigned_model"]);
+    EXPECT_LE(named.size(), 2u) << "at most the lens shown before the open and the one dealt";
+    EXPECT_TRUE(named.count(mine));
+  }
+  s.command({{"type", "close"}, {"question", "lens"}});
+  s.command({{"type", "reveal"}, {"question", "lens"}});
+  ASSERT_TRUE(projector->wait_push("results", "lens"));
+  const auto exported = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.json", test_key).body;
+  const auto csv = http_get(s.server->port(), "/api/sessions/" + s.code + "/export.csv", test_key).body;
+  std::set<std::string> keys;
+  for (const auto& m : projector->received()) keys_of(m, keys);
+  for (const auto& m : s.console->received()) keys_of(m, keys);
+  keys_of(json::parse(exported), keys);
+  for (const char* k : {"assigned_model", "deal", "holders", "lens_dealt"}) EXPECT_FALSE(keys.count(k)) << k;
+  for (const char* word : {"holders", "assigned", "deal"}) EXPECT_EQ(csv.find(word), std::string::npos) << word;
+}

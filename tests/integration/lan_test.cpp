@@ -2,6 +2,9 @@
 // and the server answers on it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -33,10 +36,17 @@ std::string status_line_from(const std::string& address, unsigned short port) {
 }
 
 // The "participants: ..." line of the server's banner.
+// The banner's participants line; it follows "listening on", so it is waited for (up to 5 s), not assumed there.
 std::string participants_line(const served_server& s) {
-  const auto out = s.server->output();
-  const auto at = out.find("participants: ");
-  return at == std::string::npos ? "" : out.substr(at, out.find('\n', at) - at);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const auto out = s.server->output();
+    const auto at = out.find("participants: ");
+    const auto end = at == std::string::npos ? std::string::npos : out.find('\n', at);
+    if (end != std::string::npos) return out.substr(at, end - at);
+    if (std::chrono::steady_clock::now() > deadline) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace

@@ -11,33 +11,18 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include "csv.hpp"
+#include "facilitator_program.hpp"
 #include "harness.hpp"
+#include "tls_certificate.hpp"
 
 using namespace roundtable::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string facilitator_bin = std::string(ROUNDTABLE_BINARY_DIR) + "/bin/facilitator";
-
-/// A finished command: its exit status and everything it wrote (stdout and stderr).
-struct ran {
-  int status = -1;
-  std::string output;
-};
-
-/// Runs `facilitator ARGS` to the end.
-ran facilitator(const std::string& args) {
-  const std::string cmd = "timeout 60 " + facilitator_bin + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ran r;
-  char buf[512];
-  while (p && fgets(buf, sizeof buf, p)) r.output += buf;
-  const int status = p ? pclose(p) : -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 const char* outcome(int i) {
   static const char* outcomes[] = {"decline", "conditions", "refer"};
@@ -259,6 +244,24 @@ TEST(Metrics, BuildProcessAndVoteToAckLatency) {
 // Item 7: with --log-format json every stderr line is one JSON object with a time, a level and an event; the
 // operator events are there (start with its options, session started and ended with the code, store failures,
 // shutdown), and no line holds the key, a token or a ballot.
+// The log lines of a server's output (the banner on stdout skipped), each checked to be one JSON object with a
+// time, a level, an event and a message; a line that is not fails the test.
+std::vector<json> json_log_lines(const std::string& output) {
+  std::vector<json> lines;
+  std::istringstream out(output);
+  for (std::string line; std::getline(out, line);) {
+    if (line.rfind("listening on ", 0) == 0 || line.rfind("console: ", 0) == 0 ||
+        line.rfind("participants: ", 0) == 0 || line.rfind("scenarios: ", 0) == 0)
+      continue;  // the banner on stdout (the contract's first line), not the log
+    auto j = json::parse(line, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << "not a JSON line: " << line;
+    if (!j.is_object()) continue;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("event") && j.contains("message")) << line;
+    lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
 TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
   served_session s({.extra = {"--log-format", "json"}});
   s.command({{"type", "open"}, {"question", "gut"}});
@@ -271,14 +274,8 @@ TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
   s.command({{"type", "end"}});
   EXPECT_EQ(s.server->terminate(), 0);
   std::map<std::string, json> seen;  // event -> its last line
-  std::istringstream out(s.server->output());
-  for (std::string line; std::getline(out, line);) {
-    if (line.rfind("listening on ", 0) == 0 || line.rfind("console: ", 0) == 0 ||
-        line.rfind("participants: ", 0) == 0 || line.rfind("scenarios: ", 0) == 0)
-      continue;  // the banner on stdout (the contract's first line), not the log
-    const auto j = json::parse(line, nullptr, false);
-    ASSERT_TRUE(j.is_object()) << "not a JSON line: " << line;
-    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("event") && j.contains("message")) << line;
+  for (const auto& j : json_log_lines(s.server->output())) {
+    const auto line = j.dump();
     EXPECT_EQ(line.find(test_key), std::string::npos) << line;
     EXPECT_EQ(line.find(token(0)), std::string::npos) << line;
     EXPECT_EQ(line.find("conditions"), std::string::npos) << line;
@@ -294,6 +291,38 @@ TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
   EXPECT_EQ(seen["store_write_failed"]["level"], "error");
   EXPECT_EQ(seen["shutdown"]["signal"], "SIGTERM");
   EXPECT_TRUE(seen.count("server_stopped"));
+}
+
+// Item 7, the transport's part: what the net library reports (here a TLS handshake refused, as clear-text HTTP
+// on the TLS port always is) is a JSON line like every other, without the client's address or its bytes.
+TEST(Logs, TransportMessagesAreJsonLinesToo) {
+  temp_dir certs;
+  make_certificate(certs.path());
+  served_server s({.extra = {"--log-format", "json", "--tls-cert", certs.path() + "/cert.pem", "--tls-key",
+                             certs.path() + "/key.pem"}});
+  {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket plain(ioc);
+    plain.connect({boost::asio::ip::make_address("127.0.0.1"), s.server->port()});
+    boost::asio::write(plain,
+                       boost::asio::buffer(std::string("GET /healthz?probe=cleartext HTTP/1.1\r\nHost: x\r\n\r\n")));
+    char got[256];
+    boost::system::error_code ec;
+    while (!ec) plain.read_some(boost::asio::buffer(got), ec);  // until the server hangs up
+  }
+  EXPECT_EQ(s.server->terminate(), 0);
+  std::vector<json> transport;
+  for (const auto& j : json_log_lines(s.server->output())) {
+    if (j["event"] != "connection_failed") continue;
+    transport.push_back(j);
+    const auto line = j.dump();
+    EXPECT_EQ(line.find("127.0.0.1"), std::string::npos) << line;
+    EXPECT_EQ(line.find("cleartext"), std::string::npos) << line;
+  }
+  ASSERT_EQ(transport.size(), 1u) << s.server->output();
+  EXPECT_EQ(transport[0]["level"], "warning");
+  EXPECT_EQ(transport[0]["message"].get<std::string>().rfind("tls handshake: ", 0), 0u) << transport[0].dump();
+  EXPECT_EQ(s.server->output().find("roundtable net:"), std::string::npos) << s.server->output();
 }
 
 // Item 13: the per-question summary CSV holds the counts of each round that the live tallies show, and only the

@@ -1,149 +1,16 @@
 // The participant program, really run: `participant swarm` and `participant join` as child
 // processes against a real `facilitator serve`. Counts and lines, never times.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <sstream>
 
+#include "child_process.hpp"
 #include "served_session.hpp"
 
 using namespace roundtable::test;
 
 namespace {
-
-const std::string participant_bin = std::string(ROUNDTABLE_BINARY_DIR) + "/bin/participant";
-
-// A child process with its stdin, stdout and stderr piped; stdout read line by line.
-class child {
-public:
-  explicit child(std::vector<std::string> args) {
-    int in[2], out[2], err[2];
-    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      dup2(err[1], 2);
-      for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(participant_bin.c_str()));
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(participant_bin.c_str(), argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    in_ = in[1];
-    reader_ = std::thread([this, fd = out[0]] { read_all(fd, true); });
-    err_reader_ = std::thread([this, fd = err[0]] { read_all(fd, false); });
-  }
-  ~child() {
-    close_stdin();
-    if (pid_ > 0 && status_ < 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-    if (err_reader_.joinable()) err_reader_.join();
-  }
-
-  void write_line(const std::string& s) {
-    const auto line = s + "\n";
-    ASSERT_EQ(::write(in_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
-  }
-  void close_stdin() {
-    if (in_ >= 0) close(in_);
-    in_ = -1;
-  }
-  /// Waits for a stdout line containing text; returns it (or nullopt after timeout).
-  std::optional<std::string> wait_line(const std::string& text, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mutex_);
-    std::size_t seen = 0;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      for (; seen < lines_.size(); ++seen)
-        if (lines_[seen].find(text) != std::string::npos) return lines_[seen];
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-        for (; seen < lines_.size(); ++seen)
-          if (lines_[seen].find(text) != std::string::npos) return lines_[seen];
-        return std::nullopt;
-      }
-    }
-  }
-  /// Waits for the exit; the exit status, or -1 after timeout (then killed).
-  int wait_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (reader_.joinable()) reader_.join();
-        if (err_reader_.joinable()) err_reader_.join();
-        return status_;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    status_ = -1;
-    return -1;
-  }
-  std::vector<std::string> lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-  std::string all_output() {
-    std::lock_guard lock(mutex_);
-    std::string s;
-    for (const auto& l : lines_) s += l + "\n";
-    return s + "--- stderr ---\n" + err_;
-  }
-  std::string err() {
-    std::lock_guard lock(mutex_);
-    return err_;
-  }
-
-private:
-  void read_all(int fd, bool out) {
-    std::string partial;
-    char buf[4096];
-    for (;;) {
-      const auto n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      std::lock_guard lock(mutex_);
-      if (!out) {
-        err_.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      partial.append(buf, static_cast<std::size_t>(n));
-      for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
-        lines_.push_back(partial.substr(0, nl));
-        partial.erase(0, nl + 1);
-      }
-      cv_.notify_all();
-    }
-    close(fd);
-    std::lock_guard lock(mutex_);
-    if (out && !partial.empty()) lines_.push_back(partial);
-    cv_.notify_all();
-  }
-
-  int pid_ = -1;
-  int in_ = -1;
-  int status_ = -1;
-  std::thread reader_, err_reader_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::string> lines_;
-  std::string err_;
-};
 
 // A served session, live unless told otherwise, and what its export says.
 struct live_session : served_session {

@@ -8,9 +8,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <cstdlib>
 
 #include "harness.hpp"
+#include "tls_certificate.hpp"
 
 using namespace roundtable::test;
 namespace asio = boost::asio;
@@ -19,15 +19,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// A self-signed certificate for 127.0.0.1, made with the openssl command line.
-void make_certificate(const std::string& dir) {
-  const std::string cmd =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
 
 // A client context that trusts only that certificate and checks the peer's name.
 ssl::context client_context(const std::string& dir) {

@@ -232,10 +232,34 @@ TEST(ServerUrl, WebSocketAndJoinLink) {
   EXPECT_EQ(b->port, 9000);
   EXPECT_EQ(b->path, "/ws");
   EXPECT_EQ(b->code, "482913");
-  EXPECT_FALSE(parse_server_url("https://x/j/1", why));
-  EXPECT_NE(why.find("ws://"), std::string::npos);
+  EXPECT_FALSE(b->tls);
+  EXPECT_FALSE(parse_server_url("ftp://x/j/1", why));
+  EXPECT_NE(why.find("wss://"), std::string::npos);
   EXPECT_FALSE(parse_server_url("ws://host:99999/ws", why));
   EXPECT_FALSE(parse_server_url("ws://:80/ws", why));
+}
+
+TEST(ServerUrl, TlsSchemesDefaultToPort443) {
+  std::string why;
+  auto a = parse_server_url("wss://rt.example.org/ws", why);
+  ASSERT_TRUE(a) << why;
+  EXPECT_TRUE(a->tls);
+  EXPECT_EQ(a->host, "rt.example.org");
+  EXPECT_EQ(a->port, 443);
+  EXPECT_EQ(a->path, "/ws");
+  auto b = parse_server_url("https://rt.example.org/j/482913/", why);
+  ASSERT_TRUE(b) << why;
+  EXPECT_TRUE(b->tls);
+  EXPECT_EQ(b->port, 443);
+  EXPECT_EQ(b->path, "/ws");
+  EXPECT_EQ(b->code, "482913");
+  auto c = parse_server_url("wss://127.0.0.1:8443/ws", why);
+  ASSERT_TRUE(c) << why;
+  EXPECT_EQ(c->port, 8443);
+  auto d = parse_server_url("ws://rt.example.org/ws", why);
+  ASSERT_TRUE(d) << why;
+  EXPECT_FALSE(d->tls);
+  EXPECT_EQ(d->port, 80);
 }
 
 TEST(Token, RandomTokensAreValidAndDistinct) {

@@ -98,14 +98,15 @@ std::string numbered_payload(std::uint64_t i) {
 TEST_F(EventStoreTest, CreatesSchemaAndSetsUserVersion) {
   { auto store = event_store::open(file_); }
   auto db = sqlite::db::open(file_, false, 5000);
-  EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), roundtable::store::schema_version);
   EXPECT_EQ(db.query_text("PRAGMA journal_mode"), "wal");
   sqlite::statement tables(db,
                            "SELECT name FROM sqlite_master WHERE type = 'table' "
                            "ORDER BY name");
   std::vector<std::string> names;
   while (tables.step()) names.push_back(tables.column_text(0));
-  EXPECT_EQ(names, (std::vector<std::string>{"events", "saved_scenarios", "sessions", "used_codes"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"events", "facilitator_keys", "saved_scenarios", "sessions", "used_codes"}));
   sqlite::statement fk(db, "SELECT \"table\", on_delete FROM pragma_foreign_key_list('events')");
   ASSERT_TRUE(fk.step());
   EXPECT_EQ(fk.column_text(0), "sessions");
@@ -154,7 +155,7 @@ TEST_F(EventStoreTest, RefusesANewerSchemaVersion) {
   } catch (const std::runtime_error& e) {
     std::string message = e.what();
     EXPECT_NE(message.find("schema version 99"), std::string::npos) << message;
-    EXPECT_NE(message.find("newer than this program knows (2)"), std::string::npos) << message;
+    EXPECT_NE(message.find("newer than this program knows (3)"), std::string::npos) << message;
     EXPECT_NE(message.find(file_.string()), std::string::npos) << message;
   }
   // The file was left as it was.

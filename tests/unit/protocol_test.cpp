@@ -39,10 +39,12 @@ TEST(Parse, EveryRequestType) {
       R"({"type":"scenario_save","scenario":{"id":"mine"}})",
       R"({"type":"scenario_get","scenario":"mine"})",
       R"({"type":"scenario_delete","scenario":"mine"})",
+      R"({"type":"cohost_key","code":"482913"})",
   };
-  const char* names[] = {"join",  "vote",  "perspective",   "endorse",      "host",           "start",    "attach",
-                         "goto",  "open",  "close",         "reveal",       "hide",           "moderate", "end",
-                         "purge", "watch", "scenario_save", "scenario_get", "scenario_delete"};
+  const char* names[] = {
+      "join",          "vote",         "perspective",     "endorse",   "host",     "start", "attach", "goto",
+      "open",          "close",        "reveal",          "hide",      "moderate", "end",   "purge",  "watch",
+      "scenario_save", "scenario_get", "scenario_delete", "cohost_key"};
   for (std::size_t i = 0; i < std::size(frames); ++i) {
     auto p = parse(frames[i]);
     ASSERT_TRUE(p.msg.has_value()) << frames[i] << ": " << (p.err ? p.err->message : "");
@@ -181,4 +183,25 @@ TEST(Parse, NeverThrowsOnHostileInput) {
 TEST(Dump, ReplacesInvalidUtf8InsteadOfThrowing) {
   nlohmann::json j = std::string("bad \xff byte");
   EXPECT_NO_THROW(dump(j));
+}
+
+TEST(Parse, LensesOnStartAndOpen) {
+  auto s = parse(R"({"type":"start","scenario":"x","options":{"lenses":2}})");
+  ASSERT_TRUE(s.msg);
+  EXPECT_EQ(std::get<start>(*s.msg).lenses, 2);
+  auto o = parse(R"({"type":"open","code":"1","question":"q","lenses":0})");
+  ASSERT_TRUE(o.msg);
+  EXPECT_EQ(std::get<open>(*o.msg).lenses, 0);
+  auto none = parse(R"({"type":"open","code":"1","question":"q","lenses":null})");
+  ASSERT_TRUE(none.msg);
+  EXPECT_FALSE(std::get<open>(*none.msg).lenses.has_value());
+  // The upper bound is the case's (the session checks it); here only what is never a count.
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","lenses":-1})").message,
+            "field \"lenses\" must be from 0 to the case's number of models");
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","lenses":"two"})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","lenses":1e300})").code, error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"open","code":"1","question":"q","lenses":99999999999999999999})").code,
+            error_code::bad_message);
+  EXPECT_EQ(parse_error(R"({"type":"start","scenario":"x","options":{"lenses":65}})").message,
+            "field \"options.lenses\" must be from 0 to the case's number of models");
 }

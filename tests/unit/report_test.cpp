@@ -122,7 +122,7 @@ TEST(ReportPage, HeldBackModelRowsSayFewerThanKAndShownOnesTheirAgreement) {
   workshop w(2);
   w.join(4);  // two per model
   w.open("models");
-  const auto model_of = [&](int i) { return *w.s.assigned_model(workshop::key(i)); };
+  const auto model_of = [&](int i) { return *w.s.assigned_model(workshop::key(i), "models"); };
   // Both of one model answer, one of the other: that model's row is held back.
   bool one_virtue = false;
   for (int i = 0; i < 4; ++i) {
@@ -138,6 +138,20 @@ TEST(ReportPage, HeldBackModelRowsSayFewerThanKAndShownOnesTheirAgreement) {
             std::string::npos)
       << page;
   EXPECT_NE(page.find("aria-label=\"Agreement per model\""), std::string::npos) << page;
+}
+
+TEST(ReportPage, AScaleReVoteShowsHowTheGroupMovedOnceEnoughAnsweredBoth) {
+  workshop w(3);
+  w.join(4);
+  for (const auto& values : {std::vector<int>{2, 2, 3, 4}, std::vector<int>{4, 2, 3, 4}}) {
+    w.open("sure");
+    for (int i = 0; i < 4; ++i) w.cast(i, "sure", {{"value", values[static_cast<std::size_t>(i)]}});
+    w.close("sure");
+  }
+  const auto page = w.section("How sure?");
+  EXPECT_NE(page.find("1 of 4 who answered both rounds changed their answer."), std::string::npos) << page;
+  EXPECT_NE(page.find("1 moved up, 0 down; the mean moved by 0.50."), std::string::npos) << page;
+  EXPECT_NE(page.find("<tr><td>2</td><td>4</td><td>1</td></tr>"), std::string::npos) << page;
 }
 
 TEST(ReportPage, AQuestionWithNoAnswersOrNeverOpenedSaysSo) {

@@ -93,7 +93,7 @@ struct RoomBoundary : ::testing::Test {
     services = std::make_unique<room_services>(room_services{*store, counters, "http://x", nullptr});
     rooms = std::make_unique<room_registry>(ioc, *services);
     std::atomic<bool> stored = false;
-    r = rooms->start(demo(), 1, protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+    r = rooms->start(demo(), 1, protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, "",
                      [&](const std::shared_ptr<room>&, bool ok) { stored = ok; });
     ASSERT_TRUE(run_until([&] { return stored.load(); }));
   }

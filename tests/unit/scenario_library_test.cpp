@@ -85,6 +85,27 @@ TEST_F(ScenarioLibraryTest, FolderCasesAreListedFirstAndReadOnly) {
   EXPECT_EQ(library_->remove("demo", std::string(admin_owner)).refusal.err.code, error_code::read_only_scenario);
 }
 
+TEST_F(ScenarioLibraryTest, AnOwnersScopeHoldsTheFolderAndItsOwnCasesOnly) {
+  ASSERT_TRUE(library_->save(demo_case("alices"), "alice"));
+  ASSERT_TRUE(library_->save(demo_case("bobs"), "bob"));
+  const owner_scope bob = std::string("bob");
+  std::vector<std::string> ids;
+  for (const auto& c : library_->list(bob)) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"demo", "bobs"}));
+  EXPECT_EQ(library_->list().size(), 3u) << "the admin's scope holds every case";
+  // Alice's case is to Bob what a missing one is: the same refusal, word for word.
+  const auto missing = library_->get("nothing-here", bob);
+  const auto hers = library_->get("alices", bob);
+  ASSERT_FALSE(hers);
+  EXPECT_EQ(hers.refusal.err.code, missing.refusal.err.code);
+  EXPECT_EQ(hers.refusal.err.message, "no case has the id \"alices\"");
+  EXPECT_FALSE(library_->find("alices", bob));
+  EXPECT_TRUE(library_->find("demo", bob)) << "folder cases are everyone's";
+  EXPECT_EQ(library_->remove("alices", bob).refusal.err.code, error_code::unknown_scenario);
+  EXPECT_TRUE(library_->find("alices")) << "a refused delete deletes nothing";
+  EXPECT_TRUE(library_->remove("alices", std::nullopt)) << "the admin deletes anyone's case";
+}
+
 TEST_F(ScenarioLibraryTest, ARefusedCaseCarriesEveryErrorAndNothingIsStored) {
   auto bad = demo_case("bad");
   bad.erase("summary");

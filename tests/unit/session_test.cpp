@@ -115,12 +115,16 @@ struct workshop {
     EXPECT_TRUE(decided.ok()) << (decided.ok() ? "" : decided.err().message);
     return decided ? apply_all(*decided) : std::vector<effect>{};
   }
-  void join(int i) { apply_all(s.decide_join(voter_key(i))); }
+  // Everyone who joined stays connected: a round deals its lenses over all of them.
+  void join(int i) {
+    apply_all(s.decide_join(voter_key(i)));
+    if (std::find(present.begin(), present.end(), voter_key(i)) == present.end()) present.push_back(voter_key(i));
+  }
   void join_many(int n) {
     for (int i = 0; i < n; ++i) join(i);
   }
   void open(const std::string& q, std::optional<int> seconds = std::nullopt, std::int64_t now = 2000) {
-    run(s.decide_open({"123456", q, seconds}, now));
+    run(s.decide_open({"123456", q, seconds, std::nullopt}, now, present));
   }
   void close(const std::string& q) { run(s.decide_close(q)); }
   void reveal(const std::string& q) { run(s.decide_reveal(q, true)); }
@@ -136,6 +140,7 @@ struct workshop {
     return e.has_value();
   }
   std::vector<events::event> log{};
+  std::vector<std::string> present{};
 };
 
 json results_for(const session& s, role r, const std::string& q) {
@@ -170,15 +175,17 @@ TEST(Join, RecordsAParticipantOnce) {
 TEST(Join, AssignsModelsBalancedAndStable) {
   workshop w(3, false, /*assign=*/true);
   w.join_many(12);
+  // The lens a participant sees is the one of the assigned question on the stage.
+  EXPECT_FALSE(w.s.assigned_model(voter_key(0)).has_value());
+  w.run(w.s.decide_goto(std::string("models")));
   std::vector<int> per_model(4, 0);
-  for (int i = 0; i < 12; ++i) per_model[*w.s.assigned_model(voter_key(i))]++;
+  for (int i = 0; i < 12; ++i) per_model[*w.s.assigned_model(voter_key(i), "models")]++;
   EXPECT_EQ(per_model, (std::vector<int>{3, 3, 3, 3}));
   // Stable across reconnects: asking again (a second join) changes nothing.
   const auto before = *w.s.assigned_model(voter_key(7));
   EXPECT_TRUE(w.s.decide_join(voter_key(7)).empty());
   EXPECT_EQ(*w.s.assigned_model(voter_key(7)), before);
   // The participant's stage view names the assigned model, nobody else's does.
-  w.run(w.s.decide_goto(std::string("models")));
   const auto pv = w.s.stage_message(role::participant, before, 0);
   EXPECT_EQ(pv["stage"]["assigned_model"], w.s.scenario_copy().models[before].id);
   EXPECT_FALSE(w.s.stage_message(role::projector, std::nullopt, 0)["stage"].contains("assigned_model"));
@@ -867,7 +874,7 @@ TEST(Export, AssignedModelRowsBelowMinGroupExportNoBallots) {
   w.open("models");
   std::vector<int> per_model(4, 0);
   for (int i = 0; i < 14; ++i) {
-    const auto m = *w.s.assigned_model(voter_key(i));
+    const auto m = *w.s.assigned_model(voter_key(i), "models");
     if (m == 3 && per_model[3] == 2) continue;  // model 3 gets only 2 ballots
     ++per_model[m];
     w.cast(i, "models", {{"outcomes", {{w.s.scenario_copy().models[m].id, "refer"}}}});
@@ -896,9 +903,9 @@ TEST(Publish, AnAssignedModelsRowMovesOnlyInStepsOfMinGroupOfItsOwnBallots) {
   w.join_many(12);  // 3 per model
   w.open("models");
   std::map<std::size_t, std::vector<int>> by_model;
-  for (int i = 0; i < 12; ++i) by_model[*w.s.assigned_model(voter_key(i))].push_back(i);
+  for (int i = 0; i < 12; ++i) by_model[*w.s.assigned_model(voter_key(i), "models")].push_back(i);
   const auto vote_for = [&](int i) {
-    const auto m = *w.s.assigned_model(voter_key(i));
+    const auto m = *w.s.assigned_model(voter_key(i), "models");
     w.cast(i, "models", {{"outcomes", {{w.s.scenario_copy().models[m].id, "refer"}}}});
   };
   // Three ballots of model 0 and one of model 1: four changed in all, but model 1's row would
@@ -921,11 +928,11 @@ TEST(Publish, AnAssignedModelsRowMovesOnlyInStepsOfMinGroupOfItsOwnBallots) {
   fresh.join_many(12);
   fresh.open("models");
   for (int i : by_model[0]) {
-    const auto m = *fresh.s.assigned_model(voter_key(i));
+    const auto m = *fresh.s.assigned_model(voter_key(i), "models");
     fresh.cast(i, "models", {{"outcomes", {{fresh.s.scenario_copy().models[m].id, "refer"}}}});
   }
   {
-    const auto m = *fresh.s.assigned_model(voter_key(by_model[1][0]));
+    const auto m = *fresh.s.assigned_model(voter_key(by_model[1][0]), "models");
     fresh.cast(by_model[1][0], "models", {{"outcomes", {{fresh.s.scenario_copy().models[m].id, "refer"}}}});
   }
   EXPECT_TRUE(fresh.s.apply(events::tally_published{"models", 1}).ok()) << "an older log must still replay";
@@ -983,7 +990,7 @@ TEST(Replay, RandomWorkshopsReplayToIdenticalViews) {
           if (q == "principles") b = {{"points", {{"autonomy", 4}, {"justice", 6}}}};
           if (q == "bias") b = {{"order", {"morals", "culture", "stereotypes"}}};
           if (q == "models") {
-            const auto a = w.s.assigned_model(voter_key(who));
+            const auto a = w.s.assigned_model(voter_key(who), "models");
             json o = json::object();
             for (std::size_t m = 0; m < 4; ++m)
               if (!a || *a == m) o[w.s.scenario_copy().models[m].id] = "refer";

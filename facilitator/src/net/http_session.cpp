@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
-#include <iostream>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -16,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "net/log_sink.hpp"
 #include "net/websocket_session.hpp"
 
 namespace roundtable::net::detail {
@@ -237,7 +237,7 @@ void http_session<Stream>::answer() {
   try {
     reply = state_->app.on_http(req, address_);
   } catch (const std::exception& e) {
-    std::cerr << "roundtable net: on_http: " << e.what() << "\n";
+    report(severity::error, "handler_failed", std::string("on_http: ") + e.what());
     reply = http_reply{500, "text/plain; charset=utf-8", "Internal server error\n", {}};
   }
   if (reply.status < 100 || reply.status > 999) reply.status = 500;

@@ -1,7 +1,6 @@
 #include "net/listener.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -13,6 +12,7 @@
 #include <boost/beast/websocket/error.hpp>
 
 #include "net/http_session.hpp"
+#include "net/log_sink.hpp"
 
 namespace roundtable::net::detail {
 
@@ -141,7 +141,7 @@ void fail(beast::error_code ec, const char* what) {
       ec.category() == beast::error_code(beast::websocket::error::closed).category() ||
       ec.category() == beast::error_code(beast::http::error::end_of_stream).category())
     return;
-  std::cerr << "roundtable net: " << what << ": " << ec.message() << "\n";
+  report(severity::warning, "connection_failed", std::string(what) + ": " + ec.message());
 }
 
 std::string remote_address_of(const tcp::socket& socket) {
@@ -217,14 +217,15 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     // stays readable: accepting again at once would spin. Wait, keep serving the
     // connections we have, then retry. Other accept errors get the same treatment.
     if (!starved_) {
-      std::cerr << "roundtable net: accept: " << ec.message() << (out_of_descriptors(ec) ? " (out of descriptors)" : "")
-                << "; retrying every 50 ms\n";
+      report(severity::error, "accept_failed",
+             "accept: " + ec.message() + (out_of_descriptors(ec) ? " (out of descriptors)" : "") +
+                 "; retrying every 50 ms");
     }
     starved_ = true;
     retry_timer_.expires_after(accept_retry_delay);
     return retry_timer_.async_wait(beast::bind_front_handler(&listener::on_retry, shared_from_this()));
   }
-  if (starved_) std::cerr << "roundtable net: accepting again\n";
+  if (starved_) report(severity::info, "accepting_again", "accepting again");
   starved_ = false;
   auto address = remote_address_of(socket);
   if (state_->stopping.load() || state_->connections.load() >= state_->lim.max_connections ||

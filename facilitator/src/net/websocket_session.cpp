@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
-#include <iostream>
 #include <string_view>
 
 #include <boost/asio/dispatch.hpp>
@@ -13,6 +12,8 @@
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/field.hpp>
+
+#include "net/log_sink.hpp"
 
 namespace roundtable::net {
 
@@ -56,7 +57,7 @@ void guarded(const char* what, F&& f) {
   try {
     f();
   } catch (const std::exception& e) {
-    std::cerr << "roundtable net: " << what << ": " << e.what() << "\n";
+    report(severity::error, "handler_failed", std::string(what) + ": " + e.what());
   }
 }
 

@@ -19,7 +19,7 @@
 namespace roundtable::store {
 
 // The schema version (PRAGMA user_version) this program writes and reads.
-inline constexpr std::int64_t schema_version = 2;
+inline constexpr std::int64_t schema_version = 3;
 
 class event_reader final : public log_reader {
 public:

@@ -50,6 +50,19 @@ CREATE TABLE saved_scenarios(
 );
 CREATE INDEX saved_scenarios_owner ON saved_scenarios(owner);
 )sql"},
+    // Facilitator keys (key_store.hpp): only a SHA-256 of each key, never the key. A name may be given a
+    // new key once its old one is revoked (the revoked row stays, so `keys list` shows the history);
+    // sessions and saved cases are owned by the name, so they pass to the new key.
+    {3, R"sql(
+CREATE TABLE facilitator_keys(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER
+);
+CREATE UNIQUE INDEX facilitator_keys_active_name ON facilitator_keys(name) WHERE revoked_ms IS NULL;
+)sql"},
 };
 
 // How often a failing store tries a small write to see if the disk is back.

@@ -1,5 +1,6 @@
 #include "client/connection.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "roundtable/text.hpp"
@@ -25,17 +25,22 @@ std::shared_ptr<connection> connection::create(asio::any_io_executor ex, events 
 }
 
 connection::connection(asio::any_io_executor ex, events ev, connection_options opts)
-    : ws_(std::move(ex)), ev_(std::move(ev)), opts_(std::move(opts)) {}
+    : ex_(std::move(ex)), ev_(std::move(ev)), opts_(std::move(opts)) {}
 
 void connection::start(target t) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(t)]() mutable {
+  asio::post(ex_, [self = shared_from_this(), t = std::move(t)]() mutable {
     self->target_ = std::move(t);
-    auto& layer = beast::get_lowest_layer(self->ws_);
+    try {
+      self->ws_.emplace(self->ex_, self->target_.tls);
+    } catch (const std::runtime_error& e) {
+      return self->finish(e.what(), close_cause::certificate);
+    }
+    auto& layer = self->ws_->tcp();
     beast::error_code ec;
     layer.socket().open(self->target_.endpoint.protocol(), ec);
     if (!ec && self->opts_.source) layer.socket().bind(tcp::endpoint(*self->opts_.source, 0), ec);
     if (ec) return self->finish("cannot open a socket: " + ec.message());
-    // The tcp_stream's timer bounds connect and handshake together.
+    // The tcp_stream's timer bounds connect and handshakes (TLS, WebSocket) together.
     layer.expires_after(self->opts_.handshake_timeout);
     layer.async_connect(self->target_.endpoint,
                         beast::bind_front_handler(&connection::on_connect, self->shared_from_this()));
@@ -44,23 +49,19 @@ void connection::start(target t) {
 
 void connection::on_connect(beast::error_code ec) {
   if (ec) return finish("connect: " + ec.message());
-  websocket::permessage_deflate deflate;
-  deflate.client_enable = false;
-  ws_.set_option(deflate);
-  ws_.read_message_max(opts_.read_message_max);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "roundtable-participant"); }));
-  ws_.async_handshake(target_.host, target_.path,
-                      beast::bind_front_handler(&connection::on_handshake, shared_from_this()));
+  ws_->set_client_options(opts_.read_message_max);
+  ws_->async_handshake(target_.host, target_.path,
+                       beast::bind_front_handler(&connection::on_handshake, shared_from_this()));
 }
 
 void connection::on_handshake(beast::error_code ec) {
-  if (ec) return finish("handshake: " + ec.message());
+  if (ec) {
+    if (auto problem = ws_->certificate_problem()) return finish(*problem, close_cause::certificate);
+    return finish("handshake: " + ec.message());
+  }
   // From here Beast's own timeouts: the server pings idle connections, we answer.
-  beast::get_lowest_layer(ws_).expires_never();
-  auto timeout = websocket::stream_base::timeout::suggested(beast::role_type::client);
-  timeout.handshake_timeout = opts_.handshake_timeout;
-  ws_.set_option(timeout);
+  ws_->tcp().expires_never();
+  ws_->set_open_timeouts(opts_.handshake_timeout);
   const bool close_now = phase_ == phase::connecting_then_close;
   phase_ = close_now ? phase::closing : phase::open;
   if (ev_.on_open) ev_.on_open();
@@ -69,12 +70,12 @@ void connection::on_handshake(beast::error_code ec) {
 }
 
 void connection::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&connection::on_read, shared_from_this()));
+  ws_->async_read(buffer_, beast::bind_front_handler(&connection::on_read, shared_from_this()));
 }
 
 void connection::on_read(beast::error_code ec, std::size_t) {
   if (ec == websocket::error::closed) {
-    const auto& r = ws_.reason();
+    const auto& r = ws_->reason();
     return finish("closed by the server (" + std::to_string(r.code) +
                   (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) + ")");
   }
@@ -94,7 +95,7 @@ bool connection::send(std::string text) {
 
 void connection::do_write() {
   write_ = frame_write::in_flight;
-  ws_.async_write(asio::buffer(queue_.front()), beast::bind_front_handler(&connection::on_write, shared_from_this()));
+  ws_->async_write(asio::buffer(queue_.front()), beast::bind_front_handler(&connection::on_write, shared_from_this()));
 }
 
 void connection::on_write(beast::error_code ec, std::size_t) {
@@ -106,11 +107,11 @@ void connection::on_write(beast::error_code ec, std::size_t) {
 }
 
 void connection::close() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+  asio::post(ex_, [self = shared_from_this()] {
     if (self->phase_ == phase::connecting) {
       // Not open yet: stop the connect or handshake in progress.
       self->phase_ = phase::connecting_then_close;
-      beast::get_lowest_layer(self->ws_).cancel();
+      if (self->ws_) self->ws_->tcp().cancel();  // else start() has not run yet
       return;
     }
     if (self->phase_ != phase::open) return;  // closing or over already
@@ -120,37 +121,59 @@ void connection::close() {
 }
 
 void connection::do_close() {
-  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {
+  ws_->async_close([self = shared_from_this()](beast::error_code) {
     // The read loop ends with websocket::error::closed (or an error) and finishes.
     beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->ws_->tcp().socket().close(ignored);
   });
 }
 
-void connection::finish(const std::string& why) {
+void connection::finish(const std::string& why, close_cause cause) {
   if (phase_ == phase::finished) return;
   const bool asked = phase_ == phase::closing || phase_ == phase::connecting_then_close;
   phase_ = phase::finished;
   queue_.clear();
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
-  if (ev_.on_close) ev_.on_close(asked ? std::string("closed") : why);
+  if (ws_) ws_->tcp().socket().close(ignored);
+  if (ev_.on_close) ev_.on_close(asked ? std::string("closed") : why, asked ? close_cause::ended : cause);
   // Break reference cycles through captured owners.
   ev_ = {};
 }
 
+namespace {
+
+// A port number from 1 to 65535, in decimal digits only.
+std::optional<unsigned short> parse_port(std::string_view digits) {
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (digits.empty() || port <= 0 || port > 65535) return std::nullopt;
+  return static_cast<unsigned short>(port);
+}
+
+}  // namespace
+
 std::optional<server_url> parse_server_url(std::string_view url, std::string& why) {
-  server_url out;
-  bool http = false;
-  if (url.starts_with("ws://")) {
-    url.remove_prefix(5);
-  } else if (url.starts_with("http://")) {
-    url.remove_prefix(7);
-    http = true;
-  } else {
-    why = "the server URL must start with ws:// (or be an http:// join link), got \"" + std::string(url) + "\"";
+  struct scheme {
+    std::string_view prefix;
+    bool join_link;  // http(s): the participant page's link, not the WebSocket's
+    bool tls;
+  };
+  static constexpr scheme schemes[] = {
+      {"ws://", false, false}, {"wss://", false, true}, {"http://", true, false}, {"https://", true, true}};
+  const auto* s =
+      std::find_if(std::begin(schemes), std::end(schemes), [&](const scheme& c) { return url.starts_with(c.prefix); });
+  if (s == std::end(schemes)) {
+    why = "the server URL must start with ws:// or wss:// (or be an http:// or https:// join link), got \"" +
+          std::string(url) + "\"";
     return std::nullopt;
   }
+  url.remove_prefix(s->prefix.size());
+  const bool http = s->join_link;
+  server_url out;
+  out.tls = s->tls;
   const auto slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view{} : url.substr(slash);
@@ -159,27 +182,19 @@ std::optional<server_url> parse_server_url(std::string_view url, std::string& wh
     why = "the server URL has no host";
     return std::nullopt;
   }
-  out.port = 80;
+  out.port = out.tls ? 443 : 80;
   if (colon != std::string_view::npos) {
-    const auto digits = authority.substr(colon + 1);
-    int port = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9' || port > 65535) {
-        port = -1;
-        break;
-      }
-      port = port * 10 + (c - '0');
-    }
-    if (digits.empty() || port <= 0 || port > 65535) {
+    const auto port = parse_port(authority.substr(colon + 1));
+    if (!port) {
       why = "the port in the server URL is not a number from 1 to 65535";
       return std::nullopt;
     }
-    out.port = static_cast<unsigned short>(port);
+    out.port = *port;
     authority = authority.substr(0, colon);
   }
   out.host = std::string(authority);
   if (http) {
-    // http://HOST:PORT/j/CODE: the participant page's link; the WebSocket is at /ws.
+    // http[s]://HOST:PORT/j/CODE: the participant page's link; the WebSocket is at /ws.
     if (path.starts_with("/j/")) {
       auto code = path.substr(3);
       while (!code.empty() && (code.back() == '/')) code.remove_suffix(1);
@@ -192,7 +207,7 @@ std::optional<server_url> parse_server_url(std::string_view url, std::string& wh
   return out;
 }
 
-target resolve(const server_url& url) {
+target resolve(const server_url& url, const std::optional<std::string>& ca_file) {
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
   auto results = resolver.resolve(url.host, std::to_string(url.port));
@@ -201,6 +216,7 @@ target resolve(const server_url& url) {
   t.endpoint = results.begin()->endpoint();
   t.host = url.host + ":" + std::to_string(url.port);
   t.path = url.path;
+  if (url.tls) t.tls = tls_settings{make_client_tls_context(ca_file), url.host};
   return t;
 }
 

@@ -15,16 +15,23 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+
+#include "client/ws_stream.hpp"
 
 namespace roundtable::client {
 
-/// Where to connect: the TCP endpoint, the Host header and the request target.
+/// Where to connect: the TCP endpoint, the Host header, the request target, and TLS or not.
 struct target {
   boost::asio::ip::tcp::endpoint endpoint;
-  std::string host;          // Host header, e.g. "127.0.0.1:8080"
-  std::string path = "/ws";  // request target
+  std::string host;                 // Host header, e.g. "127.0.0.1:8080"
+  std::string path = "/ws";         // request target
+  std::optional<tls_settings> tls;  // wss: how the server's certificate is checked
+};
+
+/// Why a connection ended, as far as its owner decides whether to try again.
+enum class close_cause : std::uint8_t {
+  ended,        // closed (by either side) or failed on the way: trying again may help
+  certificate,  // the server's TLS certificate was refused: trying again cannot help
 };
 
 /// What a connection tells its owner; every callback runs on the connection's executor.
@@ -34,7 +41,7 @@ struct events {
   /// One text message from the server (the view is valid during the call only).
   std::function<void(std::string_view)> on_message;
   /// The connection ended (never opened, closed by either side, or failed): why, in words.
-  std::function<void(const std::string& why)> on_close;
+  std::function<void(const std::string& why, close_cause cause)> on_close;
 };
 
 /// Tunables of one connection.
@@ -66,7 +73,7 @@ public:
   /// True between on_open and on_close.
   bool is_open() const { return phase_ == phase::open || phase_ == phase::closing; }
   /// The executor the handlers run on.
-  boost::asio::any_io_executor executor() { return ws_.get_executor(); }
+  boost::asio::any_io_executor executor() { return ex_; }
 
 private:
   connection(boost::asio::any_io_executor ex, events ev, connection_options opts);
@@ -77,9 +84,10 @@ private:
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t n);
   void do_close();
-  void finish(const std::string& why);
+  void finish(const std::string& why, close_cause cause = close_cause::ended);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  std::optional<ws_stream> ws_;  // made by start(), which knows plain or TLS
+  boost::asio::any_io_executor ex_;
   boost::beast::flat_buffer buffer_;
   events ev_;
   connection_options opts_;
@@ -100,19 +108,22 @@ private:
   frame_write write_ = frame_write::idle;
 };
 
-/// A server address from the command line: a ws:// URL or an http:// join link.
+/// A server address from the command line: a ws:// or wss:// URL, or an http(s):// join link.
 struct server_url {
   std::string host;  // as written (name or address)
   unsigned short port = 80;
+  bool tls = false;                 // wss:// or https://
   std::string path = "/ws";         // WebSocket target
   std::optional<std::string> code;  // from an http://HOST:PORT/j/CODE link
 };
 
-/// Parses `ws://HOST:PORT/ws` or `http://HOST:PORT/j/CODE`; nullopt with why set when malformed.
+/// Parses `ws[s]://HOST[:PORT]/ws` or `http[s]://HOST[:PORT]/j/CODE` (port 80, or 443 with TLS);
+/// nullopt with why set when malformed.
 std::optional<server_url> parse_server_url(std::string_view url, std::string& why);
 
-/// Resolves a server URL to a connect target (blocking DNS lookup); throws on failure.
-target resolve(const server_url& url);
+/// Resolves a server URL to a connect target (blocking DNS lookup), with a TLS context that
+/// trusts ca_file (or the system's CAs) for wss and https; throws on failure.
+target resolve(const server_url& url, const std::optional<std::string>& ca_file = std::nullopt);
 
 /// A fresh random participant token (22 to 64 characters of [A-Za-z0-9_-]), 32 characters.
 std::string random_token();

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roundtable/error.hpp"
+#include "roundtable/lenses.hpp"
 #include "roundtable/scenario.hpp"
 
 namespace roundtable::events {
@@ -24,6 +25,8 @@ struct started {
   bool live = false;
   std::int64_t at_ms = 0;
   bool confidential = false;  // purged with everything of it once ended (docs/protocol.md)
+  std::optional<int> lenses;  // lenses dealt in assigned questions unless `open` says; none: every model
+  std::string owner;          // the facilitator key's name that started it; empty: the server's own (admin) key
 };
 /// A participant joined this session for the first time.
 struct joined {
@@ -37,6 +40,16 @@ struct round_opened {
   std::string question;
   std::optional<int> seconds;  // closes by itself after this many seconds
   std::int64_t at_ms = 0;
+  /// Assigned model_outcome questions: the lenses dealt over the participants present (absent in older logs:
+  /// then every joined participant answers the model of their join order, as before issue 11).
+  std::optional<lens_deal> deal;
+};
+/// A participant not present when the round opened was dealt a lens in it (late_lens).
+struct lens_dealt {
+  std::string question;
+  int round = 0;
+  voter_key voter;
+  std::size_t model = 0;
 };
 /// `open` on an open round with seconds: the round now closes `seconds` after at_ms (longer or shorter).
 struct timer_set {
@@ -96,7 +109,7 @@ struct ended {
 
 using event = std::variant<started, joined, stage_shown, round_opened, round_closed, ballot_cast, revealed, hidden,
                            tally_published, perspective_posted, perspective_moderated, endorsed, ended,
-                           ballot_withdrawn, timer_set>;
+                           ballot_withdrawn, timer_set, lens_dealt>;
 
 /// The stored JSON form of an event (`{"type":"ballot_cast",...}`).
 nlohmann::json to_json(const event& e);

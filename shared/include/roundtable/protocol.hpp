@@ -48,6 +48,8 @@ struct start {
   std::optional<nlohmann::json> inline_scenario;
   /// Purged with everything of it once it has ended (docs/protocol.md).
   std::optional<bool> confidential;
+  /// Lenses dealt in assigned model_outcome questions (0: everyone takes every lens; docs/protocol.md).
+  std::optional<int> lenses;
 };
 struct attach {
   std::string code;
@@ -62,6 +64,8 @@ struct open {
   std::string code;
   std::string question;
   std::optional<int> seconds;
+  /// This round's lenses, for an assigned model_outcome question (else the session's).
+  std::optional<int> lenses;
 };
 struct close {
   std::string code;
@@ -99,13 +103,18 @@ struct scenario_get {
 struct scenario_delete {
   std::string scenario;
 };
+/// Mint a key that drives one session and nothing else (an extension: docs/protocol.md).
+struct cohost_key {
+  std::string code;
+};
 // Projector
 struct watch {
   std::string code;
 };
 
-using message = std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal,
-                             hide, moderate, end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw>;
+using message =
+    std::variant<join, vote, perspective, endorse, host, start, attach, goto_stage, open, close, reveal, hide, moderate,
+                 end, purge, scenario_save, scenario_get, scenario_delete, watch, withdraw, cohost_key>;
 
 /// The wire type name of a message ("join", "goto", ...).
 std::string_view type_name(const message& m);

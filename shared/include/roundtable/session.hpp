@@ -19,6 +19,7 @@
 #include "roundtable/ballot.hpp"
 #include "roundtable/error.hpp"
 #include "roundtable/event.hpp"
+#include "roundtable/lenses.hpp"
 #include "roundtable/protocol.hpp"
 #include "roundtable/request_window.hpp"
 #include "roundtable/scenario.hpp"
@@ -66,7 +67,8 @@ public:
 
   // --- decide: validate a command against the state; the events to append (none: already so) ---
 
-  /// A participant's join: a joined event the first time this voter is seen.
+  /// A participant's join: a joined event the first time this voter is seen, and a lens_dealt for each
+  /// open round that dealt lenses without them (session_lenses.cpp).
   std::vector<events::event> decide_join(const events::voter_key& voter) const;
   result<std::vector<events::event>> decide_vote(const events::voter_key& voter, const protocol::vote& v,
                                                  const std::string& request) const;
@@ -81,7 +83,9 @@ public:
                                                     const std::string& request) const;
   /// now_ms: when the stage is shown, from which a discussion's timer runs.
   result<std::vector<events::event>> decide_goto(const protocol::stage_ref& stage, std::int64_t now_ms = 0) const;
-  result<std::vector<events::event>> decide_open(const protocol::open& o, std::int64_t now_ms) const;
+  /// present: the participants connected now, over whom an assigned question's lenses are dealt.
+  result<std::vector<events::event>> decide_open(const protocol::open& o, std::int64_t now_ms,
+                                                 const std::vector<events::voter_key>& present = {}) const;
   result<std::vector<events::event>> decide_close(const std::string& question) const;
   result<std::vector<events::event>> decide_reveal(const std::string& question, bool reveal) const;
   result<std::vector<events::event>> decide_moderate(const protocol::moderate& m) const;
@@ -123,12 +127,19 @@ public:
   bool ended() const { return ended_; }
   /// True for a session purged with everything of it once it has ended.
   bool confidential() const { return confidential_; }
+  /// The facilitator key's name that started it; empty for the server's own (admin) key.
+  const std::string& owner() const { return owner_; }
   std::int64_t started_ms() const { return started_ms_; }
   /// When it ended (0 while it runs).
   std::int64_t ended_ms() const { return ended_ms_; }
   std::size_t stage_index() const { return stage_; }
-  /// The model a voter answers alone in assigned model_outcome questions (balanced by first join).
+  /// The lens (model) a voter answers alone in the assigned question the stage shows: the one dealt in its
+  /// latest round, or before a round opens the one they would keep (session_lenses.cpp).
   std::optional<std::size_t> assigned_model(const events::voter_key& voter) const;
+  /// The same for a named question (none when it deals no lens, or everyone takes every lens).
+  std::optional<std::size_t> assigned_model(const events::voter_key& voter, const std::string& question) const;
+  /// The lenses dealt in assigned questions unless `open` says otherwise (0: everyone takes every lens).
+  int lenses() const;
   /// True when the scenario has an assigned model_outcome question.
   bool assigns_models() const { return assigns_; }
   std::size_t voters() const { return voter_keys_.size(); }
@@ -162,7 +173,9 @@ private:
     std::unordered_set<voter_id> dirty;      // cast or changed since the last push
     std::optional<published> last;           // what was last pushed
     std::optional<std::int64_t> closes_at_ms;
-    std::unordered_set<voter_id> posters;  // text questions: who posted this round
+    std::unordered_set<voter_id> posters;            // text questions: who posted this round
+    std::optional<lens_deal> deal;                   // assigned questions; none in older logs (join-order rule)
+    std::unordered_map<voter_id, std::size_t> lens;  // who holds which lens: the deal and later lens_dealt
   };
   struct perspective_state {
     std::string id;
@@ -215,6 +228,23 @@ private:
   result<effects> apply_one(const events::ended& x);
   result<effects> apply_one(const events::ballot_withdrawn& x);  // session_abstain.cpp
   result<effects> apply_one(const events::timer_set& x);         // session_timer.cpp
+  result<effects> apply_one(const events::lens_dealt& x);        // session_lenses.cpp
+
+  // Lenses (session_lenses.cpp).
+  /// True for an assigned model_outcome question of a case with models.
+  bool deals_lenses(const question& qd) const;
+  /// The deal an `open` makes for a new round of q (none for a question that deals no lenses).
+  result<std::optional<lens_deal>> decide_deal(const question_state& q, const protocol::open& o,
+                                               const std::vector<events::voter_key>& present) const;
+  /// The lens the voter would keep in q's next round of `lenses`: their latest round's, else join order.
+  std::optional<std::size_t> preferred_lens(const question_state& q, voter_id who, int lenses) const;
+  /// The lens a voter answers in round r of q: none when they answer every model (or hold none yet).
+  std::optional<std::size_t> lens_in(const question& qd, const round_state& r, voter_id who) const;
+  /// A lens_dealt for r when it dealt lenses and the voter (id `who`) holds none in it yet.
+  std::optional<events::lens_dealt> late_deal(const std::string& question, const question_state& q,
+                                              const round_state& r, const events::voter_key& key, voter_id who) const;
+  /// q's definition as round k is tallied: unassigned when that round and the one before dealt no lens.
+  question as_tallied(const question& qd, const question_state& q, std::size_t k) const;
   /// `open` on an open round: with seconds, its timer set again from now; without, nothing (session_timer.cpp).
   result<std::vector<events::event>> decide_retime(const protocol::open& o, const round_state& r,
                                                    std::int64_t now_ms) const;
@@ -277,8 +307,10 @@ private:
   int min_group_ = 3;
   bool live_ = false;
   bool confidential_ = false;
+  std::string owner_;
   bool ended_ = false;
   bool assigns_ = false;
+  std::optional<int> lenses_;  // the session's lens count (start option); none: every model is dealt
   std::int64_t started_ms_ = 0;
   std::int64_t ended_ms_ = 0;
   std::size_t stage_ = 0;

@@ -31,10 +31,36 @@ struct model_outcome_shift {
   std::vector<transition_matrix> transitions;  // per model; empty: held back (assigned, < min_group compared on it)
 };
 
+/// Multiple-answer choice shift: per option, how many of those compared added or dropped it.
+struct choices_shift {
+  int compared = 0;
+  int changed = 0;  // chose another set
+  std::vector<int> added;
+  std::vector<int> dropped;
+};
+
+/// scale shift: value to value, as for a single choice, and which way those compared moved.
+struct scale_shift {
+  int compared = 0;
+  int changed = 0;
+  int up = 0;
+  int down = 0;
+  double mean_delta = 0;          // mean of (this round - the round before) over those compared
+  transition_matrix transitions;  // index v - min
+};
+
+/// points and rank shift: per option, how much its score moved over those compared (points given; Borda).
+struct score_shift {
+  int compared = 0;
+  int changed = 0;
+  std::vector<long long> delta;
+};
+
 struct choice_tally {
   std::vector<int> counts;  // per option
   double consensus = 0;
-  std::optional<choice_shift> shift;  // absent below min_group compared
+  std::optional<choice_shift> shift;           // single answer; absent below min_group compared
+  std::optional<choices_shift> choices_moved;  // multiple answers; absent below min_group compared
 };
 
 struct scale_tally {
@@ -42,16 +68,19 @@ struct scale_tally {
   double mean = 0;
   double median = 0;
   double stdev = 0;  // population
+  std::optional<scale_shift> shift;
 };
 
 struct points_tally {
   std::vector<long long> total;  // per option
   std::vector<double> mean;      // per option
+  std::optional<score_shift> shift;
 };
 
 struct rank_tally {
   std::vector<long long> borda;  // per option; position i of m scores m-1-i
   std::vector<int> first;        // per option
+  std::optional<score_shift> shift;
 };
 
 struct model_outcome_tally {
@@ -77,6 +106,21 @@ double consensus(const std::vector<int>& counts);
 /// holds back the shift and assigned model rows that would compare too few.
 tally compute_tally(const scenario& s, const question& q, const round_ballots& current, const round_ballots* previous,
                     int min_group);
+
+// The shifts of the types without transitions per option (tally_shift.cpp): over the participants who
+// answered in both rounds (passes are no answer), none while they are fewer than min_group.
+std::optional<choices_shift> shift_choices(const question& q, const round_ballots& current,
+                                           const round_ballots& previous, int min_group);
+std::optional<scale_shift> shift_scale(const question& q, const round_ballots& current, const round_ballots& previous,
+                                       int min_group);
+std::optional<score_shift> shift_points(const question& q, const round_ballots& current, const round_ballots& previous,
+                                        int min_group);
+std::optional<score_shift> shift_rank(const question& q, const round_ballots& current, const round_ballots& previous,
+                                      int min_group);
+/// Their wire forms (docs/protocol.md): option ids (scale values) as keys, every option with 0 where none.
+nlohmann::json to_json(const question& q, const choices_shift& s);
+nlohmann::json to_json(const question& q, const scale_shift& s);
+nlohmann::json to_json(const question& q, const score_shift& s);
 
 /// The wire form of a tally: option ids as keys, every option with 0 where none.
 nlohmann::json to_json(const scenario& s, const question& q, const tally& t);
