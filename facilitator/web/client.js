@@ -1,6 +1,6 @@
 // The WebSocket client every page uses: one connection to this server's /ws, reconnect with exponential
 // backoff and jitter, request ids, and a promise per request that settles on the reply echoing its id.
-import { t, onLanguage, TABLES } from './i18n.js';
+import { t, onLanguage } from './i18n.js';
 
 const REPLY_TIMEOUT_MS = 15000;
 const BACKOFF_FIRST_MS = 500;
@@ -183,13 +183,13 @@ export function paragraphs(list) {
 
 /**
  * A countdown in `el` to `deadline` (ms since epoch); returns a function that stops it. `label`: the table key
- * of the text around the time ({time}), or (for pages not yet on the tables) a plain prefix.
+ * of the text around the time ({time}).
  */
 export function countdown(el, deadline, label = 'timer.left') {
   const tick = () => {
     const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     const time = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-    el.textContent = Object.hasOwn(TABLES.en, label) ? t(label, { time }) : `${label}${time}`;
+    el.textContent = t(label, { time });
   };
   tick();
   const interval = setInterval(tick, 1000);
