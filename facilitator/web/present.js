@@ -27,6 +27,7 @@ async function watch() {
     setStage(r.session.stage);
   } catch (e) {
     if (e.code === 'unknown_code') { st.unknown = true; placeholder(); }
+    else if (!e.code) throw e;  // a fault of this page, not an answer: let it show
   }
 }
 
@@ -161,6 +162,6 @@ function render() {
 startLanguage();
 $('lang-box').replaceChildren(languageSwitch());
 setupScreen();
-onLanguage(() => (st.view ? render() : placeholder()));
+onLanguage(() => (st.stage ? render() : placeholder()));
 placeholder();
 if (code) conn.start();

@@ -1,6 +1,7 @@
-// The pages in German (issue 15 item 11): a German browser gets the participant page and the console in German,
-// a scenario with "lang": "de" turns an English browser's participant page German, and the language switch
-// overrides both (remembered across a reload). The console runs in English here, as its browser is English.
+// The pages in German (issue 15 item 11): a German browser gets the participant page, the console and the
+// projector in German; a scenario with "lang": "de" turns an English browser's participant page and projector
+// German, a "lang" with no table ("fr") leaves the browser's language; the language switch overrides both
+// (remembered across a reload). The console runs in English here, as its browser is English.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -19,17 +20,20 @@ let folder;
 const codes = {};
 const watch = { foreign: [], errors: [] };
 
-// Two cases from one fixture: "plain" says no language, "german" says "de".
+// Three cases from one fixture: "plain" says no language, "german" says "de", "french" says "fr" (no table).
 function writeCases() {
   folder = mkdtempSync(join(tmpdir(), 'roundtable-i18n-'));
   const base = JSON.parse(readFileSync(join(root, 'tests/fixtures/server/passes.json'), 'utf8'));
   writeFileSync(join(folder, 'plain.json'), JSON.stringify({ ...base, id: 'plain', title: 'Plain case' }));
   writeFileSync(join(folder, 'german.json'), JSON.stringify({ ...base, id: 'german', lang: 'de', title: 'Ein deutscher Fall' }));
+  writeFileSync(join(folder, 'french.json'), JSON.stringify({ ...base, id: 'french', lang: 'fr-CA', title: 'Un cas' }));
 }
 
 // Starts the case on the (English) console, goes to its first question and opens voting; returns the code.
-async function startAndOpen(id) {
+// The session view of the case just started is the one with its title (the last one's is still in the page).
+async function startAndOpen(id, title) {
   await host.click(`[data-scenario="${id}"] button.start`);
+  await host.locator('#run:not([hidden]) .join-box', { hasText: title }).waitFor();
   const code = (await host.locator('#join-code').innerText()).trim();
   await host.click('#next');
   await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
@@ -44,9 +48,12 @@ before(async () => {
   browser = await launchBrowser();
   host = await (await newContext(browser, server.origin, { locale: 'en-US' }, watch)).newPage();
   await host.goto(`${server.origin}/host#key=${KEY}`);
-  codes.plain = await startAndOpen('plain');
+  codes.plain = await startAndOpen('plain', 'Plain case');
   await host.getByRole('button', { name: 'Back to the scenario list' }).click();
-  codes.german = await startAndOpen('german');
+  codes.german = await startAndOpen('german', 'Ein deutscher Fall');
+  await host.getByRole('button', { name: 'Back to the scenario list' }).click();
+  codes.french = await startAndOpen('french', 'Un cas');
+  assert.equal(new Set(Object.values(codes)).size, 3, `three sessions: ${JSON.stringify(codes)}`);
 });
 
 after(async () => {
@@ -99,8 +106,12 @@ test('a German browser sees the participant page in German, errors and question 
   assert.equal(await p.locator('#withdraw').innerText(), 'Meine Antwort zurückziehen');
 
   // Revealed with one ballot: held back, in German, with the German plural.
+  // The console lists the sessions it was told of when it connected: a reload lists all three.
+  await host.reload();
+  await host.locator('#run:not([hidden]) #join-code').waitFor();
   await host.getByRole('button', { name: 'Back to the scenario list' }).click();
   await host.locator('#sessions li', { hasText: codes.plain }).getByRole('button', { name: 'Resume' }).click();
+  await host.locator('#run:not([hidden]) #join-code', { hasText: codes.plain }).waitFor();
   await host.locator('#reveal-hide').click();
   await p.locator('#results .results-head', { hasText: 'Runde 1 · 1 Stimme' }).waitFor();
   assert.match(await p.locator('#results').innerText(),
@@ -121,6 +132,42 @@ test('a German scenario ("lang": "de") turns an English browser\'s participant p
   assert.equal(await p.locator('#leave').innerText(), 'Sitzung verlassen');
 });
 
+test('a scenario language without a table ("fr-CA") leaves each browser its own language', async () => {
+  for (const [options, send, lang] of [[ENGLISH, 'Send vote', 'en'], [GERMAN, 'Stimme abgeben', 'de']]) {
+    const p = await phone(options);
+    await p.goto(`${server.origin}/j/${codes.french}`);
+    await p.locator('#round-status[data-status="open"]').waitFor();
+    assert.equal(await p.locator('#send').innerText(), send);
+    assert.equal(await htmlLang(p), lang);
+  }
+});
+
+test('the projector follows the session\'s language, else the browser\'s', async () => {
+  const wall = { viewport: { width: 1280, height: 720 } };
+  const english = await phone({ ...wall, locale: 'en-US' });
+  await english.goto(`${server.origin}/present/${codes.german}`);
+  await english.locator('#present-status', { hasText: /^Abstimmung offen · \d+ Stimmen? eingegangen$/ }).waitFor();
+  assert.equal(await htmlLang(english), 'de');
+  assert.equal(await english.title(), 'Beamer · Roundtable');
+  assert.equal(await english.locator('#theme').innerText(), 'Dunkles Design');
+  assert.match(await english.locator('#join-hint').innerText(), new RegExp(`^Teilnehmen: .* · Code ${codes.german}$`));
+  assert.match(await english.locator('#counts').innerText(), /^\d+ (Person|Personen) dabei$/);
+
+  const german = await phone({ ...wall, locale: 'de-DE' });
+  await german.goto(`${server.origin}/present/${codes.plain}`);
+  await german.locator('#present-status', { hasText: /^Abstimmung offen/ }).waitFor();
+  assert.equal(await htmlLang(german), 'de');
+  const plain = await phone({ ...wall, locale: 'en-US' });
+  await plain.goto(`${server.origin}/present/${codes.plain}`);
+  await plain.locator('#present-status', { hasText: /^Voting open · \d+ ballots? in$/ }).waitFor();
+  assert.equal(await htmlLang(plain), 'en');
+  // The switch works here too, and the footer follows.
+  await plain.selectOption('#lang-switch', 'de');
+  await plain.locator('#present-status', { hasText: /^Abstimmung offen/ }).waitFor();
+  assert.equal(await plain.locator('#theme').innerText(), 'Dunkles Design');
+  assert.equal(await htmlLang(plain), 'de');
+});
+
 test('the language switch overrides the session\'s language, and a reload keeps the choice', async () => {
   const p = await phone(ENGLISH);
   await p.goto(`${server.origin}/j/${codes.german}`);
@@ -131,7 +178,7 @@ test('the language switch overrides the session\'s language, and a reload keeps 
   assert.equal(await htmlLang(p), 'en');
   assert.equal(await p.locator('.stage-count').innerText(), 'Step 2 of 5');
   assert.equal(await p.locator('#send').innerText(), 'Send vote');
-  assert.equal(await p.locator('#round-status').innerText(), 'Voting is open');
+  assert.equal(await p.locator('#round-status').innerText(), 'Voting is open · 0 voted so far');
   assert.equal(await p.locator('#conn').innerText(), 'Connected');
   assert.equal(await p.locator('#lang-switch').getAttribute('aria-label'), 'Language');
 
