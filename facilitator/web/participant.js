@@ -359,6 +359,7 @@ $('leave').addEventListener('click', () => {
   localStorage.removeItem(CODE_KEY);
   history.replaceState(null, '', '/');
   showJoin('');
+  startLanguage();  // out of the session: back to this browser's choice or its own language
 });
 
 // The language: this browser's choice or the browser's own until a session says its own (join).

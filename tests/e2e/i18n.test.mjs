@@ -130,6 +130,10 @@ test('a German scenario ("lang": "de") turns an English browser\'s participant p
   assert.equal(await p.locator('#send').innerText(), 'Stimme abgeben');
   assert.equal(await p.locator('#scenario-title').innerText(), 'Ein deutscher Fall');
   assert.equal(await p.locator('#leave').innerText(), 'Sitzung verlassen');
+  // Out of the session, the page speaks the browser's language again.
+  await p.click('#leave');
+  await p.locator('h1', { hasText: 'Join a session' }).waitFor();
+  assert.equal(await htmlLang(p), 'en');
 });
 
 test('a scenario language without a table ("fr-CA") leaves each browser its own language', async () => {
