@@ -9,9 +9,8 @@
 #include "export.hpp"
 #include "report.hpp"
 #include "roundtable/command_line.hpp"
+#include "session_place.hpp"
 #include "store/backup.hpp"
-#include "store/event_reader.hpp"
-#include "store/event_store.hpp"
 
 namespace roundtable::facilitator {
 
@@ -19,12 +18,13 @@ namespace {
 
 constexpr const char* export_about =
     "Writes a session's export (pseudonymous ballots, tallies, perspectives) from the database, opened\n"
-    "read-only, with the same anonymity threshold as the live views. csv: one row per ballot; summary: the\n"
-    "counts per option per round (CSV).";
+    "read-only, or from the JetStream stream of `serve --nats`, with the same anonymity threshold as the\n"
+    "live views. csv: one row per ballot; summary: the counts per option per round (CSV).";
 
 constexpr const char* report_about =
     "Writes a session's printable report (one HTML page: the case, tallies, shifts, perspectives) from\n"
-    "the database, opened read-only, with the same anonymity threshold as the live views.";
+    "the database, opened read-only, or from the JetStream stream of `serve --nats`, with the same anonymity\n"
+    "threshold as the live views.";
 
 constexpr const char* purge_about =
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
@@ -56,10 +56,10 @@ int write_text(const std::string& text, const std::optional<std::string>& out) {
   return 0;
 }
 
-// The session `code` replayed from the database `db`, opened read-only (a mistyped --db is an error,
-// never a new empty database); nothing when no session has the code.
-std::optional<session> read_session(const std::string& db, const std::string& code) {
-  return stored_session(*store::event_reader::open(db), code);
+// The session `code` replayed from where `place` names (a mistyped --db is an error, never a new empty
+// database; a NATS that holds no stream is one too); nothing when no session has the code.
+std::optional<session> read_session(const session_place& place, const std::string& code) {
+  return stored_session(*place.reader(), code);
 }
 
 }  // namespace
@@ -67,23 +67,26 @@ std::optional<session> read_session(const std::string& db, const std::string& co
 int export_command(const std::vector<std::string>& args) {
   cli::command_line line(
       "facilitator", "export",
-      "usage: facilitator export --db FILE --code CODE [--format json|csv|summary] [--bom] [--out FILE]", export_about);
-  std::optional<std::string> db, code, out;
+      "usage: facilitator export (--db FILE | --nats URL) --code CODE [--format json|csv|summary] [--bom] [--out FILE]",
+      export_about);
+  session_place place;
+  std::optional<std::string> code, out;
   std::string format = "json";
   bool bom = false;
-  line.text("db", db, "the SQLite database (only read)", "FILE")
-      .text("code", code, "the session's join code", "CODE")
+  place.declare(line, "the SQLite database (only read)");
+  line.text("code", code, "the session's join code", "CODE")
       .text("format", format, "json, csv or summary", "FORMAT")
       .flag("bom", bom, "start a CSV with the UTF-8 byte order mark, for spreadsheets")
       .text("out", out, "write to FILE instead of standard output", "FILE");
   return cli::run(line, args, [&] {
-    if (!db || !code) throw cli::usage_error("--db and --code are required");
+    place.check();
+    if (!code) throw cli::usage_error("--code is required");
     if (format != "json" && format != "csv" && format != "summary")
       throw cli::usage_error("--format is json, csv or summary");
     if (bom && format == "json") throw cli::usage_error("--bom is for the CSV formats");
-    const auto s = read_session(*db, *code);
+    const auto s = read_session(place, *code);
     if (!s) {
-      std::cerr << "facilitator export: no session has the code " << *code << " in " << *db << "\n";
+      std::cerr << "facilitator export: no session has the code " << *code << " " << place.where() << "\n";
       return 1;
     }
     const auto e = s->export_json();
@@ -96,17 +99,19 @@ int export_command(const std::vector<std::string>& args) {
 }
 
 int report_command(const std::vector<std::string>& args) {
-  cli::command_line line("facilitator", "report", "usage: facilitator report --db FILE --code CODE [--out FILE]",
-                         report_about);
-  std::optional<std::string> db, code, out;
-  line.text("db", db, "the SQLite database (only read)", "FILE")
-      .text("code", code, "the session's join code", "CODE")
+  cli::command_line line("facilitator", "report",
+                         "usage: facilitator report (--db FILE | --nats URL) --code CODE [--out FILE]", report_about);
+  session_place place;
+  std::optional<std::string> code, out;
+  place.declare(line, "the SQLite database (only read)");
+  line.text("code", code, "the session's join code", "CODE")
       .text("out", out, "write to FILE instead of standard output", "FILE");
   return cli::run(line, args, [&] {
-    if (!db || !code) throw cli::usage_error("--db and --code are required");
-    const auto s = read_session(*db, *code);
+    place.check();
+    if (!code) throw cli::usage_error("--code is required");
+    const auto s = read_session(place, *code);
     if (!s) {
-      std::cerr << "facilitator report: no session has the code " << *code << " in " << *db << "\n";
+      std::cerr << "facilitator report: no session has the code " << *code << " " << place.where() << "\n";
       return 1;
     }
     return write_text(report_html(*s), out);
@@ -115,22 +120,25 @@ int report_command(const std::vector<std::string>& args) {
 
 int purge_command(const std::vector<std::string>& args) {
   cli::command_line line("facilitator", "purge",
-                         "usage: facilitator purge --db FILE (--code CODE | --ended-before YYYY-MM-DD)", purge_about);
-  std::optional<std::string> db, code, before;
-  line.text("db", db, "the SQLite database", "FILE")
-      .text("code", code, "purge this session", "CODE")
+                         "usage: facilitator purge (--db FILE | --nats URL) (--code CODE | --ended-before YYYY-MM-DD)",
+                         purge_about);
+  session_place place;
+  std::optional<std::string> code, before;
+  place.declare(line, "the SQLite database");
+  line.text("code", code, "purge this session", "CODE")
       .text("ended-before", before, "purge every session that ended before this day (UTC)", "YYYY-MM-DD");
   return cli::run(line, args, [&] {
-    if (!db || (!code == !before)) throw cli::usage_error("--db and one of --code or --ended-before are required");
+    place.check();
+    if (!code == !before) throw cli::usage_error("one of --code and --ended-before is required");
     const std::int64_t ended_before = before ? midnight_ms(*before) : 0;  // checked before the store opens
-    // Every check reads only: a mistyped --db or an unknown code leaves no file behind and changes nothing.
-    auto reader = store::event_reader::open(*db);
-    if (code && !reader->code_used(*code)) {
-      std::cerr << "facilitator purge: no session has the code " << *code << " in " << *db << "\n";
+    // Every check reads only: a mistyped --db, a file or a NATS that is not Roundtable's, or an unknown code
+    // leaves nothing behind and changes nothing.
+    const bool known = place.reader()->code_used(code.value_or(""));
+    if (code && !known) {
+      std::cerr << "facilitator purge: no session has the code " << *code << " " << place.where() << "\n";
       return 1;
     }
-    reader.reset();
-    auto store = store::event_store::open(*db, {.create = false});
+    auto store = place.writer();
     if (code) {
       if (!store->purge(*code)) {
         std::cerr << "facilitator purge: no session has the code " << *code << "\n";

@@ -8,6 +8,7 @@
 #include "metrics.hpp"
 #include "roundtable/overloaded.hpp"
 #include "store/log_store.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -55,8 +56,7 @@ void room::update_summary() {
 }
 
 std::int64_t room::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return wall_ms();
 }
 
 std::vector<std::string> room::present() const {
@@ -115,6 +115,8 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
       std::any_of(evs.begin(), evs.end(), [](const auto& e) { return std::holds_alternative<events::ended>(e); });
   // Pushes are built when the writes are durable, from the state then: never ahead of the disk's word.
   after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then), ends] {
+    // The console list says "ended" before the end is acked: a purge right after the ack finds it ended.
+    if (!failed_ && ends) update_summary();
     then(!failed_);
     if (!failed_) push_effects(effects);
     // Once the end is durable, a confidential session's purge is scheduled (the `ended` push is out).

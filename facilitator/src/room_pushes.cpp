@@ -129,7 +129,6 @@ void room::push_effects(const std::vector<effect>& effects) {
         break;
       case push_kind::ended:
         for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
-        update_summary();
         break;
     }
     // Every ballot may make a tally due.

@@ -1,7 +1,6 @@
 #include "room_registry.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 
 #include "crypto.hpp"
@@ -9,6 +8,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "store/log_store.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -90,9 +90,7 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
                                            std::function<void(const std::shared_ptr<room>&, bool)> stored) {
   const auto code = new_code();
   const auto key = crypto::random_bytes(32);
-  const auto now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const auto now = wall_ms();
   auto started = make_started(code, sc, min_group, s, now);
   started.owner = std::move(owner);
   auto r = std::make_shared<room>(ioc_, services_, key, session(started), 1);

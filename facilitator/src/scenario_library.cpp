@@ -1,11 +1,11 @@
 #include "scenario_library.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 
 #include "roundtable/protocol.hpp"
 #include "store/scenario_store.hpp"
+#include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
 
@@ -29,11 +29,6 @@ case_result<T> accept(T value) {
 
 std::string quoted(const std::string& s) {
   return protocol::dump(json(s));
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool in_scope(const owner_scope& scope, const std::string& owner) {
@@ -111,7 +106,7 @@ case_result<saved_version> scenario_library::save(const json& doc, const std::st
     return refuse<saved_version>(r.refusal.err.code, r.refusal.err.message);
   }
   const store::saved_scenario row{s.id, owner, 0, s.title, s.summary, protocol::dump(to_json(s)), 0, 0};
-  const auto outcome = saved_.save(row, now_ms(), limits_.max_saved);
+  const auto outcome = saved_.save(row, wall_ms(), limits_.max_saved);
   switch (outcome.result) {
     case store::save_outcome::kind::saved:
       return accept(saved_version{s.id, outcome.version});

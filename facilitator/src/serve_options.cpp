@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "roundtable/session.hpp"
+#include "session_place.hpp"
 #include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {
@@ -90,11 +91,7 @@ void declare_rates(cli::command_line& l, rate_limits& r) {
 
 // --nats nats://HOST:PORT[,...]: each server checked for its scheme and port; replicas only with it.
 void check_nats(const serve_options& o) {
-  for (const auto& url : o.nats) {
-    const auto colon = url.rfind(':');
-    if (url.rfind("nats://", 0) != 0 || colon < 7 || colon + 1 == url.size())
-      throw cli::usage_error("--nats takes nats://HOST:PORT[,nats://HOST:PORT...], not '" + url + "'");
-  }
+  check_nats_urls(o.nats);
   if (o.nats.empty() && o.nats_replicas != 1) throw cli::usage_error("--nats-replicas goes with --nats");
 }
 

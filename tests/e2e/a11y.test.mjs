@@ -1,31 +1,19 @@
 // Accessibility of the three pages (issue 15 item 10): axe-core finds no serious or critical violation on the
 // participant page (join form, a question, results), the console (the running session, before and after
 // results) or the projector (waiting, a question, results); only small status elements are live regions.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, axeProblems } from './harness.mjs';
+import { useServerAndBrowser, PHONE, axeProblems } from './harness.mjs';
 import { Client, token } from '../conformance/harness.mjs';
 
 const KEY = 'e2e-key-a11y-0123456789abcdef';
-const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const LAPTOP = { viewport: { width: 1366, height: 900 } };
 const PROJECTOR = { viewport: { width: 1920, height: 1080 } };
-let server;
-let browser;
-const watch = { foreign: [], errors: [] };
 const clients = [];
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const c of clients) c.close();
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
+const site = useServerAndBrowser({ key: KEY }, {
+  cleanup: async () => {
+    for (const c of clients) c.close();
+  },
 });
 
 async function check(page, where) {
@@ -38,8 +26,8 @@ async function check(page, where) {
 }
 
 test('participant page, console and projector pass axe in their main states', { timeout: 120000 }, async () => {
-  const { origin } = server;
-  const page = async (options) => (await newContext(browser, origin, options, watch)).newPage();
+  const { origin } = site.server;
+  const { page } = site;
   const host = await page(LAPTOP);
   await host.goto(`${origin}/host#key=${KEY}`);
   await host.locator('[data-scenario="demo"] button.start').waitFor();

@@ -1,42 +1,30 @@
 // "Not sure / pass" and "Withdraw my answer" on a phone-sized participant page (issue 11 item 3): the buttons
 // appear where the question offers them, every state is written only once the server acked it, and the
 // revealed results show the passes apart from the options.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, ensureOutDir } from './harness.mjs';
+import { useServerAndBrowser, PHONE, ensureOutDir } from './harness.mjs';
 import { join } from 'node:path';
 
 const KEY = 'e2e-key-abstain-0123456789';
-const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
-let server;
-let browser;
 let host;
 let code;
-const watch = { foreign: [], errors: [] };
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-  host = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
-  await host.click('[data-scenario="passes"] button.start');
-  code = (await host.locator('#join-code').innerText()).trim();
-  await host.click('#next');
-  await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
-  await host.click('#open-close');
-  await host.locator('#round-info', { hasText: 'open' }).waitFor();
-});
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
+const site = useServerAndBrowser({ key: KEY }, {
+  setup: async () => {
+    host = await site.page();
+    await host.goto(`${site.server.origin}/host#key=${KEY}`);
+    await host.click('[data-scenario="passes"] button.start');
+    code = (await host.locator('#join-code').innerText()).trim();
+    await host.click('#next');
+    await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
+    await host.click('#open-close');
+    await host.locator('#round-info', { hasText: 'open' }).waitFor();
+  },
 });
 
 async function phone() {
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-  await p.goto(`${server.origin}/j/${code}`);
+  const p = await site.page(PHONE);
+  await p.goto(`${site.server.origin}/j/${code}`);
   await p.locator('#round-status[data-status="open"]').waitFor();
   return p;
 }
@@ -103,8 +91,8 @@ test('a participant passes, another withdraws, and the revealed results count th
 test('a text question offers neither a pass nor a withdrawal', async () => {
   await host.click('#next');
   await host.locator('#host-stage-title', { hasText: 'Confidence' }).waitFor();
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-  await p.goto(`${server.origin}/j/${code}`);
+  const p = await site.page(PHONE);
+  await p.goto(`${site.server.origin}/j/${code}`);
   await p.locator('#stage-title', { hasText: 'Confidence' }).waitFor();
   // "sure" offers a pass in this scenario; the text question after it does not, and has no withdraw either.
   assert.ok(await p.locator('#pass').count() === 1);

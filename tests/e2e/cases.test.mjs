@@ -3,31 +3,19 @@
 // saved, downloaded, duplicated, imported, deleted, then run with four phone-sized participants who vote,
 // see the results revealed and the end. And the quick confidential case for supervision: once it has
 // ended, neither the database file nor its WAL holds a byte of the case text.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, launchBrowser, newContext, ensureOutDir, contrastProblems, root } from './harness.mjs';
+import { useServerAndBrowser, ensureOutDir, contrastProblems, root } from './harness.mjs';
 
 const KEY = 'e2e-key-0123456789abcdef';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 const LAPTOP = { viewport: { width: 1366, height: 900 }, acceptDownloads: true };
 
-let server;
-let browser;
-const watch = { foreign: [], errors: [] };
+const site = useServerAndBrowser({ key: KEY });
 const out = ensureOutDir();
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
 
 async function allLabelled(page) {
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
@@ -39,7 +27,7 @@ async function allLabelled(page) {
 
 // The console, logged in; cut() drops its WebSocket (it reconnects by itself).
 async function console_(ctxOptions = LAPTOP) {
-  const ctx = await newContext(browser, server.origin, ctxOptions, watch);
+  const ctx = await site.context(ctxOptions);
   const host = await ctx.newPage();
   await host.routeWebSocket(/\/ws$/, (ws) => {
     const upstream = ws.connectToServer();
@@ -47,7 +35,7 @@ async function console_(ctxOptions = LAPTOP) {
     upstream.onMessage((m) => ws.send(m));
     ws.onMessage((m) => upstream.send(m));
   });
-  await host.goto(`${server.origin}/host#key=${KEY}`);
+  await host.goto(`${site.server.origin}/host#key=${KEY}`);
   await host.locator('#new-case').waitFor();
   return host;
 }
@@ -56,9 +44,9 @@ async function console_(ctxOptions = LAPTOP) {
 async function phones(code) {
   const people = [];
   for (let i = 0; i < 4; i++) {
-    const ctx = await newContext(browser, server.origin, PHONE, watch);
+    const ctx = await site.context(PHONE);
     const p = await ctx.newPage();
-    await p.goto(`${server.origin}/j/${code}`);
+    await p.goto(`${site.server.origin}/j/${code}`);
     await p.locator('#stage-title').waitFor();
     people.push(p);
   }
@@ -207,8 +195,8 @@ test('a case written from the template in the console is saved, managed and run 
   await people[1].screenshot({ path: join(out, 'own-case-results.png'), fullPage: true });
   await endSession(host, people);
 
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
+  assert.deepEqual(site.watch.foreign, [], 'requests left the server');
+  assert.deepEqual(site.watch.errors, [], 'page errors');
   // The README shows the editor with a refused save.
   if (process.env.ROUNDTABLE_UPDATE_SCREENSHOTS) copyFileSync(join(out, 'editor-errors.png'), join(root, 'docs/img/editor-errors.png'));
 });
@@ -243,12 +231,12 @@ test('a confidential quick case leaves nothing of its text in the database once 
   await host.getByRole('button', { name: 'Back to the scenario list' }).click();
   assert.equal(await host.locator('.scenario', { hasText: 'Tonight’s case' }).count(), 0);
   const needle = Buffer.from(secret);
-  const holders = () => [server.db, `${server.db}-wal`].filter((f) => existsSync(f) && readFileSync(f).includes(needle));
+  const holders = () => [site.server.db, `${site.server.db}-wal`].filter((f) => existsSync(f) && readFileSync(f).includes(needle));
   // The purge runs when the session ends (--confidential-retention 0): wait for it, at most 20 s.
   const until = Date.now() + 20000;
   while (holders().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(holders(), [], 'the case text is still on disk');
 
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
+  assert.deepEqual(site.watch.foreign, [], 'requests left the server');
+  assert.deepEqual(site.watch.errors, [], 'page errors');
 });

@@ -2,43 +2,32 @@
 // opens a console that lists only its sessions; its session view makes a co-host link; the link opens a second
 // console that drives that one session (next stage, end) and shows nothing to write or start; after the end the
 // link no longer works.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, ensureOutDir, root } from './harness.mjs';
+import { useServerAndBrowser, ensureOutDir, root } from './harness.mjs';
 import { Client } from '../conformance/harness.mjs';
 
 const ADMIN = 'e2e-key-cohost-admin-0123456789';
-let server;
-let browser;
 let aliceKey;
 let adminCode;
-const watch = { foreign: [], errors: [] };
-
-before(async () => {
-  server = await startServer({ key: ADMIN });
-  // The real command, on the database the server is running on.
-  aliceKey = execFileSync(join(root, 'build/bin/facilitator'), ['keys', '--db', server.db, 'add', 'alice'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const admin = await Client.connect({ ws: `${server.origin.replace(/^http/, 'ws')}/ws` });
-  await admin.ok({ type: 'host', key: ADMIN });
-  adminCode = (await admin.ok({ type: 'start', scenario: 'demo' })).code;
-  admin.close();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
+const site = useServerAndBrowser({ key: ADMIN }, {
+  setup: async () => {
+    // The real command, on the database the server is running on.
+    aliceKey = execFileSync(join(root, 'build/bin/facilitator'), ['keys', '--db', site.server.db, 'add', 'alice'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const admin = await Client.connect({ ws: `${site.server.origin.replace(/^http/, 'ws')}/ws` });
+    await admin.ok({ type: 'host', key: ADMIN });
+    adminCode = (await admin.ok({ type: 'start', scenario: 'demo' })).code;
+    admin.close();
+  },
 });
 
 test('console: a co-host link drives one session until it ends', async () => {
-  const ctx = await newContext(browser, server.origin, {}, watch);
+  const ctx = await site.context();
   const page = await ctx.newPage();
-  await page.goto(`${server.origin}/host#key=${aliceKey}`);
+  await page.goto(`${site.server.origin}/host#key=${aliceKey}`);
   await page.locator('#sessions li').first().waitFor();
   assert.equal(await page.locator('#sessions').innerText(), 'None yet.', 'the admin\'s session is not hers');
   await page.locator('[data-scenario="demo"] button.start').click();
@@ -47,10 +36,10 @@ test('console: a co-host link drives one session until it ends', async () => {
 
   await page.click('#cohost-mint');
   const link = await page.locator('#cohost-link').inputValue();
-  assert.match(link, new RegExp(`^${server.origin}/host#key=[A-Za-z0-9_-]{32}$`));
+  assert.match(link, new RegExp(`^${site.server.origin}/host#key=[A-Za-z0-9_-]{32}$`));
   await page.locator('.cohost').screenshot({ path: join(ensureOutDir(), 'cohost-link.png') });
 
-  const cohostCtx = await newContext(browser, server.origin, {}, watch);
+  const cohostCtx = await site.context();
   const cohost = await cohostCtx.newPage();
   await cohost.goto(link);
   const row = cohost.locator('#sessions li', { hasText: code });

@@ -5,6 +5,8 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,6 +80,38 @@ export async function newContext(browser, origin, options, watch) {
     });
   };
   return ctx;
+}
+
+/** A participant's phone: the context options every phone-sized page uses. */
+export const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+
+/**
+ * One server (startServer's options) and one browser for a test file, started before its tests and stopped
+ * after them; afterwards no request may have left the server's origin and no page may have thrown.
+ * `page(options)` and `context(options)` open watched contexts. `setup` runs once both are up and `cleanup`
+ * first at the end (node 20 does not wait for one top-level `before` hook before starting the next).
+ */
+export function useServerAndBrowser(serverOptions, { setup, cleanup } = {}) {
+  const env = {
+    server: null,
+    browser: null,
+    watch: { foreign: [], errors: [] },
+    context: (options = {}) => newContext(env.browser, env.server.origin, options, env.watch),
+    page: async (options = {}) => (await env.context(options)).newPage(),
+  };
+  before(async () => {
+    env.server = await startServer(serverOptions);
+    env.browser = await launchBrowser();
+    if (setup) await setup();
+  });
+  after(async () => {
+    if (cleanup) await cleanup();
+    if (env.browser) await env.browser.close();
+    if (env.server) await env.server.stop();
+    assert.deepEqual(env.watch.foreign, [], 'requests left the server');
+    assert.deepEqual(env.watch.errors, [], 'page errors');
+  });
+  return env;
 }
 
 export function ensureOutDir() {

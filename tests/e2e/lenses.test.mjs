@@ -1,39 +1,24 @@
 // The lens choice (issue 11 item 2): a supervision group of five on phones. With four lenses no row could reach
 // the threshold of 3, so the console warns; dealing two lenses over the five present gives rows of 3 and 2, the
 // warning goes, each phone shows only its own lens, and the row of three shows once the round closes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext } from './harness.mjs';
+import { useServerAndBrowser, PHONE } from './harness.mjs';
 
 const KEY = 'e2e-key-lenses-0123456789abcd';
-const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
-let server;
-let browser;
-const watch = { foreign: [], errors: [] };
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const site = useServerAndBrowser({ key: KEY });
 
 test('five phones: the console deals two lenses over those present and each phone answers its own', async () => {
-  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
+  const host = await site.page();
+  await host.goto(`${site.server.origin}/host#key=${KEY}`);
   await host.click('[data-scenario="demo"] button.start');
   const code = (await host.locator('#join-code').innerText()).trim();
   await host.locator('button.link', { hasText: /^Your lens/ }).click();
   await host.locator('#host-stage-title', { hasText: 'Your lens' }).waitFor();
   const phones = [];
   for (let i = 0; i < 5; i++) {
-    const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-    await p.goto(`${server.origin}/j/${code}`);
+    const p = await site.page(PHONE);
+    await p.goto(`${site.server.origin}/j/${code}`);
     await p.locator('#stage-title', { hasText: 'Your lens' }).waitFor();
     phones.push(p);
   }
@@ -72,8 +57,8 @@ test('five phones: the console deals two lenses over those present and each phon
 });
 
 test('the start row deals every lens to everyone for the whole session, and the console says what that means', async () => {
-  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
+  const host = await site.page();
+  await host.goto(`${site.server.origin}/host#key=${KEY}`);
   await host.selectOption('#lenses-demo', '0');
   await host.click('[data-scenario="demo"] button.start');
   await host.locator('button.link', { hasText: /^Your lens/ }).click();
@@ -82,8 +67,8 @@ test('the start row deals every lens to everyone for the whole session, and the 
   await host.locator('#small-group', { hasText: '0 participants, every lens for everyone: 0 answers per lens' }).waitFor();
   // A phone joins before the open: it answers every model, no lens of its own.
   const code = (await host.locator('#join-code').innerText()).trim();
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-  await p.goto(`${server.origin}/j/${code}`);
+  const p = await site.page(PHONE);
+  await p.goto(`${site.server.origin}/j/${code}`);
   await p.locator('#stage-title', { hasText: 'Your lens' }).waitFor();
   await host.click('#open-close');
   await p.locator('#round-status[data-status="open"]').waitFor();

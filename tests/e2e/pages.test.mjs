@@ -1,39 +1,27 @@
 // Each page against bad input and a bad network: wrong codes and keys, an ack that is late, a dropped
 // connection. The server is real; the WebSocket is routed through the test so it can hold or cut frames.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext } from './harness.mjs';
+import { useServerAndBrowser, PHONE } from './harness.mjs';
 
 const KEY = 'e2e-key-pages-0123456789';
-const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
-let server;
-let browser;
 let code;
-const watch = { foreign: [], errors: [] };
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
-  await host.click('[data-scenario="demo"] button.start');
-  code = (await host.locator('#join-code').innerText()).trim();
-  await host.click('#next');
-  await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
-  await host.click('#open-close');
-  await host.locator('#round-info', { hasText: 'open' }).waitFor();
-});
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
+const site = useServerAndBrowser({ key: KEY }, {
+  setup: async () => {
+    const host = await site.page();
+    await host.goto(`${site.server.origin}/host#key=${KEY}`);
+    await host.click('[data-scenario="demo"] button.start');
+    code = (await host.locator('#join-code').innerText()).trim();
+    await host.click('#next');
+    await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
+    await host.click('#open-close');
+    await host.locator('#round-info', { hasText: 'open' }).waitFor();
+  },
 });
 
 test('participant: a code that is not six digits is refused on the page', async () => {
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-  await p.goto(`${server.origin}/`);
+  const p = await site.page(PHONE);
+  await p.goto(`${site.server.origin}/`);
   await p.fill('#code', '12a4');
   assert.equal(await p.inputValue('#code'), '124', 'only digits are kept');
   await p.press('#code', 'Enter');
@@ -42,20 +30,20 @@ test('participant: a code that is not six digits is refused on the page', async 
 });
 
 test('participant: an unknown code says so and the form stays', async () => {
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const p = await site.page(PHONE);
   const wrong = code === '000000' ? '000001' : '000000';
-  await p.goto(`${server.origin}/`);
+  await p.goto(`${site.server.origin}/`);
   await p.fill('#code', wrong);
   await p.press('#code', 'Enter');
   await p.locator('#join-error', { hasText: `No session has the code ${wrong}` }).waitFor();
   assert.equal(await p.evaluate(() => localStorage.getItem('roundtable.code')), null);
   // A QR link with an unknown code lands on the same form.
-  await p.goto(`${server.origin}/j/${wrong}`);
+  await p.goto(`${site.server.origin}/j/${wrong}`);
   await p.locator('#join-error', { hasText: 'No session has the code' }).waitFor();
 });
 
 test('participant: "Vote recorded" waits for the server\'s ack; a dropped connection reconnects', async () => {
-  const ctx = await newContext(browser, server.origin, PHONE, watch);
+  const ctx = await site.context(PHONE);
   const p = await ctx.newPage();
   let hold = false;
   let cut = null;
@@ -74,7 +62,7 @@ test('participant: "Vote recorded" waits for the server\'s ack; a dropped connec
     });
     ws.onMessage((m) => upstream.send(m));
   });
-  await p.goto(`${server.origin}/j/${code}`);
+  await p.goto(`${site.server.origin}/j/${code}`);
   await p.locator('#round-status[data-status="open"]').waitFor();
   await p.getByLabel('Decline', { exact: true }).check();
   hold = true;
@@ -94,8 +82,8 @@ test('participant: "Vote recorded" waits for the server\'s ack; a dropped connec
 });
 
 test('console: a wrong key is refused and asked again; nothing is stored', async () => {
-  const p = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await p.goto(`${server.origin}/host#key=not-the-key`);
+  const p = await site.page();
+  await p.goto(`${site.server.origin}/host#key=not-the-key`);
   await p.locator('#key-error', { hasText: 'That key is not right.' }).waitFor();
   assert.equal(await p.evaluate(() => sessionStorage.getItem('roundtable.key')), null);
   assert.equal(await p.evaluate(() => localStorage.length), 0, 'the key never goes to localStorage');
@@ -106,15 +94,15 @@ test('console: a wrong key is refused and asked again; nothing is stored', async
 });
 
 test('projector: an unknown code says so', async () => {
-  const p = await (await newContext(browser, server.origin, { viewport: { width: 1920, height: 1080 } }, watch)).newPage();
+  const p = await site.page({ viewport: { width: 1920, height: 1080 } });
   const wrong = code === '000000' ? '000001' : '000000';
-  await p.goto(`${server.origin}/present/${wrong}`);
+  await p.goto(`${site.server.origin}/present/${wrong}`);
   await p.locator('h1', { hasText: `No session has the code ${wrong}` }).waitFor();
 });
 
 test('live mode: results reach participants while the round is open, suppressed below the threshold', async () => {
-  const host = await (await newContext(browser, server.origin, {}, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
+  const host = await site.page();
+  await host.goto(`${site.server.origin}/host#key=${KEY}`);
   await host.check('#live-demo');
   await host.click('[data-scenario="demo"] button.start');
   const live = (await host.locator('#join-code').innerText()).trim();
@@ -124,8 +112,8 @@ test('live mode: results reach participants while the round is open, suppressed 
   await host.click('#open-close');
   const people = [];
   for (let i = 0; i < 3; i++) {
-    const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
-    await p.goto(`${server.origin}/j/${live}`);
+    const p = await site.page(PHONE);
+    await p.goto(`${site.server.origin}/j/${live}`);
     await p.locator('#round-status[data-status="open"]').waitFor();
     people.push(p);
   }
@@ -146,7 +134,7 @@ test('live mode: results reach participants while the round is open, suppressed 
 test('participant: each session gets its own token, kept for a rejoin, so sessions cannot be linked', async () => {
   // A second session on the same server, started over the wire contract.
   const { default: WebSocket } = await import('ws');
-  const console2 = new WebSocket(`${server.origin.replace(/^http/, 'ws')}/ws`);
+  const console2 = new WebSocket(`${site.server.origin.replace(/^http/, 'ws')}/ws`);
   const replies = [];
   console2.on('message', (d) => replies.push(JSON.parse(d)));
   await new Promise((resolve) => console2.once('open', resolve));
@@ -160,14 +148,14 @@ test('participant: each session gets its own token, kept for a rejoin, so sessio
   const other = (await reply('started')).code;
   assert.ok(other && other !== code);
 
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const p = await site.page(PHONE);
   const joins = [];
   p.on('websocket', (s) => s.on('framesent', ({ payload }) => {
     const m = JSON.parse(payload);
     if (m.type === 'join') joins.push(m);
   }));
   for (const c of [code, other, code]) {
-    await p.goto(`${server.origin}/j/${c}`);
+    await p.goto(`${site.server.origin}/j/${c}`);
     await p.locator('#session').waitFor();
     for (let i = 0; i < 200 && !joins.some((j) => j.code === c); i++) await new Promise((r) => setTimeout(r, 10));
   }
@@ -180,10 +168,10 @@ test('participant: each session gets its own token, kept for a rejoin, so sessio
 });
 
 test('participant: the page connects only once it has a code to join (the server closes idle sockets)', async () => {
-  const p = await (await newContext(browser, server.origin, PHONE, watch)).newPage();
+  const p = await site.page(PHONE);
   const sockets = [];
   p.on('websocket', (s) => sockets.push(s));
-  await p.goto(`${server.origin}/`);
+  await p.goto(`${site.server.origin}/`);
   await p.waitForTimeout(1000);
   assert.equal(sockets.length, 0, 'no WebSocket while nobody has typed a code');
   await p.fill('#code', code);
@@ -193,7 +181,7 @@ test('participant: the page connects only once it has a code to join (the server
 });
 
 test('participant: a phone that wakes (visibilitychange) reconnects at once, not after the backoff', async () => {
-  const ctx = await newContext(browser, server.origin, PHONE, watch);
+  const ctx = await site.context(PHONE);
   const p = await ctx.newPage();
   let refuse = false;
   let cut = null;
@@ -204,7 +192,7 @@ test('participant: a phone that wakes (visibilitychange) reconnects at once, not
     upstream.onMessage((m) => ws.send(m));
     ws.onMessage((m) => upstream.send(m));
   });
-  await p.goto(`${server.origin}/j/${code}`);
+  await p.goto(`${site.server.origin}/j/${code}`);
   await p.locator('#conn[data-state="open"]').waitFor();
   // Asleep: the socket is gone and every attempt fails, so the backoff grows to seconds.
   refuse = true;

@@ -2,34 +2,23 @@
 // bars that change width on the same elements, what the agreement means, a re-vote drawn over the round
 // before (also after a reload), full screen by key, the dark theme from the system or the toggle, and no
 // animation for whoever asked for less motion. Every state passes axe with no serious violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join as joinPath } from 'node:path';
-import { startServer, launchBrowser, newContext, axeProblems, contrastProblems, ensureOutDir } from './harness.mjs';
+import { useServerAndBrowser, axeProblems, contrastProblems, ensureOutDir } from './harness.mjs';
 import { Client, token } from '../conformance/harness.mjs';
 
 const KEY = 'e2e-key-projector-0123456789';
 const PROJECTOR = { viewport: { width: 1920, height: 1080 }, colorScheme: 'light' };
-let server;
-let browser;
-const watch = { foreign: [], errors: [] };
 const clients = [];
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const c of clients) c.close();
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
+const site = useServerAndBrowser({ key: KEY }, {
+  cleanup: async () => {
+    for (const c of clients) c.close();
+  },
 });
 
 async function connect() {
-  const c = await Client.connect({ ws: `${server.origin.replace(/^http/, 'ws')}/ws` });
+  const c = await Client.connect({ ws: `${site.server.origin.replace(/^http/, 'ws')}/ws` });
   clients.push(c);
   return c;
 }
@@ -53,8 +42,8 @@ async function join(code, n) {
 }
 
 async function projector(code, options = {}) {
-  const page = await (await newContext(browser, server.origin, { ...PROJECTOR, ...options }, watch)).newPage();
-  await page.goto(`${server.origin}/present/${code}`);
+  const page = await site.page({ ...PROJECTOR, ...options });
+  await page.goto(`${site.server.origin}/present/${code}`);
   await page.locator('#present-title').waitFor();
   return page;
 }

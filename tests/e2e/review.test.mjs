@@ -1,23 +1,21 @@
 // The console's review of an ended session and its printable report: read-only, with the same thresholds as
 // the live views, the report on A4 without cut-off charts and without a request beyond the page itself,
 // and a purge that asks first.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, ensureOutDir } from './harness.mjs';
+import { useServerAndBrowser, ensureOutDir } from './harness.mjs';
 import { Client, token } from '../conformance/harness.mjs';
 
 const KEY = 'e2e-key-review-0123456789';
 const HOSTILE = '"><script>window.pwned = 1</script>';
-let server;
-let browser;
 let code;
-const watch = { foreign: [], errors: [] };
+const site = useServerAndBrowser({ key: KEY }, { setup: () => runWorkshop() });
 
 /** A finished workshop on the wire: gut twice (one moved), sure below the threshold, three perspectives. */
 async function runWorkshop() {
-  const at = { ws: `${server.origin.replace(/^http/, 'ws')}/ws` };
+  const at = { ws: `${site.server.origin.replace(/^http/, 'ws')}/ws` };
   const f = await Client.connect(at);
   await f.ok({ type: 'host', key: KEY });
   code = (await f.ok({ type: 'start', scenario: 'demo', options: { min_group: 3 } })).code;
@@ -52,23 +50,10 @@ async function runWorkshop() {
   for (const c of [f, ...people]) c.close();
 }
 
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-  await runWorkshop();
-});
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
-
 test('console: an ended session opens as a read-only review with the report', async () => {
-  const ctx = await newContext(browser, server.origin, { acceptDownloads: true }, watch);
+  const ctx = await site.context({ acceptDownloads: true });
   const page = await ctx.newPage();
-  await page.goto(`${server.origin}/host#key=${KEY}`);
+  await page.goto(`${site.server.origin}/host#key=${KEY}`);
   await page.locator('#sessions li', { hasText: code }).getByRole('button', { name: 'Review' }).click();
   const review = page.locator('#review');
   await review.locator('section[data-question="gut"]').waitFor();
@@ -101,11 +86,11 @@ test('console: an ended session opens as a read-only review with the report', as
 });
 
 test('report: one self-contained page that prints on A4 without cut-off charts', async () => {
-  const ctx = await newContext(browser, server.origin, { extraHTTPHeaders: { Authorization: `Bearer ${KEY}` } }, watch);
+  const ctx = await site.context({ extraHTTPHeaders: { Authorization: `Bearer ${KEY}` } });
   const page = await ctx.newPage();
   const requests = [];
   page.on('request', (r) => requests.push(r.url()));
-  const url = `${server.origin}/api/sessions/${code}/report.html`;
+  const url = `${site.server.origin}/api/sessions/${code}/report.html`;
   const res = await page.goto(url);
   assert.equal(res.status(), 200);
   assert.match(res.headers()['content-security-policy'], /^default-src 'none'/);
@@ -131,9 +116,9 @@ test('report: one self-contained page that prints on A4 without cut-off charts',
 });
 
 test('console: purging an ended session asks first, then it is gone', async () => {
-  const ctx = await newContext(browser, server.origin, {}, watch);
+  const ctx = await site.context();
   const page = await ctx.newPage();
-  await page.goto(`${server.origin}/host#key=${KEY}`);
+  await page.goto(`${site.server.origin}/host#key=${KEY}`);
   await page.locator('#sessions li', { hasText: code }).getByRole('button', { name: 'Review' }).click();
   await page.click('#review-purge');
   // Asked, not done: cancel keeps it.

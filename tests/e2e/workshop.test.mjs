@@ -2,31 +2,19 @@
 // pages join by code and vote in every question type, one reloads mid-session, results are revealed and
 // shown on the projector. No page may request anything outside the server, and no participant may ever
 // receive results before they are revealed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, ensureOutDir, root, contrastProblems } from './harness.mjs';
+import { useServerAndBrowser, ensureOutDir, root, contrastProblems } from './harness.mjs';
 
 const KEY = 'e2e-key-0123456789abcdef';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 const LAPTOP = { viewport: { width: 1366, height: 900 } };
 const PROJECTOR = { viewport: { width: 1920, height: 1080 } };
 
-let server;
-let browser;
-const watch = { foreign: [], errors: [] };
+const site = useServerAndBrowser({ key: KEY });
 const out = ensureOutDir();
-
-before(async () => {
-  server = await startServer({ key: KEY });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
 
 // Every `results` and discussion result a participant page receives, checked against what was revealed.
 const revealed = new Set();
@@ -63,8 +51,8 @@ async function noHorizontalScroll(page, width) {
 }
 
 test('console, five participants and the projector run the demo scenario', { timeout: 240000 }, async () => {
-  const { origin } = server;
-  const hostCtx = await newContext(browser, origin, LAPTOP, watch);
+  const { origin } = site.server;
+  const hostCtx = await site.context(LAPTOP);
   const host = await hostCtx.newPage();
 
   // The console: key from the hash, kept off the address bar.
@@ -80,7 +68,7 @@ test('console, five participants and the projector run the demo scenario', { tim
   assert.ok(qr, 'the QR code image loads');
 
   // The projector, waiting: the code and the QR code.
-  const projCtx = await newContext(browser, origin, PROJECTOR, watch);
+  const projCtx = await site.context(PROJECTOR);
   const proj = await projCtx.newPage();
   await proj.goto(`${origin}/present/${code}`);
   await proj.locator('#present-title').waitFor();
@@ -90,7 +78,7 @@ test('console, five participants and the projector run the demo scenario', { tim
   // Five phones: four type the code on /, one follows the QR link.
   const people = [];
   for (let i = 0; i < 5; i++) {
-    const ctx = await newContext(browser, origin, PHONE, watch);
+    const ctx = await site.context(PHONE);
     const p = await ctx.newPage();
     guardResults(p, `participant ${i}`);
     if (i < 4) {
@@ -385,8 +373,8 @@ test('console, five participants and the projector run the demo scenario', { tim
   await proj.locator('text=This session has ended').waitFor();
 
   assert.deepEqual(leaks, [], 'participants received results before reveal');
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
+  assert.deepEqual(site.watch.foreign, [], 'requests left the server');
+  assert.deepEqual(site.watch.errors, [], 'page errors');
 
   // The README shows the latest screenshots of the three pages.
   if (process.env.ROUNDTABLE_UPDATE_SCREENSHOTS)

@@ -42,6 +42,7 @@ void ensure_stream(jsCtx* js, const jetstream_options& o) {
     return;
   }
   if (s != NATS_NOT_FOUND) nats::check(s, "JetStream stream " + o.stream, jerr);
+  if (!o.create) throw std::runtime_error("no JetStream stream " + o.stream + " here: no facilitator served on it");
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   const char* subjects[] = {"roundtable.s.*.ev"};
@@ -57,6 +58,7 @@ void ensure_stream(jsCtx* js, const jetstream_options& o) {
 nats::handle<kvStore> ensure_bucket(jsCtx* js, const jetstream_options& o) {
   kvStore* kv = nullptr;
   if (js_KeyValue(&kv, js, o.bucket.c_str()) == NATS_OK) return nats::handle<kvStore>(kv);
+  if (!o.create) throw std::runtime_error("no JetStream KV bucket " + o.bucket + " here: no facilitator served on it");
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = o.bucket.c_str();

@@ -47,6 +47,7 @@ struct jetstream_options {
   std::string bucket = "roundtable_sessions";
   std::int64_t attempt_timeout_ms = 2000;  // one publish's wait for its PubAck
   std::int64_t write_deadline_ms = 5000;   // resends of a publish whose PubAck did not come (and reads), up to this
+  bool create = true;                      // create the stream and bucket when missing (serve); else refuse
 };
 
 class jetstream_store final : public log_store {
