@@ -2,31 +2,27 @@
 // projector in German; a scenario with "lang": "de" turns an English browser's participant page and projector
 // German, a "lang" with no table ("fr") leaves the browser's language; the language switch overrides both
 // (remembered across a reload). The console runs in English here, as its browser is English.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, root } from './harness.mjs';
+import { useServerAndBrowser, PHONE, root } from './harness.mjs';
 
 const KEY = 'e2e-key-i18n-0123456789';
-const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const GERMAN = { ...PHONE, locale: 'de-DE' };
 const ENGLISH = { ...PHONE, locale: 'en-US' };
-let server;
-let browser;
-let host;
-let folder;
 const codes = {};
-const watch = { foreign: [], errors: [] };
+let host;
 
-// Three cases from one fixture: "plain" says no language, "german" says "de", "french" says "fr" (no table).
+// Three cases from one fixture: "plain" says no language, "german" says "de", "french" says "fr-CA" (no table).
 function writeCases() {
-  folder = mkdtempSync(join(tmpdir(), 'roundtable-i18n-'));
+  const dir = mkdtempSync(join(tmpdir(), 'roundtable-i18n-'));
   const base = JSON.parse(readFileSync(join(root, 'tests/fixtures/server/passes.json'), 'utf8'));
-  writeFileSync(join(folder, 'plain.json'), JSON.stringify({ ...base, id: 'plain', title: 'Plain case' }));
-  writeFileSync(join(folder, 'german.json'), JSON.stringify({ ...base, id: 'german', lang: 'de', title: 'Ein deutscher Fall' }));
-  writeFileSync(join(folder, 'french.json'), JSON.stringify({ ...base, id: 'french', lang: 'fr-CA', title: 'Un cas' }));
+  writeFileSync(join(dir, 'plain.json'), JSON.stringify({ ...base, id: 'plain', title: 'Plain case' }));
+  writeFileSync(join(dir, 'german.json'), JSON.stringify({ ...base, id: 'german', lang: 'de', title: 'Ein deutscher Fall' }));
+  writeFileSync(join(dir, 'french.json'), JSON.stringify({ ...base, id: 'french', lang: 'fr-CA', title: 'Un cas' }));
+  return dir;
 }
 
 // Starts the case on the (English) console, goes to its first question and opens voting; returns the code.
@@ -42,37 +38,27 @@ async function startAndOpen(id, title) {
   return code;
 }
 
-before(async () => {
-  writeCases();
-  server = await startServer({ key: KEY, scenarios: folder });
-  browser = await launchBrowser();
-  host = await (await newContext(browser, server.origin, { locale: 'en-US' }, watch)).newPage();
-  await host.goto(`${server.origin}/host#key=${KEY}`);
-  codes.plain = await startAndOpen('plain', 'Plain case');
-  await host.getByRole('button', { name: 'Back to the scenario list' }).click();
-  codes.german = await startAndOpen('german', 'Ein deutscher Fall');
-  await host.getByRole('button', { name: 'Back to the scenario list' }).click();
-  codes.french = await startAndOpen('french', 'Un cas');
-  assert.equal(new Set(Object.values(codes)).size, 3, `three sessions: ${JSON.stringify(codes)}`);
+const folder = writeCases();
+const site = useServerAndBrowser({ key: KEY, scenarios: folder }, {
+  setup: async () => {
+    host = await site.page({ locale: 'en-US' });
+    await host.goto(`${site.server.origin}/host#key=${KEY}`);
+    codes.plain = await startAndOpen('plain', 'Plain case');
+    await host.getByRole('button', { name: 'Back to the scenario list' }).click();
+    codes.german = await startAndOpen('german', 'Ein deutscher Fall');
+    await host.getByRole('button', { name: 'Back to the scenario list' }).click();
+    codes.french = await startAndOpen('french', 'Un cas');
+    assert.equal(new Set(Object.values(codes)).size, 3, `three sessions: ${JSON.stringify(codes)}`);
+  },
+  cleanup: async () => rmSync(folder, { recursive: true, force: true }),
 });
-
-after(async () => {
-  assert.deepEqual(watch.foreign, [], 'requests left the server');
-  assert.deepEqual(watch.errors, [], 'page errors');
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  if (folder) rmSync(folder, { recursive: true, force: true });
-});
-
-async function phone(options) {
-  return (await newContext(browser, server.origin, options, watch)).newPage();
-}
+const phone = (options) => site.page(options);
 
 const htmlLang = (p) => p.evaluate(() => document.documentElement.lang);
 
 test('a German browser sees the participant page in German, errors and question controls included', async () => {
   const p = await phone(GERMAN);
-  await p.goto(`${server.origin}/`);
+  await p.goto(`${site.server.origin}/`);
   await p.locator('h1', { hasText: 'An einer Sitzung teilnehmen' }).waitFor();
   assert.equal(await htmlLang(p), 'de');
   assert.equal(await p.title(), 'Teilnehmen · Roundtable');
@@ -120,10 +106,10 @@ test('a German browser sees the participant page in German, errors and question 
 
 test('a German scenario ("lang": "de") turns an English browser\'s participant page German', async () => {
   const p = await phone(ENGLISH);
-  await p.goto(`${server.origin}/`);
+  await p.goto(`${site.server.origin}/`);
   await p.locator('h1', { hasText: 'Join a session' }).waitFor();
   assert.equal(await htmlLang(p), 'en');
-  await p.goto(`${server.origin}/j/${codes.german}`);
+  await p.goto(`${site.server.origin}/j/${codes.german}`);
   await p.locator('#round-status[data-status="open"]').waitFor();
   assert.equal(await htmlLang(p), 'de');
   assert.equal(await p.locator('.stage-count').innerText(), 'Schritt 2 von 5');
@@ -139,7 +125,7 @@ test('a German scenario ("lang": "de") turns an English browser\'s participant p
 test('a scenario language without a table ("fr-CA") leaves each browser its own language', async () => {
   for (const [options, send, lang] of [[ENGLISH, 'Send vote', 'en'], [GERMAN, 'Stimme abgeben', 'de']]) {
     const p = await phone(options);
-    await p.goto(`${server.origin}/j/${codes.french}`);
+    await p.goto(`${site.server.origin}/j/${codes.french}`);
     await p.locator('#round-status[data-status="open"]').waitFor();
     assert.equal(await p.locator('#send').innerText(), send);
     assert.equal(await htmlLang(p), lang);
@@ -149,7 +135,7 @@ test('a scenario language without a table ("fr-CA") leaves each browser its own 
 test('the projector follows the session\'s language, else the browser\'s', async () => {
   const wall = { viewport: { width: 1280, height: 720 } };
   const english = await phone({ ...wall, locale: 'en-US' });
-  await english.goto(`${server.origin}/present/${codes.german}`);
+  await english.goto(`${site.server.origin}/present/${codes.german}`);
   await english.locator('#present-status', { hasText: /^Abstimmung offen · \d+ Stimmen? eingegangen$/ }).waitFor();
   assert.equal(await htmlLang(english), 'de');
   assert.equal(await english.title(), 'Beamer · Roundtable');
@@ -158,11 +144,11 @@ test('the projector follows the session\'s language, else the browser\'s', async
   assert.match(await english.locator('#counts').innerText(), /^\d+ (Person|Personen) dabei$/);
 
   const german = await phone({ ...wall, locale: 'de-DE' });
-  await german.goto(`${server.origin}/present/${codes.plain}`);
+  await german.goto(`${site.server.origin}/present/${codes.plain}`);
   await german.locator('#present-status', { hasText: /^Abstimmung offen/ }).waitFor();
   assert.equal(await htmlLang(german), 'de');
   const plain = await phone({ ...wall, locale: 'en-US' });
-  await plain.goto(`${server.origin}/present/${codes.plain}`);
+  await plain.goto(`${site.server.origin}/present/${codes.plain}`);
   await plain.locator('#present-status', { hasText: /^Voting open · \d+ ballots? in$/ }).waitFor();
   assert.equal(await htmlLang(plain), 'en');
   // The switch works here too, and the footer follows.
@@ -174,7 +160,7 @@ test('the projector follows the session\'s language, else the browser\'s', async
 
 test('the language switch overrides the session\'s language, and a reload keeps the choice', async () => {
   const p = await phone(ENGLISH);
-  await p.goto(`${server.origin}/j/${codes.german}`);
+  await p.goto(`${site.server.origin}/j/${codes.german}`);
   await p.locator('#send', { hasText: 'Stimme abgeben' }).waitFor();
   await p.getByLabel('Decline', { exact: true }).check();
 
@@ -198,7 +184,7 @@ test('the language switch overrides the session\'s language, and a reload keeps 
 
 test('a German browser gets the console in German', async () => {
   const desk = await phone({ locale: 'de-DE' });
-  await desk.goto(`${server.origin}/host`);
+  await desk.goto(`${site.server.origin}/host`);
   await desk.locator('h1', { hasText: 'Moderationsschlüssel' }).waitFor();
   assert.equal(await htmlLang(desk), 'de');
   await desk.fill('#key', KEY);
