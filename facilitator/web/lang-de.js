@@ -37,7 +37,7 @@ export default {
   'error.session_ended': 'Diese Sitzung ist beendet.',
   'error.internal': 'Auf dem Server ist etwas schiefgegangen. Bitte versuchen Sie es erneut.',
   'error.invalid_scenario': 'Der Fall enthält Fehler; sie stehen jeweils beim betreffenden Feld.',
-  'error.read_only_scenario': 'Dieser Fall stammt aus dem Ordner des Servers und kann nicht geändert werden: Speichern Sie eine Kopie unter einem anderen Kurznamen.',
+  'error.read_only_scenario': 'Dieser Fall ist schreibgeschützt: Er stammt aus dem Ordner des Servers. Speichern Sie eine Kopie unter einem anderen Kurznamen.',
   'error.disconnected': 'Die Verbindung ist abgebrochen, bevor der Server geantwortet hat.',
   'error.timeout': 'Der Server hat nicht rechtzeitig geantwortet.',
 

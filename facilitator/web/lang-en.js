@@ -38,7 +38,7 @@ export default {
   'error.session_ended': 'This session has ended.',
   'error.internal': 'Something went wrong on the server. Try again.',
   'error.invalid_scenario': 'The case has problems; they are listed next to their fields.',
-  'error.read_only_scenario': 'This case comes from the server’s folder and cannot be changed: save a copy under another short name.',
+  'error.read_only_scenario': 'This case is read-only: it comes from the server’s folder. Save a copy under another short name.',
   'error.disconnected': 'The connection dropped before the server answered.',
   'error.timeout': 'The server did not answer in time.',
 

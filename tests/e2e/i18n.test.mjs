@@ -34,7 +34,7 @@ async function startAndOpen(id, title) {
   await host.click('#next');
   await host.locator('#host-stage-title', { hasText: 'First reaction' }).waitFor();
   await host.click('#open-close');
-  await host.locator('#round-info', { hasText: 'open' }).waitFor();
+  await host.locator('#round-info', { hasText: 'Round 1 · open' }).waitFor();
   return code;
 }
 
