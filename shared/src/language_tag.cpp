@@ -6,14 +6,20 @@ namespace roundtable::text {
 
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool all_of(std::string_view s, bool (*pred)(char)) {
   for (char c : s)
     if (!pred(c)) return false;
   return true;
 }
-bool alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
 
 // The subtags of s between '-', or nothing when one is empty or longer than 8 characters.
 std::vector<std::string_view> subtags(std::string_view s) {
@@ -30,12 +36,18 @@ std::vector<std::string_view> subtags(std::string_view s) {
   return out;
 }
 
-bool is_script(std::string_view t) { return t.size() == 4 && all_of(t, is_alpha); }
+bool is_script(std::string_view t) {
+  return t.size() == 4 && all_of(t, is_alpha);
+}
 bool is_region(std::string_view t) {
   return (t.size() == 2 && all_of(t, is_alpha)) || (t.size() == 3 && all_of(t, is_digit));
 }
-bool is_variant(std::string_view t) { return t.size() >= 5 || (t.size() == 4 && is_digit(t[0])); }
-bool is_singleton(std::string_view t) { return t.size() == 1; }
+bool is_variant(std::string_view t) {
+  return t.size() >= 5 || (t.size() == 4 && is_digit(t[0]));
+}
+bool is_singleton(std::string_view t) {
+  return t.size() == 1;
+}
 
 // "x-" then 1 to 8 alphanumerics, to the end: private use, from subtag i on.
 bool private_use_from(const std::vector<std::string_view>& t, std::size_t i) {
