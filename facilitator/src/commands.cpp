@@ -9,8 +9,8 @@
 #include "export.hpp"
 #include "report.hpp"
 #include "roundtable/command_line.hpp"
-#include "session_place.hpp"
 #include "store/backup.hpp"
+#include "store_place.hpp"
 
 namespace roundtable::facilitator {
 
@@ -58,7 +58,7 @@ int write_text(const std::string& text, const std::optional<std::string>& out) {
 
 // The session `code` replayed from where `place` names (a mistyped --db is an error, never a new empty
 // database; a NATS that holds no stream is one too); nothing when no session has the code.
-std::optional<session> read_session(const session_place& place, const std::string& code) {
+std::optional<session> read_session(const store_place& place, const std::string& code) {
   return stored_session(*place.reader(), code);
 }
 
@@ -69,7 +69,7 @@ int export_command(const std::vector<std::string>& args) {
       "facilitator", "export",
       "usage: facilitator export (--db FILE | --nats URL) --code CODE [--format json|csv|summary] [--bom] [--out FILE]",
       export_about);
-  session_place place;
+  store_place place;
   std::optional<std::string> code, out;
   std::string format = "json";
   bool bom = false;
@@ -101,7 +101,7 @@ int export_command(const std::vector<std::string>& args) {
 int report_command(const std::vector<std::string>& args) {
   cli::command_line line("facilitator", "report",
                          "usage: facilitator report (--db FILE | --nats URL) --code CODE [--out FILE]", report_about);
-  session_place place;
+  store_place place;
   std::optional<std::string> code, out;
   place.declare(line, "the SQLite database (only read)");
   line.text("code", code, "the session's join code", "CODE")
@@ -122,7 +122,7 @@ int purge_command(const std::vector<std::string>& args) {
   cli::command_line line("facilitator", "purge",
                          "usage: facilitator purge (--db FILE | --nats URL) (--code CODE | --ended-before YYYY-MM-DD)",
                          purge_about);
-  session_place place;
+  store_place place;
   std::optional<std::string> code, before;
   place.declare(line, "the SQLite database");
   line.text("code", code, "purge this session", "CODE")

@@ -3,9 +3,8 @@
 
 #include "commands.hpp"
 #include "roundtable/command_line.hpp"
-#include "store/event_reader.hpp"
-#include "store/event_store.hpp"
 #include "store/key_store.hpp"
+#include "store_place.hpp"
 #include "wall_clock.hpp"
 
 namespace roundtable::facilitator {
@@ -15,7 +14,8 @@ namespace {
 constexpr const char* keys_about =
     "Gives each facilitator a key of their own: a facilitator key sees and drives only the sessions it\n"
     "started and the cases it saved (and the read-only folder cases); the server's own key (--key) stays\n"
-    "the admin key and sees everything. The database keeps only a hash of each key: `add` prints the key\n"
+    "the admin key and sees everything. The database (or with --nats the cluster's KV bucket, shared by\n"
+    "every facilitator on it) keeps only a hash of each key: `add` prints the key\n"
     "once. A revoked key stops working at the server's next request, without a restart. A name whose key\n"
     "was revoked may be given a new one; it keeps the name's sessions and cases.\n"
     "\n"
@@ -23,13 +23,12 @@ constexpr const char* keys_about =
     "  list         every key's name, when it was made, and whether it was revoked (never a key)\n"
     "  revoke NAME  revoke NAME's key";
 
-int add_key(const std::string& db, const std::string& name) {
+int add_key(const store_place& place, const std::string& name) {
   if (!store::valid_key_name(name))
     throw cli::usage_error(
         "a key's name is 1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit, "
         "and not 'admin'");
-  store::create_schema(db);
-  const auto added = store::key_store::open(db)->add(name, wall_ms());
+  const auto added = place.keys(true)->add(name, wall_ms());
   if (added.result == store::added_key::kind::taken) {
     std::cerr << "facilitator keys: " << name << " has a key already; revoke it first to give them a new one\n";
     return 1;
@@ -39,9 +38,8 @@ int add_key(const std::string& db, const std::string& name) {
   return 0;
 }
 
-int list_keys(const std::string& db) {
-  store::event_reader::open(db);  // read-only first: a mistyped --db is an error, never a new file
-  const auto rows = store::key_store::open(db)->list();
+int list_keys(const store_place& place) {
+  const auto rows = place.keys(false)->list();
   if (rows.empty()) std::cout << "no facilitator keys (only the admin key, --key, works)\n";
   for (const auto& k : rows)
     std::cout << k.name << "\tcreated " << utc_minute(k.created_ms)
@@ -49,10 +47,9 @@ int list_keys(const std::string& db) {
   return 0;
 }
 
-int revoke_key(const std::string& db, const std::string& name) {
-  store::event_reader::open(db);
-  if (!store::key_store::open(db)->revoke(name, wall_ms())) {
-    std::cerr << "facilitator keys: " << name << " has no working key in " << db << "\n";
+int revoke_key(const store_place& place, const std::string& name) {
+  if (!place.keys(false)->revoke(name, wall_ms())) {
+    std::cerr << "facilitator keys: " << name << " has no working key " << place.where() << "\n";
     return 1;
   }
   std::cout << "revoked the key of " << name << "\n";
@@ -62,17 +59,19 @@ int revoke_key(const std::string& db, const std::string& name) {
 }  // namespace
 
 int keys_command(const std::vector<std::string>& args) {
-  cli::command_line line("facilitator", "keys", "usage: facilitator keys --db FILE (add NAME | list | revoke NAME)",
+  cli::command_line line("facilitator", "keys",
+                         "usage: facilitator keys (--db FILE | --nats URL) (add NAME | list | revoke NAME)",
                          keys_about);
-  std::optional<std::string> db;
+  store_place place;
   std::vector<std::string> words;
-  line.text("db", db, "the SQLite database", "FILE").words("ACTION", words, "add NAME, list or revoke NAME");
+  place.declare(line, "the SQLite database");
+  line.words("ACTION", words, "add NAME, list or revoke NAME");
   return cli::run(line, args, [&] {
-    if (!db) throw cli::usage_error("--db is required");
+    place.check();
     const auto action = words.empty() ? std::string() : words[0];
-    if (action == "list" && words.size() == 1) return list_keys(*db);
-    if (action == "add" && words.size() == 2) return add_key(*db, words[1]);
-    if (action == "revoke" && words.size() == 2) return revoke_key(*db, words[1]);
+    if (action == "list" && words.size() == 1) return list_keys(place);
+    if (action == "add" && words.size() == 2) return add_key(place, words[1]);
+    if (action == "revoke" && words.size() == 2) return revoke_key(place, words[1]);
     throw cli::usage_error("say add NAME, list or revoke NAME");
   });
 }

@@ -25,9 +25,10 @@
 #include "scenario_library.hpp"
 #include "serve_options.hpp"
 #include "store/event_store.hpp"
+#include "store/jetstream_key_store.hpp"
 #include "store/jetstream_store.hpp"
-#include "store/key_store.hpp"
 #include "store/scenario_store.hpp"
+#include "store/sqlite_key_store.hpp"
 #include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {
@@ -131,13 +132,25 @@ void print_banner(const serve_options& o, const std::string& scheme, unsigned sh
   std::cout << "; stop with Ctrl-C" << std::endl;
 }
 
-/// The event log: JetStream with --nats, else the SQLite file of --db.
-std::unique_ptr<store::log_store> open_store(const serve_options& o) {
-  if (o.nats.empty()) return store::event_store::open(o.db);
+/// The JetStream cluster of --nats.
+store::jetstream_options nats_options(const serve_options& o) {
   store::jetstream_options js;
   js.servers = o.nats;
   js.replicas = o.nats_replicas;
-  return store::jetstream_store::open(js);
+  return js;
+}
+
+/// The event log: JetStream with --nats, else the SQLite file of --db.
+std::unique_ptr<store::log_store> open_store(const serve_options& o) {
+  if (o.nats.empty()) return store::event_store::open(o.db);
+  return store::jetstream_store::open(nats_options(o));
+}
+
+/// The facilitators' keys: with --nats the cluster's KV bucket (every facilitator on it knows the same keys),
+/// else the --db file.
+std::unique_ptr<store::key_store> open_keys(const serve_options& o) {
+  if (o.nats.empty()) return store::sqlite_key_store::open(o.db);
+  return store::jetstream_key_store::open(nats_options(o));
 }
 
 /// Runs the io_context on `threads` threads (this one included) until it runs out of work.
@@ -191,7 +204,7 @@ int serve(const serve_options& o) {
   // Saved cases stay in the --db file, with --nats too (its events do not).
   if (!o.nats.empty()) store::create_schema(o.db);
   auto saved = store::scenario_store::open(o.db);
-  auto keys = store::key_store::open(o.db);
+  auto keys = open_keys(o);
   scenario_library library(folder, *saved, o.cases);
 
   boost::asio::io_context ioc(o.net.io_threads);

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "roundtable/session.hpp"
-#include "session_place.hpp"
+#include "store_place.hpp"
 #include "trusted_proxies.hpp"
 
 namespace roundtable::facilitator {

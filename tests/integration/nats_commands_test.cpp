@@ -1,6 +1,7 @@
 // The offline commands on the event log of `serve --nats` (issue 13: "export and report work against either
 // store"): `export`, `report` and `purge` take --nats instead of --db, read the session from the JetStream
-// stream a real nats-server holds, and refuse a NATS without one instead of creating it.
+// stream a real nats-server holds, and refuse a NATS without one instead of creating it. `keys --nats` keeps the
+// facilitators' keys in the cluster's KV bucket, which every facilitator on it reads.
 #include <gtest/gtest.h>
 
 #include "facilitator_program.hpp"
@@ -88,4 +89,58 @@ TEST_F(NatsCommands, AWrongPlaceIsAClearErrorAndCreatesNothing) {
   EXPECT_NE(r.output.find("--nats takes nats://HOST:PORT"), std::string::npos) << r.output;
   // The session itself is untouched by all that.
   EXPECT_EQ(on_nats("export", "--code " + code).status, 0);
+}
+
+// Issue 13: "per-facilitator keys live in JetStream KV buckets". A key made with `keys --nats` works on every
+// facilitator of the cluster (each with its own --db file, which holds no key), and its revocation reaches
+// an open console on each of them at its next request.
+TEST(NatsKeys, AKeyMadeOnNatsWorksOnEveryFacilitatorAndItsRevocationToo) {
+  temp_dir nats_dir, a_dir, b_dir;
+  nats_server nats{nats_dir.path()};
+  const auto on = [&](const temp_dir& d) {
+    return std::make_unique<server_process>(
+        server_process::options{d.path() + "/rt.db", test_scenarios, test_key, 1, {"--nats", nats.url()}});
+  };
+  auto a = on(a_dir);
+  auto b = on(b_dir);
+  auto added = facilitator("keys --nats " + nats.url() + " add alice", false);
+  ASSERT_EQ(added.status, 0) << added.output;
+  const auto key = added.output.substr(0, added.output.find('\n'));
+  ASSERT_EQ(key.size(), 32u) << added.output;
+  std::vector<std::shared_ptr<ws_client>> consoles;
+  for (const auto* server : {a.get(), b.get()}) {
+    auto c = ws_client::connect(server->port());
+    const auto hosting = c->request({{"type", "host"}, {"key", key}});
+    EXPECT_EQ(hosting["type"], "hosting") << hosting.dump();
+    EXPECT_EQ(hosting["name"], "alice") << hosting.dump();
+    consoles.push_back(std::move(c));
+  }
+  const auto listed = facilitator("keys --nats " + nats.url() + " list");
+  EXPECT_NE(listed.output.find("alice\tcreated "), std::string::npos) << listed.output;
+  EXPECT_EQ(listed.output.find(key), std::string::npos) << "list never shows a key";
+  // Neither facilitator's own file knows the key: the cluster's bucket does.
+  for (const auto* d : {&a_dir, &b_dir}) {
+    const auto local = facilitator("keys --db " + d->path() + "/rt.db list");
+    EXPECT_NE(local.output.find("no facilitator keys"), std::string::npos) << local.output;
+  }
+  ASSERT_EQ(facilitator("keys --nats " + nats.url() + " revoke alice").status, 0);
+  for (auto& c : consoles) {
+    const auto refused = c->request({{"type", "start"}, {"scenario", "demo"}});
+    EXPECT_EQ(refused["code"], "unauthorized") << refused.dump();
+  }
+  auto again = ws_client::connect(b->port());
+  EXPECT_EQ(again->request({{"type", "host"}, {"key", key}})["code"], "unauthorized");
+  EXPECT_EQ(facilitator("keys --nats " + nats.url() + " revoke alice").status, 1) << "nothing left to revoke";
+}
+
+TEST(NatsKeys, ListAndRevokeOnANatsWithoutTheBucketCreateNothing) {
+  temp_dir nats_dir;
+  nats_server nats{nats_dir.path()};
+  for (int i = 0; i < 2; ++i) {
+    const auto r = facilitator("keys --nats " + nats.url() + " list");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("no JetStream KV bucket roundtable_keys here"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(facilitator("keys --nats " + nats.url() + " revoke alice").status, 1);
+  EXPECT_EQ(facilitator("keys --db x.db --nats " + nats.url() + " list").status, 2);
 }

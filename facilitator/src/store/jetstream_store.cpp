@@ -6,31 +6,10 @@
 #include <utility>
 
 #include "crypto.hpp"
+#include "store/nats_link.hpp"
 
 namespace roundtable::store {
 namespace {
-
-nats::handle<natsConnection> connect(const jetstream_options& o) {
-  natsOptions* raw = nullptr;
-  nats::check(natsOptions_Create(&raw), "NATS options");
-  nats::handle<natsOptions> opts(raw);
-  std::vector<const char*> urls;
-  for (const auto& s : o.servers) urls.push_back(s.c_str());
-  nats::check(natsOptions_SetServers(opts.get(), urls.data(), static_cast<int>(urls.size())), "--nats");
-  // A node that goes away is reconnected to (another one, or the same once it is back), forever:
-  // meanwhile publishes wait for their PubAck and fail at the deadline.
-  natsOptions_SetMaxReconnect(opts.get(), -1);
-  natsOptions_SetReconnectWait(opts.get(), 100);
-  natsOptions_SetTimeout(opts.get(), o.attempt_timeout_ms);
-  // No reconnect buffer to speak of: a publish while disconnected fails at once and is resent (same
-  // Nats-Msg-Id) until the deadline, instead of sitting in the client and being stored after its write failed.
-  natsOptions_SetReconnectBufSize(opts.get(), 1);
-  natsConnection* nc = nullptr;
-  std::string list;
-  for (const auto& s : o.servers) list += (list.empty() ? "" : ",") + s;
-  nats::check(natsConnection_Connect(&nc, opts.get()), "cannot reach NATS at " + list);
-  return nats::handle<natsConnection>(nc);
-}
 
 // The stream of every session's events; created unless it exists (then used as it is).
 void ensure_stream(jsCtx* js, const jetstream_options& o) {
@@ -55,20 +34,6 @@ void ensure_stream(jsCtx* js, const jetstream_options& o) {
   jsStreamInfo_Destroy(info);
 }
 
-nats::handle<kvStore> ensure_bucket(jsCtx* js, const jetstream_options& o) {
-  kvStore* kv = nullptr;
-  if (js_KeyValue(&kv, js, o.bucket.c_str()) == NATS_OK) return nats::handle<kvStore>(kv);
-  if (!o.create) throw std::runtime_error("no JetStream KV bucket " + o.bucket + " here: no facilitator served on it");
-  kvConfig cfg;
-  kvConfig_Init(&cfg);
-  cfg.Bucket = o.bucket.c_str();
-  cfg.History = 1;
-  cfg.StorageType = js_FileStorage;
-  cfg.Replicas = o.replicas;
-  nats::check(js_CreateKeyValue(&kv, js, &cfg), "cannot create the JetStream KV bucket " + o.bucket);
-  return nats::handle<kvStore>(kv);
-}
-
 }  // namespace
 
 std::string jetstream_store::subject(const std::string& code) {
@@ -80,17 +45,11 @@ bool jetstream_store::connected() const {
 }
 
 std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& options) {
-  if (options.servers.empty()) throw std::invalid_argument("--nats needs at least one nats://HOST:PORT");
-  auto nc = connect(options);
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = options.attempt_timeout_ms;
-  jsCtx* js = nullptr;
-  nats::check(natsConnection_JetStream(&js, nc.get(), &jo), "JetStream");
-  nats::handle<jsCtx> jsh(js);
-  ensure_stream(js, options);
-  auto kv = ensure_bucket(js, options);
-  return std::unique_ptr<jetstream_store>(new jetstream_store(options, std::move(nc), std::move(jsh), std::move(kv)));
+  auto link = nats::connect(options.servers, options.attempt_timeout_ms);
+  ensure_stream(link.js.get(), options);
+  auto kv = nats::open_bucket(link.js.get(), options.bucket, options.replicas, options.create);
+  return std::unique_ptr<jetstream_store>(
+      new jetstream_store(options, std::move(link.nc), std::move(link.js), std::move(kv)));
 }
 
 jetstream_store::jetstream_store(jetstream_options options, nats::handle<natsConnection> nc, nats::handle<jsCtx> js,

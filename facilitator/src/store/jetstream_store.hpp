@@ -45,9 +45,10 @@ struct jetstream_options {
   int replicas = 1;                  // copies of the stream and the bucket (3 in production)
   std::string stream = "ROUNDTABLE";
   std::string bucket = "roundtable_sessions";
-  std::int64_t attempt_timeout_ms = 2000;  // one publish's wait for its PubAck
-  std::int64_t write_deadline_ms = 5000;   // resends of a publish whose PubAck did not come (and reads), up to this
-  bool create = true;                      // create the stream and bucket when missing (serve); else refuse
+  std::string key_bucket = "roundtable_keys";  // the facilitators' keys (jetstream_key_store.hpp)
+  std::int64_t attempt_timeout_ms = 2000;      // one publish's wait for its PubAck
+  std::int64_t write_deadline_ms = 5000;       // resends of a publish whose PubAck did not come (and reads), up to this
+  bool create = true;                          // create the stream and bucket when missing (serve); else refuse
 };
 
 class jetstream_store final : public log_store {

@@ -1,20 +1,12 @@
 #pragma once
 
 // Facilitator keys (issue 10, "several facilitators"): a name per key, and of the key only its SHA-256.
-// `facilitator keys add|list|revoke` write them offline; a running server reads them through its own
-// connection on every authentication, so a key revoked from the command line stops working at the
-// server's next request, without a restart or any signal.
-//
-// The table comes with the event store's migrations (event_store::open, create_schema); the store's
-// calls are serialised by one mutex, like scenario_store's: authentications are rare (a console's
-// requests, an export), never a participant's.
-
-#include "store/sqlite.hpp"
+// `facilitator keys add|list|revoke` write them offline; a running server reads them on every
+// authentication, so a key revoked from the command line stops working at the server's next request,
+// without a restart or any signal. Two stores keep them: the SQLite file (sqlite_key_store.hpp, the
+// default) and, for servers that share a JetStream cluster, a KV bucket (jetstream_key_store.hpp).
 
 #include <cstdint>
-#include <filesystem>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,29 +37,25 @@ struct added_key {
 /// and not "admin" (the server's own key owns what it makes under that name).
 bool valid_key_name(std::string_view name);
 
+/// Where the keys are kept. Calls may come from any thread.
 class key_store {
 public:
-  // Opens the keys of a store file that event_store::open or create_schema has migrated; throws
-  // std::runtime_error saying what is wrong.
-  static std::unique_ptr<key_store> open(const std::filesystem::path& file, std::int64_t busy_timeout_ms = 5000);
+  virtual ~key_store() = default;
 
   /// Makes a random key for name (refused while the name has a working key) and stores its hash.
-  added_key add(const std::string& name, std::int64_t now_ms);
+  virtual added_key add(const std::string& name, std::int64_t now_ms) = 0;
   /// Every key ever made, working or revoked, by name then age.
-  std::vector<key_row> list();
+  virtual std::vector<key_row> list() = 0;
   /// Revokes the name's working key; false when it has none.
-  bool revoke(const std::string& name, std::int64_t now_ms);
+  virtual bool revoke(const std::string& name, std::int64_t now_ms) = 0;
   /// The holder of a working key, or nothing. Every working key's hash is compared in constant time
   /// (the comparisons do not stop at a match), so the time tells nothing of which hash came close.
-  std::optional<key_holder> authenticate(std::string_view key);
+  virtual std::optional<key_holder> authenticate(std::string_view key) = 0;
   /// True while the key with this id works (not revoked): checked before each request of a console.
-  bool active(std::int64_t id);
-
-private:
-  explicit key_store(sqlite::db db) : db_(std::move(db)) {}
-
-  std::mutex mutex_;
-  sqlite::db db_;
+  virtual bool active(std::int64_t id) = 0;
 };
+
+/// A new key of 32 characters (192 bits) as `add` prints it.
+std::string new_key();
 
 }  // namespace roundtable::store

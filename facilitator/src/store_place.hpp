@@ -1,7 +1,8 @@
 #pragma once
 
-// Where the offline commands (export, report, purge) find the sessions: the SQLite file of --db, or the
-// JetStream stream of --nats that `serve --nats` writes (issue 13). One of the two, never both.
+// Where the offline commands (export, report, purge, keys) find the sessions and the facilitators' keys: the
+// SQLite file of --db, or the JetStream stream and buckets of --nats that `serve --nats` uses (issue 13). One
+// of the two, never both.
 
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "roundtable/command_line.hpp"
+#include "store/key_store.hpp"
 #include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
@@ -16,8 +18,8 @@ namespace roundtable::facilitator {
 /// Throws cli::usage_error unless every URL is nats://HOST:PORT.
 void check_nats_urls(const std::vector<std::string>& urls);
 
-/// --db FILE or --nats URL[,URL...] on an offline command, and the store it names.
-struct session_place {
+/// --db FILE or --nats URL[,URL...] on an offline command, and the stores it names.
+struct store_place {
   std::optional<std::string> db;
   std::vector<std::string> nats;
 
@@ -29,6 +31,8 @@ struct session_place {
   std::unique_ptr<store::log_reader> reader() const;
   /// The store opened to delete sessions: only one that exists already (a typo creates nothing).
   std::unique_ptr<store::log_store> writer() const;
+  /// The facilitators' keys there; with `create`, the file or the bucket is made when missing.
+  std::unique_ptr<store::key_store> keys(bool create) const;
   /// Where, for an error message: "in FILE" or "on NATS URL".
   std::string where() const;
 };
