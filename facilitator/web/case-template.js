@@ -1,6 +1,8 @@
 // The template a new case starts from: the method of the source material in stages (first reaction,
 // feelings, certainty, the four principles as points, the four decision models as a model x outcome
-// grid over the case's outcomes, own perspective, discussion, re-vote). Plain format-1 JSON.
+// grid over the case's outcomes, own perspective, discussion, re-vote). Plain format-1 JSON, written in the
+// console's language (the tables' template.* keys) and marked with it ("lang").
+import { t, language } from './i18n.js';
 
 /** An id in the format's alphabet ([a-z0-9_-], at most 40) made from a text; `fallback` if nothing is left. */
 export function slug(text, fallback = 'case') {
@@ -15,52 +17,39 @@ export function uniqueId(base, taken) {
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
-export const FEELINGS = [
-  { id: 'confusion', label: 'Confusion' },
-  { id: 'frustration', label: 'Frustration' },
-  { id: 'anxiety', label: 'Anxiety' },
-  { id: 'empowerment', label: 'Empowerment' },
-];
+/** The four feelings of the method, as options. */
+export const feelings = () => ['confusion', 'frustration', 'anxiety', 'empowerment']
+  .map((id) => ({ id, label: t(`template.feeling.${id}`) }));
 
-export const PRINCIPLES = [
-  { id: 'autonomy', label: 'Autonomy: each person’s right to make their own choices' },
-  { id: 'beneficence', label: 'Beneficence: doing real good for the client' },
-  { id: 'non_maleficence', label: 'Non-maleficence: avoiding harm' },
-  { id: 'justice', label: 'Justice: treating everyone fairly' },
-];
+/** The four principles (Beauchamp and Childress), as options. */
+export const principles = () => ['autonomy', 'beneficence', 'non_maleficence', 'justice']
+  .map((id) => ({ id, label: t(`template.principle.${id}`) }));
 
-export const MODELS = [
-  { id: 'guidelines', name: 'Ethical Guidelines Model', prompt: 'What do the professional codes and the law require here?' },
-  { id: 'stakeholder', name: 'Stakeholder Analysis', prompt: 'Who is affected, and what does each stand to gain or lose under each option?' },
-  { id: 'utilitarian', name: 'Utilitarian Framework', prompt: 'Which action does the most good, and the least harm, overall?' },
-  { id: 'virtue', name: 'Virtue Ethics Approach', prompt: 'What would a practitioner of good character do here?' },
-];
+/** The four decision models of the method. */
+export const models = () => ['guidelines', 'stakeholder', 'utilitarian', 'virtue']
+  .map((id) => ({ id, name: t(`template.model.${id}`), prompt: t(`template.model.${id}.prompt`) }));
 
 /** The template's stages (they use the scenario's outcomes and models). */
 export function templateStages() {
   return [
-    { id: 'case', kind: 'case', title: 'The case',
-      body: ['Read the case on your own first. Keep your reaction to yourself until the first vote.'] },
-    { id: 'gut', kind: 'question', title: 'First reaction',
-      question: { type: 'choice', prompt: 'What would you do?', options: 'outcomes' } },
-    { id: 'feeling', kind: 'question', title: 'How this sits with you',
-      question: { type: 'choice', prompt: 'Reading the case, which feeling comes first?', options: FEELINGS.map((o) => ({ ...o })) } },
-    { id: 'certainty', kind: 'question', title: 'How sure are you?',
-      question: { type: 'scale', prompt: 'How certain are you of your first answer?', min: 1, max: 5,
-        labels: { min: 'Not at all certain', max: 'Completely certain' } } },
-    { id: 'principles', kind: 'question', title: 'Weighing the principles',
-      question: { type: 'points', prompt: 'Share 10 points between the principles according to how much each should guide what you do.',
-        budget: 10, options: PRINCIPLES.map((o) => ({ ...o })) } },
-    { id: 'lenses', kind: 'question', title: 'Through each lens',
-      question: { type: 'model_outcome', prompt: 'Look at the case through each of the four models in turn. Which option does each one point to?', assign: false } },
-    { id: 'perspective', kind: 'question', title: 'Your perspective',
-      question: { type: 'text', prompt: 'In one or two sentences: what matters most here, and why?', max_length: 280 } },
-    { id: 'discuss', kind: 'discussion', title: 'Discussion', show: ['gut', 'feeling', 'certainty', 'principles', 'lenses', 'perspective'],
-      body: ['Where did the room split on the first vote, and does the points split explain it?',
-        'Where did the four models point to different options, and which difference matters most?',
-        'Compare feelings with lenses: confusion often calls for the Ethical Guidelines Model, frustration for a Stakeholder Analysis, anxiety for the Utilitarian Framework and empowerment for the Virtue Ethics Approach.'] },
-    { id: 'gut-again', kind: 'revote', of: 'gut', title: 'Your answer now',
-      body: ['Vote again, without conferring. It is fine to land where you started.'] },
+    { id: 'case', kind: 'case', title: t('template.case.title'), body: [t('template.case.body')] },
+    { id: 'gut', kind: 'question', title: t('template.gut.title'),
+      question: { type: 'choice', prompt: t('template.gut.prompt'), options: 'outcomes' } },
+    { id: 'feeling', kind: 'question', title: t('template.feeling.title'),
+      question: { type: 'choice', prompt: t('template.feeling.prompt'), options: feelings() } },
+    { id: 'certainty', kind: 'question', title: t('template.certainty.title'),
+      question: { type: 'scale', prompt: t('template.certainty.prompt'), min: 1, max: 5,
+        labels: { min: t('template.certainty.min'), max: t('template.certainty.max') } } },
+    { id: 'principles', kind: 'question', title: t('template.principles.title'),
+      question: { type: 'points', prompt: t('template.principles.prompt'), budget: 10, options: principles() } },
+    { id: 'lenses', kind: 'question', title: t('template.lenses.title'),
+      question: { type: 'model_outcome', prompt: t('template.lenses.prompt'), assign: false } },
+    { id: 'perspective', kind: 'question', title: t('template.perspective.title'),
+      question: { type: 'text', prompt: t('template.perspective.prompt'), max_length: 280 } },
+    { id: 'discuss', kind: 'discussion', title: t('template.discuss.title'),
+      show: ['gut', 'feeling', 'certainty', 'principles', 'lenses', 'perspective'],
+      body: [t('template.discuss.body1'), t('template.discuss.body2'), t('template.discuss.body3')] },
+    { id: 'gut-again', kind: 'revote', of: 'gut', title: t('template.revote.title'), body: [t('template.revote.body')] },
   ];
 }
 
@@ -69,10 +58,11 @@ export function templateCase({ id = '', title = '', summary = '', paragraphs = [
   return {
     format: 1,
     id,
+    lang: language(),
     title,
     summary,
     case: paragraphs,
-    models: MODELS.map((m) => ({ ...m })),
+    models: models(),
     outcomes: outcomes.map((label) => ({ id: '', label })),
     stages: templateStages(),
   };

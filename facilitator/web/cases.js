@@ -4,6 +4,7 @@
 import { RequestError, h } from './client.js';
 import { openEditor } from './editor.js';
 import { templateCase, slug, uniqueId } from './case-template.js';
+import { t, errorText } from './i18n.js';
 
 /**
  * The case actions for the console. ctx: conn, pane (the element the editor is drawn in), hosting() (the
@@ -16,7 +17,7 @@ export function caseActions(ctx) {
   // What a refused save or start shows in the editor: every detail next to its field. A folder case's id
   // is refused without details: that is the short name's problem, so it is shown there.
   const problemOf = (e) => {
-    const message = e instanceof RequestError ? e.message : String(e);
+    const message = e instanceof RequestError ? errorText(e) : String(e);
     if (e instanceof RequestError && e.code === 'read_only_scenario') return { message, details: [{ path: 'id', rule: message }] };
     const details = e instanceof RequestError && Array.isArray(e.details) ? e.details : [];
     return { message, details, more: (e && e.more) || 0 };
@@ -26,7 +27,8 @@ export function caseActions(ctx) {
     try {
       const r = await ctx.conn.request({ type: 'scenario_save', scenario });
       await ctx.refresh();
-      ctx.note(`Saved “${scenario.title.trim()}”${r.version > 1 ? ` (version ${r.version})` : ''}.`, r.scenario || scenario.id);
+      const title = scenario.title.trim();
+      ctx.note(r.version > 1 ? t('cases.saved_version', { title, version: r.version }) : t('cases.saved', { title }), r.scenario || scenario.id);
       return null;
     } catch (e) {
       return problemOf(e);
@@ -70,32 +72,32 @@ export function caseActions(ctx) {
     return rest;
   }
 
-  const failed = (what) => (e) => ctx.note(`${what} failed: ${e.message || e}`);
+  const failed = (what) => (e) => ctx.note(t(what, { reason: e instanceof RequestError ? errorText(e) : e.message || e }));
 
   return {
     /** A new case from the template (or from an imported file). */
     newCase: (scenario = templateCase()) => edit(scenario, 'new'),
     quick: () => edit(templateCase({ outcomes: ['', '', ''] }), 'quick'),
-    editCase: (id) => fetchCase(id).then((s) => edit(s, 'edit'), failed('Opening the case')),
+    editCase: (id) => fetchCase(id).then((s) => edit(s, 'edit'), failed('cases.open_failed')),
     duplicate: (id) => fetchCase(id).then((s) => {
-      const title = `${s.title || id} (copy)`;
+      const title = t('cases.copy_title', { title: s.title || id });
       edit({ ...s, title, id: uniqueId(slug(`${s.id || id}-copy`), takenIds()) }, 'new');
-    }, failed('Duplicating the case')),
+    }, failed('cases.duplicate_failed')),
     download: (id) => fetchCase(id).then((s) => saveFile(`${id}.json`, `${JSON.stringify(s, null, 2)}\n`),
-      failed('Downloading the case')),
+      failed('cases.download_failed')),
     remove: (id) => ctx.conn.request({ type: 'scenario_delete', scenario: id })
-      .then(() => ctx.refresh()).then(() => ctx.note('Deleted.'), failed('Deleting the case')),
+      .then(() => ctx.refresh()).then(() => ctx.note(t('cases.deleted')), failed('cases.delete_failed')),
     /** Opens a .json file in the editor, to be checked and saved. */
     importFile: async (file) => {
       let s;
       try {
         s = JSON.parse(await file.text());
       } catch (e) {
-        return ctx.note(`“${file.name}” is not a JSON file: ${e.message}`);
+        return ctx.note(t('cases.import_not_json', { name: file.name, reason: e.message }));
       }
-      if (!s || typeof s !== 'object' || Array.isArray(s)) return ctx.note(`“${file.name}” does not hold a case.`);
-      if (s.format !== 1) return ctx.note(`“${file.name}” is not a format 1 case (format ${JSON.stringify(s.format)}); this server reads format 1.`);
-      edit(s, 'new', `Imported “${file.name}”: check it, then save it.`);
+      if (!s || typeof s !== 'object' || Array.isArray(s)) return ctx.note(t('cases.import_no_case', { name: file.name }));
+      if (s.format !== 1) return ctx.note(t('cases.import_format', { name: file.name, format: JSON.stringify(s.format) }));
+      edit(s, 'new', t('cases.imported', { name: file.name }));
     },
   };
 }

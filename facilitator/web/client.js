@@ -1,5 +1,6 @@
 // The WebSocket client every page uses: one connection to this server's /ws, reconnect with exponential
 // backoff and jitter, request ids, and a promise per request that settles on the reply echoing its id.
+import { t, onLanguage } from './i18n.js';
 
 const REPLY_TIMEOUT_MS = 15000;
 const BACKOFF_FIRST_MS = 500;
@@ -142,17 +143,19 @@ export class Connection {
   }
 }
 
+// The elements showing a connection state, written again when the language changes.
+const stateElements = new Set();
+onLanguage(() => {
+  for (const el of stateElements) if (el.isConnected) showState(el, el.dataset.state, Number(el.dataset.detail));
+});
+
 /** Shows the connection state in plain words in element `el`. */
 export function showState(el, state, detail) {
-  const text = {
-    connecting: 'Connecting…',
-    open: 'Connected',
-    waiting: `Offline, retrying in ${detail} s`,
-    idle: '',
-    stopped: 'Disconnected',
-  }[state];
-  el.textContent = text;
+  el.textContent = state === 'idle' ? '' : t(`conn.${state}`, { n: detail });
   el.dataset.state = state;
+  el.dataset.detail = detail ?? '';
+  el.removeAttribute('data-i18n');  // no longer the page's static "Not connected"
+  stateElements.add(el);
 }
 
 /** Creates an element: h('p', {class: 'x', onclick: f}, 'text', child...). Text is never parsed as HTML. */
@@ -178,13 +181,17 @@ export function paragraphs(list) {
   return (list || []).map((t) => h('p', {}, t));
 }
 
-/** A countdown in `el` to `deadline` (ms since epoch); returns a function that stops it. */
-export function countdown(el, deadline, prefix = 'Time left ') {
+/**
+ * A countdown in `el` to `deadline` (ms since epoch); returns a function that stops it. `label`: the table key
+ * of the text around the time ({time}).
+ */
+export function countdown(el, deadline, label = 'timer.left') {
   const tick = () => {
     const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-    el.textContent = `${prefix}${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    const time = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    el.textContent = t(label, { time });
   };
   tick();
-  const t = setInterval(tick, 1000);
-  return () => clearInterval(t);
+  const interval = setInterval(tick, 1000);
+  return () => clearInterval(interval);
 }

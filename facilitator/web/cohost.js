@@ -1,6 +1,7 @@
 // The session view's co-host box (docs/protocol.md "cohost_key"): a /host link with a key that drives this one
 // session until it ends. The link is shown to the facilitator only; a new one replaces the one before.
 import { h } from './client.js';
+import { t, errorText } from './i18n.js';
 
 /**
  * The box, or nothing where no co-host can be added (an ended session, or a console that is itself a co-host).
@@ -13,24 +14,23 @@ export function cohostBox({ code, ended, role, state, request, redraw }) {
       const r = await request({ type: 'cohost_key', code });
       Object.assign(state, { code, link: `${location.origin}/host#key=${encodeURIComponent(r.key)}`, error: '' });
     } catch (e) {
-      Object.assign(state, { code, link: '', error: `No co-host link: ${e.message}` });
+      Object.assign(state, { code, link: '', error: t('cohost.failed', { reason: errorText(e) }) });
     }
     redraw();
   };
   const mine = state.code === code;
   const link = mine && state.link
-    ? h('input', { id: 'cohost-link', readonly: true, value: state.link, 'aria-label': 'Co-host link (keep it private)' })
+    ? h('input', { id: 'cohost-link', readonly: true, value: state.link, 'aria-label': t('cohost.link') })
     : null;
   const copy = link ? h('button', { type: 'button', class: 'small', onclick: async () => {
-    try { await navigator.clipboard.writeText(state.link); copy.textContent = 'Copied'; } catch { link.select(); }
-  } }, 'Copy') : null;
+    try { await navigator.clipboard.writeText(state.link); copy.textContent = t('run.copied'); } catch { link.select(); }
+  } }, t('cohost.copy')) : null;
   return h('div', { class: 'cohost' },
-    h('h3', {}, 'Co-host'),
-    h('p', { class: 'muted' }, 'A link that lets someone else drive this session, and nothing else, until it ends. '
-      + 'Making a new link stops the old one.'),
+    h('h3', {}, t('cohost.title')),
+    h('p', { class: 'muted' }, t('cohost.about')),
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'secondary', id: 'cohost-mint', onclick: mint },
-        link ? 'Make a new co-host link' : 'Make a co-host link'),
+        link ? t('cohost.mint_new') : t('cohost.mint')),
       link, copy),
     mine && state.error ? h('p', { class: 'error', role: 'alert' }, state.error) : null);
 }

@@ -3,7 +3,8 @@
 // back into format 1 with the rows in the same order, so a validator path such as
 // stages[3].question.options[1].id names a row of the draft and is shown next to that field.
 import { h } from './client.js';
-import { slug, uniqueId, FEELINGS, PRINCIPLES } from './case-template.js';
+import { slug, uniqueId, feelings, principles } from './case-template.js';
+import { t, TABLES } from './i18n.js';
 
 let seq = 0;
 const key = () => `e${++seq}`;
@@ -14,15 +15,16 @@ const splitParas = (text) => text.split(/\n\s*\n/).map((p) => p.trim()).filter(B
 const rows = (list) => (Array.isArray(list) ? list.filter((o) => o && typeof o === 'object') : []);
 const optionRows = (list) => rows(list).map((o) => ({ key: key(), id: str(o.id), label: str(o.label) }));
 
+// The question types and stage kinds, each with the table key of its name in the editor.
 export const QUESTION_TYPES = {
-  choice: 'Choice (one, or several)',
-  scale: 'Scale',
-  points: 'Points to share out',
-  rank: 'Ranking',
-  model_outcome: 'Decision models × outcomes grid',
-  text: 'Open text (perspectives)',
+  choice: 'qtype.choice',
+  scale: 'qtype.scale',
+  points: 'qtype.points',
+  rank: 'qtype.rank',
+  model_outcome: 'qtype.model_outcome',
+  text: 'qtype.text',
 };
-const KINDS = { case: 'Case text', question: 'Question', discussion: 'Discussion', revote: 'Re-vote' };
+const KINDS = { case: 'editor.kind.case', question: 'editor.kind.question', discussion: 'editor.kind.discussion', revote: 'editor.kind.revote' };
 
 function questionDraft(q = {}) {
   return {
@@ -58,6 +60,7 @@ function stageDraft(st) {
 export function draftOf(s) {
   return {
     id: str(s.id),
+    lang: str(s.lang),
     title: str(s.title),
     summary: str(s.summary),
     caseText: parasText(s.case),
@@ -117,7 +120,9 @@ function stageOut(st) {
 
 /** The draft as format 1, rows in the draft's order (a validator path indexes the draft). */
 export function toScenario(d) {
-  const s = { format: 1, id: d.id.trim(), title: d.title, summary: d.summary, case: splitParas(d.caseText) };
+  const s = { format: 1, id: d.id.trim() };
+  if (d.lang) s.lang = d.lang;
+  Object.assign(s, { title: d.title, summary: d.summary, case: splitParas(d.caseText) });
   if (d.models.length)
     s.models = withIds(d.models, 'name', 'model').map((m) => ({ id: m.id, name: m.name, prompt: m.prompt }));
   if (d.outcomes.length) s.outcomes = withIds(d.outcomes, 'label', 'outcome').map((o) => ({ id: o.id, label: o.label }));
@@ -146,21 +151,23 @@ const ordinal = (m) => Number(m) + 1;
 
 /** A path in words: "Stage 4 “Weighing” · option 2 · label". */
 export function describePath(d, path) {
-  if (!path) return 'The case';
+  if (!path) return t('editor.path.whole');
   const parts = [];
   let m = path.match(/^stages\[(\d+)\]/);
   if (m) {
     const st = d.stages[Number(m[1])];
-    parts.push(`Stage ${ordinal(m[1])}${st && st.title.trim() ? ` “${st.title.trim()}”` : ''}`);
-  } else if ((m = path.match(/^outcomes\[(\d+)\]/))) parts.push(`Outcome ${ordinal(m[1])}`);
-  else if ((m = path.match(/^models\[(\d+)\]/))) parts.push(`Decision model ${ordinal(m[1])}`);
-  else if ((m = path.match(/^case\[(\d+)\]/))) parts.push(`Case text, paragraph ${ordinal(m[1])}`);
-  else if ((m = path.match(/^[a-z]+/))) parts.push({ id: 'Short name', title: 'Title', summary: 'Summary', case: 'Case text',
-    outcomes: 'Outcomes', models: 'Decision models', stages: 'Stages', format: 'Format' }[m[0]] || m[0]);
+    parts.push(st && st.title.trim() ? t('editor.path.stage_titled', { n: ordinal(m[1]), title: st.title.trim() })
+      : t('editor.path.stage', { n: ordinal(m[1]) }));
+  } else if ((m = path.match(/^outcomes\[(\d+)\]/))) parts.push(t('editor.path.outcome', { n: ordinal(m[1]) }));
+  else if ((m = path.match(/^models\[(\d+)\]/))) parts.push(t('editor.path.model', { n: ordinal(m[1]) }));
+  else if ((m = path.match(/^case\[(\d+)\]/))) parts.push(t('editor.path.case_paragraph', { n: ordinal(m[1]) }));
+  else if ((m = path.match(/^[a-z]+/)))
+    parts.push(['id', 'lang', 'title', 'summary', 'case', 'outcomes', 'models', 'stages', 'format'].includes(m[0])
+      ? t(`editor.path.${m[0]}`) : m[0]);
   const opt = path.match(/options\[(\d+)\]/);
-  if (opt) parts.push(`option ${ordinal(opt[1])}`);
+  if (opt) parts.push(t('editor.path.option', { n: ordinal(opt[1]) }));
   const bodyPara = path.match(/body\[(\d+)\]/);
-  if (bodyPara) parts.push(`extra text, paragraph ${ordinal(bodyPara[1])}`);
+  if (bodyPara) parts.push(t('editor.path.body_paragraph', { n: ordinal(bodyPara[1]) }));
   return parts.join(' · ');
 }
 
@@ -199,7 +206,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     ed.busy = true;
     const s = toScenario(d);
     if (mode === 'quick' && !s.summary.trim()) s.summary = summaryOf(s);
-    setStatus(what === 'start' ? 'Starting…' : 'Saving…');
+    setStatus(what === 'start' ? t('editor.starting') : t('editor.saving'));
     let problem = null;
     try {
       problem = what === 'start'
@@ -227,13 +234,12 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
   }
 
   function drawForm() {
-    const heading = { new: 'New case', edit: `Edit “${d.title || d.id}”`, quick: 'Quick case for supervision' }[mode];
+    const heading = { new: t('editor.new'), edit: t('editor.edit', { title: d.title || d.id }), quick: t('home.quick_case') }[mode];
     const parts = [
       h('h1', { id: 'editor-title' }, heading),
       mode === 'quick'
-        ? h('p', { class: 'muted' }, 'A title, the case and 2 to 5 things the practitioner could do: the stages come from the template. ',
-          'A confidential case is not kept in the case list, and the whole session, case text included, is deleted when it ends.')
-        : h('p', { class: 'muted' }, 'Paragraphs are separated by an empty line. Nothing is kept until you save.'),
+        ? h('p', { class: 'muted' }, t('editor.quick_intro'), ' ', t('editor.quick_confidential'))
+        : h('p', { class: 'muted' }, t('editor.intro')),
       notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
       h('div', { id: 'editor-summary', class: 'editor-summary', tabindex: '-1' }),
       caseFields(),
@@ -242,7 +248,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     const rest = [modelFields(), stageFields()];
     if (mode === 'quick') {
       const fold = h('details', { class: 'card fold', id: 'editor-fold', open: ed.foldOpen },
-        h('summary', {}, 'Decision models and stages (from the template)'), ...rest);
+        h('summary', {}, t('editor.fold')), ...rest);
       fold.addEventListener('toggle', () => { ed.foldOpen = fold.open; });
       parts.push(fold);
     } else parts.push(...rest);
@@ -273,39 +279,53 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
       if (idEl && !ed.idTouched) idEl.value = d.id;
     }, { maxlength: '200', autocomplete: 'off' });
     const idField = mode === 'edit'
-      ? h('p', { class: 'muted', 'data-path': 'id', id: 'ed-id', tabindex: '-1' }, `Short name: ${d.id} (a saved case keeps its name)`)
-      : field('id', 'Short name (for the file name; lowercase letters, digits and -)',
+      ? h('p', { class: 'muted', 'data-path': 'id', id: 'ed-id', tabindex: '-1' }, t('editor.id_kept', { id: d.id }))
+      : field('id', t('editor.id'),
         text('ed-id', d.id, (v) => { d.id = v; ed.idTouched = true; }, { maxlength: '40', autocomplete: 'off', spellcheck: 'false' }));
-    return h('fieldset', { class: 'card' }, h('legend', {}, 'The case'),
-      field('title', 'Title', title),
+    return h('fieldset', { class: 'card' }, h('legend', {}, t('case.summary')),
+      field('title', t('editor.title'), title),
       mode === 'quick' ? null : idField,
-      field('summary', mode === 'quick' ? 'Summary (optional: one line)' : 'Summary (one line for the case list)',
+      field('summary', mode === 'quick' ? t('editor.summary_quick') : t('editor.summary'),
         text('ed-summary', d.summary, (v) => { d.summary = v; }, { maxlength: '1000' })),
-      field('case', 'Case text', area('ed-case', d.caseText, (v) => { d.caseText = v; }, 8),
-        'Separate paragraphs with an empty line.'));
+      langField(),
+      field('case', t('editor.case_text'), area('ed-case', d.caseText, (v) => { d.caseText = v; }, 8),
+        t('editor.case_hint')));
+  }
+
+  // The case's language ("lang"): the participants' pages follow it. A tag this console has no table for
+  // (from an imported file) stays as it is.
+  function langField() {
+    const tags = Object.keys(TABLES);
+    const sel = h('select', { id: 'ed-lang', onchange: (e) => { d.lang = e.target.value; } },
+      h('option', { value: '' }, t('editor.lang_none')),
+      tags.map((tag) => h('option', { value: tag, lang: tag }, `${TABLES[tag]['lang.name']} (${tag})`)),
+      d.lang && !tags.includes(d.lang) ? h('option', { value: d.lang }, d.lang) : null);
+    sel.value = d.lang;
+    return field('lang', t('editor.lang'), sel, t('editor.lang_hint'));
   }
 
   function outcomeFields() {
     return h('fieldset', { class: 'card', 'data-path': 'outcomes', id: 'ed-outcomes', tabindex: '-1' },
-      h('legend', {}, 'Outcomes: what the practitioner could do'),
-      h('p', { class: 'hint' }, 'The choices of the first reaction, the re-vote and the decision-model grid. 2 to 5 work best.'),
+      h('legend', {}, t('editor.outcomes')),
+      h('p', { class: 'hint' }, t('editor.outcomes_hint')),
       h('p', { class: 'field-error', id: 'ed-outcomes-err' }),
-      listRows(d.outcomes, 'outcomes', 'Outcome', () => ({ key: key(), id: '', label: '' }), mode === 'quick' ? 5 : 20));
+      listRows(d.outcomes, 'outcomes', 'editor.outcome', () => ({ key: key(), id: '', label: '' }), mode === 'quick' ? 5 : 20));
   }
 
-  // An editable list of {label} rows (outcomes, or a question's options) with move, remove and add.
+  // An editable list of {label} rows (outcomes, or a question's options) with move, remove and add. `noun`: the
+  // table key of a row's name ("Outcome {n}"), with `_row` (in a sentence) and `_add` (the add button) beside it.
   function listRows(list, path, noun, make, max) {
     const items = list.map((o, i) => {
       const label = text(`ed-${o.key}`, o.label, (v) => { o.label = v; }, { maxlength: '200', autocomplete: 'off' });
       return h('li', { class: 'list-row' },
-        field(`${path}[${i}].label`, `${noun} ${i + 1}`, label),
-        rowButtons(list, i, `${noun.toLowerCase()} ${i + 1}`));
+        field(`${path}[${i}].label`, t(noun, { n: i + 1 }), label),
+        rowButtons(list, i, t(`${noun}_row`, { n: i + 1 })));
     });
     const add = h('button', { type: 'button', class: 'small', id: `ed-add-${path}`, disabled: list.length >= max, onclick: () => {
       const row = make();
       list.push(row);
       render(`ed-${row.key}`);
-    } }, `Add ${noun.toLowerCase()}`);
+    } }, t(`${noun}_add`));
     return [h('ol', { class: 'rows' }, items), add];
   }
 
@@ -320,46 +340,46 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
       render(atEnd ? `ed-${dir === 'up' ? 'down' : 'up'}-${k}` : `ed-${dir}-${k}`);
     };
     return h('div', { class: 'row row-buttons' },
-      h('button', { type: 'button', class: 'small', id: `ed-up-${k}`, 'aria-label': `Move ${what} up`, disabled: i === 0,
+      h('button', { type: 'button', class: 'small', id: `ed-up-${k}`, 'aria-label': t('editor.move_up', { what }), disabled: i === 0,
         onclick: () => move(i - 1, 'up') }, '↑'),
-      h('button', { type: 'button', class: 'small', id: `ed-down-${k}`, 'aria-label': `Move ${what} down`,
+      h('button', { type: 'button', class: 'small', id: `ed-down-${k}`, 'aria-label': t('editor.move_down', { what }),
         disabled: i === list.length - 1, onclick: () => move(i + 1, 'down') }, '↓'),
-      h('button', { type: 'button', class: 'small', id: `ed-remove-${k}`, 'aria-label': `Remove ${what}`, onclick: () => {
+      h('button', { type: 'button', class: 'small', id: `ed-remove-${k}`, 'aria-label': t('editor.remove_named', { what }), onclick: () => {
         list.splice(i, 1);
         const next = list[Math.min(i, list.length - 1)];
         render(next ? `ed-remove-${next.key}` : null);
-      } }, 'Remove'));
+      } }, t('editor.remove')));
   }
 
   function modelFields() {
     const items = d.models.map((m, i) => h('li', { class: 'list-row model-row' },
-      field(`models[${i}].name`, `Model ${i + 1}: name`, text(`ed-${m.key}`, m.name, (v) => { m.name = v; }, { maxlength: '200' })),
-      field(`models[${i}].prompt`, `Model ${i + 1}: the question it asks`, area(`ed-${m.key}-prompt`, m.prompt, (v) => { m.prompt = v; }, 2)),
-      rowButtons(d.models, i, `model ${i + 1}`)));
+      field(`models[${i}].name`, t('editor.model_name', { n: i + 1 }), text(`ed-${m.key}`, m.name, (v) => { m.name = v; }, { maxlength: '200' })),
+      field(`models[${i}].prompt`, t('editor.model_prompt', { n: i + 1 }), area(`ed-${m.key}-prompt`, m.prompt, (v) => { m.prompt = v; }, 2)),
+      rowButtons(d.models, i, t('editor.model_row', { n: i + 1 }))));
     return h('fieldset', { class: 'card', 'data-path': 'models', id: 'ed-models', tabindex: '-1' },
-      h('legend', {}, 'Decision models'),
-      h('p', { class: 'hint' }, 'The rows of the decision-model grid: each participant says which outcome each model points to.'),
+      h('legend', {}, t('editor.models')),
+      h('p', { class: 'hint' }, t('editor.models_hint')),
       h('p', { class: 'field-error', id: 'ed-models-err' }),
       h('ol', { class: 'rows' }, items),
       h('button', { type: 'button', class: 'small', id: 'ed-add-models', disabled: d.models.length >= 8, onclick: () => {
         const m = { key: key(), id: '', name: '', prompt: '' };
         d.models.push(m);
         render(`ed-${m.key}`);
-      } }, 'Add decision model'));
+      } }, t('editor.model_add')));
   }
 
   function stageFields() {
     const kindSel = h('select', { id: 'ed-add-kind' },
-      Object.entries(KINDS).filter(([k]) => k !== 'question').map(([k, v]) => h('option', { value: k }, v)),
-      Object.entries(QUESTION_TYPES).map(([t, v]) => h('option', { value: `question:${t}` }, `Question: ${v}`)));
+      Object.entries(KINDS).filter(([k]) => k !== 'question').map(([k, v]) => h('option', { value: k }, t(v))),
+      Object.entries(QUESTION_TYPES).map(([type, v]) => h('option', { value: `question:${type}` }, t('editor.question_of_type', { type: t(v) }))));
     kindSel.value = ed.addKind || 'question:choice';
     kindSel.addEventListener('change', () => { ed.addKind = kindSel.value; });
     return h('section', { class: 'card', 'aria-labelledby': 'ed-stages-h', 'data-path': 'stages', id: 'ed-stages', tabindex: '-1' },
-      h('h2', { id: 'ed-stages-h' }, 'Stages'),
+      h('h2', { id: 'ed-stages-h' }, t('run.stages')),
       h('p', { class: 'field-error', id: 'ed-stages-err' }),
       h('ol', { class: 'stage-list' }, d.stages.map(stageCard)),
-      h('div', { class: 'row' }, h('label', { for: 'ed-add-kind' }, 'New stage'), kindSel,
-        h('button', { type: 'button', id: 'ed-add-stage', disabled: d.stages.length >= 100, onclick: () => addStage(kindSel.value) }, 'Add stage')));
+      h('div', { class: 'row' }, h('label', { for: 'ed-add-kind' }, t('editor.new_stage')), kindSel,
+        h('button', { type: 'button', id: 'ed-add-stage', disabled: d.stages.length >= 100, onclick: () => addStage(kindSel.value) }, t('editor.add_stage'))));
   }
 
   function addStage(choice) {
@@ -370,7 +390,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
       st.question = questionDraft({ type });
       st.question.fromOutcomes = type === 'choice' && d.outcomes.length > 0;
       if (!st.question.fromOutcomes && (type === 'choice' || type === 'points' || type === 'rank'))
-        st.question.options = type === 'points' ? PRINCIPLES.map((o) => ({ key: key(), ...o }))
+        st.question.options = type === 'points' ? principles().map((o) => ({ key: key(), ...o }))
           : [{ key: key(), id: '', label: '' }, { key: key(), id: '', label: '' }];
     }
     d.stages.push(st);
@@ -379,26 +399,26 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
 
   function stageCard(st, i) {
     const p = `stages[${i}]`;
-    const kindLabel = st.kind === 'question' ? `Question · ${QUESTION_TYPES[st.question.type]}` : KINDS[st.kind];
+    const kindLabel = st.kind === 'question' ? `${t('editor.kind.question')} · ${t(QUESTION_TYPES[st.question.type])}` : t(KINDS[st.kind]);
     return h('li', { class: 'stage-card', id: `ed-${st.key}`, tabindex: '-1', 'data-path': p },
       h('div', { class: 'stage-head' },
         h('h3', {}, `${i + 1}. `, h('span', { class: 'badge' }, kindLabel)),
-        rowButtons(d.stages, i, `stage ${i + 1}`)),
+        rowButtons(d.stages, i, t('editor.stage_row', { n: i + 1 }))),
       h('p', { class: 'field-error', id: `ed-${st.key}-err` }),
-      field(`${p}.title`, 'Stage title', text(`ed-${st.key}-title`, st.title, (v) => { st.title = v; }, { maxlength: '200' })),
+      field(`${p}.title`, t('editor.stage_title'), text(`ed-${st.key}-title`, st.title, (v) => { st.title = v; }, { maxlength: '200' })),
       st.kind === 'question' ? questionFields(st, p) : null,
       st.kind === 'discussion' ? showFields(st, i, p) : null,
       st.kind === 'revote' ? ofField(st, i, p) : null,
-      field(`${p}.body`, st.kind === 'discussion' ? 'Discussion prompts (optional)' : 'Extra text (optional)',
+      field(`${p}.body`, st.kind === 'discussion' ? t('editor.discussion_prompts') : t('editor.extra_text'),
         area(`ed-${st.key}-body`, st.bodyText, (v) => { st.bodyText = v; }, st.kind === 'discussion' ? 4 : 2),
-        st.kind === 'case' ? 'Shown with the case text.' : null));
+        st.kind === 'case' ? t('editor.case_stage_hint') : null));
   }
 
   function questionFields(st, p) {
     const q = st.question;
     const qp = `${p}.question`;
     const typeSel = h('select', { id: `ed-${st.key}-type` },
-      Object.entries(QUESTION_TYPES).map(([t, v]) => h('option', { value: t, selected: t === q.type }, v)));
+      Object.entries(QUESTION_TYPES).map(([type, v]) => h('option', { value: type, selected: type === q.type }, t(v))));
     typeSel.addEventListener('change', () => {
       const fresh = questionDraft({ type: typeSel.value, prompt: q.prompt });
       fresh.options = q.options;
@@ -407,30 +427,30 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
       render(typeSel.id);
     });
     const out = [
-      field(`${qp}.type`, 'Question type', typeSel),
-      field(`${qp}.prompt`, 'Question', area(`ed-${st.key}-prompt`, q.prompt, (v) => { q.prompt = v; }, 2)),
+      field(`${qp}.type`, t('editor.question_type'), typeSel),
+      field(`${qp}.prompt`, t('editor.kind.question'), area(`ed-${st.key}-prompt`, q.prompt, (v) => { q.prompt = v; }, 2)),
     ];
     const k = st.key;
     if (q.type === 'choice' || q.type === 'rank') out.push(optionSource(st, qp));
     if (((q.type === 'choice' || q.type === 'rank') && !q.fromOutcomes) || q.type === 'points') out.push(optionList(st, qp));
     if (q.type === 'choice')
-      out.push(field(`${qp}.max_choices`, 'How many may each person choose', numberIn(`ed-${k}-maxc`, q.max_choices || '1', (v) => { q.max_choices = v; }, { min: '1', max: '20' })));
+      out.push(field(`${qp}.max_choices`, t('editor.max_choices'), numberIn(`ed-${k}-maxc`, q.max_choices || '1', (v) => { q.max_choices = v; }, { min: '1', max: '20' })));
     if (q.type === 'scale')
       out.push(h('div', { class: 'field-grid' },
-        field(`${qp}.min`, 'From', numberIn(`ed-${k}-min`, q.min, (v) => { q.min = v; })),
-        field(`${qp}.max`, 'To', numberIn(`ed-${k}-max`, q.max, (v) => { q.max = v; })),
-        field(`${qp}.labels.min`, 'Label of the low end (optional)', text(`ed-${k}-lmin`, q.labelMin, (v) => { q.labelMin = v; })),
-        field(`${qp}.labels.max`, 'Label of the high end (optional)', text(`ed-${k}-lmax`, q.labelMax, (v) => { q.labelMax = v; }))));
+        field(`${qp}.min`, t('editor.scale_from'), numberIn(`ed-${k}-min`, q.min, (v) => { q.min = v; })),
+        field(`${qp}.max`, t('editor.scale_to'), numberIn(`ed-${k}-max`, q.max, (v) => { q.max = v; })),
+        field(`${qp}.labels.min`, t('editor.scale_low'), text(`ed-${k}-lmin`, q.labelMin, (v) => { q.labelMin = v; })),
+        field(`${qp}.labels.max`, t('editor.scale_high'), text(`ed-${k}-lmax`, q.labelMax, (v) => { q.labelMax = v; }))));
     if (q.type === 'points')
-      out.splice(2, 0, field(`${qp}.budget`, 'Points each person shares out', numberIn(`ed-${k}-budget`, q.budget, (v) => { q.budget = v; }, { min: '1' })));
+      out.splice(2, 0, field(`${qp}.budget`, t('editor.budget'), numberIn(`ed-${k}-budget`, q.budget, (v) => { q.budget = v; }, { min: '1' })));
     if (q.type === 'model_outcome') {
       const assign = h('input', { type: 'checkbox', id: `ed-${k}-assign`, checked: q.assign, onchange: (e) => { q.assign = e.target.checked; } });
       assign.dataset.path = `${qp}.assign`;
-      out.push(h('p', { class: 'hint' }, 'Rows: the decision models; columns: the outcomes.'),
-        h('div', { class: 'row' }, assign, h('label', { for: assign.id }, 'Give each participant one model (balanced across the group)')));
+      out.push(h('p', { class: 'hint' }, t('editor.grid_hint')),
+        h('div', { class: 'row' }, assign, h('label', { for: assign.id }, t('editor.assign'))));
     }
     if (q.type === 'text')
-      out.push(field(`${qp}.max_length`, 'Longest answer (characters)', numberIn(`ed-${k}-maxlen`, q.max_length, (v) => { q.max_length = v; }, { min: '1', max: '2000' })));
+      out.push(field(`${qp}.max_length`, t('editor.max_length'), numberIn(`ed-${k}-maxlen`, q.max_length, (v) => { q.max_length = v; }, { min: '1', max: '2000' })));
     return out;
   }
 
@@ -447,20 +467,20 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
         } }),
         h('label', { for: id }, label));
     };
-    return h('fieldset', { class: 'plain source' }, h('legend', {}, 'Options'),
-      radio(true, 'The case’s outcomes'), radio(false, 'Options of its own'));
+    return h('fieldset', { class: 'plain source' }, h('legend', {}, t('editor.options')),
+      radio(true, t('editor.options_outcomes')), radio(false, t('editor.options_own')));
   }
 
   function optionList(st, qp) {
     const q = st.question;
     const presets = q.type === 'choice' ? h('button', { type: 'button', class: 'small', id: `ed-${st.key}-feelings`, onclick: () => {
-      q.options = FEELINGS.map((o) => ({ key: key(), ...o }));
+      q.options = feelings().map((o) => ({ key: key(), ...o }));
       render(`ed-${st.key}-feelings`);
-    } }, 'Use the four feelings') : null;
+    } }, t('editor.use_feelings')) : null;
     return h('fieldset', { class: 'plain options-box', 'data-path': `${qp}.options`, id: `ed-${st.key}-options`, tabindex: '-1' },
-      h('legend', {}, q.type === 'points' ? 'What the points go to' : 'Options'),
+      h('legend', {}, q.type === 'points' ? t('editor.points_to') : t('editor.options')),
       h('p', { class: 'field-error', id: `ed-${st.key}-options-err` }),
-      listRows(q.options, `${qp}.options`, 'Option', () => ({ key: key(), id: '', label: '' }), q.type === 'rank' ? 10 : 20),
+      listRows(q.options, `${qp}.options`, 'editor.option', () => ({ key: key(), id: '', label: '' }), q.type === 'rank' ? 10 : 20),
       presets);
   }
 
@@ -470,7 +490,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
     const earlier = earlierQuestions(i);
     st.show = st.show.filter((id) => earlier.some((s) => s.id === id));
     return h('fieldset', { class: 'plain', 'data-path': `${p}.show`, id: `ed-${st.key}-show`, tabindex: '-1' },
-      h('legend', {}, 'Results to discuss'),
+      h('legend', {}, t('editor.show')),
       h('p', { class: 'field-error', id: `ed-${st.key}-show-err` }),
       earlier.length ? earlier.map((s) => {
         const id = `ed-${st.key}-show-${s.key}`;
@@ -479,35 +499,35 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
             st.show = earlierQuestions(d.stages.indexOf(st)).map((x) => x.id)
               .filter((x) => (x === s.id ? e.target.checked : st.show.includes(x)));
           } }),
-          h('label', { for: id }, s.title || s.question.prompt || '(untitled question)'));
-      }) : h('p', { class: 'muted' }, 'No question comes before this stage.'));
+          h('label', { for: id }, s.title || s.question.prompt || t('editor.untitled')));
+      }) : h('p', { class: 'muted' }, t('editor.no_question_before')));
   }
 
   function ofField(st, i, p) {
     const earlier = earlierQuestions(i);
     const sel = h('select', { id: `ed-${st.key}-of`, onchange: (e) => { st.of = e.target.value; } },
-      h('option', { value: '' }, 'Choose a question…'),
-      earlier.map((s) => h('option', { value: s.id, selected: s.id === st.of }, s.title || s.question.prompt || '(untitled question)')));
+      h('option', { value: '' }, t('editor.choose_question')),
+      earlier.map((s) => h('option', { value: s.id, selected: s.id === st.of }, s.title || s.question.prompt || t('editor.untitled'))));
     if (!earlier.some((s) => s.id === st.of)) sel.value = '';
-    return field(`${p}.of`, 'Question to vote on again', sel);
+    return field(`${p}.of`, t('editor.revote_of'), sel);
   }
 
   function actionRow() {
     const status = h('p', { id: 'editor-status', class: 'muted', role: 'status' });
-    const cancel = h('button', { type: 'button', class: 'secondary', id: 'editor-cancel', onclick: () => actions.cancel() }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'secondary', id: 'editor-cancel', onclick: () => actions.cancel() }, t('common.cancel'));
     if (mode !== 'quick')
       return h('div', { class: 'card editor-actions' }, h('div', { class: 'row' },
-        h('button', { type: 'submit', id: 'editor-save' }, 'Save case'), cancel), status);
+        h('button', { type: 'submit', id: 'editor-save' }, t('editor.save')), cancel), status);
     const conf = h('input', { type: 'checkbox', id: 'quick-confidential', checked: ed.confidential,
       onchange: (e) => { ed.confidential = e.target.checked; } });
     const live = h('input', { type: 'checkbox', id: 'quick-live', checked: ed.live, onchange: (e) => { ed.live = e.target.checked; } });
     return h('div', { class: 'card editor-actions' },
-      h('div', { class: 'row' }, conf, h('label', { for: conf.id }, 'Confidential: keep nothing of it after the session ends')),
+      h('div', { class: 'row' }, conf, h('label', { for: conf.id }, t('editor.confidential'))),
       h('div', { class: 'row' },
-        h('span', { class: 'check' }, h('label', { for: 'quick-min-group' }, 'Anonymity threshold'),
+        h('span', { class: 'check' }, h('label', { for: 'quick-min-group' }, t('option.threshold')),
           numberIn('quick-min-group', ed.minGroup, (v) => { ed.minGroup = v; }, { min: '1', max: '50' })),
-        h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results'))),
-      h('div', { class: 'row' }, h('button', { type: 'submit', id: 'quick-start' }, 'Start now'), cancel), status);
+        h('span', { class: 'check' }, live, h('label', { for: live.id }, t('option.live')))),
+      h('div', { class: 'row' }, h('button', { type: 'submit', id: 'quick-start' }, t('editor.start_now')), cancel), status);
   }
 
   // ---- Errors ----
@@ -533,12 +553,13 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
         : `${where}: ${e.rule}`);
     });
     const n = details.length + (more || 0);
-    const verb = mode === 'quick' ? 'starting' : 'saving';
+    const heading = mode === 'quick' ? (n ? t('editor.problems_start', { n }) : t('editor.not_started'))
+      : n ? t('editor.problems_save', { n }) : t('editor.not_saved');
     summary.replaceChildren(...(details.length || message ? [
-      h('h2', {}, n ? `${n === 1 ? 'One problem stops' : `${n} problems stop`} this case from ${verb}` : mode === 'quick' ? 'Not started' : 'Not saved'),
+      h('h2', {}, heading),
       message && !details.length ? h('p', {}, message) : null,
       items.length ? h('ul', {}, items) : null,
-      more ? h('p', {}, `… and ${more} more.`) : null].filter(Boolean) : []));
+      more ? h('p', {}, t('editor.more', { n: more })) : null].filter(Boolean) : []));
     summary.setAttribute('role', 'alert');
     summary.hidden = !(details.length || message);
   }
@@ -546,7 +567,7 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
   // A rule next to its field: a paragraph's rule says which paragraph.
   function ruleText(e) {
     const para = e.path.match(/(?:^case|body)\[(\d+)\]$/);
-    return para ? `paragraph ${ordinal(para[1])}: ${e.rule}` : e.rule;
+    return para ? t('editor.paragraph_rule', { n: ordinal(para[1]), rule: e.rule }) : e.rule;
   }
 
   render();
@@ -559,5 +580,5 @@ export function openEditor(root, { scenario, mode, notice, takenIds = new Set(),
 export function summaryOf(s) {
   const first = (s.case[0] || s.title || '').trim();
   const sentence = (first.match(/^.*?[.!?](\s|$)/) || [first])[0].trim();
-  return sentence.length > 200 ? `${sentence.slice(0, 199)}…` : sentence || 'A case for supervision';
+  return sentence.length > 200 ? `${sentence.slice(0, 199)}…` : sentence || t('editor.default_summary');
 }

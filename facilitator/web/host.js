@@ -4,6 +4,7 @@ import { Connection, RequestError, showState, h, countdown } from './client.js';
 import { renderResults, renderPerspectives } from './results.js';
 import { caseActions } from './cases.js';
 import { openReview } from './review.js';
+import { t, errorText, startLanguage, onLanguage, languageSwitch } from './i18n.js';
 import { dealsLenses, lensPicker, smallGroupWarning, startLensPicker } from './lenses.js';
 import { cohostBox } from './cohost.js';
 
@@ -55,9 +56,9 @@ async function host() {
   } catch (e) {
     if (e.code === 'unauthorized') {
       sessionStorage.removeItem(KEY);
-      return showLogin('That key is not right.');
+      return showLogin(t('login.wrong_key'));
     }
-    if (e.code === 'rate_limited') return showLogin('Too many wrong keys: wait a minute.');
+    if (e.code === 'rate_limited') return showLogin(t('login.rate_limited'));
   }
 }
 
@@ -120,36 +121,36 @@ function scenarioCard(s) {
   const conf = h('input', { type: 'checkbox', id: `conf-${s.id}` });
   const lenses = startLensPicker(`lenses-${s.id}`);
   const saved = s.source === 'saved';
-  const named = (verb) => `${verb} “${s.title}”`;
+  const named = (verb) => t(`card.${verb}_named`, { title: s.title });
   const del = st.confirmDelete === s.id
-    ? [h('button', { type: 'button', class: 'small danger', id: `delete-yes-${s.id}`, onclick: () => { st.confirmDelete = null; cases.remove(s.id); } }, `Yes, delete “${s.title}”`),
-      h('button', { type: 'button', class: 'small secondary', onclick: () => { st.confirmDelete = null; showHome(); } }, 'Keep it')]
-    : h('button', { type: 'button', class: 'small secondary delete', 'aria-label': named('Delete'),
-      onclick: () => { st.confirmDelete = s.id; showHome(); document.getElementById(`delete-yes-${s.id}`)?.focus(); } }, 'Delete');
+    ? [h('button', { type: 'button', class: 'small danger', id: `delete-yes-${s.id}`, onclick: () => { st.confirmDelete = null; cases.remove(s.id); } }, t('card.delete_yes', { title: s.title })),
+      h('button', { type: 'button', class: 'small secondary', onclick: () => { st.confirmDelete = null; showHome(); } }, t('card.keep'))]
+    : h('button', { type: 'button', class: 'small secondary delete', 'aria-label': named('delete'),
+      onclick: () => { st.confirmDelete = s.id; showHome(); document.getElementById(`delete-yes-${s.id}`)?.focus(); } }, t('card.delete'));
   return h('li', { class: 'card scenario', 'data-scenario': s.id, 'data-source': s.source || 'folder' },
-    h('h3', { tabindex: '-1' }, s.title, h('span', { class: 'badge' }, saved ? 'saved' : 'read-only')), h('p', {}, s.summary),
+    h('h3', { tabindex: '-1' }, s.title, h('span', { class: 'badge' }, saved ? t('card.saved') : t('card.read_only'))), h('p', {}, s.summary),
     h('div', { class: 'row' },
-      h('span', { class: 'check' }, h('label', { for: mg.id }, 'Anonymity threshold'), mg),
-      h('span', { class: 'check' }, live, h('label', { for: live.id }, 'Live results')),
-      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, 'Confidential')), lenses.el),
+      h('span', { class: 'check' }, h('label', { for: mg.id }, t('option.threshold')), mg),
+      h('span', { class: 'check' }, live, h('label', { for: live.id }, t('option.live'))),
+      h('span', { class: 'check' }, conf, h('label', { for: conf.id }, t('option.confidential'))), lenses.el),
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'start', onclick: () => start(s.id, Number(mg.value), live.checked, conf.checked, lenses.value()) },
-        named('Start'))),
+        named('start'))),
     h('div', { class: 'row case-actions' },
-      saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('Edit'), onclick: () => cases.editCase(s.id) }, 'Edit') : null,
-      h('button', { type: 'button', class: 'small secondary duplicate', 'aria-label': named(saved ? 'Duplicate' : 'Duplicate to edit'),
-        onclick: () => cases.duplicate(s.id) }, saved ? 'Duplicate' : 'Duplicate to edit'),
-      h('button', { type: 'button', class: 'small secondary download', 'aria-label': named('Download'), onclick: () => cases.download(s.id) }, 'Download'),
+      saved ? h('button', { type: 'button', class: 'small secondary edit', 'aria-label': named('edit'), onclick: () => cases.editCase(s.id) }, t('card.edit')) : null,
+      h('button', { type: 'button', class: 'small secondary duplicate', 'aria-label': named(saved ? 'duplicate' : 'duplicate_edit'),
+        onclick: () => cases.duplicate(s.id) }, saved ? t('card.duplicate') : t('card.duplicate_edit')),
+      h('button', { type: 'button', class: 'small secondary download', 'aria-label': named('download'), onclick: () => cases.download(s.id) }, t('card.download')),
       saved ? del : null));
 }
 
 function sessionList() {
   const sessions = st.hosting.sessions;
   $('sessions').replaceChildren(...(sessions.length ? sessions.map((s) => h('li', {},
-    h('span', {}, `${s.code} · ${s.scenario} · ${s.participants} participants${s.ended ? ' · ended' : ''}`),
-    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? 'View' : 'Resume'),
-    s.ended ? h('button', { type: 'button', class: 'small', onclick: () => review(s.code) }, 'Review') : null))
-    : [h('li', { class: 'muted' }, 'None yet.')]));
+    h('span', {}, `${s.code} · ${s.scenario} · ${t('count.participants', { n: s.participants })}${s.ended ? ` · ${t('session.ended')}` : ''}`),
+    h('button', { type: 'button', class: 'small', onclick: () => attach(s.code) }, s.ended ? t('sessions.view') : t('sessions.resume')),
+    s.ended ? h('button', { type: 'button', class: 'small', onclick: () => review(s.code) }, t('sessions.review')) : null))
+    : [h('li', { class: 'muted' }, t('sessions.none'))]));
 }
 
 // An ended session's read-only review (review.js); back to a fresh list of sessions after it.
@@ -169,7 +170,7 @@ async function start(scenario, minGroup, live, confidential, lenses) {
     const r = await conn.request({ type: 'start', scenario, options });
     enter(r.code, r.session);
   } catch (e) {
-    $('home-note').textContent = `Could not start: ${e.message}`;
+    $('home-note').textContent = t('home.start_failed', { reason: errorText(e) });
   }
 }
 
@@ -237,7 +238,7 @@ async function command(msg, after) {
     st.message = '';
     if (after) after();
   } catch (e) {
-    st.message = e instanceof RequestError ? e.message : String(e);
+    st.message = e instanceof RequestError ? errorText(e) : String(e);
   }
   renderRun();
 }
@@ -301,7 +302,7 @@ async function exportFile(format) {
   const res = await fetch(`/api/sessions/${st.code}/export.${format}`, {
     headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` },
   });
-  if (!res.ok) return alertMsg(`Export failed (${res.status}).`);
+  if (!res.ok) return alertMsg(t('run.export_failed', { status: res.status }));
   const url = URL.createObjectURL(await res.blob());
   const a = h('a', { href: url, download: `roundtable-${st.code}.${format}` });
   document.body.append(a);
@@ -327,9 +328,9 @@ function draw() {
   const stage = v.stage;
   const joinUrl = v.join_url;
   const copy = h('button', { type: 'button', class: 'small', onclick: async () => {
-    try { await navigator.clipboard.writeText(joinUrl); copy.textContent = 'Copied'; } catch { link.select(); }
-  } }, 'Copy link');
-  const link = h('input', { id: 'join-link', readonly: true, value: joinUrl, 'aria-label': 'Participant link' });
+    try { await navigator.clipboard.writeText(joinUrl); copy.textContent = t('run.copied'); } catch { link.select(); }
+  } }, t('run.copy_link'));
+  const link = h('input', { id: 'join-link', readonly: true, value: joinUrl, 'aria-label': t('run.participant_link') });
   const qid = currentQuestion();
   const q = qid ? st.questions[qid] || { round: 0, status: 'closed', revealed: false, ballots: 0 } : null;
   const qv = qid ? questionView(qid) : null;
@@ -340,29 +341,29 @@ function draw() {
   if (small) controls.push(small);
   if (qid && !v.ended) {
     const timerBox = h('span', { class: 'row' },
-      h('label', { for: 'timer-seconds' }, 'Timer (s, optional)'),
-      h('input', { id: 'timer-seconds', type: 'number', min: '5', max: '3600', step: '5', class: 'narrow', placeholder: 'none' }));
+      h('label', { for: 'timer-seconds' }, t('run.timer')),
+      h('input', { id: 'timer-seconds', type: 'number', min: '5', max: '3600', step: '5', class: 'narrow', placeholder: t('run.timer_none') }));
     controls.push(h('div', { class: 'row controls' },
       h('button', { type: 'button', id: 'open-close', onclick: () => openClose(qid),
-        'aria-keyshortcuts': 'O' }, q.status === 'open' ? 'Close voting (O)'
-        : q.round === 0 ? 'Open voting (O)' : `Re-vote: open round ${q.round + 1} (O)`),
+        'aria-keyshortcuts': 'O' }, q.status === 'open' ? t('run.close_voting')
+        : q.round === 0 ? t('run.open_voting') : t('run.revote', { round: q.round + 1 })),
       timerBox,
       lenses !== null ? lensPicker(qv, lenses, (n) => { st.lenses[qid] = n; renderRun(); }) : null,
-      q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, 'Set timer from now') : null,
+      q.status === 'open' ? h('button', { type: 'button', id: 'set-timer', class: 'secondary', onclick: () => setTimer(qid) }, t('run.set_timer')) : null,
       h('button', { type: 'button', id: 'reveal-hide', onclick: () => revealHide(qid), disabled: q.round === 0,
-        'aria-keyshortcuts': 'R' }, q.revealed ? 'Hide results (R)' : 'Reveal results (R)')));
+        'aria-keyshortcuts': 'R' }, q.revealed ? t('run.hide_results') : t('run.reveal_results'))));
   }
   const timer = h('span', { id: 'host-timer', class: 'timer' });
   const preview = [];
   if (qid && qv) {
     if (qv.type === 'text') {
-      preview.push(h('h3', {}, 'Moderation'),
-        renderPerspectives(st.perspectives[qid], { empty: 'No perspectives posted yet.',
+      preview.push(h('h3', {}, t('run.moderation')),
+        renderPerspectives(st.perspectives[qid], { empty: t('run.no_perspectives_yet'),
           moderate: (it, action) => command({ type: 'moderate', perspective: it.id, action }) }));
     } else if (st.results[qid]) {
-      preview.push(h('h3', {}, q.revealed || v.live ? 'Results (the room sees them too)' : 'Preview (only you see this until you reveal)'),
+      preview.push(h('h3', {}, q.revealed || v.live ? t('run.results_shown') : t('run.preview')),
         renderResults(qv, st.results[qid], v.min_group));
-    } else preview.push(h('p', { class: 'muted' }, 'No results yet.'));
+    } else preview.push(h('p', { class: 'muted' }, t('run.no_results_yet')));
   }
   if (stage.kind === 'discussion')
     for (const id of stage.show || []) {
@@ -370,68 +371,69 @@ function draw() {
       if (!sq) continue;
       preview.push(h('h3', {}, sq.prompt));
       if (sq.type === 'text')
-        preview.push(renderPerspectives(st.perspectives[id], { empty: 'No perspectives posted.',
+        preview.push(renderPerspectives(st.perspectives[id], { empty: t('run.no_perspectives'),
           moderate: (it, action) => command({ type: 'moderate', perspective: it.id, action }) }));
       else if (st.results[id]) preview.push(renderResults(sq, st.results[id], v.min_group));
-      else preview.push(h('p', { class: 'muted' }, 'No results.'));
+      else preview.push(h('p', { class: 'muted' }, t('run.no_results')));
     }
 
   $('run').replaceChildren(
     h('div', { class: 'run-grid' },
-      h('section', { class: 'card join-box', 'aria-label': 'How to join' },
+      h('section', { class: 'card join-box', 'aria-label': t('run.how_to_join') },
         h('p', { class: 'muted' }, v.scenario.title),
-        h('p', { class: 'join-code-label' }, 'Join code'),
+        h('p', { class: 'join-code-label' }, t('run.join_code')),
         h('p', { class: 'join-code', id: 'join-code' }, v.code),
-        h('img', { src: `/qr/${v.code}.svg`, alt: `QR code of ${joinUrl}`, class: 'qr', width: '180', height: '180' }),
+        h('img', { src: `/qr/${v.code}.svg`, alt: t('run.qr_alt', { url: joinUrl }), class: 'qr', width: '180', height: '180' }),
         h('div', { class: 'row' }, link, copy),
-        h('p', {}, h('a', { href: `/present/${v.code}`, target: '_blank', rel: 'noopener' }, 'Open the projector view')),
-        h('p', { class: 'counts', id: 'participants', role: 'status' }, `${st.participants} ${st.participants === 1 ? 'participant' : 'participants'} connected`)),
-      h('section', { class: 'card stage-box', 'aria-label': 'Current stage' },
+        h('p', {}, h('a', { href: `/present/${v.code}`, target: '_blank', rel: 'noopener' }, t('run.projector'))),
+        h('p', { class: 'counts', id: 'participants', role: 'status' }, t('run.connected', { n: st.participants }))),
+      h('section', { class: 'card stage-box', 'aria-label': t('run.current_stage') },
         h('div', { class: 'row nav' },
           h('button', { type: 'button', id: 'prev', onclick: () => go(stage.index - 1), disabled: stage.index === 0,
-            'aria-keyshortcuts': 'P' }, '← Previous (P)'),
-          h('span', {}, `Stage ${stage.index + 1} of ${stage.count}`),
+            'aria-keyshortcuts': 'P' }, t('run.previous')),
+          h('span', {}, t('run.stage_of', { n: stage.index + 1, count: stage.count })),
           h('button', { type: 'button', id: 'next', onclick: () => go(stage.index + 1), disabled: stage.index >= stage.count - 1,
-            'aria-keyshortcuts': 'N' }, 'Next (N) →')),
-        h('h2', { id: 'host-stage-title' }, stage.title, h('span', { class: 'badge' }, stage.kind)),
+            'aria-keyshortcuts': 'N' }, t('run.next'))),
+        h('h2', { id: 'host-stage-title' }, stage.title, h('span', { class: 'badge' }, t(`kind.${stage.kind}`))),
         qv ? h('p', { class: 'prompt' }, qv.prompt) : null,
         q ? h('p', { class: 'round-info', id: 'round-info', role: 'status' },
-          q.round === 0 ? 'Not opened yet' : `Round ${q.round} · ${q.status}`,
-          q.status === 'open' ? ` · ${q.ballots} ${q.ballots === 1 ? 'ballot' : 'ballots'} in` : '',
-          q.revealed ? ' · revealed' : ' · hidden from the room', ' ', timer)
+          q.round === 0 ? t('run.not_opened') : t('run.round_status', { round: q.round, status: t(`round.${q.status}`) }),
+          q.status === 'open' ? ` · ${t('run.ballots_in', { n: q.ballots })}` : '',
+          ` · ${q.revealed ? t('run.revealed') : t('run.hidden')}`, ' ', timer)
           : stage.deadline ? h('p', { class: 'round-info', id: 'round-info' }, timer) : null,
         ...controls,
         h('div', { class: 'preview', id: 'preview' }, preview),
         st.message ? h('p', { class: 'error', role: 'alert' }, st.message) : null),
-      h('nav', { class: 'card stages', 'aria-label': 'Stages' },
-        h('h2', {}, 'Stages'),
+      h('nav', { class: 'card stages', 'aria-label': t('run.stages') },
+        h('h2', {}, t('run.stages')),
         h('ol', {}, stageList().map((s) => h('li', {},
           h('button', { type: 'button', class: 'link', id: `stage-${s.index}`, 'aria-current': s.index === stage.index ? 'step' : null,
-            onclick: () => go(s.index) }, s.title, h('span', { class: 'muted' }, ` · ${s.kind}`)))))),
-      h('section', { class: 'card session-box', 'aria-label': 'Session' },
-        h('h2', {}, 'Session'),
-        h('p', {}, `Anonymity threshold ${v.min_group}${v.live ? ' · live results' : ''}${v.ended ? ' · ended' : ''}`),
+            onclick: () => go(s.index) }, s.title, h('span', { class: 'muted' }, ` · ${t(`kind.${s.kind}`)}`)))))),
+      h('section', { class: 'card session-box', 'aria-label': t('run.session') },
+        h('h2', {}, t('run.session')),
+        h('p', {}, [t('run.threshold', { n: v.min_group }), v.live ? t('run.live') : null, v.ended ? t('session.ended') : null]
+          .filter(Boolean).join(' · ')),
         h('div', { class: 'row' },
-          h('button', { type: 'button', onclick: () => exportFile('json') }, 'Export JSON'),
-          h('button', { type: 'button', onclick: () => exportFile('csv') }, 'Export CSV')),
+          h('button', { type: 'button', onclick: () => exportFile('json') }, t('run.export_json')),
+          h('button', { type: 'button', onclick: () => exportFile('csv') }, t('run.export_csv'))),
         v.ended ? null : h('div', { class: 'row' },
           st.confirmEnd
-            ? [h('button', { type: 'button', class: 'danger', id: 'confirm-end', onclick: () => { st.confirmEnd = false; command({ type: 'end' }); } }, 'Yes, end the session'),
-              h('button', { type: 'button', onclick: () => { st.confirmEnd = false; renderRun(); } }, 'Cancel')]
-            : h('button', { type: 'button', class: 'danger', id: 'end', onclick: () => { st.confirmEnd = true; renderRun(); } }, 'End session')),
+            ? [h('button', { type: 'button', class: 'danger', id: 'confirm-end', onclick: () => { st.confirmEnd = false; command({ type: 'end' }); } }, t('run.end_yes')),
+              h('button', { type: 'button', onclick: () => { st.confirmEnd = false; renderRun(); } }, t('common.cancel'))]
+            : h('button', { type: 'button', class: 'danger', id: 'end', onclick: () => { st.confirmEnd = true; renderRun(); } }, t('run.end'))),
         cohostBox({ code: v.code, ended: v.ended, role: st.hosting && st.hosting.role, state: st.cohost,
           request: (m) => conn.request(m), redraw: renderRun }),
-        h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, 'Back to the scenario list')),
-        h('p', { class: 'muted' }, 'Keys: N next stage, P previous, O open or close voting, R reveal or hide.'))));
+        h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => { sessionStorage.removeItem(SESSION); st.code = null; showHome(); } }, t('common.back_to_list'))),
+        h('p', { class: 'muted' }, t('run.keys')))));
   if (q && q.status === 'open' && q.deadline) st.stopTimer = countdown(timer, q.deadline);
-  else if (!q && stage.deadline) st.stopTimer = countdown(timer, stage.deadline, 'Discussion time left ');
+  else if (!q && stage.deadline) st.stopTimer = countdown(timer, stage.deadline, 'timer.discussion');
 }
 
 // Keyboard: the workshop can be run without the mouse (not while typing in a field).
 document.addEventListener('keydown', (e) => {
   if (!st.view || e.ctrlKey || e.metaKey || e.altKey) return;
-  const t = e.target;
-  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+  const target = e.target;
+  if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable)) return;
   const qid = currentQuestion();
   const k = e.key.toLowerCase();
   if (k === 'n') go(st.view.stage.index + 1);
@@ -447,6 +449,14 @@ $('key-form').addEventListener('submit', (e) => {
   sessionStorage.setItem(KEY, $('key').value.trim());
   if (conn.isOpen) host();
   else conn.start(); // hosts once open
+});
+
+// The console's language: its own switch, else the browser's. A change redraws what is on screen.
+startLanguage();
+$('lang-box').replaceChildren(languageSwitch());
+onLanguage(() => {
+  if (st.view) renderRun();
+  else if (st.hosting && !$('home').hidden) showHome();
 });
 
 // Connect only with a key to host with: the server closes a connection that takes no role in time.

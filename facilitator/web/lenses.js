@@ -1,15 +1,16 @@
 // The console's lens choice for an assigned model_outcome question (issue 11): how many lenses the next round
 // deals over the participants present, and the warning when that leaves every lens's row below the threshold.
 import { h } from './client.js';
+import { t } from './i18n.js';
 
 /** True for a question that deals lenses: an assigned model_outcome question of a case with models. */
 export const dealsLenses = (qv) => !!qv && qv.type === 'model_outcome' && !!qv.assign && (qv.models || []).length > 0;
 
 /** The choices for a case with n models: all n, two, or everyone takes every lens (0). */
 function choices(n) {
-  const out = [[n, `All ${n} lenses`]];
-  if (n > 2) out.push([2, 'Two lenses']);
-  out.push([0, 'Every lens for everyone']);
+  const out = [[n, t('lenses.all', { n })]];
+  if (n > 2) out.push([2, t('lenses.two')]);
+  out.push([0, t('lenses.every')]);
   return out;
 }
 
@@ -17,7 +18,7 @@ function choices(n) {
 export function lensPicker(qv, chosen, onchange) {
   const select = h('select', { id: 'lenses', onchange: () => onchange(Number(select.value)) },
     choices(qv.models.length).map(([n, label]) => h('option', { value: String(n), selected: n === chosen }, label)));
-  return h('span', { class: 'row' }, h('label', { for: 'lenses' }, 'Lenses'), select);
+  return h('span', { class: 'row' }, h('label', { for: 'lenses' }, t('lenses.label')), select);
 }
 
 /**
@@ -28,19 +29,15 @@ export function smallGroupWarning(qv, present, minGroup, lenses) {
   if (!dealsLenses(qv)) return null;
   const most = lenses > 0 ? Math.ceil(present / lenses) : present;
   if (most >= minGroup) return null;
-  const people = `${present} ${present === 1 ? 'participant' : 'participants'}`;
-  const answers = `${most} ${most === 1 ? 'answer' : 'answers'}`;
-  return h('p', { class: 'warning', id: 'small-group', role: 'status' }, lenses > 0
-    ? `${people} over ${lenses} lenses: each lens gets at most ${answers}, fewer than the threshold of ${minGroup}, `
-      + 'so no lens row will show. Deal fewer lenses, or wait for more people.'
-    : `${people}, every lens for everyone: ${answers} per lens, fewer than the threshold of ${minGroup}. `
-      + 'Wait for more people.');
+  const params = { present: t('count.participants', { n: present }), lenses, most: t('count.answers', { n: most }), min: minGroup };
+  return h('p', { class: 'warning', id: 'small-group', role: 'status' },
+    t(lenses > 0 ? 'lenses.small_group' : 'lenses.small_group_every', params));
 }
 
 /** The start row's choice for the whole session: the case's own count (nothing sent), two, or every lens (0). */
 export function startLensPicker(id) {
   const select = h('select', { id },
-    [['', 'All the case has'], ['2', 'Two lenses'], ['0', 'Every lens for everyone']].map(([v, label]) => h('option', { value: v }, label)));
-  return { el: h('span', { class: 'check' }, h('label', { for: id }, 'Lenses'), select),
+    [['', t('lenses.case')], ['2', t('lenses.two')], ['0', t('lenses.every')]].map(([v, label]) => h('option', { value: v }, label)));
+  return { el: h('span', { class: 'check' }, h('label', { for: id }, t('lenses.label')), select),
     value: () => (select.value === '' ? null : Number(select.value)) };
 }

@@ -1,6 +1,7 @@
 // The participant page: join by code (or the QR link), follow the stages, vote, see revealed results.
 import { Connection, RequestError, showState, h, paragraphs, countdown } from './client.js';
 import { widgetFor } from './widgets.js';
+import { t, errorText, startLanguage, onLanguage, languageSwitch } from './i18n.js';
 import { renderResults, renderPerspectives } from './results.js';
 
 const $ = (id) => document.getElementById(id);
@@ -63,22 +64,29 @@ async function join(code) {
     const r = await conn.request({ type: 'join', code, token: token(code) });
     localStorage.setItem(CODE_KEY, code);
     state.session = r.session;
+    startLanguage(r.session.scenario.lang);  // the session's language, unless this browser chose one
     state.mine = r.session.mine || {};
     state.results = {};
     state.perspectives = {};
     setStage(r.session.stage, true);
     $('join').hidden = true;
     $('session').hidden = false;
-    $('scenario-title').textContent = r.session.scenario.title + (r.session.ended ? ' · this session has ended' : '');
+    showTitle();
     const c = r.session.scenario.case || [];
     $('case-box').hidden = !c.length;
     $('case-text').replaceChildren(...paragraphs(c));
   } catch (e) {
     if (!(e instanceof RequestError) || e.code === 'disconnected' || e.code === 'timeout') return;
     localStorage.removeItem(CODE_KEY);
-    showJoin(e.code === 'unknown_code' ? `No session has the code ${code}. Check the code on the screen.`
-      : e.code === 'rate_limited' ? 'Too many wrong codes: wait a minute, then try again.' : e.message);
+    showJoin(e.code === 'unknown_code' ? t('join.unknown_code', { code })
+      : e.code === 'rate_limited' ? t('join.rate_limited') : errorText(e));
   }
+}
+
+// The scenario's title, and that the session has ended.
+function showTitle() {
+  const s = state.session;
+  $('scenario-title').textContent = s.ended ? t('session.title_ended', { title: s.scenario.title }) : s.scenario.title;
 }
 
 function questionOf(stage) {
@@ -126,7 +134,7 @@ function onpush(m) {
       return renderResultsBox();
     case 'ended':
       state.session.ended = true;
-      $('scenario-title').textContent = `${state.session.scenario.title} · this session has ended`;
+      showTitle();
       if (stage) stage.status = 'closed';
       return render(false);
     default:
@@ -137,7 +145,7 @@ function render(fresh) {
   const st = state.stage;
   const q = questionOf(st);
   $('stage').replaceChildren(
-    h('p', { class: 'stage-count' }, `Step ${st.index + 1} of ${st.count}`),
+    h('p', { class: 'stage-count' }, t('stage.step', { n: st.index + 1, count: st.count })),
     h('h1', { id: 'stage-title' }, st.title),
     ...paragraphs(st.body));
   // Screen readers hear a new step once (its number and title), not the whole card on every push.
@@ -173,12 +181,12 @@ function renderAnswer() {
     const status = h('p', { id: 'round-status', class: 'round-status', role: 'status' });
     const timer = h('p', { id: 'timer', class: 'timer' });
     const fields = h('fieldset', { id: 'answer-fields', class: 'plain' }, state.widget.el);
-    const send = h('button', { type: 'submit', id: 'send' }, q.type === 'text' ? 'Post' : 'Send vote');
+    const send = h('button', { type: 'submit', id: 'send' }, q.type === 'text' ? t('answer.post') : t('answer.send'));
     // Not sure / pass, where the question offers it, and taking one's answer back (issue 11).
     const pass = q.abstain && q.type !== 'text'
-      ? h('button', { type: 'button', id: 'pass', class: 'secondary', onclick: () => submit({ abstain: true }) }, 'Not sure / pass') : null;
+      ? h('button', { type: 'button', id: 'pass', class: 'secondary', onclick: () => submit({ abstain: true }) }, t('answer.pass')) : null;
     const withdraw = q.type !== 'text'
-      ? h('button', { type: 'button', id: 'withdraw', class: 'secondary', hidden: true, onclick: withdrawAnswer }, 'Withdraw my answer') : null;
+      ? h('button', { type: 'button', id: 'withdraw', class: 'secondary', hidden: true, onclick: withdrawAnswer }, t('answer.withdraw')) : null;
     const ack = h('p', { id: 'ack', class: 'ack', role: 'status', 'aria-live': 'polite' });
     const own = h('div', { id: 'own' });
     const form = h('form', { id: 'answer-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(); } },
@@ -202,9 +210,11 @@ function renderStatus() {
   const el = $('round-status');
   if (!q || !el) return;
   const n = state.progress[q.id];
-  el.textContent = state.session.ended ? 'The session has ended.'
-    : st.status === 'open' ? `Voting is open${st.round > 1 ? ` (round ${st.round})` : ''}${typeof n === 'number' ? ` · ${n} voted so far` : ''}`
-    : st.round === 0 ? 'Voting has not opened yet.' : 'Voting is closed.';
+  const open = () => (st.round > 1 ? t('status.open_round', { round: st.round }) : t('status.open'))
+    + (typeof n === 'number' ? ` · ${t('status.so_far', { n })}` : '');
+  el.textContent = state.session.ended ? t('status.ended')
+    : st.status === 'open' ? open()
+    : st.round === 0 ? t('status.not_open') : t('status.closed');
   el.dataset.status = st.status;
 }
 
@@ -213,7 +223,7 @@ function renderOwn() {
   const own = $('own');
   if (!own || !q || q.type !== 'text') return;
   const posts = (state.mine[q.id] && state.mine[q.id].perspectives) || [];
-  own.replaceChildren(...(posts.length ? [h('h2', {}, 'You posted'), h('ul', { class: 'own-posts' }, posts.map((p) => h('li', {}, p.text)))] : []));
+  own.replaceChildren(...(posts.length ? [h('h2', {}, t('answer.you_posted')), h('ul', { class: 'own-posts' }, posts.map((p) => h('li', {}, p.text)))] : []));
 }
 
 function setAck(text, kind) {
@@ -234,9 +244,9 @@ function onEdit(quiet) {
   if ($('pass')) $('pass').disabled = !open || !!(mine && mine.abstain);
   if ($('withdraw')) $('withdraw').hidden = !open || !mine;
   if (quiet || q.type === 'text') return;
-  if (mine && mine.abstain) setAck(open ? 'Recorded: not sure / pass. You can still vote or withdraw while voting is open.' : 'Recorded: not sure / pass.', 'ok');
-  else if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck('Changed: send again to update your vote.', 'pending');
-  else if (mine) setAck(open ? 'Vote recorded. You can change it while voting is open.' : 'Vote recorded.', 'ok');
+  if (mine && mine.abstain) setAck(open ? t('ack.pass_open') : t('ack.pass'), 'ok');
+  else if (mine && open && JSON.stringify(v) !== JSON.stringify(mine)) setAck(t('ack.changed'), 'pending');
+  else if (mine) setAck(open ? t('ack.recorded_open') : t('ack.recorded'), 'ok');
   else setAck('', '');
 }
 
@@ -245,7 +255,7 @@ async function submit(ballot) {
   const v = ballot || (state.widget && state.widget.value());
   if (!q || !v) return;
   $('send').disabled = true;
-  setAck('Sending…', 'pending');
+  setAck(t('ack.sending'), 'pending');
   try {
     if (q.type === 'text') {
       await conn.request({ type: 'perspective', question: q.id, text: v.text });
@@ -253,17 +263,17 @@ async function submit(ballot) {
       state.mine[q.id] = { perspectives: [...prev, { text: v.text }] };
       state.widget.clear();
       renderOwn();
-      setAck('Posted. The facilitator shows perspectives to the group.', 'ok');
+      setAck(t('ack.posted'), 'ok');
     } else {
       await conn.request({ type: 'vote', question: q.id, ballot: v });
       state.mine[q.id] = v;
       if (v.abstain) state.widget.set(null);
-      setAck('Vote recorded. You can change it while voting is open.', 'ok');
+      setAck(t('ack.recorded_open'), 'ok');
     }
   } catch (e) {
-    setAck(e.code === 'voting_closed' ? 'Voting closed before your vote arrived.'
-      : e.code === 'disconnected' || e.code === 'timeout' ? 'Not recorded: the connection dropped. Send again once connected.'
-      : `Not recorded: ${e.message}`, 'error');
+    setAck(e.code === 'voting_closed' ? t('ack.closed_before')
+      : e.code === 'disconnected' || e.code === 'timeout' ? t('ack.dropped')
+      : t('ack.not_recorded', { reason: errorText(e) }), 'error');
     return onEdit(true);
   }
   onEdit(q.type === 'text');
@@ -273,16 +283,16 @@ async function withdrawAnswer() {
   const q = questionOf(state.stage);
   if (!q) return;
   $('withdraw').disabled = true;
-  setAck('Withdrawing…', 'pending');
+  setAck(t('ack.withdrawing'), 'pending');
   try {
     await conn.request({ type: 'withdraw', question: q.id });
     delete state.mine[q.id];
     state.widget.set(null);
     onEdit(true);
-    setAck('Answer withdrawn: you have not answered this question now.', 'ok');
+    setAck(t('ack.withdrawn'), 'ok');
   } catch (e) {
-    setAck(e.code === 'voting_closed' ? 'Voting closed before the withdrawal arrived: your answer stands.'
-      : `Not withdrawn: ${e.message}`, 'error');
+    setAck(e.code === 'voting_closed' ? t('ack.withdraw_closed')
+      : t('ack.not_withdrawn', { reason: errorText(e) }), 'error');
   }
   $('withdraw').disabled = false;
 }
@@ -298,11 +308,11 @@ function renderResultsBox() {
     const items = state.perspectives[q.id];
     if (q.type === 'text') {
       if (items && items.length)
-        parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : 'Perspectives'),
+        parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : t('results.perspectives')),
           renderPerspectives(items, { endorse, endorsed: state.endorsed })));
       continue;
     }
-    if (r) parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : 'Results'),
+    if (r) parts.push(h('section', { class: 'result-block' }, h('h2', {}, st.kind === 'discussion' ? q.prompt : t('results.title')),
       renderResults(q, r, state.session.min_group)));
   }
   const appeared = box.hidden && parts.length;
@@ -324,7 +334,7 @@ async function endorse(item) {
     await conn.request({ type: 'endorse', perspective: item.id });
     state.endorsed.add(item.id);
   } catch (e) {
-    note = e.code === 'invalid_ballot' ? 'That perspective is your own: endorse someone else’s.' : `Not recorded: ${e.message}`;
+    note = e.code === 'invalid_ballot' ? t('persp.own') : t('ack.not_recorded', { reason: errorText(e) });
   }
   renderResultsBox();
   if (note) $('results').prepend(h('p', { class: 'error', role: 'alert' }, note));
@@ -334,7 +344,7 @@ $('join-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const code = $('code').value.replace(/\D/g, '');
   if (code.length !== 6) {
-    $('join-error').textContent = 'The code has six digits.';
+    $('join-error').textContent = t('join.six_digits');
     return;
   }
   $('join-error').textContent = '';
@@ -349,6 +359,17 @@ $('leave').addEventListener('click', () => {
   localStorage.removeItem(CODE_KEY);
   history.replaceState(null, '', '/');
   showJoin('');
+  startLanguage();  // out of the session: back to this browser's choice or its own language
+});
+
+// The language: this browser's choice or the browser's own until a session says its own (join).
+startLanguage();
+$('lang-box').replaceChildren(languageSwitch());
+onLanguage(() => {
+  if (!state.session || $('session').hidden) return;
+  showTitle();
+  state.widgetKey = '';  // the answer widget is drawn again in the new language (a sent answer is set back)
+  render(false);
 });
 
 // A /j/CODE link (the QR code) joins at once; otherwise rejoin the session of the last visit.

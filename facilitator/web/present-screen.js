@@ -1,5 +1,7 @@
 // The projector's screen controls: full screen (the F key or the button) and a dark high-contrast theme
 // that follows the system's `prefers-color-scheme` until the toggle picks one (remembered per browser).
+import { t, onLanguage } from './i18n.js';
+
 const THEME_KEY = 'roundtable-present-theme';
 
 function setupTheme(button) {
@@ -23,12 +25,12 @@ function toggleFullScreen() {
   else document.documentElement.requestFullscreen().catch(() => {});
 }
 
-function setupFullScreen(button, text) {
+function setupFullScreen(button) {
   if (!document.fullscreenEnabled) {
     button.hidden = true;
     return;
   }
-  const label = () => { button.textContent = document.fullscreenElement ? text.leaveFullScreen : text.fullScreen; };
+  const label = () => { button.textContent = t(document.fullscreenElement ? 'present.leave_full_screen' : 'present.full_screen'); };
   button.addEventListener('click', toggleFullScreen);
   document.addEventListener('fullscreenchange', label);
   document.addEventListener('keydown', (e) => {
@@ -37,12 +39,15 @@ function setupFullScreen(button, text) {
     toggleFullScreen();
   });
   label();
+  onLanguage(label);
 }
 
-/** Wires the footer's full-screen and theme buttons (labels from `text`, the page's string table). */
-export function setupScreen(text) {
+/** Wires the footer's full-screen and theme buttons (labels from the tables, redrawn when the language changes). */
+export function setupScreen() {
   const theme = document.getElementById('theme');
-  theme.textContent = text.darkTheme;
+  const label = () => { theme.textContent = t('present.dark_theme'); };
+  label();
+  onLanguage(label);
   setupTheme(theme);
-  setupFullScreen(document.getElementById('fullscreen'), text);
+  setupFullScreen(document.getElementById('fullscreen'));
 }

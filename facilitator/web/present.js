@@ -6,41 +6,13 @@ import { renderResults, renderPerspectives } from './results.js';
 import { patchChildren } from './patch.js';
 import { agreementNote, roundBefore } from './present-results.js';
 import { setupScreen } from './present-screen.js';
-
-/** Every string the projector shows (one table, for translations). */
-const TEXT = {
-  noSession: (code) => `No session has the code ${code}.`,
-  noCode: 'This projector link has no session code.',
-  qrAlt: 'QR code of the join link',
-  joinAt: 'Join at',
-  withCode: 'with the code',
-  joinHint: (url, code) => `Join: ${url} · code ${code}`,
-  joined: (n) => `${n} joined`,
-  votingOpen: (n) => `Voting open · ${n} ${n === 1 ? 'ballot' : 'ballots'} in`,
-  opensSoon: 'Voting opens soon',
-  closed: (round) => `Voting closed${round > 1 ? ` · round ${round}` : ''}`,
-  timeLeft: 'Time left ',
-  discussionLeft: 'Discussion time left ',
-  ended: 'This session has ended. Thank you!',
-  fullScreen: 'Full screen (F)',
-  leaveFullScreen: 'Leave full screen (F)',
-  darkTheme: 'Dark theme',
-  was: (p) => ` (was ${p}%)`,
-  before: (round) => `Faded: round ${round - 1} · solid: round ${round}`,
-  beforeCompared: (round, n) => `Faded: round ${round - 1}, of the ${n} who voted both times · solid: round ${round}`,
-  and: (items) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`),
-  majority: (label, p) => `Majority: “${label}”, ${p}%.`,
-  noMajority: (label, p) => `No majority: the most chosen, “${label}”, has ${p}%.`,
-  tie: (labels, p) => `No majority: ${labels} have ${p}% each.`,
-  agreement: (p, k) => `Agreement ${p}%: 100% if everyone gives the same answer, 0% if the answers are spread evenly over all ${k} options.`,
-  agreementModels: (k) => `Agreement (last column): 100% if everyone chose the same outcome for that model, 0% if the answers are spread evenly over all ${k} outcomes.`,
-};
+import { t, startLanguage, onLanguage, languageSwitch } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const code = (location.pathname.match(/^\/present\/(\d{6})$/) || [])[1];
 
 // `history`: every tally seen, by question and round, for the before-to-after view of a re-vote.
-const st = { view: null, stage: null, results: {}, history: {}, perspectives: {}, progress: {}, participants: 0, stopTimer: null };
+const st = { view: null, unknown: false, stage: null, results: {}, history: {}, perspectives: {}, progress: {}, participants: 0, stopTimer: null };
 
 const conn = new Connection({ onopen: watch, onpush, onstate: (s, d) => showState($('conn'), s, d) });
 
@@ -48,12 +20,14 @@ async function watch() {
   try {
     const r = await conn.request({ type: 'watch', code });
     st.view = r.session;
+    startLanguage(r.session.scenario.lang);  // the session's language, unless this browser chose one
     st.participants = r.session.participants || 0;
     st.results = {};
     st.perspectives = {};
     setStage(r.session.stage);
   } catch (e) {
-    if (e.code === 'unknown_code') $('main').replaceChildren(h('h1', {}, TEXT.noSession(code)));
+    if (e.code === 'unknown_code') { st.unknown = true; placeholder(); }
+    else if (!e.code) throw e;  // a fault of this page, not an answer: let it show
   }
 }
 
@@ -106,13 +80,13 @@ const joinBase = () => (st.view ? st.view.join_url.replace(/\/j\/\d+$/, '') : lo
 
 function joinPanel() {
   return h('div', { class: 'join-panel big' },
-    h('img', { src: `/qr/${code}.svg`, alt: TEXT.qrAlt, class: 'qr' }),
+    h('img', { src: `/qr/${code}.svg`, alt: t('present.qr_alt'), class: 'qr' }),
     h('div', {},
-      h('p', { class: 'join-code-label' }, TEXT.joinAt),
+      h('p', { class: 'join-code-label' }, t('present.join_at')),
       h('p', { class: 'join-url' }, joinBase()),
-      h('p', { class: 'join-code-label' }, TEXT.withCode),
+      h('p', { class: 'join-code-label' }, t('present.with_code')),
       h('p', { class: 'join-code', id: 'present-code' }, code),
-      st.view ? h('p', { class: 'joined-big', id: 'present-joined' }, TEXT.joined(st.participants)) : null));
+      st.view ? h('p', { class: 'joined-big', id: 'present-joined' }, t('present.joined', { n: st.participants })) : null));
 }
 
 // The results (or the wall of perspectives) of q; `titled`: with its prompt (a discussion shows several).
@@ -124,14 +98,14 @@ function block(q, titled) {
   }
   const r = st.results[q.id];
   if (!r) return null;
-  const opts = { before: roundBefore(q, r, st.history[q.id], TEXT), agreement: (qq, t, n) => agreementNote(qq, t, n, TEXT) };
+  const opts = { before: roundBefore(q, r, st.history[q.id]), agreement: agreementNote };
   return h('section', { class: 'present-results', 'data-question': q.id }, title, renderResults(q, r, st.view.min_group, opts));
 }
 
 function questionParts(s, q) {
   const n = st.progress[q.id];
-  const status = s.status === 'open' ? TEXT.votingOpen(typeof n === 'number' ? n : 0)
-    : s.round === 0 ? TEXT.opensSoon : TEXT.closed(s.round);
+  const status = s.status === 'open' ? t('present.voting_open', { n: typeof n === 'number' ? n : 0 })
+    : s.round === 0 ? t('present.opens_soon') : t(s.round > 1 ? 'present.closed_round' : 'present.closed', { round: s.round });
   const parts = [h('p', { class: 'present-prompt' }, q.prompt),
     h('div', { class: 'present-status-row' },
       h('p', { class: 'present-status', id: 'present-status', role: 'status' }, status),
@@ -158,6 +132,13 @@ function otherParts(s) {
   return parts;
 }
 
+// Before a session view: the join panel, or why there is none (no code in the link, or no such session).
+function placeholder() {
+  if (!code) $('main').replaceChildren(h('h1', {}, t('present.no_code')));
+  else if (st.unknown) $('main').replaceChildren(h('h1', {}, t('present.no_session', { code })));
+  else $('main').replaceChildren(joinPanel());
+}
+
 // Builds the stage afresh and patches it into the page: what stays keeps its element (bars animate).
 function render() {
   if (st.stopTimer) st.stopTimer();
@@ -168,18 +149,19 @@ function render() {
   if (s.kind === 'case') parts.push(h('div', { class: 'case-split' }, h('div', { class: 'case-text' }, paragraphs(s.body)), joinPanel()));
   else if (q) parts.push(...questionParts(s, q));
   else parts.push(...otherParts(s));
-  if (st.view.ended) parts.push(h('p', { class: 'present-status' }, TEXT.ended));
+  if (st.view.ended) parts.push(h('p', { class: 'present-status' }, t('present.ended')));
   patchChildren($('main'), parts);
   const timer = $('present-timer');
   if (timer && s.deadline && (q ? s.status === 'open' : s.kind === 'discussion'))
-    st.stopTimer = countdown(timer, s.deadline, q ? TEXT.timeLeft : TEXT.discussionLeft);
-  $('join-hint').textContent = s.kind === 'case' ? '' : TEXT.joinHint(joinBase(), code);
-  $('counts').textContent = TEXT.joined(st.participants);
+    st.stopTimer = countdown(timer, s.deadline, q ? 'timer.left' : 'timer.discussion');
+  $('join-hint').textContent = s.kind === 'case' ? '' : t('present.join_hint', { url: joinBase(), code });
+  $('counts').textContent = t('present.joined', { n: st.participants });
 }
 
-setupScreen(TEXT);
-if (!code) $('main').replaceChildren(h('h1', {}, TEXT.noCode));
-else {
-  $('main').replaceChildren(joinPanel());
-  conn.start();
-}
+// The language: this browser's choice, else the session's (once watching), else the browser's own.
+startLanguage();
+$('lang-box').replaceChildren(languageSwitch());
+setupScreen();
+onLanguage(() => (st.stage ? render() : placeholder()));
+placeholder();
+if (code) conn.start();

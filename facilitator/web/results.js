@@ -1,6 +1,7 @@
 // Renders results (the `results` push) and perspectives for every question type, on every page.
 // Every option is always drawn (with 0), and bars change width only, so updates never move the layout.
 import { h } from './client.js';
+import { t, number } from './i18n.js';
 import { shiftDetails } from './shifts.js';
 
 const pct = (n, d) => (d > 0 ? Math.round((100 * n) / d) : 0);
@@ -28,7 +29,7 @@ function bar(label, share, valueText, id, before) {
 function choiceBars(q, r, before) {
   const counts = r.tally.counts || {};
   const legend = before ? h('p', { class: 'before-legend', 'aria-hidden': 'true' }, h('span', { class: 'swatch before' }), before.legend) : null;
-  return [legend, h('ul', { class: before ? 'bars paired' : 'bars', 'aria-label': 'Votes per option' },
+  return [legend, h('ul', { class: before ? 'bars paired' : 'bars', 'aria-label': t('results.per_option') },
     q.options.map((o) => {
       const n = counts[o.id] || 0;
       const was = before ? before.shares[o.id] || 0 : null;
@@ -50,19 +51,20 @@ function histogram(q, r) {
       h('span', { class: 'col-track' }, col),
       h('span', { class: 'col-label' }, `${v}`));
   });
-  const t = r.tally;
-  const fmt = (x) => (typeof x === 'number' ? x.toFixed(1) : '–');
+  const s = r.tally;
+  const fmt = (x) => (typeof x === 'number' ? number(x, 1) : '–');
   return h('div', { class: 'histogram' },
     h('ul', { class: 'cols' }, cols),
     q.labels ? h('p', { class: 'scale-ends' }, h('span', {}, `${q.min}: ${q.labels.min}`), h('span', {}, `${q.max}: ${q.labels.max}`)) : null,
-    h('p', { class: 'stats' }, `mean ${fmt(t.mean)} · median ${fmt(t.median)} · spread ${fmt(t.stdev)}`));
+    h('p', { class: 'stats' }, t('results.stats', { mean: fmt(s.mean), median: fmt(s.median), spread: fmt(s.stdev) })));
 }
 
+// `unit`: the table key of the value's words ("{n} points"), plural by the value.
 function totals(q, values, unit, extra) {
   const top = Math.max(1, ...q.options.map((o) => values[o.id] || 0));
   const sorted = [...q.options].sort((a, b) => (values[b.id] || 0) - (values[a.id] || 0));
-  return h('ul', { class: 'bars', 'aria-label': unit },
-    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${values[o.id] || 0} ${unit}${extra ? extra(o) : ''}`, o.id)));
+  return h('ul', { class: 'bars', 'aria-label': t(`${unit}_label`) },
+    sorted.map((o) => bar(o.label, (100 * (values[o.id] || 0)) / top, `${t(unit, { n: values[o.id] || 0 })}${extra ? extra(o) : ''}`, o.id)));
 }
 
 function heatmap(q, r) {
@@ -71,7 +73,7 @@ function heatmap(q, r) {
   const rows = (q.models || []).filter((m) => matrix[m.id]);
   const missing = (q.models || []).length - rows.length;
   // An assigned model's row is held back while it has fewer ballots than the anonymity threshold.
-  const note = missing ? h('p', { class: 'muted' }, `${missing} ${missing === 1 ? 'model is' : 'models are'} not shown: too few ballots to stay anonymous.`) : null;
+  const note = missing ? h('p', { class: 'muted' }, t('results.models_hidden', { n: missing })) : null;
   return h('div', { class: 'heatmap-box' }, heatmapTable(q, matrix, outcomes, rows, r.tally.consensus), note);
 }
 
@@ -79,9 +81,9 @@ function heatmapTable(q, matrix, outcomes, rows, agreement) {
   // The per-model agreement the tally computes (1 - H/log2 k over that model's row), as its last column.
   const perModel = agreement && typeof agreement === 'object' ? agreement : null;
   return h('table', { class: 'heatmap' },
-    h('caption', { class: 'sr-only' }, 'Ballots per model and outcome'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), outcomes.map((o) => h('th', { scope: 'col' }, o.label)),
-      perModel ? h('th', { scope: 'col' }, 'Agreement') : null)),
+    h('caption', { class: 'sr-only' }, t('results.heatmap_caption')),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('results.model')), outcomes.map((o) => h('th', { scope: 'col' }, o.label)),
+      perModel ? h('th', { scope: 'col' }, t('results.agreement')) : null)),
     h('tbody', {}, rows.map((m) => {
       const row = matrix[m.id];
       const total = outcomes.reduce((s, o) => s + (row[o.id] || 0), 0);
@@ -101,25 +103,25 @@ function shiftView(q, r) {
   const s = r.tally.shift;
   if (!s) return null;
   const labels = q.type === 'model_outcome' ? q.outcomes : q.options;
-  const tableOf = (transitions, names) => table(transitions, 'Moves between rounds', names);
+  const tableOf = (transitions, names) => table(transitions, t('results.moves'), names);
   const table = (transitions, caption, names = labels) => {
     const froms = Object.keys(transitions);
     if (!froms.length) return null;
     const tos = [...new Set(froms.flatMap((f) => Object.keys(transitions[f])))];
     return h('table', { class: 'shift' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Before ↓ / after →'), tos.map((t) => h('th', { scope: 'col' }, labelOf(names, t))))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('results.before_after_axes')), tos.map((to) => h('th', { scope: 'col' }, labelOf(names, to))))),
       h('tbody', {}, froms.map((f) => h('tr', {}, h('th', { scope: 'row' }, labelOf(names, f)),
-        tos.map((t) => h('td', { class: t === f ? 'same' : 'moved' }, `${transitions[f][t] || 0}`))))));
+        tos.map((to) => h('td', { class: to === f ? 'same' : 'moved' }, `${transitions[f][to] || 0}`))))));
   };
   const summary = h('p', { class: 'shift-summary' },
-    `${s.changed} of ${s.compared} who voted both times changed their answer.`);
+    t('results.changed', { n: s.changed, compared: s.compared }));
   if (q.type === 'model_outcome')
-    return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary,
+    return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary,
       Object.keys(s.transitions || {}).map((m) => table(s.transitions[m], labelOf(q.models, m))));
   // A scale's values label themselves; multiple choice, points and rank draw their own table (shifts.js).
   const scaleLabels = q.type === 'scale' ? null : labels;
-  return h('div', { class: 'shift-box' }, h('h3', {}, 'Before and after'), summary, shiftDetails(q, s),
+  return h('div', { class: 'shift-box' }, h('h3', {}, t('results.before_after')), summary, shiftDetails(q, s),
     s.transitions ? tableOf(s.transitions, scaleLabels) : null);
 }
 
@@ -131,10 +133,10 @@ function shiftView(q, r) {
  */
 export function renderResults(q, r, minGroup, opts = {}) {
   const head = h('p', { class: 'results-head' },
-    `Round ${r.round} · ${r.ballots} ${r.ballots === 1 ? 'ballot' : 'ballots'}`);
+    t('results.head', { round: r.round, ballots: t('count.ballots', { n: r.ballots }) }));
   if (r.suppressed || !r.tally)
     return h('div', { class: 'results suppressed', 'data-question': q.id }, head,
-      h('p', { class: 'muted' }, `Results appear once at least ${minGroup || 'enough'} people have ${q.abstain ? 'answered (not counting passes)' : 'voted'}, so nobody's vote can be singled out.`));
+      h('p', { class: 'muted' }, t(q.abstain ? 'results.suppressed_pass' : 'results.suppressed', { n: minGroup })));
   // Passes are counted apart: shares are of the answers on the options.
   const passed = typeof r.tally.abstained === 'number' ? r.tally.abstained : null;
   if (passed !== null) r = { ...r, ballots: r.ballots - passed };
@@ -142,18 +144,18 @@ export function renderResults(q, r, minGroup, opts = {}) {
   switch (q.type) {
     case 'choice': body = choiceBars(q, r, opts.before); break;
     case 'scale': body = histogram(q, r); break;
-    case 'points': body = totals(q, r.tally.total || {}, 'points',
-      (o) => (r.tally.mean && typeof r.tally.mean[o.id] === 'number' ? ` (mean ${r.tally.mean[o.id].toFixed(1)})` : '')); break;
-    case 'rank': body = totals(q, r.tally.borda || {}, 'Borda points',
-      (o) => ` · first ${(r.tally.first || {})[o.id] || 0}×`); break;
+    case 'points': body = totals(q, r.tally.total || {}, 'results.points',
+      (o) => (r.tally.mean && typeof r.tally.mean[o.id] === 'number' ? ` ${t('results.points_mean', { mean: number(r.tally.mean[o.id], 1) })}` : '')); break;
+    case 'rank': body = totals(q, r.tally.borda || {}, 'results.borda',
+      (o) => ` · ${t('results.rank_first', { n: (r.tally.first || {})[o.id] || 0 })}`); break;
     case 'model_outcome': body = heatmap(q, r); break;
-    default: body = h('p', {}, 'No chart for this question type.');
+    default: body = h('p', {}, t('results.no_chart'));
   }
   const consensus = opts.agreement && r.tally.consensus !== undefined ? opts.agreement(q, r.tally, r.ballots)
-    : typeof r.tally.consensus === 'number' ? h('p', { class: 'muted' }, `Agreement ${Math.round(r.tally.consensus * 100)}%`) : null;
+    : typeof r.tally.consensus === 'number' ? h('p', { class: 'muted' }, t('results.agreement_pct', { pct: Math.round(r.tally.consensus * 100) })) : null;
   const shift = shiftView(q, r);
   const pass = passed === null ? null
-    : h('p', { class: 'abstained' }, `Not sure / pass: ${passed} (not in the chart or the agreement)`);
+    : h('p', { class: 'abstained' }, t('results.passed', { n: passed }));
   return h('div', { class: shift ? 'results with-shift' : 'results', 'data-question': q.id },
     head, h('div', { class: 'chart' }, body, consensus, pass), shift);
 }
@@ -163,18 +165,18 @@ export function renderResults(q, r, minGroup, opts = {}) {
  * `opts.moderate(item, action)`: adds show/hide buttons (facilitator); `opts.endorsed`: a Set of ids.
  */
 export function renderPerspectives(items, opts = {}) {
-  if (!items || !items.length) return h('p', { class: 'muted' }, opts.empty || 'No perspectives shown yet.');
+  if (!items || !items.length) return h('p', { class: 'muted' }, opts.empty || t('persp.none_yet'));
   return h('ul', { class: 'perspectives' }, items.map((it) => {
     const endorsed = opts.endorsed && opts.endorsed.has(it.id);
     return h('li', { class: `perspective${it.shown === false ? ' unshown' : ''}`, 'data-id': it.id },
       h('blockquote', {}, it.text),
       h('p', { class: 'perspective-foot' },
-        h('span', { class: 'endorsements' }, `${it.endorsements} ${it.endorsements === 1 ? 'endorsement' : 'endorsements'}`),
+        h('span', { class: 'endorsements' }, t('persp.endorsements', { n: it.endorsements })),
         opts.endorse ? h('button', { type: 'button', class: 'small', disabled: endorsed, 'aria-pressed': endorsed ? 'true' : 'false',
-          onclick: () => opts.endorse(it) }, endorsed ? 'Endorsed' : 'Endorse') : null,
+          onclick: () => opts.endorse(it) }, endorsed ? t('persp.endorsed') : t('persp.endorse')) : null,
         opts.moderate ? h('span', { class: 'mod' },
-          h('span', { class: 'badge' }, it.shown ? 'shown' : 'hidden'),
+          h('span', { class: 'badge' }, it.shown ? t('persp.shown') : t('persp.hidden')),
           h('button', { type: 'button', class: 'small', onclick: () => opts.moderate(it, it.shown ? 'hide' : 'show') },
-            it.shown ? 'Hide' : 'Show')) : null));
+            it.shown ? t('persp.hide') : t('persp.show'))) : null));
   }));
 }

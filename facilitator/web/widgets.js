@@ -1,6 +1,7 @@
 // The answer widgets, one per question type. Each returns {el, value(), set(ballot), disable(bool)}:
 // value() is the ballot to send, or null while the answer is incomplete (the send button stays off).
 import { h } from './client.js';
+import { t } from './i18n.js';
 
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
@@ -32,7 +33,7 @@ function choice(q, onchange) {
     };
   }
   const max = q.max_choices;
-  const note = h('p', { class: 'muted', id: nextId('n') }, `Choose up to ${max}.`);
+  const note = h('p', { class: 'muted', id: nextId('n') }, t('widget.choose_up_to', { n: max }));
   const fs = h('fieldset', { class: 'options', 'aria-describedby': note.id }, h('legend', {}, q.prompt), note);
   const limit = () => {
     const n = fs.querySelectorAll('input:checked').length;
@@ -85,8 +86,8 @@ function points(q, onchange) {
   const update = () => {
     const sum = inputs.reduce((s, i) => s + (Number.parseInt(i.value, 10) || 0), 0);
     const rest = q.budget - sum;
-    left.textContent = rest === 0 ? `All ${q.budget} points shared.`
-      : rest > 0 ? `${rest} of ${q.budget} points left to share.` : `${-rest} points too many: take some back.`;
+    left.textContent = rest === 0 ? t('widget.points_shared', { n: q.budget })
+      : rest > 0 ? t('widget.points_left', { n: rest, budget: q.budget }) : t('widget.points_over', { n: -rest });
     left.dataset.ok = rest === 0 ? 'yes' : 'no';
   };
   for (const o of q.options) {
@@ -101,9 +102,9 @@ function points(q, onchange) {
     };
     fs.append(h('div', { class: 'point-row' },
       h('label', { for: id }, o.label),
-      h('button', { type: 'button', class: 'small', 'aria-label': `One point less for ${o.label}`, onclick: () => bump(-1) }, '−'),
+      h('button', { type: 'button', class: 'small', 'aria-label': t('widget.point_less', { label: o.label }), onclick: () => bump(-1) }, '−'),
       input,
-      h('button', { type: 'button', class: 'small', 'aria-label': `One point more for ${o.label}`, onclick: () => bump(1) }, '+')));
+      h('button', { type: 'button', class: 'small', 'aria-label': t('widget.point_more', { label: o.label }), onclick: () => bump(1) }, '+')));
   }
   fs.append(left);
   update();
@@ -130,7 +131,7 @@ function points(q, onchange) {
 function rank(q, onchange) {
   const list = h('ol', { class: 'rank' });
   const fs = h('fieldset', { class: 'ranking' }, h('legend', {}, q.prompt),
-    h('p', { class: 'muted' }, 'Drag by ⠿, or use the arrows: most important first.'), list);
+    h('p', { class: 'muted' }, t('widget.rank_hint')), list);
   let order = q.options.map((o) => o.id);
   let touched = false;
   let dragging = null;
@@ -145,13 +146,13 @@ function rank(q, onchange) {
   };
   const draw = (focusId, dir) => {
     list.replaceChildren(...order.map((id, i) => h('li', { class: id === dragging ? 'rank-item dragging' : 'rank-item', 'data-option': id },
-      h('span', { class: 'grip', 'aria-hidden': 'true', title: 'Drag to reorder', onpointerdown: (e) => startDrag(e, id) }, '⠿'),
+      h('span', { class: 'grip', 'aria-hidden': 'true', title: t('widget.drag'), onpointerdown: (e) => startDrag(e, id) }, '⠿'),
       h('span', { class: 'rank-pos' }, `${i + 1}.`),
       h('span', { class: 'rank-label' }, label(id)),
       h('button', { type: 'button', class: 'small', 'data-dir': 'up', disabled: i === 0 || fs.disabled,
-        'aria-label': `Move ${label(id)} up`, onclick: () => move(i, -1) }, '↑'),
+        'aria-label': t('widget.move_up', { label: label(id) }), onclick: () => move(i, -1) }, '↑'),
       h('button', { type: 'button', class: 'small', 'data-dir': 'down', disabled: i === order.length - 1 || fs.disabled,
-        'aria-label': `Move ${label(id)} down`, onclick: () => move(i, 1) }, '↓'))));
+        'aria-label': t('widget.move_down', { label: label(id) }), onclick: () => move(i, 1) }, '↓'))));
     if (focusId) {
       const b = list.querySelector(`[data-option="${CSS.escape(focusId)}"] [data-dir="${dir}"]`);
       (b && !b.disabled ? b : list.querySelector(`[data-option="${CSS.escape(focusId)}"] button:not([disabled])`))?.focus();
@@ -203,7 +204,7 @@ function modelOutcome(q, assigned, onchange) {
   const models = assigned ? q.models.filter((m) => m.id === assigned) : q.models;
   const box = h('div', { class: 'model-grid' },
     h('p', { class: 'prompt' }, q.prompt),
-    assigned ? h('p', { class: 'assigned' }, 'Your lens: ', h('strong', {}, models[0] ? models[0].name : assigned)) : null);
+    assigned ? h('p', { class: 'assigned' }, t('widget.your_lens'), ' ', h('strong', {}, models[0] ? models[0].name : assigned)) : null);
   const sets = models.map((m) => {
     const fs = radios(nextId('m'), m.name, q.outcomes, onchange);
     fs.dataset.model = m.id;
@@ -267,6 +268,6 @@ export function widgetFor(q, assigned, onchange) {
     case 'rank': return rank(q, onchange);
     case 'model_outcome': return modelOutcome(q, q.assign ? assigned : null, onchange);
     case 'text': return text(q, onchange);
-    default: return { el: h('p', {}, 'This question type is not supported by this page.'), value: () => null, set() {} };
+    default: return { el: h('p', {}, t('widget.unsupported')), value: () => null, set() {} };
   }
 }

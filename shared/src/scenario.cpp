@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "roundtable/language_tag.hpp"
 #include "roundtable/text.hpp"
 
 namespace roundtable {
@@ -179,6 +180,26 @@ public:
     if (!text::is_id(s)) {
       fail(path,
            json_quoted(s) + " is not a valid id (1 to " + std::to_string(max_id) + " characters of a-z, 0-9, _ and -)");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  // An optional language tag: the scenario's "lang".
+  std::optional<std::string> language(const json* v, const std::string& path) {
+    if (!v) return std::nullopt;
+    if (!v->is_string()) {
+      fail(path, "must be a string");
+      return std::nullopt;
+    }
+    const auto& s = v->get_ref<const std::string&>();
+    if (s.size() > text::max_language_tag) {  // not echoed: a tag is short, this is something else
+      fail(path, "is " + plural(s.size(), "byte") + " long; a language tag is at most " +
+                     std::to_string(text::max_language_tag) + " characters (such as \"de\" or \"en-GB\")");
+      return std::nullopt;
+    }
+    if (!text::is_language_tag(s)) {
+      fail(path, json_quoted(s) + " is not a BCP 47 language tag (such as \"de\", \"en\" or \"en-GB\")");
       return std::nullopt;
     }
     return s;
@@ -690,7 +711,7 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
     return std::nullopt;
   }
   const std::string root;
-  r.only(doc, root, {"$schema", "format", "id", "title", "summary", "case", "models", "outcomes", "stages"});
+  r.only(doc, root, {"$schema", "format", "id", "lang", "title", "summary", "case", "models", "outcomes", "stages"});
   if (!read_format(r, doc)) return std::nullopt;
   if (const json* sc = r.field(doc, root, "$schema", false); sc && !sc->is_string())
     r.fail("$schema", "must be a string");
@@ -699,6 +720,7 @@ std::optional<scenario> read_scenario(reader& r, const json& doc, const std::vec
   if (auto id = r.id(r.field(doc, root, "id", true), "id")) s.id = *id;
   if (auto t = r.string(r.field(doc, root, "title", true), "title", max_title)) s.title = *t;
   if (auto t = r.string(r.field(doc, root, "summary", true), "summary", max_prompt)) s.summary = *t;
+  if (auto l = r.language(r.field(doc, root, "lang", false), "lang")) s.lang = *l;
   s.case_text = r.paragraphs(r.field(doc, root, "case", true), "case");
   const bool models_ok = read_models(r, doc, s);
   const json* outcomes = r.list(r.field(doc, root, "outcomes", false), "outcomes", 2, 20, "outcome");
@@ -935,6 +957,7 @@ json to_json(const question& q, question_form form) {
 
 json to_json(const scenario& s) {
   json j = {{"format", s.format}, {"id", s.id}, {"title", s.title}, {"summary", s.summary}, {"case", s.case_text}};
+  if (!s.lang.empty()) j["lang"] = s.lang;  // only when set, so a case without it keeps its JSON
   if (!s.models.empty()) j["models"] = to_json(s.models);
   if (!s.outcomes.empty()) j["outcomes"] = to_json(s.outcomes);
   json stages = json::array();

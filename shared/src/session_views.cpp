@@ -199,6 +199,7 @@ json session::view(role r, const std::optional<events::voter_key>& voter_key, co
   if (r == role::facilitator && assigns_) out["lenses"] = lenses();
   const auto who = voter_key ? voter(*voter_key) : std::nullopt;
   out["mine"] = r == role::participant && who ? mine_view(*who) : json::object();
+  if (!scenario_.lang.empty()) out["scenario"]["lang"] = scenario_.lang;  // v1 addition, only when set
   if (r == role::facilitator) {
     out["stages"] = stages_view();
     out["questions"] = questions_view(ctx.now_ms);

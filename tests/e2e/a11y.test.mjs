@@ -80,4 +80,27 @@ test('participant page, console and projector pass axe in their main states', { 
   await check(phone, 'participant, results');
   await check(host, 'console, results');
   await check(proj, 'projector, results');
+
+  // In German (issue 15 item 11): <html lang> says the language the page speaks, and the pages still pass.
+  const de = { ...PHONE, locale: 'de-DE' };
+  const dePhone = await page(de);
+  await dePhone.goto(`${origin}/j/${code}`);
+  await dePhone.locator('#results .results[data-question="gut"]').waitFor();
+  assert.equal(await dePhone.evaluate(() => document.documentElement.lang), 'de');
+  await dePhone.locator('#announce', { hasText: 'Ergebnisse: Runde 1 · 3 Stimmen' }).waitFor();
+  await check(dePhone, 'participant in German, results');
+  const deProj = await page({ ...PROJECTOR, locale: 'de-DE' });
+  await deProj.goto(`${origin}/present/${code}`);
+  await deProj.locator('.present-results .results[data-question="gut"]').waitFor();
+  assert.equal(await deProj.evaluate(() => document.documentElement.lang), 'de');
+  await check(deProj, 'projector in German, results');
+  const deHost = await page({ ...LAPTOP, locale: 'de-DE' });
+  await deHost.goto(`${origin}/host#key=${KEY}`);
+  await deHost.locator('#run:not([hidden]) #join-code, #home:not([hidden])').first().waitFor();
+  assert.equal(await deHost.evaluate(() => document.documentElement.lang), 'de');
+  await check(deHost, 'console in German');
+  // The switch is a labelled control: English again, and <html lang> follows.
+  await dePhone.selectOption('#lang-switch', 'en');
+  assert.equal(await dePhone.evaluate(() => document.documentElement.lang), 'en');
+  await check(dePhone, 'participant switched to English');
 });

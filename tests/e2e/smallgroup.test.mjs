@@ -33,6 +33,7 @@ test('the console warns before opening a lens question for a group too small, an
   await host.locator('#small-group', { hasText: 'each lens gets at most 2 answers, fewer than the threshold of 3' }).waitFor();
   // Once voting is open the warning has done its job.
   await host.click('#open-close');
-  await host.locator('#round-info', { hasText: 'open' }).waitFor();
+  // "Round 1 · open", not "Not opened yet", which also holds "open".
+  await host.locator('#round-info', { hasText: 'Round 1 · open' }).waitFor();
   assert.equal(await host.locator('#small-group').count(), 0);
 });

@@ -73,6 +73,7 @@ const std::map<std::string, std::vector<std::string>> expected_errors = {
      {"invalid JSON at line 6, column 8: syntax error while parsing object - unexpected string literal; expected '}'"}},
     {"case-stage-with-show.json", {"stages[0].show: unknown field in a case stage"}},
     {"choice-with-budget.json", {"stages[1].question.budget: unknown field in a choice question"}},
+    {"lang-not-a-tag.json", {"lang: \"German\" is not a BCP 47 language tag (such as \"de\", \"en\" or \"en-GB\")"}},
     {"discussion-seconds-4.json", {"stages[2].seconds: must be from 5 to 3600, not 4"}},
     {"discussion-show-empty.json", {"stages[2].show: has 0 stages, must have 1 to 20"}},
     {"discussion-show-later-stage.json",
@@ -330,6 +331,36 @@ TEST(ScenarioRules, LengthsCountCodePointsNotBytes) {
   EXPECT_EQ(errors_of(doc), std::vector<std::string>{});
   doc["title"] = title + "\xC3\xA9";
   EXPECT_EQ(errors_of(doc), std::vector<std::string>{"x.json: title: is 201 characters long, at most 200 allowed"});
+}
+
+// ---- the scenario's language ("lang") -------------------------------------------------------
+
+TEST(ScenarioLanguage, ATagIsKeptAndWrittenBack) {
+  auto doc = minimal();
+  doc["lang"] = "de";
+  const auto parsed = parse_scenario(doc.dump(), "x.json");
+  ASSERT_TRUE(parsed.value) << ::testing::PrintToString(lines(parsed.errors));
+  EXPECT_EQ(parsed.value->lang, "de");
+  EXPECT_EQ(to_json(*parsed.value).at("lang"), "de");
+}
+
+TEST(ScenarioLanguage, WithoutOneTheFileStaysAsItWas) {
+  const auto parsed = parse_scenario(minimal().dump(), "x.json");
+  ASSERT_TRUE(parsed.value);
+  EXPECT_EQ(parsed.value->lang, "");
+  EXPECT_FALSE(to_json(*parsed.value).contains("lang"));
+}
+
+TEST(ScenarioLanguage, ABadTagIsRefusedWithAClearError) {
+  auto doc = minimal();
+  doc["lang"] = "en_GB";
+  EXPECT_EQ(errors_of(doc), std::vector<std::string>{"x.json: lang: \"en_GB\" is not a BCP 47 language tag (such as "
+                                                     "\"de\", \"en\" or \"en-GB\")"});
+  doc["lang"] = 49;
+  EXPECT_EQ(errors_of(doc), std::vector<std::string>{"x.json: lang: must be a string"});
+  doc["lang"] = std::string(100000, 'a');  // not echoed back
+  EXPECT_EQ(errors_of(doc), std::vector<std::string>{"x.json: lang: is 100000 bytes long; a language tag is at most 35 "
+                                                     "characters (such as \"de\" or \"en-GB\")"});
 }
 
 // ---- the model, and the canonical form ------------------------------------------------------

@@ -75,6 +75,7 @@ struct scenario {
   std::string id;
   std::string title;
   std::string summary;
+  std::string lang;  // the BCP 47 tag of the scenario's language ("de", "en-GB"), or empty: unsaid
   std::vector<std::string> case_text;
   std::vector<model> models;
   std::vector<option> outcomes;
