@@ -43,8 +43,8 @@ std::optional<jetstream_key_store::entry> jetstream_key_store::get(std::int64_t 
   if (s == NATS_NOT_FOUND) return std::nullopt;
   nats::check(s, "the facilitator key " + kv_key(id));
   nats::handle<kvEntry> got(raw);
-  const auto v = json::parse(std::string(static_cast<const char*>(kvEntry_Value(got.get())), kvEntry_ValueLen(got.get())),
-                             nullptr, false);
+  const auto v = json::parse(
+      std::string(static_cast<const char*>(kvEntry_Value(got.get())), kvEntry_ValueLen(got.get())), nullptr, false);
   if (!v.is_object()) return std::nullopt;  // not ours: never a key that works
   return entry{id,
                kvEntry_Revision(got.get()),
@@ -72,8 +72,9 @@ std::vector<jetstream_key_store::entry> jetstream_key_store::entries() {
     }
     if (auto e = get(id)) out.push_back(std::move(*e));
   }
-  std::sort(out.begin(), out.end(),
-            [](const entry& a, const entry& b) { return std::tie(a.name, a.created_ms) < std::tie(b.name, b.created_ms); });
+  std::sort(out.begin(), out.end(), [](const entry& a, const entry& b) {
+    return std::tie(a.name, a.created_ms) < std::tie(b.name, b.created_ms);
+  });
   return out;
 }
 

@@ -17,8 +17,7 @@ class sqlite_key_store final : public key_store {
 public:
   // Opens the keys of a store file that event_store::open or create_schema has migrated; throws
   // std::runtime_error saying what is wrong.
-  static std::unique_ptr<sqlite_key_store> open(const std::filesystem::path& file,
-                                                std::int64_t busy_timeout_ms = 5000);
+  static std::unique_ptr<sqlite_key_store> open(const std::filesystem::path& file, std::int64_t busy_timeout_ms = 5000);
 
   added_key add(const std::string& name, std::int64_t now_ms) override;
   std::vector<key_row> list() override;
