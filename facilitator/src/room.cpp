@@ -168,14 +168,21 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
 }
 
 void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
-                             std::function<void()> done) {
-  if (!d) return error_to(c, id, d.err());
+                             std::function<void()> done, std::function<void()> again) {
+  if (!d) return refuse(c, id, d.err(), std::move(again));
+  if (failed_ && again) return again();  // catching up with another server's write: decided again after it
   if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
-  auto answer = [this, c, id, lost, done = std::move(done)](bool ok) {
+  auto answer = [this, c, id, lost, done = std::move(done), again = std::move(again)](bool ok) {
     guarded(c, id, [&] {
       if (ok) return done();
-      services_.metrics.write_failures++;
-      error_to(c, id, {error_code::internal, lost});
+      const auto give_up = [this, c, id, lost] {
+        services_.metrics.write_failures++;
+        error_to(c, id, {error_code::internal, lost});
+      };
+      // Storage unreachable: said at once. Else another server may have written first: decided again
+      // once the room caught up (on_written runs recover() next, before this).
+      if (!again || services_.store.stats().failing) return give_up();
+      again();
     });
   };
   if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!failed_); });
@@ -185,9 +192,16 @@ void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>
 void room::join(conn_ptr c, std::string voter, std::weak_ptr<role_count> count, std::optional<std::string> id) {
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), count = std::move(count)](const conn_ptr& c, const request_id& id) {
-              decide_and_commit(c, id, session_.decide_join(voter), "could not store the join; try again",
-                                [this, c, voter, count, id] { admit_participant(c, voter, count, id); });
+              serve_join(c, id, voter, count, 1);
             });
+}
+
+void room::serve_join(const conn_ptr& c, const request_id& id, const std::string& voter,
+                      const std::weak_ptr<role_count>& count, int attempt) {
+  decide_and_commit(
+      c, id, session_.decide_join(voter), "could not store the join; try again",
+      [this, c, voter, count, id] { admit_participant(c, voter, count, id); },
+      redecide(attempt, [this, c, id, voter, count, attempt] { serve_join(c, id, voter, count, attempt + 1); }));
 }
 
 void room::admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
@@ -258,17 +272,25 @@ void room::request(conn_ptr c, std::string voter, participant_request r, std::op
   const auto arrived = clock::now();
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
-              const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
-              const bool is_vote = std::holds_alternative<protocol::vote>(r);
-              const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
-              decide_and_commit(c, id, decide_remembering(voter, r, request), "could not store it; send it again",
-                                [this, c, id, is_vote, is_perspective, arrived] {
-                                  if (is_vote) services_.metrics.ballots++;
-                                  if (is_perspective) services_.metrics.perspectives++;
-                                  reply(c, protocol::ack(id));
-                                  if (is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
-                                });
+              serve_request(c, id, voter, r, arrived, 1);
             });
+}
+
+void room::serve_request(const conn_ptr& c, const request_id& id, const std::string& voter,
+                         const participant_request& r, clock::time_point arrived, int attempt) {
+  const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
+  const bool is_vote = std::holds_alternative<protocol::vote>(r);
+  const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
+  decide_and_commit(
+      c, id, decide_remembering(voter, r, request), "could not store it; send it again",
+      [this, c, id, is_vote, is_perspective, arrived] {
+        if (is_vote) services_.metrics.ballots++;
+        if (is_perspective) services_.metrics.perspectives++;
+        reply(c, protocol::ack(id));
+        if (is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
+      },
+      redecide(attempt,
+               [this, c, id, voter, r, arrived, attempt] { serve_request(c, id, voter, r, arrived, attempt + 1); }));
 }
 
 room::decided room::decide(const room_command& cmd) const {
@@ -293,9 +315,14 @@ void room::command(conn_ptr c, room_command cmd, std::optional<std::string> id) 
     // Any command subscribes the console to this session's pushes.
     facilitators_.emplace(c->id(), c);
     if (std::holds_alternative<protocol::attach>(cmd)) return attach(c, id);
-    decide_and_commit(c, id, decide(cmd), "could not store the change; try again",
-                      [this, c, id] { reply(c, protocol::ack(id)); });
+    serve_command(c, id, cmd, 1);
   });
+}
+
+void room::serve_command(const conn_ptr& c, const request_id& id, const room_command& cmd, int attempt) {
+  decide_and_commit(
+      c, id, decide(cmd), "could not store the change; try again", [this, c, id] { reply(c, protocol::ack(id)); },
+      redecide(attempt, [this, c, id, cmd, attempt] { serve_command(c, id, cmd, attempt + 1); }));
 }
 
 void room::attach(const conn_ptr& c, const std::optional<std::string>& id) {

@@ -35,6 +35,7 @@ class log_store;
 namespace roundtable::facilitator {
 
 struct metrics;
+class room;
 
 /// What every room shares: the store, the counters and how links are spelled.
 struct room_services {
@@ -43,6 +44,9 @@ struct room_services {
   std::string base_url;  // e.g. http://127.0.0.1:8080, for join links; set before serving
   /// Told (on the room's strand) when a confidential session's end is durable; set before serving.
   std::function<void(const std::string& code, std::int64_t ended_ms)> confidential_ended;
+  /// Set when other servers write the same log (--nats): subscribes a room to the events they store
+  /// (room::follow); the registry then also loads sessions other servers started.
+  std::function<void(const std::shared_ptr<room>&)> follow;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -92,6 +96,10 @@ public:
   void shutdown();
   /// Closes timed rounds whose time ran out while the server was down.
   void resume_timers();
+  /// A stored message of the session's log (its events from seq first on), as every server sees it:
+  /// folded with the core's apply and pushed when it continues the room's log (room_follow.cpp).
+  /// first 0: a message that could not be read; the room reloads.
+  void follow(std::uint64_t first, std::vector<std::string> payloads);
 
 private:
   using clock = std::chrono::steady_clock;
@@ -163,8 +171,33 @@ private:
   /// failing, else the events committed and done() run once they are durable (or, when the
   /// write failed, `internal` with the sentence `lost`). No event (a resend): done() once the
   /// writes before it are durable, so an ack never overtakes the first answer.
+  /// again: what to run (after the reload) instead of answering `lost`, when another server may have
+  /// written first (see redecide).
   void decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
-                         std::function<void()> done);
+                         std::function<void()> done, std::function<void()> again = nullptr);
+  /// The requests, decided (again after a refused write: attempt counts from 1).
+  void serve_join(const conn_ptr& c, const request_id& id, const std::string& voter,
+                  const std::weak_ptr<role_count>& count, int attempt);
+  void serve_request(const conn_ptr& c, const request_id& id, const std::string& voter, const participant_request& r,
+                     clock::time_point arrived, int attempt);
+  void serve_command(const conn_ptr& c, const request_id& id, const room_command& cmd, int attempt);
+  /// What decides a request again, a little later (the room catching up meanwhile), after its write failed or
+  /// while the room reloads, where the log is shared (another server may have written first) and attempts
+  /// remain; else null (answer the failure).
+  std::function<void()> redecide(int attempt, std::function<void()> fn);
+  /// Answers the core's refusal, unless the log is shared and the stream holds events the room has not
+  /// folded yet: then the room catches up and `again` decides the request on the state the stream holds.
+  void refuse(const conn_ptr& c, const request_id& id, const error& e, std::function<void()> again);
+  /// True when the store holds more of this session's events than the room (another server wrote them);
+  /// false where this server is the only writer, or the store cannot tell now.
+  bool behind_stream() const;
+  /// Folds events other servers stored after the room's log (room_follow.cpp).
+  void fold(const std::vector<std::string>& payloads);
+  /// The room's log and the stream disagree: refuse writes and reload once the pending writes are done.
+  void resync(const std::string& why);
+  /// After a reload (which may bring other servers' events): every question's tally and count pushed as they
+  /// are now, and a tally scheduled where one is due.
+  void refresh_questions();
   /// A stored join: registers the connection (unless it closed meanwhile) and answers joined.
   void admit_participant(const conn_ptr& c, const std::string& voter, const std::weak_ptr<role_count>& count,
                          const std::optional<std::string>& id);
@@ -177,7 +210,9 @@ private:
   void on_written(std::uint64_t seq, bool ok);
   /// Runs every callback whose writes are durable now; one that throws leaves the others to run.
   void run_due();
-  void push_effects(const std::vector<effect>& effects);
+  /// own: the room decided these events (a ballot of its own makes a tally due here; one another server
+  /// stored, there).
+  void push_effects(const std::vector<effect>& effects, bool own = true);
   /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
   void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
   /// The same for two messages that go out back to back, in one write where the transport can.

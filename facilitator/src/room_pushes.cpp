@@ -102,7 +102,7 @@ void room::broadcast_perspectives(const std::string& q, bool everyone) {
     if (auto m = session_.perspectives_message(r, q)) broadcast(r, *m);
 }
 
-void room::push_effects(const std::vector<effect>& effects) {
+void room::push_effects(const std::vector<effect>& effects, bool own) {
   const auto now = now_ms();
   for (const auto& e : effects) {
     switch (e.kind) {
@@ -131,8 +131,8 @@ void room::push_effects(const std::vector<effect>& effects) {
         for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
         break;
     }
-    // Every ballot may make a tally due.
-    if (e.kind == push_kind::progress) schedule_publish(e.question);
+    // Every ballot may make a tally due (decided where the ballot was).
+    if (e.kind == push_kind::progress && own) schedule_publish(e.question);
   }
 }
 

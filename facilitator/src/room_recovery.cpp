@@ -51,6 +51,7 @@ void room::recover() {
 
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
+  services_.store.resume(code_);
   auto [log, unreadable] = read_log(services_.store, code_);
   if (unreadable) throw std::runtime_error(*unreadable);
   auto s = session::replay(log);
@@ -58,9 +59,13 @@ void room::reload() {
   session_ = std::move(*s);
   logged_ = log.size();
   failed_ = false;
+  // Where other servers write too, the subscription starts again from here: an ordered consumer may have
+  // stopped delivering after a stream leader change, which is what made the log and the room disagree.
+  if (services_.follow) services_.follow(shared_from_this());
   broadcast_stage();
   update_summary();
-  arm_round_timer();  // a timed round's timer that fired while writes were refused did nothing
+  arm_round_timer();    // a timed round's timer that fired while writes were refused did nothing
+  refresh_questions();  // so did a tally's; and the log may hold other servers' events now
 }
 
 void room::arm_reload_timer() {

@@ -28,7 +28,7 @@ room_registry::room_registry(boost::asio::io_context& ioc, room_services& servic
         quarantine(row.code, r.err().message);
       } else if (*r != nullptr) {
         (*r)->resume_timers();
-        rooms_.emplace(row.code, std::move(*r));
+        hold(std::move(*r));
       }
     } catch (const std::exception& e) {
       quarantine(row.code, e.what());  // the store could not read this session's log
@@ -36,7 +36,7 @@ room_registry::room_registry(boost::asio::io_context& ioc, room_services& servic
   }
 }
 
-result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) {
+result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, const std::string& hmac_key) const {
   auto [log, unreadable] = read_log(services_.store, code);
   if (unreadable) return error{error_code::internal, *unreadable};
   if (log.empty()) return std::shared_ptr<room>();  // created but its started event never committed
@@ -46,7 +46,7 @@ result<std::shared_ptr<room>> room_registry::rebuild(const std::string& code, co
   return std::make_shared<room>(ioc_, services_, hmac_key, std::move(*s), log.size());
 }
 
-void room_registry::quarantine(const std::string& code, const std::string& why) {
+void room_registry::quarantine(const std::string& code, const std::string& why) const {
   // Its code stays used in the store, so no new session takes it; the rows stay for `facilitator export`.
   log::write(log::level::error, "session_quarantined", "session " + code + " is quarantined (not served): " + why,
              {{"code", code}});
@@ -54,9 +54,12 @@ void room_registry::quarantine(const std::string& code, const std::string& why) 
 }
 
 std::shared_ptr<room> room_registry::find(const std::string& code) const {
-  std::lock_guard lock(mutex_);
-  const auto it = rooms_.find(code);
-  return it == rooms_.end() ? nullptr : it->second;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(code);
+    if (it != rooms_.end()) return it->second;
+  }
+  return services_.follow ? load(code) : nullptr;
 }
 
 std::size_t room_registry::size() const {
@@ -98,14 +101,19 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
     std::lock_guard lock(mutex_);
     rooms_.emplace(code, r);
   }
-  services_.store.create_session(code, key, now, [](bool) {});
-  services_.store.append_at(
-      code, 1, protocol::dump(events::to_json(started)),
-      [this, r, code, scenario = sc.id, stored = std::move(stored)](bool ok) {
-        if (ok)
-          log::write(log::level::info, "session_started", "session started", {{"code", code}, {"scenario", scenario}});
-        if (!ok) erase(code);
-        stored(r, ok);
+  auto first = [this, r, code, scenario = sc.id, stored = std::move(stored)](bool ok) {
+    if (ok)
+      log::write(log::level::info, "session_started", "session started", {{"code", code}, {"scenario", scenario}});
+    if (ok && services_.follow) hold(r);
+    if (!ok) erase(code);
+    stored(r, ok);
+  };
+  // The started event only once the code is ours: another server may have taken it meanwhile (create-if-absent).
+  services_.store.create_session(
+      code, key, now,
+      [this, code, event = protocol::dump(events::to_json(started)), first = std::move(first)](bool ok) mutable {
+        if (!ok) return first(false);
+        services_.store.append_at(code, 1, std::move(event), std::move(first));
       });
   return r;
 }

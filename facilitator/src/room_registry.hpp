@@ -27,7 +27,8 @@ public:
   /// on stderr with the reason, counted in metrics.quarantined. Throws only if the store cannot list them.
   room_registry(boost::asio::io_context& ioc, room_services& services);
 
-  /// The room of a code, or null.
+  /// The room of a code, or null. Where other servers share the log (services.follow), a session one of them
+  /// started is loaded from the store on first use (room_loading.cpp).
   std::shared_ptr<room> find(const std::string& code) const;
   /// Sessions held (running and ended).
   std::size_t size() const;
@@ -47,16 +48,22 @@ public:
 
 private:
   /// The room of a stored session (null for one created but never started), or why its log does not replay.
-  result<std::shared_ptr<room>> rebuild(const std::string& code, const std::string& hmac_key);
-  void quarantine(const std::string& code, const std::string& why);
+  result<std::shared_ptr<room>> rebuild(const std::string& code, const std::string& hmac_key) const;
+  void quarantine(const std::string& code, const std::string& why) const;
   /// Six random digits never used in this store (ended and purged sessions keep theirs).
   std::string new_code() const;
   void erase(const std::string& code);
+  /// Holds r under its code and, where the log is shared, has it follow the stream; returns the room
+  /// held (another thread's, when it loaded the same session first).
+  std::shared_ptr<room> hold(std::shared_ptr<room> r) const;
+  /// A session another server started, read from the store (null: no such session here either).
+  std::shared_ptr<room> load(const std::string& code) const;
 
   boost::asio::io_context& ioc_;
   room_services& services_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<room>> rooms_;
+  // mutable: find() fills it from the shared store (a cache of the sessions the store holds).
+  mutable std::map<std::string, std::shared_ptr<room>> rooms_;
 };
 
 }  // namespace roundtable::facilitator

@@ -1,6 +1,7 @@
 #include "serve_options.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -93,6 +94,11 @@ void declare_rates(cli::command_line& l, rate_limits& r) {
 void check_nats(const serve_options& o) {
   check_nats_urls(o.nats);
   if (o.nats.empty() && o.nats_replicas != 1) throw cli::usage_error("--nats-replicas goes with --nats");
+  // A random key per server would open the console on one server of the cluster only.
+  const char* env = std::getenv("ROUNDTABLE_KEY");
+  if (!o.nats.empty() && !o.key && !o.key_file && !(env && *env))
+    throw cli::usage_error("--nats needs the facilitator key every server of the cluster shares: --key, --key-file "
+                           "or ROUNDTABLE_KEY");
 }
 
 std::string trim_right_slash(std::string s) {

@@ -14,6 +14,7 @@ store::jetstream_options existing_stream(const std::vector<std::string>& servers
   store::jetstream_options o;
   o.servers = servers;
   o.create = false;  // a command pointed at the wrong NATS says so instead of making an empty stream there
+  o.ready_deadline_ms = o.write_deadline_ms;  // a command is pointed at a cluster that runs, not one starting
   return o;
 }
 

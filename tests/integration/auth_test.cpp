@@ -132,6 +132,10 @@ TEST(Auth, TheNewServeFlagsGivenWrongAreRefusedClearly) {
     EXPECT_NE(out.find(message), std::string::npos) << flag << "\n" << out;
     EXPECT_EQ(out.find("listening on"), std::string::npos) << flag << "\n" << out;
   }
+  // Every server of a cluster needs the same key: none given is refused, not a random one per server.
+  const auto [status, out] = serve_briefly("env -u ROUNDTABLE_KEY", "--nats nats://127.0.0.1:4222");
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("--nats needs the facilitator key every server of the cluster shares"), std::string::npos) << out;
 }
 
 // Item 3: a short key makes the limit on wrong keys meaningless; refused at start with advice.

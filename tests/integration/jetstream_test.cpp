@@ -108,7 +108,9 @@ TEST_F(JetStreamServe, WithNatsGoneAVoteIsRefusedClearlyAndNothingAckedIsLost) {
   EXPECT_EQ(refused["type"], "error") << refused.dump();
   EXPECT_EQ(refused["code"], "internal") << refused.dump();
   EXPECT_EQ(refused.value("message", ""), "could not store it; send it again") << refused.dump();
-  EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 200);  // the facilitator is still up
+  EXPECT_EQ(http_get(s.server->port(), "/livez").status, 200);  // the facilitator is still up,
+  // and not ready while it cannot reach NATS: a load balancer sends its clients to another facilitator.
+  EXPECT_EQ(http_get(s.server->port(), "/healthz").status, 503);
   nats.start();
   // The client resends as told; the room reloads from the stream once NATS is back, then acks.
   json resent;

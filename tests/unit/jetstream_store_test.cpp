@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "facilitator_cluster.hpp"
 #include "nats_server.hpp"
 #include "ws_client.hpp"
 
@@ -133,6 +136,11 @@ TEST_F(JetStreamStore, ASecondWriterOfTheSameSeqIsRefusedNotInterleaved) {
   a->append_at("123456", 2, "{\"by\":\"a\"}", out.as("a2"));  // a's cached tip is stale: refused
   a->flush();
   EXPECT_FALSE(out.ok("a2"));
+  // Until a's writer says it has read the log again, a takes nothing more: a3 was decided on a2.
+  a->append_at("123456", 3, "{\"by\":\"a\"}", out.as("stale"));
+  a->flush();
+  EXPECT_FALSE(out.ok("stale"));
+  a->resume("123456");
   a->append_at("123456", 3, "{\"by\":\"a\"}", out.as("a3"));  // a re-read the tip: goes on after b
   a->flush();
   EXPECT_TRUE(out.ok("a3"));
@@ -162,6 +170,7 @@ TEST_F(JetStreamStore, AWriteNoServerAckedFailsAndEverythingAckedSurvivesARestar
     EXPECT_EQ(events[2], "{\"e\":3}");
   }
   const auto next = events.size() + 1;
+  store->resume("123456");
   store->append_at("123456", next, "{\"after\":true}", out.as("up"));
   store->flush();
   EXPECT_TRUE(out.ok("up"));
@@ -206,25 +215,6 @@ TEST_F(JetStreamStore, NoServerAtTheAddressIsAClearError) {
 namespace {
 
 // The name of the node that leads the stream now.
-std::string stream_leader(const std::vector<std::string>& urls) {
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
-  std::vector<const char*> list;
-  for (const auto& u : urls) list.push_back(u.c_str());
-  natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  jsStreamInfo* info = nullptr;
-  std::string leader;
-  if (natsConnection_Connect(&nc, opts) == NATS_OK && natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
-      js_GetStreamInfo(&info, js, "ROUNDTABLE", nullptr, nullptr) == NATS_OK && info->Cluster && info->Cluster->Leader)
-    leader = info->Cluster->Leader;
-  jsStreamInfo_Destroy(info);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
-  natsOptions_Destroy(opts);
-  return leader;
-}
 
 }  // namespace
 
@@ -243,7 +233,7 @@ TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
   store->create_session("123456", "k", 1, out.as("create"));
   store->flush();
   ASSERT_TRUE(out.ok("create"));
-  const auto leader = stream_leader(o.servers);
+  const auto leader = roundtable::test::stream_leader(o.servers);
   ASSERT_FALSE(leader.empty());
 
   std::vector<std::string> acked;
@@ -260,6 +250,7 @@ TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
       if (out.ok(p)) acked.push_back(p);
     // As a room does after a failed write: read the log again and go on after what it holds.
     next = store->events("123456").size() + 1;
+    store->resume("123456");
   }
   EXPECT_GE(acked.size(), 30u) << "the store should write on after the election";
   const auto events = store->events("123456");
@@ -271,5 +262,66 @@ TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
     at = std::find(at, events.end(), a);
     ASSERT_NE(at, events.end()) << a << " was acked and is lost, or out of order";
   }
-  EXPECT_NE(stream_leader({cluster.node(leader == "n1" ? "n2" : "n1").url()}), leader);
+  EXPECT_NE(roundtable::test::stream_leader({cluster.node(leader == "n1" ? "n2" : "n1").url()}), leader);
+}
+
+// Three stores (three servers) race for the same seq of one session, round after round, on three replicas.
+// nats-server 2.9.10 lets concurrent publishes with one expected last sequence all through there
+// (nats-server#4320); the slot's Nats-Msg-Id must still let exactly one of them store its event each round,
+// tell each writer truly whether it was its own, and keep the log one event per round.
+TEST(JetStreamCluster, WritersRacingForOneSeqOnThreeReplicasStoreOneMessageEachTime) {
+  temp_dir dir;
+  roundtable::test::nats_cluster cluster(dir.path());
+  jetstream_options o;
+  o.servers = cluster.url_list();
+  o.replicas = 3;
+  std::vector<std::unique_ptr<jetstream_store>> stores;
+  for (int i = 0; i < 3; ++i) stores.push_back(jetstream_store::open(o));
+  outcomes out;
+  stores[0]->create_session("123456", "k", 1, out.as("create"));
+  stores[0]->flush();
+  ASSERT_TRUE(out.ok("create"));
+
+  constexpr int rounds = 60;
+  std::atomic<std::uint64_t> next{1};  // the seq every writer of a round appends at: after the log's last
+  const auto read_next = [&]() noexcept {
+    try {
+      next = stores[0]->events("123456").size() + 1;
+    } catch (...) {
+      next = 0;  // no seq: every write of the next round fails, and the checks below say so
+    }
+  };
+  std::barrier start(3);
+  std::barrier finish(3, read_next);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w)
+    writers.emplace_back([&, w] {
+      for (int r = 1; r <= rounds; ++r) {
+        stores[w]->resume("123456");  // as a room after a reload: the tip is read again
+        start.arrive_and_wait();
+        const auto name = "{\"w\":" + std::to_string(w) + ",\"r\":" + std::to_string(r) + "}";
+        stores[w]->append_at("123456", next, name, out.as(name));
+        stores[w]->flush();
+        finish.arrive_and_wait();
+      }
+    });
+  for (auto& t : writers) t.join();
+
+  const auto events = stores[0]->events("123456");
+  ASSERT_LE(events.size(), static_cast<std::size_t>(rounds));
+  int won = 0;
+  for (int r = 1; r <= rounds; ++r) {
+    std::vector<std::string> acked;
+    for (int w = 0; w < 3; ++w) {
+      const auto name = "{\"w\":" + std::to_string(w) + ",\"r\":" + std::to_string(r) + "}";
+      if (out.ok(name)) acked.push_back(name);
+    }
+    ASSERT_LE(acked.size(), 1u) << "round " << r << ": two writers were told their event is the log's";
+    if (acked.empty()) continue;
+    ++won;
+    // The acked one is the stored one, at its seq.
+    EXPECT_NE(std::find(events.begin(), events.end(), acked[0]), events.end()) << acked[0] << " acked, not stored";
+  }
+  EXPECT_EQ(static_cast<std::size_t>(won), events.size()) << "a stored event nobody was told of";
+  EXPECT_GE(won, rounds * 9 / 10) << "most rounds have a winner";
 }

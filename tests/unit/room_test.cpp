@@ -90,7 +90,7 @@ struct RoomBoundary : ::testing::Test {
   void SetUp() override {
     std::filesystem::create_directories(dir);
     store = store::event_store::open(dir / "rt.db");
-    services = std::make_unique<room_services>(room_services{*store, counters, "http://x", nullptr});
+    services = std::make_unique<room_services>(room_services{*store, counters, "http://x", nullptr, nullptr});
     rooms = std::make_unique<room_registry>(ioc, *services);
     std::atomic<bool> stored = false;
     r = rooms->start(demo(), 1, protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, "",

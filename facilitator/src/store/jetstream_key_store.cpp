@@ -30,7 +30,9 @@ std::int64_t random_id() {
 std::unique_ptr<jetstream_key_store> jetstream_key_store::open(const jetstream_options& options) {
   try {
     auto link = nats::connect(options.servers, options.attempt_timeout_ms);
-    auto kv = nats::open_bucket(link.js.get(), options.key_bucket, options.replicas, options.create);
+    auto kv = nats::until_ready(
+        [&] { return nats::open_bucket(link.js.get(), options.key_bucket, options.replicas, options.create); },
+        options.ready_deadline_ms);
     return std::unique_ptr<jetstream_key_store>(new jetstream_key_store(std::move(link), std::move(kv)));
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("cannot open the facilitator keys: ") + e.what());

@@ -51,13 +51,10 @@ std::vector<std::string> jetstream_store::events(const std::string& code) {
 }
 
 std::vector<std::string> jetstream_store::read_events(const std::string& code) {
-  natsMsg* raw = nullptr;
+  const auto last_held = last_message(code);
+  if (!last_held) return {};
+  const std::uint64_t last = natsMsg_GetSequence(last_held.get());
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetLastMsg(&raw, js_.get(), options_.stream.c_str(), subject(code).c_str(), nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return {};
-  nats::check(s, "the events of session " + code, jerr);
-  const std::uint64_t last = natsMsg_GetSequence(raw);
-  natsMsg_Destroy(raw);
 
   // An ordered consumer: the stream's messages on this subject, in order, from the first.
   jsSubOptions so;
@@ -78,10 +75,15 @@ std::vector<std::string> jetstream_store::read_events(const std::string& code) {
     nats::check(natsMsg_GetMetaData(&meta_raw, m.get()), "an event's metadata");
     at = nats::handle<jsMsgMetaData>(meta_raw)->Sequence.Stream;
     const char* first = nullptr;
-    if (natsMsgHeader_Get(m.get(), first_seq_header, &first) != NATS_OK || std::stoull(first) != out.size() + 1)
+    auto payloads = unpack(m.get());
+    const std::uint64_t from = natsMsgHeader_Get(m.get(), first_seq_header, &first) == NATS_OK ? std::stoull(first) : 0;
+    // A second message for slots already filled (a server that let two writers through, nats-server#4320,
+    // outside the Msg-Id window) is skipped: the first one stored is the one its writer was told.
+    if (from != 0 && from + payloads.size() <= out.size() + 1) continue;
+    if (from != out.size() + 1)
       throw std::runtime_error("stream message " + std::to_string(at) + " does not continue the log at event " +
                                std::to_string(out.size() + 1));
-    for (auto& p : unpack(m.get())) out.push_back(std::move(p));
+    for (auto& p : payloads) out.push_back(std::move(p));
   }
   natsSubscription_Unsubscribe(sub.get());
   return out;
@@ -95,17 +97,20 @@ std::vector<session_row> jetstream_store::sessions() {
   std::vector<std::string> codes(keys.Keys, keys.Keys + keys.Count);
   kvKeysList_Destroy(&keys);
   std::vector<session_row> rows;
-  for (const auto& code : codes) {
-    const auto text = record(code);
-    if (!text) continue;
-    const auto rec = json::parse(*text);
-    if (rec.value("purged", false)) continue;
-    session_row row{code, unhex(rec.value("key", "")), rec.value("created_ms", std::int64_t{0}), std::nullopt};
-    if (rec.contains("ended_ms") && rec["ended_ms"].is_number()) row.ended_ms = rec["ended_ms"].get<std::int64_t>();
-    rows.push_back(std::move(row));
-  }
+  for (const auto& code : codes)
+    if (auto row = session(code)) rows.push_back(std::move(*row));
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });
   return rows;
+}
+
+std::optional<session_row> jetstream_store::session(const std::string& code) {
+  const auto text = record(code);
+  if (!text) return std::nullopt;
+  const auto rec = json::parse(*text);
+  if (rec.value("purged", false)) return std::nullopt;
+  session_row row{code, unhex(rec.value("key", "")), rec.value("created_ms", std::int64_t{0}), std::nullopt};
+  if (rec.contains("ended_ms") && rec["ended_ms"].is_number()) row.ended_ms = rec["ended_ms"].get<std::int64_t>();
+  return row;
 }
 
 bool jetstream_store::code_used(const std::string& code) {
@@ -148,6 +153,9 @@ store_stats jetstream_store::stats() const {
   s.queued = queued_.load(std::memory_order_relaxed);
   s.last_batch = last_batch_.load(std::memory_order_relaxed);
   s.max_batch = max_batch_.load(std::memory_order_relaxed);
+  // Failing while the last publish got no answer and the connection is still down: once it is back (the
+  // client reconnects by itself), a write may work again, and /healthz says so before anyone writes.
+  s.failing = unreachable_.load(std::memory_order_relaxed) && !connected();
   return s;
 }
 

@@ -46,8 +46,10 @@ bool jetstream_store::connected() const {
 
 std::unique_ptr<jetstream_store> jetstream_store::open(const jetstream_options& options) {
   auto link = nats::connect(options.servers, options.attempt_timeout_ms);
-  ensure_stream(link.js.get(), options);
-  auto kv = nats::open_bucket(link.js.get(), options.bucket, options.replicas, options.create);
+  nats::until_ready([&] { ensure_stream(link.js.get(), options); }, options.ready_deadline_ms);
+  auto kv = nats::until_ready(
+      [&] { return nats::open_bucket(link.js.get(), options.bucket, options.replicas, options.create); },
+      options.ready_deadline_ms);
   return std::unique_ptr<jetstream_store>(
       new jetstream_store(options, std::move(link.nc), std::move(link.js), std::move(kv)));
 }
@@ -101,6 +103,10 @@ void jetstream_store::mark_ended(std::string code, std::int64_t ended_ms, comple
   enqueue({op_kind::mark_ended, std::move(code), {}, 0, ended_ms, std::move(done)});
 }
 
+void jetstream_store::resume(const std::string& code) {
+  enqueue({op_kind::resume, code, {}, 0, 0, [](bool) {}});
+}
+
 void jetstream_store::flush() {
   std::unique_lock lock(queue_mutex_);
   const auto ticket = enqueued_;
@@ -134,6 +140,12 @@ void jetstream_store::write_batch(std::vector<op>& batch) {
   if (batch.size() > max_batch_.load(std::memory_order_relaxed)) max_batch_.store(batch.size());
   std::size_t i = 0;
   while (i < batch.size()) {
+    if (batch[i].kind == op_kind::resume) {
+      halted_.erase(batch[i].code);
+      batch[i].done(true);
+      ++i;
+      continue;
+    }
     if (batch[i].kind != op_kind::append) {
       bool ok = false;
       try {

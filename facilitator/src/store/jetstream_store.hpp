@@ -9,8 +9,9 @@
 // counts as stored only once JetStream's PubAck for its message came back. Every publish carries
 // Nats-Expected-Last-Subject-Sequence (the stream sequence of the session's last message as this
 // store knows it), so a second writer of the same session is refused instead of interleaved
-// (optimistic concurrency), and a Nats-Msg-Id unique to this store and batch, so a resend after
-// a lost PubAck is stored once. A refused or failed publish fails its writes and the ones queued
+// (optimistic concurrency), and a Nats-Msg-Id naming its slot (session and first event), so a resend
+// after a lost PubAck is stored once and two writers never both fill one slot, even where the expected
+// sequence check lets concurrent publishes through (nats-server 2.9.10 with three replicas, #4320). A refused or failed publish fails its writes and the ones queued
 // behind them for that session; the session's tip is then read again from the stream.
 //
 // Unlike SQLite's, a failed write here may still be stored: a publish whose PubAck never came (the
@@ -33,6 +34,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/log_store.hpp"
@@ -48,6 +50,7 @@ struct jetstream_options {
   std::string key_bucket = "roundtable_keys";  // the facilitators' keys (jetstream_key_store.hpp)
   std::int64_t attempt_timeout_ms = 2000;      // one publish's wait for its PubAck
   std::int64_t write_deadline_ms = 5000;       // resends of a publish whose PubAck did not come (and reads), up to this
+  std::int64_t ready_deadline_ms = 30000;      // how long opening waits for a fresh cluster to answer JetStream
   bool create = true;                          // create the stream and bucket when missing (serve); else refuse
 };
 
@@ -66,10 +69,13 @@ public:
   void append(std::string code, std::string payload, completion done) override;
   void append_at(std::string code, std::uint64_t seq, std::string payload, completion done) override;
   void mark_ended(std::string code, std::int64_t ended_ms, completion done) override;
+  std::optional<std::uint64_t> shared_events(const std::string& code) override;
+  void resume(const std::string& code) override;
   void flush() override;
   std::vector<session_row> sessions() override;
   std::vector<std::string> events(const std::string& code) override;
   bool code_used(const std::string& code) override;
+  std::optional<session_row> session(const std::string& code) override;
   bool purge(const std::string& code) override;
   std::vector<std::string> purge_ended_before(std::int64_t ms) override;
   store_stats stats() const override;
@@ -81,9 +87,16 @@ public:
   static std::string subject(const std::string& code);
   // The header that names the seq of a message's first event (its others follow it).
   static constexpr const char* first_seq_header = "Roundtable-Seq";
+  // The header that names the store and message that wrote a message (its Nats-Msg-Id names only the slot).
+  static constexpr const char* writer_header = "Roundtable-Writer";
+  // The payloads in one stored message (a JSON array of strings); throws for anything else.
+  static std::vector<std::string> unpack(natsMsg* msg);
+  // The seq of the last event in a session's message (its first plus its count, less one); throws for a
+  // message without the first-seq header.
+  static std::uint64_t events_through(natsMsg* msg, const std::string& code);
 
 private:
-  enum class op_kind { create_session, append, mark_ended };
+  enum class op_kind { create_session, append, mark_ended, resume };
 
   // One queued write; seq 0 appends at the session's next seq.
   struct op {
@@ -115,16 +128,19 @@ private:
   void write_appends(std::vector<op>& batch, std::size_t from, std::size_t to);
   // Stores a create_session or mark_ended; true when stored.
   bool write_session(const op& item);
-  // Publishes one message, resending it (same Nats-Msg-Id) while no PubAck came, until the deadline.
-  published publish(natsMsg* msg, std::uint64_t& stream_seq);
+  // Publishes one message, resending it (same Nats-Msg-Id) while no PubAck came, until the deadline;
+  // `mine` is its writer header.
+  published publish(natsMsg* msg, const std::string& mine, std::uint64_t& stream_seq);
+  // A duplicate's PubAck named stream message `seq` as the slot's: stored when that message is `mine`.
+  published slot_holder(std::uint64_t seq, const std::string& mine, std::uint64_t& stream_seq);
+  // The session's last message in the stream; null when it has none.
+  nats::handle<natsMsg> last_message(const std::string& code);
   // The session's tip as the stream holds it (cached); nullopt for a session not in the bucket.
   std::optional<tip> tip_of(const std::string& code);
   // The session's record in the bucket, as JSON text; nullopt when the code is not there.
   std::optional<std::string> record(const std::string& code);
   // events(), tried once.
   std::vector<std::string> read_events(const std::string& code);
-  // The payloads in one stored message (a JSON array of strings).
-  static std::vector<std::string> unpack(natsMsg* msg);
 
   jetstream_options options_;
   nats::handle<natsConnection> nc_;
@@ -133,6 +149,9 @@ private:
   const std::string writer_id_;  // random, in every Nats-Msg-Id: resends dedupe, other writers never do
 
   std::unordered_map<std::string, tip> tips_;  // writer thread only
+  std::uint64_t messages_ = 0;                 // messages built, for their Nats-Msg-Id (writer thread only)
+  // Sessions whose appends fail until resume(): one of theirs failed (writer thread only).
+  std::unordered_set<std::string> halted_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
@@ -149,6 +168,7 @@ private:
   std::atomic<std::uint64_t> queued_{0};
   std::atomic<std::uint64_t> last_batch_{0};
   std::atomic<std::uint64_t> max_batch_{0};
+  std::atomic<bool> unreachable_{false};  // the last publish got no answer (as opposed to stored or refused)
 
   // Last member: started once everything above is ready, joined first.
   std::thread writer_thread_;

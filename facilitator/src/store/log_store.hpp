@@ -67,6 +67,13 @@ public:
 
   // True when the code was ever given to a session here, purged ones too.
   virtual bool code_used(const std::string& code) = 0;
+
+  // One session's row (nullopt for an unknown or purged code); a store that can look one up overrides it.
+  virtual std::optional<session_row> session(const std::string& code) {
+    for (auto& row : sessions())
+      if (row.code == code) return row;
+    return std::nullopt;
+  }
 };
 
 // An append-only event log per session. Writes are queued and reported through their
@@ -85,6 +92,18 @@ public:
   // failed write, the writes queued behind it fail too, so the log stays a
   // prefix of what the caller decided and always replays.
   virtual void append_at(std::string code, std::uint64_t seq, std::string payload, completion done) = 0;
+
+  // Queues taking the session's appends again after one failed: a store shared by several servers fails
+  // every append of a session after a failed one (they were decided on a state the log may not hold) until
+  // its writer, having reloaded the log, says so here. A no-op where one writer owns the log.
+  virtual void resume(const std::string& code) { (void)code; }
+
+  // How many events of the session the store holds now, read from it, where other servers write the log too
+  // (a refusal decided on a state behind it is decided again); nullopt where this server is its only writer.
+  virtual std::optional<std::uint64_t> shared_events(const std::string& code) {
+    (void)code;
+    return std::nullopt;
+  }
 
   // Queues recording that the session ended, and forgets its HMAC key, so the store and a
   // participant's token together no longer tell which ballots are theirs; fails for an

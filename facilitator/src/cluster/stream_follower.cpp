@@ -1,0 +1,84 @@
+#include "cluster/stream_follower.hpp"
+
+#include <stdexcept>
+
+#include "log.hpp"
+#include "store/nats_link.hpp"
+#include "room.hpp"
+
+namespace roundtable::facilitator::cluster {
+
+stream_follower::stream_follower(const store::jetstream_options& options) : options_(options) {
+  // Its own connection, apart from the store's writes: the ordered consumers resume by themselves after a reconnect.
+  auto link = store::nats::connect(options_.servers, options_.attempt_timeout_ms);
+  nc_ = std::move(link.nc);
+  js_ = std::move(link.js);
+}
+
+stream_follower::~stream_follower() {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [code, sub] : subs_) natsSubscription_Unsubscribe(sub.get());
+    subs_.clear();
+  }
+  js_.reset();
+  natsConnection_Close(nc_.get());
+}
+
+void stream_follower::follow(const std::shared_ptr<room>& r) {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = options_.stream.c_str();
+  so.Ordered = true;  // an ephemeral consumer that redelivers from where a gap or reconnect left it
+  // From the session's last message on: the room was just read from the log. Whatever was stored between
+  // that read and this subscription shows up as a gap, and the room reads the log again.
+  so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+  // Owned by the subscription: freed once it is closed and its handler has returned (on_complete).
+  auto to = std::make_unique<target>(target{r});
+  natsSubscription* raw = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  store::nats::check(js_Subscribe(&raw, js_.get(), store::jetstream_store::subject(r->code()).c_str(), &on_message,
+                                  to.get(), nullptr, &so, &jerr),
+                     "following session " + r->code(), jerr);
+  store::nats::handle<natsSubscription> sub(raw);
+  if (natsSubscription_SetOnCompleteCB(sub.get(), &on_complete, to.get()) != NATS_OK) {
+    natsSubscription_Unsubscribe(sub.get());
+    to.release();  // its handler may still run once: the target stays (a few bytes, on a failure never seen)
+    throw store::nats::error("following session " + r->code() + ": cannot watch the subscription's end");
+  }
+  to.release();
+  std::lock_guard lock(mutex_);
+  auto& slot = subs_[r->code()];
+  if (slot) natsSubscription_Unsubscribe(slot.get());
+  slot = std::move(sub);
+}
+
+void stream_follower::forget(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  const auto it = subs_.find(code);
+  if (it == subs_.end()) return;
+  natsSubscription_Unsubscribe(it->second.get());
+  subs_.erase(it);
+}
+
+void stream_follower::on_complete(void* closure) {
+  delete static_cast<target*>(closure);
+}
+
+void stream_follower::on_message(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+  store::nats::handle<natsMsg> msg(raw);
+  const auto r = static_cast<target*>(closure)->r.lock();
+  if (!r) return;
+  const char* first = nullptr;
+  try {
+    store::nats::check(natsMsgHeader_Get(msg.get(), store::jetstream_store::first_seq_header, &first),
+                       "a stored message's seq");
+    r->follow(std::stoull(first), store::jetstream_store::unpack(msg.get()));
+  } catch (const std::exception& e) {
+    // Not a message a facilitator wrote: the room cannot fold it; it reloads (and refuses what does not replay).
+    log::write(log::level::error, "stream_unreadable", e.what(), {{"code", r->code()}});
+    r->follow(0, {});
+  }
+}
+
+}  // namespace roundtable::facilitator::cluster

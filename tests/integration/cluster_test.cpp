@@ -1,0 +1,180 @@
+// One session served by three `facilitator serve --nats` processes on one JetStream (issue 13): participants
+// on every server vote, every server pushes the same tallies, a reveal on one reaches the others, and a
+// facilitator SIGKILLed mid-burst loses no acked vote and duplicates none once its clients resend elsewhere.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "facilitator_cluster.hpp"
+
+using namespace roundtable::test;
+
+namespace {
+
+const char* const choices[] = {"refer", "decline", "conditions"};
+constexpr int n_people = 30;  // ten on each server
+
+json vote_msg(const std::string& id, int i) {
+  return {{"type", "vote"}, {"id", id}, {"question", "gut"}, {"ballot", {{"choice", choices[i % 3]}}}};
+}
+
+// The stream's ballots on gut, by voter: how many each has.
+std::map<std::string, int> ballots_by_voter(const std::vector<json>& log) {
+  std::map<std::string, int> n;
+  for (const auto& e : log)
+    if (e["type"] == "ballot_cast" && e["question"] == "gut") ++n[e["voter"].get<std::string>()];
+  return n;
+}
+
+// The reply to the request with that id (waiting for it).
+json reply_to(ws_client& c, const std::string& id) {
+  const auto r = c.wait_for([&](const json& m) { return m.value("id", "") == id; }, 10s);
+  return r ? *r : json{{"type", "no reply"}};
+}
+
+// The first results push on gut counting n ballots, as c received it.
+std::optional<json> tally_of(ws_client& c, int n) {
+  return c.wait_for(
+      [n](const json& m) { return m["type"] == "results" && m["question"] == "gut" && m["ballots"] == n; }, 10s);
+}
+
+}  // namespace
+
+TEST(Cluster, ASessionOnThreeServersTalliesAndRevealsTheSameEverywhere) {
+  cluster_session s;
+  // Participants and consoles on all three; B and C load the session from the stream on first use.
+  std::vector<std::shared_ptr<ws_client>> consoles{s.console, s.console_on(1), s.console_on(2)};
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < n_people; ++i) people.push_back(s.join(i % 3, i));
+  // A burst: everyone's vote at once, on three servers writing the same subject.
+  for (int i = 0; i < n_people; ++i) people[i]->send(vote_msg("v" + std::to_string(i), i));
+  for (int i = 0; i < n_people; ++i) {
+    const auto reply = reply_to(*people[i], "v" + std::to_string(i));
+    EXPECT_EQ(reply["type"], "ack") << "participant " << i << " on server " << i % 3 << ": " << reply.dump();
+  }
+  // Every server pushes the tally of every ballot to its console, the same one.
+  std::vector<json> finals;
+  for (auto& c : consoles) {
+    const auto t = tally_of(*c, n_people);
+    EXPECT_TRUE(t) << "a console saw no tally of every ballot";
+    if (t) finals.push_back((*t)["tally"]);
+  }
+  ASSERT_EQ(finals.size(), 3u);
+  EXPECT_EQ(finals[0], finals[1]);
+  EXPECT_EQ(finals[0], finals[2]);
+  const int third = n_people / 3;
+  EXPECT_EQ(finals[0]["counts"], (json{{"refer", third}, {"decline", third}, {"conditions", third}}));
+  // Each tally was decided once for the session, not once per server: a ballot between any two of gut's.
+  const auto log = s.stored();
+  bool ballot_since = true;
+  for (const auto& e : log) {
+    if (e["type"] == "ballot_cast") ballot_since = true;
+    if (e["type"] != "tally_published") continue;
+    EXPECT_TRUE(ballot_since) << "two tallies with no ballot between them";
+    ballot_since = false;
+  }
+  EXPECT_EQ(ballots_by_voter(log).size(), static_cast<std::size_t>(n_people));
+
+  // The console on A closes and reveals; participants on B and C see the revealed tally.
+  s.command({{"type", "close"}, {"question", "gut"}});
+  std::vector<std::size_t> from;
+  for (auto& p : people) from.push_back(p->count());
+  s.command({{"type", "reveal"}, {"question", "gut"}});
+  for (int i : {1, 2, 4, 5, 28, 29}) {
+    const auto seen = people[i]->wait_push("results", "gut", 10s, from[i]);
+    ASSERT_TRUE(seen) << "participant " << i << " on server " << i % 3 << " saw no reveal";
+    EXPECT_EQ((*seen)["tally"]["counts"], finals[0]["counts"]);
+  }
+  if (HasFailure())
+    for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+}
+
+TEST(Cluster, AFacilitatorKilledMidBurstLosesNoAckedVoteAndDuplicatesNone) {
+  cluster_session s;
+  constexpr int n = 24;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < n; ++i) people.push_back(s.join(i % 2, i));  // half on A, half on B
+  // The burst: every vote sent at once, no waiting, on both servers.
+  for (int i = 0; i < n; ++i) people[i]->send(vote_msg("b" + std::to_string(i), i));
+  auto acked = [&](int i) {
+    for (const auto& m : people[i]->received())
+      if (m.value("id", "") == "b" + std::to_string(i)) return m["type"] == "ack";
+    return false;
+  };
+  // B dies once some of its share of the burst is acked (the rest is in flight, queued, or not yet read).
+  ASSERT_TRUE(people[1]->wait_for([](const json& m) { return m.value("id", "") == "b1"; }, 10s));
+  s.servers[1]->kill_hard();
+  std::set<int> acked_before;
+  for (int i = 0; i < n; ++i)
+    if (acked(i)) acked_before.insert(i);
+  ASSERT_FALSE(acked_before.empty());
+
+  // A's participants get their answers as if nothing happened.
+  for (int i = 0; i < n; i += 2) {
+    EXPECT_EQ(reply_to(*people[i], "b" + std::to_string(i))["type"], "ack");
+    acked_before.insert(i);
+  }
+  // Every client of B reconnects to C (as behind a load balancer), finds its ballot if it was stored, and
+  // resends the vote it has no ack for, with the same id (A's check theirs are kept).
+  for (int i = 0; i < n; ++i) {
+    auto again = ws_client::connect(s.port(2));
+    const auto joined = again->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}});
+    ASSERT_EQ(joined["type"], "joined") << joined.dump();
+    if (acked_before.count(i)) {
+      EXPECT_EQ(joined["session"]["mine"]["gut"], (json{{"choice", choices[i % 3]}})) << "acked vote " << i << " lost";
+      continue;
+    }
+    const auto reply = again->request(vote_msg("b" + std::to_string(i), i));
+    EXPECT_EQ(reply["type"], "ack") << reply.dump();
+  }
+  // Every voter's ballot is in the stream once.
+  const auto by_voter = ballots_by_voter(s.stored());
+  EXPECT_EQ(by_voter.size(), static_cast<std::size_t>(n));
+  for (const auto& [voter, count] : by_voter) EXPECT_EQ(count, 1) << voter;
+}
+
+// Three JetStream nodes, three replicas, three facilitators: the stream's leader is SIGKILLed in the middle
+// of a burst. A vote answered `internal` is resent with its id, as clients do, until acked; then every acked
+// vote is in the stream once, nobody's twice, and the session goes on (a close after it is acked).
+TEST(Cluster, TheStreamLeaderKilledMidBurstLosesNoAckedVoteAndTheSessionGoesOn) {
+  cluster_session s(3);
+  constexpr int n = 30;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < n; ++i) people.push_back(s.join(i % 3, i));
+  const auto leader = stream_leader(s.cluster->url_list());
+  ASSERT_FALSE(leader.empty());
+  for (int i = 0; i < n; ++i) people[i]->send(vote_msg("k" + std::to_string(i), i));
+  ASSERT_TRUE(people[0]->wait_for([](const json& m) { return m.value("id", "") == "k0"; }, 10s));
+  s.cluster->node(leader).kill_hard();
+
+  std::set<int> acked;
+  for (int i = 0; i < n; ++i) {
+    const auto id = "k" + std::to_string(i);
+    auto reply = reply_to(*people[i], id);
+    // Refused while the stream elects a new leader: sent again with the same id, as a client does.
+    for (int tries = 0; reply["type"] == "error" && reply["code"] == "internal" && tries < 20; ++tries) {
+      std::this_thread::sleep_for(500ms);
+      const auto from = people[i]->count();
+      people[i]->send(vote_msg(id, i));
+      const auto again = people[i]->wait_for([&](const json& m) { return m.value("id", "") == id; }, 15s, from);
+      reply = again ? *again : json{{"type", "no reply"}};
+    }
+    EXPECT_EQ(reply["type"], "ack") << "participant " << i << " on server " << i % 3 << ": " << reply.dump();
+    if (reply["type"] == "ack") acked.insert(i);
+  }
+  const auto by_voter = ballots_by_voter(s.stored());
+  EXPECT_EQ(by_voter.size(), acked.size()) << "acked votes lost, or unacked ones stored";
+  for (const auto& [voter, count] : by_voter) EXPECT_EQ(count, 1) << voter << " voted once, stored " << count;
+  // The session goes on: each acked voter finds their ballot on a server, and the console's close is acked.
+  for (int i : {0, 1, 2}) {
+    auto again = ws_client::connect(s.port((i + 1) % 3));
+    const auto joined = again->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}});
+    ASSERT_EQ(joined["type"], "joined") << joined.dump();
+    if (acked.count(i)) EXPECT_EQ(joined["session"]["mine"]["gut"], (json{{"choice", choices[i % 3]}}));
+  }
+  s.command({{"type", "close"}, {"question", "gut"}});
+  if (HasFailure())
+    for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+}
