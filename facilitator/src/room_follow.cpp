@@ -10,6 +10,7 @@
 #include "event_log.hpp"
 #include "log.hpp"
 #include "room.hpp"
+#include "store/log_store.hpp"
 
 namespace roundtable::facilitator {
 
