@@ -25,6 +25,7 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
       session_(std::move(s)),
       logged_(logged),
       reload_timer_(strand_),
+      stream_check_timer_(strand_),
       round_timer_(strand_) {
   update_summary();
 }
@@ -253,18 +254,20 @@ room::decided room::decide(const std::string& voter, const participant_request& 
                     r);
 }
 
+std::string room::remembered_as(const participant_request& r) {
+  if (const auto* v = std::get_if<protocol::vote>(&r)) return v->question + "|" + v->ballot.dump();
+  if (const auto* w = std::get_if<protocol::withdraw>(&r)) return w->question + "|withdraw";
+  return {};
+}
+
 room::decided room::decide_remembering(const std::string& voter, const participant_request& r,
-                                       const std::string& request) {
+                                       const std::string& request) const {
   // Votes and withdrawals: a resend of either must not undo what a newer request did.
-  std::string content;
-  if (const auto* v = std::get_if<protocol::vote>(&r)) content = v->question + "|" + v->ballot.dump();
-  if (const auto* w = std::get_if<protocol::withdraw>(&r)) content = w->question + "|withdraw";
-  if (content.empty() || request.empty()) return decide(voter, r, request);
+  const auto content = remembered_as(r);
   // Acked already without an event: acked again, applied once (protocol.md), even after a newer ballot.
-  if (recent_acks_.contains(voter, request, content)) return std::vector<events::event>{};
-  auto d = decide(voter, r, request);
-  if (d && d->empty()) recent_acks_.remember(voter, request, content);
-  return d;
+  if (!content.empty() && !request.empty() && recent_acks_.contains(voter, request, content))
+    return std::vector<events::event>{};
+  return decide(voter, r, request);
 }
 
 void room::request(conn_ptr c, std::string voter, participant_request r, std::optional<std::string> id) {
@@ -281,9 +284,13 @@ void room::serve_request(const conn_ptr& c, const request_id& id, const std::str
   const std::string request = id ? keyed(voter + "\n" + *id) : std::string();
   const bool is_vote = std::holds_alternative<protocol::vote>(r);
   const bool is_perspective = std::holds_alternative<protocol::perspective>(r);
+  auto d = decide_remembering(voter, r, request);
+  // Remembered only once acked: a decision made on events whose write then fails is no ack to remember.
+  const bool eventless = d && d->empty() && !request.empty();
   decide_and_commit(
-      c, id, decide_remembering(voter, r, request), "could not store it; send it again",
-      [this, c, id, is_vote, is_perspective, arrived] {
+      c, id, std::move(d), "could not store it; send it again",
+      [this, c, id, is_vote, is_perspective, arrived, eventless, voter, request, content = remembered_as(r)] {
+        if (eventless && !content.empty()) recent_acks_.remember(voter, request, content);
         if (is_vote) services_.metrics.ballots++;
         if (is_perspective) services_.metrics.perspectives++;
         reply(c, protocol::ack(id));
@@ -358,6 +365,7 @@ void room::shutdown() {
     stopping_ = true;
     round_timer_.cancel();
     reload_timer_.cancel();
+    stream_check_timer_.cancel();
   });
 }
 

@@ -100,6 +100,8 @@ public:
   /// folded with the core's apply and pushed when it continues the room's log (room_follow.cpp).
   /// first 0: a message that could not be read; the room reloads.
   void follow(std::uint64_t first, std::vector<std::string> payloads);
+  /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp).
+  void watch_stream();
 
 private:
   using clock = std::chrono::steady_clock;
@@ -162,9 +164,11 @@ private:
   void error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e);
   /// What the core says to a participant's request (request: its idempotency key, from the id).
   decided decide(const std::string& voter, const participant_request& r, const std::string& request) const;
-  /// decide(), remembering the votes and withdrawals acked without an event (recent_acks_) so their resends
-  /// stay acked and change nothing.
-  decided decide_remembering(const std::string& voter, const participant_request& r, const std::string& request);
+  /// decide(), unless recent_acks_ holds the request: a vote or withdrawal acked without an event stays
+  /// acked and changes nothing (serve_request remembers it once its ack goes out, never before).
+  decided decide_remembering(const std::string& voter, const participant_request& r, const std::string& request) const;
+  /// What recent_acks_ remembers of a vote or a withdrawal acked without an event; "" for other requests.
+  static std::string remembered_as(const participant_request& r);
   /// What the core says to a facilitator's command (attach changes nothing and is answered apart).
   decided decide(const room_command& cmd) const;
   /// The one ending of every request: the core's refusal as it is, `internal` while storage is
@@ -191,8 +195,14 @@ private:
   /// True when the store holds more of this session's events than the room (another server wrote them);
   /// false where this server is the only writer, or the store cannot tell now.
   bool behind_stream() const;
+  /// The store's count of this session's events where the log is shared; nullopt where it is not, or the
+  /// store cannot tell now.
+  std::optional<std::uint64_t> stream_events() const;
   /// Folds events other servers stored after the room's log (room_follow.cpp).
   void fold(const std::vector<std::string>& payloads);
+  /// One check of watch_stream: behind the stream twice in a row, with nothing of it folded between, is a
+  /// subscription that stopped delivering (seen after a stream leader's death): the room reloads.
+  void check_stream();
   /// The room's log and the stream disagree: refuse writes and reload once the pending writes are done.
   void resync(const std::string& why);
   /// After a reload (which may bring other servers' events): every question's tally and count pushed as they
@@ -269,6 +279,8 @@ private:
   bool failed_ = false;          // a write failed or something threw: refuse writes until reloaded from the store
   bool reload_failing_ = false;  // the last reload failed (logged once until one succeeds)
   boost::asio::steady_timer reload_timer_;
+  boost::asio::steady_timer stream_check_timer_;
+  std::uint64_t behind_mark_ = 0;  // the stream's event count when a check last found the room behind it
 
   std::map<std::string, coalesce> publish_;
   std::map<std::string, coalesce> progress_;

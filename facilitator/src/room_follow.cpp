@@ -21,6 +21,9 @@ namespace {
 constexpr int max_attempts = 20;
 constexpr std::chrono::milliseconds first_pause{10};
 
+// How often a room checks that its subscription delivers what the stream holds.
+constexpr std::chrono::seconds stream_check_interval{1};
+
 }  // namespace
 
 void room::follow(std::uint64_t first, std::vector<std::string> payloads) {
@@ -35,6 +38,26 @@ void room::follow(std::uint64_t first, std::vector<std::string> payloads) {
     if (first != logged_ + 1) return resync("the stream holds events this room did not see");
     fold(payloads);
   });
+}
+
+void room::watch_stream() {
+  on_strand([this] {
+    stream_check_timer_.expires_after(stream_check_interval);
+    stream_check_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      guarded(nullptr, {}, [this] { check_stream(); });
+      if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
+    });
+  });
+}
+
+void room::check_stream() {
+  if (failed_) return void(behind_mark_ = 0);  // reloading anyway
+  const bool stalled = behind_mark_ != 0 && logged_ < behind_mark_;
+  behind_mark_ = 0;
+  if (stalled) return resync("the stream's subscription delivered nothing for a second");
+  // Behind now: a message may be on its way; the next check tells.
+  if (const auto stored = stream_events(); stored && *stored > logged_) behind_mark_ = *stored;
 }
 
 void room::fold(const std::vector<std::string>& payloads) {
@@ -82,13 +105,17 @@ void room::refuse(const conn_ptr& c, const request_id& id, const error& e, std::
   again();
 }
 
-bool room::behind_stream() const {
+std::optional<std::uint64_t> room::stream_events() const {
   try {
-    const auto stored = services_.store.shared_events(code_);
-    return stored && *stored > logged_;
+    return services_.store.shared_events(code_);
   } catch (const std::exception&) {
-    return false;  // cannot tell: the refusal stands, as decided
+    return std::nullopt;  // cannot tell now
   }
+}
+
+bool room::behind_stream() const {
+  const auto stored = stream_events();
+  return stored && *stored > logged_;
 }
 
 std::function<void()> room::redecide(int attempt, std::function<void()> fn) {

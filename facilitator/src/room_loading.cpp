@@ -15,6 +15,7 @@ std::shared_ptr<room> room_registry::hold(std::shared_ptr<room> r) const {
   if (!services_.follow) return r;
   try {
     services_.follow(r);
+    r->watch_stream();
   } catch (const std::exception& e) {
     // Served all the same: its writes still carry the expected sequence, and each one another server beat reloads it.
     log::write(log::level::error, "session_follow_failed", std::string("cannot follow the stream: ") + e.what(),

@@ -76,6 +76,7 @@ std::shared_ptr<ws_client> cluster_session::join(std::size_t server, int i) {
 std::vector<json> cluster_session::stored() const {
   store::jetstream_options o;
   o.servers = cluster ? cluster->url_list() : std::vector<std::string>{single->url()};
+  o.write_deadline_ms = 20000;  // reads retry that long: after a node's death, consumers are placed anew
   std::vector<json> out;
   for (const auto& e : store::jetstream_store::open(o)->events(code)) out.push_back(json::parse(e));
   return out;

@@ -33,6 +33,8 @@ public:
   /// nats://127.0.0.1:PORT
   std::string url() const;
   unsigned short port() const { return port_; }
+  /// The HTTP monitoring port (/healthz, /jsz).
+  unsigned short monitor_port() const { return monitor_port_; }
   const std::string& name() const { return cluster_.name; }
   /// SIGKILL, no goodbye: the stored messages stay in the folder.
   void kill_hard();

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <sqlite3.h>
 
 #include "metrics.hpp"
 #include "room_registry.hpp"
@@ -124,6 +125,16 @@ struct RoomBoundary : ::testing::Test {
   }
 };
 
+// Runs one SQL statement on the database file from a connection of its own (as another program would).
+void sql(const std::filesystem::path& db, const std::string& statement) {
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  sqlite3_busy_timeout(handle, 5000);
+  const int rc = sqlite3_exec(handle, statement.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(handle);
+  ASSERT_EQ(rc, SQLITE_OK) << statement;
+}
+
 }  // namespace
 
 TEST_F(RoomBoundary, AnExceptionInAHandlerIsAnsweredInternalCountedAndTheRoomCarriesOn) {
@@ -160,4 +171,38 @@ TEST_F(RoomBoundary, AnExceptionInAHandlerIsAnsweredInternalCountedAndTheRoomCar
   int ballots = 0;
   for (const auto& payload : e) ballots += json::parse(payload)["type"] == "ballot_cast";
   EXPECT_EQ(ballots, 1);
+}
+
+// A resend decided while its first copy's write was pending finds the ballot in the state and makes no
+// event; when that write then fails, the resend was never acked, so it must not be remembered as a vote
+// acked without an event. Before the fix it was: after the reload the next resend was acked from memory,
+// and the acked vote was in no log.
+TEST_F(RoomBoundary, AResendDecidedOnAWriteThatFailedIsNotRememberedAsAcked) {
+  auto console = std::make_shared<fake_connection>();
+  r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
+  ASSERT_EQ(answer(*console, "open")["type"], "ack");
+  auto p = std::make_shared<fake_connection>();
+  auto count = std::make_shared<role_count>(counters);
+  r->join(p, r->voter_key("token-1"), count, "join");
+  ASSERT_EQ(answer(*p, "join")["type"], "joined");
+  sql(dir / "rt.db", "ALTER TABLE events RENAME TO events_away");  // the next write fails
+  const json ballot{{"choice", "refer"}};
+  r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");
+  r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");  // while the first is pending
+  EXPECT_EQ(answer(*p, "v1", 0).value("code", ""), "internal");
+  EXPECT_EQ(answer(*p, "v1", 1).value("code", ""), "internal");
+  sql(dir / "rt.db", "ALTER TABLE events_away RENAME TO events");
+  // The client resends until acked (the room reloads itself within a second or two).
+  json reply = json::object();
+  for (int nth = 2; nth < 40 && reply.value("type", "") != "ack"; ++nth) {
+    r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");
+    reply = answer(*p, "v1", nth);
+    if (reply.value("type", "") == "ack") break;
+    ioc.restart();
+    ioc.run_for(200ms);  // the reload's retry timer
+  }
+  ASSERT_EQ(reply.value("type", ""), "ack") << reply.dump();
+  int ballots = 0;
+  for (const auto& payload : store->events(r->code())) ballots += json::parse(payload)["type"] == "ballot_cast";
+  EXPECT_EQ(ballots, 1) << "the acked vote is not in the log";
 }
