@@ -97,8 +97,9 @@ void check_nats(const serve_options& o) {
   // A random key per server would open the console on one server of the cluster only.
   const char* env = std::getenv("ROUNDTABLE_KEY");
   if (!o.nats.empty() && !o.key && !o.key_file && !(env && *env))
-    throw cli::usage_error("--nats needs the facilitator key every server of the cluster shares: --key, --key-file "
-                           "or ROUNDTABLE_KEY");
+    throw cli::usage_error(
+        "--nats needs the facilitator key every server of the cluster shares: --key, --key-file "
+        "or ROUNDTABLE_KEY");
 }
 
 std::string trim_right_slash(std::string s) {

@@ -13,8 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <sqlite3.h>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "metrics.hpp"
 #include "room_registry.hpp"

@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 #include "log.hpp"
-#include "store/nats_link.hpp"
 #include "room.hpp"
+#include "store/nats_link.hpp"
 
 namespace roundtable::facilitator::cluster {
 

@@ -11,8 +11,9 @@
 // store knows it), so a second writer of the same session is refused instead of interleaved
 // (optimistic concurrency), and a Nats-Msg-Id naming its slot (session and first event), so a resend
 // after a lost PubAck is stored once and two writers never both fill one slot, even where the expected
-// sequence check lets concurrent publishes through (nats-server 2.9.10 with three replicas, #4320). A refused or failed publish fails its writes and the ones queued
-// behind them for that session; the session's tip is then read again from the stream.
+// sequence check lets concurrent publishes through (nats-server 2.9.10 with three replicas, #4320).
+// A refused or failed publish fails its writes and the ones queued behind them for that session;
+// the session's tip is then read again from the stream.
 //
 // Unlike SQLite's, a failed write here may still be stored: a publish whose PubAck never came (the
 // node died with it in flight, or the client resent it after reconnecting) can land later, once.
