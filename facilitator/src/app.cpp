@@ -4,7 +4,7 @@ namespace roundtable::facilitator {
 
 app::app(boost::asio::io_context& ioc, store::log_store& store, store::key_store& keys, scenario_library& library,
          app_options options)
-    : services_{store, metrics_, "", nullptr, std::move(options.follow)},
+    : services_{store, metrics_, "", nullptr, options.cluster},
       rooms_(ioc, services_),
       reaper_(ioc, rooms_, options.confidential_retention),
       limits_(options.limits),

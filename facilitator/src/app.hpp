@@ -38,7 +38,7 @@ struct app_options {
   std::vector<std::string> trusted_proxies;        // --trusted-proxy: read X-Forwarded-For from these peers only
   bool metrics_public = false;                     // /metrics without the facilitator key
   std::chrono::minutes confidential_retention{0};  // a confidential session is purged this long after its end
-  std::function<void(const std::shared_ptr<room>&)> follow;  // --nats: see room_services::follow
+  cluster_link* cluster = nullptr;                 // --nats: see room_services::cluster
 };
 
 class app final : public net::handler {

@@ -48,7 +48,7 @@ void room::update_summary() {
   std::lock_guard lock(summary_mutex_);
   summary_ = {code_,
               session_.scenario_copy().id,
-              connected_voters_.size(),
+              present_count(),
               session_.ended(),
               session_.started_ms(),
               session_.confidential(),
@@ -68,7 +68,7 @@ std::vector<std::string> room::present() const {
 }
 
 view_context room::context() const {
-  return {services_.base_url + "/j/" + code_, connected_voters_.size(), now_ms()};
+  return {services_.base_url + "/j/" + code_, present_count(), now_ms()};
 }
 
 void room::reply(const conn_ptr& c, const json& msg) {

@@ -36,6 +36,7 @@ namespace roundtable::facilitator {
 
 struct metrics;
 class room;
+class cluster_link;
 
 /// What every room shares: the store, the counters and how links are spelled.
 struct room_services {
@@ -44,9 +45,20 @@ struct room_services {
   std::string base_url;  // e.g. http://127.0.0.1:8080, for join links; set before serving
   /// Told (on the room's strand) when a confidential session's end is durable; set before serving.
   std::function<void(const std::string& code, std::int64_t ended_ms)> confidential_ended;
-  /// Set when other servers write the same log (--nats): subscribes a room to the events they store
-  /// (room::follow); the registry then also loads sessions other servers started.
-  std::function<void(const std::shared_ptr<room>&)> follow;
+  /// Set when other servers write the same log (--nats); the registry then also loads sessions other
+  /// servers started.
+  cluster_link* cluster = nullptr;
+};
+
+/// What a room needs of the other servers that serve its session (`serve --nats`, cluster/).
+class cluster_link {
+public:
+  virtual ~cluster_link() = default;
+  /// Subscribes r to the events any server stores (room::follow) and to the other servers' presence
+  /// counts (room::peer_presence); following again replaces the subscriptions. Throws if it cannot.
+  virtual void follow(const std::shared_ptr<room>& r) = 0;
+  /// Tells the other servers how many distinct participants of session `code` are connected here.
+  virtual void share_presence(const std::string& code, std::size_t count) = 0;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -100,8 +112,11 @@ public:
   /// folded with the core's apply and pushed when it continues the room's log (room_follow.cpp).
   /// first 0: a message that could not be read; the room reloads.
   void follow(std::uint64_t first, std::vector<std::string> payloads);
-  /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp).
+  /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp),
+  /// and shares this server's presence count with the others (room_presence.cpp).
   void watch_stream();
+  /// Another server's count of this session's connected participants (room_presence.cpp).
+  void peer_presence(std::string server, std::size_t count);
 
 private:
   using clock = std::chrono::steady_clock;
@@ -243,6 +258,13 @@ private:
   void schedule_publish(const std::string& q);
   void schedule_progress(const std::string& q);
   void schedule_presence();
+  /// Distinct participants connected here, plus those the other servers last said they hold.
+  std::size_t present_count() const;
+  /// Where servers share the session: sends this server's count when it changed since last sent (or when
+  /// `always`: once a second, so the others know this server is there) (room_presence.cpp).
+  void share_presence(bool always);
+  /// Forgets the counts of servers silent for three seconds (they died); pushes the new sum.
+  void forget_silent_peers();
   void arm_round_timer();
   void update_summary();
   view_context context() const;
@@ -287,6 +309,12 @@ private:
   coalesce presence_;
   std::map<std::pair<std::string, int>, std::uint64_t> results_slots_;
   std::size_t presence_sent_ = 0;
+  struct peer_count {
+    std::size_t count = 0;
+    clock::time_point heard;
+  };
+  std::map<std::string, peer_count> peers_;  // other servers' presence counts, by server id
+  std::size_t presence_shared_ = 0;          // this server's count as last shared
   boost::asio::steady_timer round_timer_;
   bool stopping_ = false;
 

@@ -45,7 +45,11 @@ void room::watch_stream() {
     stream_check_timer_.expires_after(stream_check_interval);
     stream_check_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
       if (ec || stopping_) return;
-      guarded(nullptr, {}, [this] { check_stream(); });
+      guarded(nullptr, {}, [this] {
+        check_stream();
+        forget_silent_peers();
+        share_presence(true);
+      });
       if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
     });
   });
@@ -119,7 +123,7 @@ bool room::behind_stream() const {
 }
 
 std::function<void()> room::redecide(int attempt, std::function<void()> fn) {
-  if (!services_.follow || attempt >= max_attempts) return nullptr;
+  if (!services_.cluster || attempt >= max_attempts) return nullptr;
   return [this, attempt, fn = std::move(fn)] {
     // A random pause that doubles with each attempt, so servers that keep beating each other spread out.
     static thread_local std::minstd_rand jitter(std::random_device{}());

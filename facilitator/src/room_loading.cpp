@@ -12,9 +12,9 @@ std::shared_ptr<room> room_registry::hold(std::shared_ptr<room> r) const {
     const auto [it, added] = rooms_.try_emplace(r->code(), r);
     if (!added && it->second != r) return it->second;  // another thread loaded it first: that one follows
   }
-  if (!services_.follow) return r;
+  if (!services_.cluster) return r;
   try {
-    services_.follow(r);
+    services_.cluster->follow(r);
     r->watch_stream();
   } catch (const std::exception& e) {
     // Served all the same: its writes still carry the expected sequence, and each one another server beat reloads it.

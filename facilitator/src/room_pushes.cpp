@@ -187,8 +187,9 @@ void room::schedule_presence() {
   // Presence is the least urgent count: its extra slot grows four times as fast (10,000 -> 1.7 s).
   const auto interval = 4 * count_interval(participants_.size() + projectors_.size()) - 3 * push_interval;
   run_coalesced(presence_, interval, [this] {
-    if (connected_voters_.size() == presence_sent_) return false;
-    presence_sent_ = connected_voters_.size();
+    share_presence(false);
+    if (present_count() == presence_sent_) return false;
+    presence_sent_ = present_count();
     const json msg{{"type", "presence"}, {"participants", presence_sent_}};
     broadcast(role::participant, msg, presence_.slot);
     broadcast(role::projector, msg, presence_.slot);

@@ -61,7 +61,7 @@ void room::reload() {
   failed_ = false;
   // Where other servers write too, the subscription starts again from here: an ordered consumer may have
   // stopped delivering after a stream leader change, which is what made the log and the room disagree.
-  if (services_.follow) services_.follow(shared_from_this());
+  if (services_.cluster) services_.cluster->follow(shared_from_this());
   broadcast_stage();
   update_summary();
   arm_round_timer();    // a timed round's timer that fired while writes were refused did nothing

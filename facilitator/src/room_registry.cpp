@@ -59,7 +59,7 @@ std::shared_ptr<room> room_registry::find(const std::string& code) const {
     const auto it = rooms_.find(code);
     if (it != rooms_.end()) return it->second;
   }
-  return services_.follow ? load(code) : nullptr;
+  return services_.cluster ? load(code) : nullptr;
 }
 
 std::size_t room_registry::size() const {
@@ -104,7 +104,7 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
   auto first = [this, r, code, scenario = sc.id, stored = std::move(stored)](bool ok) {
     if (ok)
       log::write(log::level::info, "session_started", "session started", {{"code", code}, {"scenario", scenario}});
-    if (ok && services_.follow) hold(r);
+    if (ok && services_.cluster) hold(r);
     if (!ok) erase(code);
     stored(r, ok);
   };

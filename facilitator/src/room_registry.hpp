@@ -27,7 +27,7 @@ public:
   /// on stderr with the reason, counted in metrics.quarantined. Throws only if the store cannot list them.
   room_registry(boost::asio::io_context& ioc, room_services& services);
 
-  /// The room of a code, or null. Where other servers share the log (services.follow), a session one of them
+  /// The room of a code, or null. Where other servers share the log (services.cluster), a session one of them
   /// started is loaded from the store on first use (room_loading.cpp).
   std::shared_ptr<room> find(const std::string& code) const;
   /// Sessions held (running and ended).

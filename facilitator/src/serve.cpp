@@ -211,11 +211,9 @@ int serve(const serve_options& o) {
   boost::asio::io_context ioc(o.net.io_threads);
   // With --nats, other servers may serve the same sessions: every room follows the stream (cluster/).
   auto follower = o.nats.empty() ? nullptr : std::make_unique<cluster::stream_follower>(nats_options(o));
-  auto application = std::make_unique<app>(
-      ioc, *store, *keys, library,
-      app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies, o.metrics_public, o.confidential_retention,
-                  follower ? [f = follower.get()](const std::shared_ptr<room>& r) { f->follow(r); }
-                           : std::function<void(const std::shared_ptr<room>&)>()});
+  auto application = std::make_unique<app>(ioc, *store, *keys, library,
+                                           app_options{key, o.min_group, o.web_root, o.rates, o.trusted_proxies,
+                                                       o.metrics_public, o.confidential_retention, follower.get()});
   auto tls = o.tls_cert ? net::make_tls_context(*o.tls_cert, *o.tls_key) : nullptr;
   const std::string scheme = tls ? "https" : "http";
   auto srv = net::server::create(ioc, *application, o.net, o.origins, tls);

@@ -186,3 +186,19 @@ TEST(Cluster, TheStreamLeaderKilledMidBurstLosesNoAckedVoteAndTheSessionGoesOn) 
   if (HasFailure())
     for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
 }
+
+// Presence is the session's, not one server's: every server adds up the counts the others tell it, and
+// forgets a server that died.
+TEST(Cluster, PresenceCountsTheParticipantsOfEveryServerAndForgetsADeadOne) {
+  cluster_session s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 9; ++i) people.push_back(s.join(i % 3, i));
+  const auto presence = [](std::size_t n) {
+    return [n](const json& m) { return m["type"] == "presence" && m["participants"] == n; };
+  };
+  EXPECT_TRUE(s.console->wait_for(presence(9), 10s)) << "the console on server 0 never counted all nine";
+  EXPECT_TRUE(people[1]->wait_for(presence(9), 10s)) << "a participant on server 1 never counted all nine";
+  const auto from = s.console->count();
+  s.servers[2]->kill_hard();  // its three participants are gone with it
+  EXPECT_TRUE(s.console->wait_for(presence(6), 10s, from)) << "the dead server's participants still counted";
+}

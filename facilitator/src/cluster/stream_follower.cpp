@@ -1,14 +1,17 @@
 #include "cluster/stream_follower.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <stdexcept>
 
+#include "crypto.hpp"
 #include "log.hpp"
-#include "room.hpp"
 #include "store/nats_link.hpp"
 
 namespace roundtable::facilitator::cluster {
 
-stream_follower::stream_follower(const store::jetstream_options& options) : options_(options) {
+stream_follower::stream_follower(const store::jetstream_options& options)
+    : options_(options), server_id_(crypto::random_token(12)) {
   // Its own connection, apart from the store's writes: the ordered consumers resume by themselves after a reconnect.
   auto link = store::nats::connect(options_.servers, options_.attempt_timeout_ms);
   nc_ = std::move(link.nc);
@@ -18,7 +21,10 @@ stream_follower::stream_follower(const store::jetstream_options& options) : opti
 stream_follower::~stream_follower() {
   {
     std::lock_guard lock(mutex_);
-    for (auto& [code, sub] : subs_) natsSubscription_Unsubscribe(sub.get());
+    for (auto& [code, subs] : subs_) {
+      natsSubscription_Unsubscribe(subs.events.get());
+      natsSubscription_Unsubscribe(subs.presence.get());
+    }
     subs_.clear();
   }
   js_.reset();
@@ -33,13 +39,26 @@ void stream_follower::follow(const std::shared_ptr<room>& r) {
   // From the session's last message on: the room was just read from the log. Whatever was stored between
   // that read and this subscription shows up as a gap, and the room reads the log again.
   so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+  auto events = subscribe(r, store::jetstream_store::subject(r->code()), &on_message, &so);
+  auto presence = subscribe(r, presence_subject(r->code()), &on_presence, nullptr);
+  std::lock_guard lock(mutex_);
+  auto& slot = subs_[r->code()];
+  if (slot.events) natsSubscription_Unsubscribe(slot.events.get());
+  if (slot.presence) natsSubscription_Unsubscribe(slot.presence.get());
+  slot = {std::move(events), std::move(presence)};
+}
+
+store::nats::handle<natsSubscription> stream_follower::subscribe(const std::shared_ptr<room>& r,
+                                                                 const std::string& subject, natsMsgHandler handler,
+                                                                 jsSubOptions* js_options) {
   // Owned by the subscription: freed once it is closed and its handler has returned (on_complete).
-  auto to = std::make_unique<target>(target{r});
+  auto to = std::make_unique<target>(target{r, server_id_});
   natsSubscription* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  store::nats::check(js_Subscribe(&raw, js_.get(), store::jetstream_store::subject(r->code()).c_str(), &on_message,
-                                  to.get(), nullptr, &so, &jerr),
-                     "following session " + r->code(), jerr);
+  const natsStatus s =
+      js_options ? js_Subscribe(&raw, js_.get(), subject.c_str(), handler, to.get(), nullptr, js_options, &jerr)
+                 : natsConnection_Subscribe(&raw, nc_.get(), subject.c_str(), handler, to.get());
+  store::nats::check(s, "following session " + r->code(), jerr);
   store::nats::handle<natsSubscription> sub(raw);
   if (natsSubscription_SetOnCompleteCB(sub.get(), &on_complete, to.get()) != NATS_OK) {
     natsSubscription_Unsubscribe(sub.get());
@@ -47,22 +66,43 @@ void stream_follower::follow(const std::shared_ptr<room>& r) {
     throw store::nats::error("following session " + r->code() + ": cannot watch the subscription's end");
   }
   to.release();
-  std::lock_guard lock(mutex_);
-  auto& slot = subs_[r->code()];
-  if (slot) natsSubscription_Unsubscribe(slot.get());
-  slot = std::move(sub);
+  return sub;
+}
+
+void stream_follower::share_presence(const std::string& code, std::size_t count) {
+  const auto body = nlohmann::json{{"server", server_id_}, {"count", count}}.dump();
+  // Core NATS, at most once: a lost count is said again within a second.
+  natsConnection_Publish(nc_.get(), presence_subject(code).c_str(), body.data(), static_cast<int>(body.size()));
+}
+
+std::string stream_follower::presence_subject(const std::string& code) {
+  return "roundtable.presence." + code;
 }
 
 void stream_follower::forget(const std::string& code) {
   std::lock_guard lock(mutex_);
   const auto it = subs_.find(code);
   if (it == subs_.end()) return;
-  natsSubscription_Unsubscribe(it->second.get());
+  natsSubscription_Unsubscribe(it->second.events.get());
+  natsSubscription_Unsubscribe(it->second.presence.get());
   subs_.erase(it);
 }
 
 void stream_follower::on_complete(void* closure) {
   delete static_cast<target*>(closure);
+}
+
+void stream_follower::on_presence(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+  store::nats::handle<natsMsg> msg(raw);
+  const auto r = static_cast<target*>(closure)->r.lock();
+  if (!r) return;
+  const auto j = nlohmann::json::parse(natsMsg_GetData(msg.get()),
+                                       natsMsg_GetData(msg.get()) + natsMsg_GetDataLength(msg.get()), nullptr, false);
+  if (!j.is_object() || !j.contains("server") || !j["server"].is_string() || !j.contains("count") ||
+      !j["count"].is_number_unsigned())
+    return;                                                        // not a facilitator's: ignored
+  if (j["server"] == static_cast<target*>(closure)->self) return;  // this server's own count
+  r->peer_presence(j["server"].get<std::string>(), j["count"].get<std::size_t>());
 }
 
 void stream_follower::on_message(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {

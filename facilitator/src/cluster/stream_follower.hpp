@@ -1,6 +1,7 @@
 // Keeps every room of a server that shares its event log (`serve --nats`) in step with the stream:
 // one ordered JetStream consumer per session, whose messages (the events any server stored, this one's
-// too) are handed to the room, which folds the ones it does not hold yet with the core's `apply`.
+// too) are handed to the room, which folds the ones it does not hold yet with the core's `apply`; and
+// one core NATS subscription per session on which the servers tell each other their presence counts.
 #pragma once
 
 #include <nats/nats.h>
@@ -14,26 +15,28 @@
 #include "store/jetstream_store.hpp"
 #include "store/nats_handles.hpp"
 
-namespace roundtable::facilitator {
-class room;
-}
+#include "room.hpp"
 
 namespace roundtable::facilitator::cluster {
 
-class stream_follower {
+class stream_follower final : public cluster_link {
 public:
   /// Connects to the cluster (its own connection, apart from the store's writes); throws
   /// std::runtime_error saying what is wrong.
   explicit stream_follower(const store::jetstream_options& options);
   /// Stops every subscription, then closes the connection.
-  ~stream_follower();
+  ~stream_follower() override;
   stream_follower(const stream_follower&) = delete;
   stream_follower& operator=(const stream_follower&) = delete;
 
   /// Delivers r's session's last stored message to r (room::follow), then each new one as it is stored,
   /// in order; a room that follows again (after each reload) replaces its subscription. Throws if the
   /// subscription cannot be made.
-  void follow(const std::shared_ptr<room>& r);
+  void follow(const std::shared_ptr<room>& r) override;
+  /// Publishes {"server": this server's id, "count": count} on the session's presence subject.
+  void share_presence(const std::string& code, std::size_t count) override;
+  /// The subject on which the servers of a session say their presence counts.
+  static std::string presence_subject(const std::string& code);
   /// Stops delivering a session's messages (purged).
   void forget(const std::string& code);
 
@@ -41,17 +44,28 @@ private:
   // What a subscription's callback reaches: the room, weakly (a room that is gone is skipped).
   struct target {
     std::weak_ptr<room> r;
+    std::string self;  // this server's id
   };
 
+  // Subscribes to subject (a JetStream consumer when js_options is given, else core NATS) with a target
+  // of r that the subscription frees once it is done.
+  store::nats::handle<natsSubscription> subscribe(const std::shared_ptr<room>& r, const std::string& subject,
+                                                  natsMsgHandler handler, jsSubOptions* js_options);
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_presence(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   // A subscription closed and its handler returned: its target goes.
   static void on_complete(void* closure);
 
   store::jetstream_options options_;
   store::nats::handle<natsConnection> nc_;
   store::nats::handle<jsCtx> js_;
+  const std::string server_id_;  // random: tells this server's presence messages from the others'
   std::mutex mutex_;
-  std::map<std::string, store::nats::handle<natsSubscription>> subs_;
+  struct subscriptions {
+    store::nats::handle<natsSubscription> events;
+    store::nats::handle<natsSubscription> presence;
+  };
+  std::map<std::string, subscriptions> subs_;
 };
 
 }  // namespace roundtable::facilitator::cluster
