@@ -218,14 +218,24 @@ namespace {
 
 }  // namespace
 
+// A three-node JetStream cluster on loopback, and the options of a store with three replicas on it.
+class JetStreamCluster : public ::testing::Test {
+protected:
+  temp_dir dir;
+  roundtable::test::nats_cluster cluster{dir.path()};
+
+  jetstream_options options() const {
+    jetstream_options o;
+    o.servers = cluster.url_list();
+    o.replicas = 3;
+    return o;
+  }
+};
+
 // Three nodes, three replicas: the stream's leader dies in the middle of a burst. Every acked write is
 // there once, in order; the store goes on writing on the two nodes left.
-TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
-  temp_dir dir;
-  roundtable::test::nats_cluster cluster(dir.path());
-  jetstream_options o;
-  o.servers = cluster.url_list();
-  o.replicas = 3;
+TEST_F(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
+  auto o = options();
   o.attempt_timeout_ms = 1000;
   o.write_deadline_ms = 10000;  // a new leader is elected within a few seconds
   auto store = jetstream_store::open(o);
@@ -269,12 +279,8 @@ TEST(JetStreamCluster, EveryAckedWriteSurvivesTheStreamLeadersDeathOnce) {
 // nats-server 2.9.10 lets concurrent publishes with one expected last sequence all through there
 // (nats-server#4320); the slot's Nats-Msg-Id must still let exactly one of them store its event each round,
 // tell each writer truly whether it was its own, and keep the log one event per round.
-TEST(JetStreamCluster, WritersRacingForOneSeqOnThreeReplicasStoreOneMessageEachTime) {
-  temp_dir dir;
-  roundtable::test::nats_cluster cluster(dir.path());
-  jetstream_options o;
-  o.servers = cluster.url_list();
-  o.replicas = 3;
+TEST_F(JetStreamCluster, WritersRacingForOneSeqOnThreeReplicasStoreOneMessageEachTime) {
+  const auto o = options();
   std::vector<std::unique_ptr<jetstream_store>> stores;
   for (int i = 0; i < 3; ++i) stores.push_back(jetstream_store::open(o));
   outcomes out;

@@ -117,6 +117,17 @@ struct RoomBoundary : ::testing::Test {
     }
     return false;
   }
+  std::shared_ptr<fake_connection> console = std::make_shared<fake_connection>();
+  std::shared_ptr<fake_connection> participant = std::make_shared<fake_connection>();
+  std::shared_ptr<role_count> count = std::make_shared<role_count>(counters);
+
+  // The console opens gut and `participant` joins with token-1.
+  void open_gut_and_join() {
+    r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
+    ASSERT_EQ(answer(*console, "open")["type"], "ack");
+    r->join(participant, r->voter_key("token-1"), count, "join");
+    ASSERT_EQ(answer(*participant, "join")["type"], "joined");
+  }
   // The nth answer to c's request with this id.
   json answer(fake_connection& c, const std::string& id, int nth = 0) {
     std::optional<json> got;
@@ -138,13 +149,8 @@ void sql(const std::filesystem::path& db, const std::string& statement) {
 }  // namespace
 
 TEST_F(RoomBoundary, AnExceptionInAHandlerIsAnsweredInternalCountedAndTheRoomCarriesOn) {
-  auto console = std::make_shared<fake_connection>();
-  r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
-  ASSERT_EQ(answer(*console, "open")["type"], "ack");
-  auto p = std::make_shared<fake_connection>();
-  auto count = std::make_shared<role_count>(counters);
-  r->join(p, r->voter_key("token-1"), count, "join");
-  ASSERT_EQ(answer(*p, "join")["type"], "joined");
+  open_gut_and_join();
+  auto p = participant;
   // The ack of this vote throws (its write is durable by then).
   p->throws = 1;
   const json ballot{{"choice", "refer"}};
@@ -178,13 +184,8 @@ TEST_F(RoomBoundary, AnExceptionInAHandlerIsAnsweredInternalCountedAndTheRoomCar
 // acked without an event. Before the fix it was: after the reload the next resend was acked from memory,
 // and the acked vote was in no log.
 TEST_F(RoomBoundary, AResendDecidedOnAWriteThatFailedIsNotRememberedAsAcked) {
-  auto console = std::make_shared<fake_connection>();
-  r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
-  ASSERT_EQ(answer(*console, "open")["type"], "ack");
-  auto p = std::make_shared<fake_connection>();
-  auto count = std::make_shared<role_count>(counters);
-  r->join(p, r->voter_key("token-1"), count, "join");
-  ASSERT_EQ(answer(*p, "join")["type"], "joined");
+  open_gut_and_join();
+  auto p = participant;
   sql(dir / "rt.db", "ALTER TABLE events RENAME TO events_away");  // the next write fails
   const json ballot{{"choice", "refer"}};
   r->request(p, r->voter_key("token-1"), protocol::vote{"gut", ballot}, "v1");
