@@ -1,12 +1,42 @@
 // Conformance harness: a real `facilitator serve` child process and a plain WebSocket client (the npm
 // package `ws`), written from /work/shared/protocol.md alone. Nothing here knows the server's code.
+//
+// Cluster mode (opt-in): with ROUNDTABLE_CONFORMANCE_CLUSTER=N (N >= 2, e.g. 3), `startServer()` starts one
+// `nats-server -js` (temporary store, free loopback ports, awaited until JetStream is ready) and N
+// `facilitator serve --nats nats://127.0.0.1:PORT` processes sharing the key and the scenario folder, each
+// with its own --db file (saved cases). The returned server object looks like a single one: each
+// `Client.connect(server)` and each `httpGet(server, ...)` goes to the next facilitator round-robin (a load
+// balancer without stickiness); `origin`, `port`, `ws` and `stdout()` are the first one's; `stderr()` is all
+// of theirs; `child.kill(signal)` signals every facilitator and `exited` resolves when all have exited (with
+// the first non-clean exit, else the first one's). `startServer({ db: s.db })` on a cluster's `db` "restarts"
+// it: N new facilitators on the same JetStream (nats-server outlives its cluster's stop()) and the same --db
+// files. Every child (nats-server included) is killed when the test process exits (and, through
+// `setpriv --pdeathsig KILL`, if it dies). Tests that are by nature about one process (its SQLite file, a
+// random console key, its descriptor limit) are skipped in this mode with `skip: clusterSkip('reason')`.
+//   ROUNDTABLE_CONFORMANCE_CLUSTER=3 node --test tests/conformance/
+// With ROUNDTABLE_CONFORMANCE_LOGS=DIR, each facilitator's stderr (its log) is also written to
+// DIR/<test process pid>-<cluster>-<n>.log, to diagnose a failure afterwards.
+// Skipped in cluster mode: http.test.mjs "without a key: a random key is printed once ..." (serve --nats
+// refuses to start without a shared key); limits.test.mjs "the store never holds a participant token ..."
+// (reads the SQLite --db file, which holds no events with --nats) and "out of file descriptors ..." (one
+// process's prlimit --nofile and CPU time).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync, appendFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+
+/** Facilitators per startServer(): 0 (one SQLite server, the default) or N >= 2 over NATS JetStream. */
+export const CLUSTER = (() => {
+  const n = Number(process.env.ROUNDTABLE_CONFORMANCE_CLUSTER ?? 0);
+  return Number.isInteger(n) && n >= 2 ? n : 0;
+})();
+
+/** node:test's `skip` option for a test that is by nature about one process: the reason in cluster mode. */
+export const clusterSkip = (reason) => (CLUSTER ? `cluster mode: ${reason}` : false);
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const binary = join(root, 'build/bin/facilitator');
@@ -45,22 +75,28 @@ const generousLimits = ['--rate-messages', '100000', '--join-failures-per-connec
   '--join-failures-per-address', '100000', '--key-failures-per-address', '100000',
   '--max-connections-per-address', '100000'];
 
-export async function startServer({ key = KEY, scenarios, db, extra = [], env = {}, nofile, defaultLimits = false } = {}) {
+export async function startServer(opts = {}) {
+  return CLUSTER ? startCluster(opts) : startOne(opts);
+}
+
+async function startOne({ key = KEY, scenarios, db, extra = [], env = {}, nofile, defaultLimits = false, args: more = [], wrap = [], logFile } = {}) {
   const dir = tempDir();
   db = db ?? join(dir, 'rt.db');
   scenarios = scenarios ?? scenarioDir();
   const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--scenarios', scenarios,
-    ...(defaultLimits ? [] : generousLimits), ...extra];
+    ...(defaultLimits ? [] : generousLimits), ...more, ...extra];
   if (key !== null) args.push('--key', key);
   const childEnv = { ...process.env, ...env };
   if (key === null && !('ROUNDTABLE_KEY' in env)) delete childEnv.ROUNDTABLE_KEY;
   // nofile: run with that file descriptor limit (prlimit execs the server, so the pid is the server's)
   const child = nofile
     ? spawn('prlimit', [`--nofile=${nofile}:${nofile}`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+    : wrap.length
+      ? spawn(wrap[0], [...wrap.slice(1), binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
+      : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   let stdout = '';
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => { stderr += d; if (logFile) appendFileSync(logFile, d); });
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const origin = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no listening line in 15 s:\n${stdout}\n${stderr}`)), 15000);
@@ -86,6 +122,108 @@ export async function startServer({ key = KEY, scenarios, db, extra = [], env = 
   return server;
 }
 
+/** A free TCP port on loopback (closed again at once: a small race, harmless here). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+const pdeath = ['setpriv', '--pdeathsig', 'KILL', '--'];
+
+/** One `nats-server -js` on free loopback ports, resolved once its JetStream is ready; killed at exit. */
+async function startNats(dir) {
+  const port = await freePort();
+  const monitor = await freePort();
+  const argv = ['nats-server', '-js', '-sd', join(dir, 'js'), '-a', '127.0.0.1', '-p', String(port),
+    '-m', String(monitor), '-n', `conformance-${process.pid}`];
+  // Its log goes to a file and the child is unref'd: it outlives its cluster's stop() (a restart needs it)
+  // without keeping the test process alive; it is killed when that process exits.
+  const logFile = join(dir, 'nats.log');
+  const fd = openSync(logFile, 'w');
+  const child = spawn(pdeath[0], [...pdeath.slice(1), ...argv], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.unref();
+  const log = () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } };
+  process.on('exit', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server exited at start:\n${log()}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
+      if (r.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`nats-server not ready in 15 s:\n${log()}`); }
+    await sleep(50);
+  }
+  return { url: `nats://127.0.0.1:${port}`, port, monitor, child, log };
+}
+
+// A cluster's `db` (what a test hands back to startServer to restart it) -> its nats-server and folder.
+const clusters = new Map();
+let clusterCounter = 0;
+
+/** CLUSTER facilitators over one nats-server; see the top of this file. */
+async function startCluster(opts = {}) {
+  const { key = KEY, env = {} } = opts;
+  if (key === null && !env.ROUNDTABLE_KEY && !(opts.extra ?? []).includes('--key-file'))
+    throw new Error('cluster mode: serve --nats needs a shared key (a test without one is skipped in this mode)');
+  if (opts.nofile) throw new Error('cluster mode: nofile is about one process (a test using it is skipped in this mode)');
+  let cluster = opts.db !== undefined ? clusters.get(opts.db) : undefined;
+  if (opts.db !== undefined && !cluster) throw new Error(`cluster mode: ${opts.db} is not a cluster's db`);
+  if (!cluster) {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-conf-cluster-'));
+    const nats = await startNats(dir);
+    // after nats-server's own exit handler (which kills it): its store goes last
+    process.on('exit', () => { try { rmSync(dir, { recursive: true, force: true }); } catch { /* busy */ } });
+    cluster = { dir, db: join(dir, 'rt.db'), nats, id: ++clusterCounter };
+    clusters.set(cluster.db, cluster);
+  }
+  const scenarios = opts.scenarios ?? scenarioDir();
+  const logs = process.env.ROUNDTABLE_CONFORMANCE_LOGS;
+  if (logs) mkdirSync(logs, { recursive: true });
+  const start = (i) => startOne({
+    ...opts, scenarios, db: `${cluster.db}.${i + 1}`, args: ['--nats', cluster.nats.url], wrap: pdeath,
+    logFile: logs ? join(logs, `${process.pid}-${cluster.id}-${i + 1}.log`) : undefined,
+  });
+  const servers = [];
+  try {
+    // the first alone (it creates the stream), then the others together
+    servers.push(await start(0));
+    servers.push(...await Promise.all(Array.from({ length: CLUSTER - 1 }, (_, i) => start(i + 1))));
+  } catch (e) {
+    for (const s of servers) s.child.kill('SIGKILL');
+    throw e;
+  }
+  const [first] = servers;
+  let wsTurn = 0;
+  let httpTurn = 0;
+  const live = () => servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+  const exited = Promise.all(servers.map((s) => s.exited))
+    .then((all) => all.find((x) => x.code !== 0 || x.signal !== null) ?? all[0]);
+  const child = {
+    pid: first.child.pid,
+    kill(signal = 'SIGTERM') { for (const s of live()) s.child.kill(signal); return true; },
+    get exitCode() { return live().length ? null : first.child.exitCode; },
+    get signalCode() { return live().length ? null : first.child.signalCode; },
+  };
+  return {
+    cluster: servers, nats: cluster.nats,
+    origin: first.origin, db: cluster.db, scenarios, child, exited,
+    host: first.host, port: first.port, ws: first.ws,
+    nextWs: () => servers[wsTurn++ % servers.length].ws,
+    nextOrigin: () => servers[httpTurn++ % servers.length].origin,
+    stdout: () => first.stdout(),
+    stderr: () => servers.map((s) => s.stderr()).join(''),
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 let idCounter = 0;
 export const nextId = () => `r${++idCounter}`;
 
@@ -109,7 +247,9 @@ export class Client {
   }
 
   static async connect(server, { origin, headers = {}, path = '/ws' } = {}) {
-    const url = server.ws.replace(/\/ws$/, path);
+    // a cluster rotates over its facilitators, unless a test aimed this connection elsewhere (its own `ws`)
+    const rotate = server.nextWs && server.ws === server.cluster[0].ws;
+    const url = (rotate ? server.nextWs() : server.ws).replace(/\/ws$/, path);
     const opts = { headers: { ...headers }, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 };
     if (origin !== undefined) opts.origin = origin;
     const ws = new WebSocket(url, opts);
@@ -209,7 +349,7 @@ export async function startSession(f, { scenario = 'conf', options } = {}) {
 }
 
 export async function httpGet(server, path, headers = {}) {
-  const res = await fetch(server.origin + path, { headers });
+  const res = await fetch((server.nextOrigin ? server.nextOrigin() : server.origin) + path, { headers });
   const body = await res.text();
   return { status: res.status, headers: res.headers, body };
 }

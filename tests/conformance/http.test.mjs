@@ -2,7 +2,7 @@
 // "Process and HTTP surface" and "Limits").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, Client, facilitator, participant, startSession, httpGet, KEY, token, sleep, projector } from './harness.mjs';
+import { startServer, Client, facilitator, participant, startSession, httpGet, KEY, token, sleep, projector, clusterSkip } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -174,7 +174,9 @@ test('--allow-origin and --public-url origins are allowed, others still 403', as
   } finally { await s.stop(); }
 });
 
-test('without a key: a random key is printed once as the console URL, and it works', async () => {
+test('without a key: a random key is printed once as the console URL, and it works', {
+  skip: clusterSkip('serve --nats refuses to start without a shared key, so no random key is ever printed'),
+}, async () => {
   const s = await startServer({ key: null });
   try {
     await sleep(200);
