@@ -170,6 +170,8 @@ private:
   void recover();
   /// The session as the store holds it; throws when the log cannot be read or does not replay.
   void reload();
+  /// After a reload: the round pushes (and the end) of every question whose round the reload changed.
+  void push_rounds_changed(const session& before);
   /// recover() again in a second (a reload that failed).
   void arm_reload_timer();
 

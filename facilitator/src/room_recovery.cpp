@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <stdexcept>
+#include <utility>
 
 #include "event_log.hpp"
 #include "log.hpp"
@@ -56,7 +57,7 @@ void room::reload() {
   if (unreadable) throw std::runtime_error(*unreadable);
   auto s = session::replay(log);
   if (!s) throw std::runtime_error(s.err().message);
-  session_ = std::move(*s);
+  const session before = std::exchange(session_, std::move(*s));
   logged_ = log.size();
   failed_ = false;
   // Where other servers write too, the subscription starts again from here: an ordered consumer may have
@@ -66,6 +67,19 @@ void room::reload() {
   update_summary();
   arm_round_timer();    // a timed round's timer that fired while writes were refused did nothing
   refresh_questions();  // so did a tally's; and the log may hold other servers' events now
+  push_rounds_changed(before);
+}
+
+void room::push_rounds_changed(const session& before) {
+  // Another server's close (a timed round's, say) that this room's own refused write kept it from folding.
+  const auto now = now_ms();
+  for (const auto& q : session_.question_ids()) {
+    if (before.round_message(role::facilitator, q, now) == session_.round_message(role::facilitator, q, now)) continue;
+    for (auto r : {role::facilitator, role::projector, role::participant})
+      broadcast(r, session_.round_message(r, q, now));
+  }
+  if (before.ended() || !session_.ended()) return;
+  for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
 }
 
 void room::arm_reload_timer() {

@@ -21,6 +21,7 @@
 // (reads the SQLite --db file, which holds no events with --nats) and "out of file descriptors ..." (one
 // process's prlimit --nofile and CPU time).
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync, appendFileSync, openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -118,7 +119,7 @@ async function startOne({ key = KEY, scenarios, db, extra = [], env = {}, nofile
       return exited;
     },
   };
-  process.on('exit', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
+  track(child);
   return server;
 }
 
@@ -147,7 +148,7 @@ async function startNats(dir) {
   closeSync(fd);
   child.unref();
   const log = () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } };
-  process.on('exit', () => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
+  track(child);
   const deadline = Date.now() + 15000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server exited at start:\n${log()}`);
@@ -223,6 +224,17 @@ async function startCluster(opts = {}) {
     },
   };
 }
+
+// Every child a test file started is killed when its tests are done, passed or failed: a failed test that
+// never stopped its servers would otherwise keep the file (and the whole run) alive until a timeout.
+const children = new Set();
+function kill(child) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+after(() => { for (const child of children) kill(child); });
+process.on('exit', () => { for (const child of children) kill(child); });
 
 let idCounter = 0;
 export const nextId = () => `r${++idCounter}`;
