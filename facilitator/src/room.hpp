@@ -115,7 +115,8 @@ public:
   /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp),
   /// and shares this server's presence count with the others (room_presence.cpp).
   void watch_stream();
-  /// Another server's count of this session's connected participants (room_presence.cpp).
+  /// Another server's count of this session's connected participants (room_presence.cpp); a count above
+  /// a million, or a 65th server, is ignored.
   void peer_presence(std::string server, std::size_t count);
 
 private:

@@ -10,6 +10,10 @@ namespace {
 
 // A server silent this long has gone (each says its count every second).
 constexpr auto peer_silence = std::chrono::seconds(3);
+// Anyone who can publish on the NATS cluster can say a count: more servers than this, or a count above what
+// any server can hold (its open-file limit), is not a facilitator's and is ignored.
+constexpr std::size_t max_peers = 64;
+constexpr std::size_t max_peer_count = 1'000'000;
 
 }  // namespace
 
@@ -20,7 +24,9 @@ std::size_t room::present_count() const {
 }
 
 void room::peer_presence(std::string server, std::size_t count) {
+  if (count > max_peer_count) return;
   on_strand([this, server = std::move(server), count] {
+    if (!peers_.count(server) && peers_.size() >= max_peers) return;
     auto& peer = peers_[server];
     peer.heard = clock::now();
     if (peer.count == count) return;

@@ -79,15 +79,6 @@ std::string stream_follower::presence_subject(const std::string& code) {
   return "roundtable.presence." + code;
 }
 
-void stream_follower::forget(const std::string& code) {
-  std::lock_guard lock(mutex_);
-  const auto it = subs_.find(code);
-  if (it == subs_.end()) return;
-  natsSubscription_Unsubscribe(it->second.events.get());
-  natsSubscription_Unsubscribe(it->second.presence.get());
-  subs_.erase(it);
-}
-
 void stream_follower::on_complete(void* closure) {
   delete static_cast<target*>(closure);
 }

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "store/jetstream_store.hpp"
 #include "store/nats_handles.hpp"
@@ -37,8 +36,6 @@ public:
   void share_presence(const std::string& code, std::size_t count) override;
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
-  /// Stops delivering a session's messages (purged).
-  void forget(const std::string& code);
 
 private:
   // What a subscription's callback reaches: the room, weakly (a room that is gone is skipped).
