@@ -90,7 +90,9 @@ TEST(AbstainServer, PassesDoNotReachMinGroupForTheTally) {
   // Not in the export either.
   const json exported = w.export_json();
   for (const auto& q : exported["questions"])
-    if (q["id"] == "sure") EXPECT_FALSE(q["rounds"][0].contains("tally")) << q.dump();
+    if (q["id"] == "sure") {
+      EXPECT_FALSE(q["rounds"][0].contains("tally")) << q.dump();
+    }
 }
 
 TEST(WithdrawServer, TakesTheAnswerBackAndTheCountDrops) {

@@ -238,7 +238,9 @@ TEST(Cluster, ForgedPresenceOnNatsIsBoundedAndFadesAway) {
   EXPECT_TRUE(s.console->wait_for(
       [](const json& m) { return m["type"] == "presence" && m["participants"].get<std::size_t>() > 2; }, 10s, from));
   for (const auto& m : s.console->received())
-    if (m["type"] == "presence") EXPECT_LE(m["participants"].get<std::size_t>(), 2u + 64u) << m.dump();
+    if (m["type"] == "presence") {
+      EXPECT_LE(m["participants"].get<std::size_t>(), 2u + 64u) << m.dump();
+    }
   // Silent for three seconds, the forged servers are gone.
   const auto later = s.console->count();
   EXPECT_TRUE(s.console->wait_for(presence(2), 10s, later)) << "the forged counts stayed";

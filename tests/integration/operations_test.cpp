@@ -280,7 +280,9 @@ TEST(Logs, JsonLinesForEveryOperatorEventWithoutSecrets) {
     EXPECT_EQ(line.find(token(0)), std::string::npos) << line;
     EXPECT_EQ(line.find("conditions"), std::string::npos) << line;
     // No client address: only the server's own listening address, in its start line.
-    if (j["event"] != "server_started") EXPECT_EQ(line.find("127.0.0.1"), std::string::npos) << line;
+    if (j["event"] != "server_started") {
+      EXPECT_EQ(line.find("127.0.0.1"), std::string::npos) << line;
+    }
     seen[j["event"]] = j;
   }
   ASSERT_TRUE(seen.count("server_started"));
@@ -358,7 +360,9 @@ TEST(Exports, SummaryCsvCountsPerOptionPerRoundRespectingMinGroup) {
   EXPECT_TRUE(cell.count("2 suppressed"));
   for (const auto& [k, v] : cell) EXPECT_NE(k.rfind("2 counts", 0), 0u) << "round 2 is below min_group: " << k;
   for (const auto& row : rows)
-    if (row.size() == 7 && row[1] == "gut" && row[3] == "2") EXPECT_EQ(row[4], "2");
+    if (row.size() == 7 && row[1] == "gut" && row[3] == "2") {
+      EXPECT_EQ(row[4], "2");
+    }
   // The byte order mark, only when asked for.
   EXPECT_NE(r.body.rfind("\xEF\xBB\xBF", 0), 0u);
   for (const std::string file : {"summary.csv", "export.csv"}) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -19,17 +20,24 @@ namespace roundtable::test {
 
 using namespace std::chrono_literals;
 
+// A port below the kernel's ephemeral range (32768-60999 here), free when checked: nats-server binds it by
+// number a moment later, and a port the kernel handed out (bind to 0) could meanwhile be taken by any of the
+// parallel tests' outgoing connections, which draw from that range ("nats-server exited at start").
 unsigned short free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("no free port");
-  close(fd);
-  return ntohs(a.sin_port);
+  static std::mt19937 pick{std::random_device{}()};
+  std::uniform_int_distribution<int> in_range(20000, 32000);
+  for (int tries = 0; tries < 200; ++tries) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<unsigned short>(in_range(pick)));
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    if (free) return ntohs(a.sin_port);
+  }
+  throw std::runtime_error("no free port");
 }
 
 nats_server::nats_server(std::string dir) : nats_server(std::move(dir), {}, true) {}

@@ -8,7 +8,7 @@
 
 namespace roundtable::test {
 
-/// A port the kernel just handed out and took back: free unless someone else takes it meanwhile.
+/// A free loopback port below the ephemeral range, for a program that binds it by number (nats-server).
 unsigned short free_port();
 
 class nats_server {
