@@ -292,6 +292,14 @@ int server_process::terminate(std::chrono::milliseconds timeout) {
 }
 
 std::string server_process::output() const {
+  // What the server printed on stdout after its "listening on" line (the rest of its banner) is still in the
+  // pipe: it goes to the log first, else a line printed a moment after that one would never be seen.
+  if (out_fd_ >= 0) {
+    std::string rest;
+    char buf[512];
+    for (ssize_t n; (n = read(out_fd_, buf, sizeof buf)) > 0;) rest.append(buf, static_cast<std::size_t>(n));
+    if (!rest.empty()) std::ofstream(log_path_, std::ios::app) << rest;
+  }
   std::ifstream in(log_path_);
   std::stringstream ss;
   ss << in.rdbuf();
