@@ -42,13 +42,15 @@ void room::follow(std::uint64_t first, std::vector<std::string> payloads) {
 
 void room::watch_stream() {
   on_strand([this] {
+    // Once a second, so the others know this server is there; at once when the room starts following, so the
+    // servers already serving the session learn of this one (and answer it, peer_presence).
+    share_presence(true);
     stream_check_timer_.expires_after(stream_check_interval);
     stream_check_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
       if (ec || stopping_) return;
       guarded(nullptr, {}, [this] {
         check_stream();
         forget_silent_peers();
-        share_presence(true);
       });
       if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
     });
@@ -82,8 +84,8 @@ void room::fold(const std::vector<std::string>& payloads) {
   for (const auto& q : tallied) settle_coalesced(publish_[q]);
   after_pending([this, effects = std::move(*applied), tallied = std::move(tallied)] {
     if (failed_) return;
-    push_effects(effects, false);
-    for (const auto& q : tallied) schedule_publish(q);  // ballots of this room's the tally did not hold
+    push_effects(effects);
+    for (const auto& q : tallied) schedule_publish(q);  // ballots the tally did not hold
     update_summary();
   });
 }

@@ -26,8 +26,12 @@ std::size_t room::present_count() const {
 void room::peer_presence(std::string server, std::size_t count) {
   if (count > max_peer_count) return;
   on_strand([this, server = std::move(server), count] {
-    if (!peers_.count(server) && peers_.size() >= max_peers) return;
+    const bool known = peers_.count(server);
+    if (!known && peers_.size() >= max_peers) return;
     auto& peer = peers_[server];
+    // A server new to this session hears of this one at once, not a second later: until it does, it takes
+    // itself for the only one and keeps the session's clocks (room_pacing.cpp).
+    if (!known) share_presence(true);
     peer.heard = clock::now();
     if (peer.count == count) return;
     peer.count = count;

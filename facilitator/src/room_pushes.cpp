@@ -102,7 +102,7 @@ void room::broadcast_perspectives(const std::string& q, bool everyone) {
     if (auto m = session_.perspectives_message(r, q)) broadcast(r, *m);
 }
 
-void room::push_effects(const std::vector<effect>& effects, bool own) {
+void room::push_effects(const std::vector<effect>& effects) {
   const auto now = now_ms();
   for (const auto& e : effects) {
     switch (e.kind) {
@@ -131,8 +131,8 @@ void room::push_effects(const std::vector<effect>& effects, bool own) {
         for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
         break;
     }
-    // Every ballot may make a tally due (decided where the ballot was).
-    if (e.kind == push_kind::progress && own) schedule_publish(e.question);
+    // Every ballot, stored here or by another server, may make a tally due.
+    if (e.kind == push_kind::progress) schedule_publish(e.question);
   }
 }
 
@@ -165,13 +165,9 @@ void room::settle_coalesced(coalesce& state) {
 
 void room::schedule_publish(const std::string& q) {
   if (!session_.decide_publish(q)) return;
-  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()), [this, q] {
-    if (stopping_ || failed_) return false;
-    auto e = session_.decide_publish(q);
-    if (!e) return false;
-    commit({*e}, [](bool) {});
-    return true;
-  });
+  if (!paces()) return publish_unless_paced(q);  // room_pacing.cpp
+  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()),
+                [this, q] { return publish_due(q); });
 }
 
 void room::schedule_progress(const std::string& q) {
@@ -197,24 +193,6 @@ void room::schedule_presence() {
     f["code"] = code_;
     broadcast(role::facilitator, f, presence_.slot);
     return true;
-  });
-}
-
-void room::arm_round_timer() {
-  if (stopping_) return;
-  std::optional<std::int64_t> next;
-  for (const auto& q : session_.question_ids())
-    if (auto at = session_.closes_at(q); at && (!next || *at < *next)) next = *at;
-  round_timer_.cancel();
-  if (!next) return;
-  round_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *next - now_ms())));
-  round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || stopping_ || failed_) return;
-    guarded(nullptr, {}, [this] {
-      const auto due = session_.decide_timeouts(now_ms());
-      if (due.empty()) return arm_round_timer();
-      commit(due, [this](bool) { arm_round_timer(); });
-    });
   });
 }
 

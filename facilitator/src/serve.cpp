@@ -163,17 +163,20 @@ void run_threads(boost::asio::io_context& ioc, int threads) {
 }
 
 // The operator's record of how this server was started: every option but the key (which is never logged).
-void log_start(const serve_options& o, const std::string& scheme, unsigned short port, std::size_t scenarios) {
-  log::write(log::level::info, "server_started", "listening",
-             {{"url", scheme + "://" + o.host + ":" + std::to_string(port)},
-              {"db", o.db},
-              {"scenarios", o.scenarios_dir + " (" + std::to_string(scenarios) + ")"},
-              {"min_group", std::to_string(o.min_group)},
-              {"threads", std::to_string(o.net.io_threads)},
-              {"public_url", o.public_url.value_or("")},
-              {"tls", o.tls_cert ? "on" : "off"},
-              {"metrics_public", o.metrics_public ? "on" : "off"},
-              {"max_connections", std::to_string(o.net.max_connections)}});
+// server_id: this server's id among the servers of a cluster (--nats; the smallest paces a shared session), or "".
+void log_start(const serve_options& o, const std::string& scheme, unsigned short port, std::size_t scenarios,
+               const std::string& server_id) {
+  log::fields f{{"url", scheme + "://" + o.host + ":" + std::to_string(port)},
+                {"db", o.db},
+                {"scenarios", o.scenarios_dir + " (" + std::to_string(scenarios) + ")"},
+                {"min_group", std::to_string(o.min_group)},
+                {"threads", std::to_string(o.net.io_threads)},
+                {"public_url", o.public_url.value_or("")},
+                {"tls", o.tls_cert ? "on" : "off"},
+                {"metrics_public", o.metrics_public ? "on" : "off"},
+                {"max_connections", std::to_string(o.net.max_connections)}};
+  if (!server_id.empty()) f.emplace_back("server_id", server_id);
+  log::write(log::level::info, "server_started", "listening", f);
 }
 
 // The transport's own messages (accept failing, a TLS handshake refused) as operator log lines.
@@ -235,7 +238,7 @@ int serve(const serve_options& o) {
   });
 
   print_banner(o, scheme, srv->port(), base, key, generated, folder.scenarios()->size());
-  log_start(o, scheme, srv->port(), folder.scenarios()->size());
+  log_start(o, scheme, srv->port(), folder.scenarios()->size(), follower ? follower->server_id() : "");
   run_threads(ioc, o.net.io_threads);
   store->flush();
   log::write(log::level::info, "server_stopped", "stopped; every acked write is on disk");

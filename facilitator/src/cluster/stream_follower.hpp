@@ -34,6 +34,7 @@ public:
   void follow(const std::shared_ptr<room>& r) override;
   /// Publishes {"server": this server's id, "count": count} on the session's presence subject.
   void share_presence(const std::string& code, std::size_t count) override;
+  const std::string& server_id() const override { return server_id_; }
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
 

@@ -1,0 +1,132 @@
+// A session's clocks where three `facilitator serve --nats` processes share its log (issue 13): one server, the
+// pacer (the smallest server id), publishes its tallies and closes its timed rounds, so the session keeps
+// today's rules (at most ten tallies a second, one close) however many servers serve it; when the pacer dies,
+// another server takes its clocks over.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "facilitator_cluster.hpp"
+
+using namespace roundtable::test;
+
+namespace {
+
+const char* const choices[] = {"refer", "decline", "conditions"};
+
+// The id a facilitator logged at start (server_started ... server_id=ID).
+std::string server_id_of(const server_process& p) {
+  const std::string key = " server_id=";
+  const auto out = p.output();
+  const auto at = out.find(key);
+  if (at == std::string::npos) return "";
+  const auto from = at + key.size();
+  return out.substr(from, out.find_first_of(" \n", from) - from);
+}
+
+// The index of the server that paces the cluster's sessions: the smallest id.
+std::size_t pacer_of(const facilitator_cluster& c) {
+  std::vector<std::string> ids;
+  for (const auto& s : c.servers) ids.push_back(server_id_of(*s));
+  for (const auto& id : ids) EXPECT_FALSE(id.empty()) << "a facilitator logged no server_id";
+  return static_cast<std::size_t>(std::min_element(ids.begin(), ids.end()) - ids.begin());
+}
+
+std::size_t count_of(const std::vector<json>& log, const std::string& type, const std::string& question) {
+  return std::count_if(log.begin(), log.end(),
+                       [&](const json& e) { return e["type"] == type && e.value("question", "") == question; });
+}
+
+json vote(const std::string& question, int i) {
+  return {{"type", "vote"}, {"question", question}, {"ballot", {{"choice", choices[i % 3]}}}};
+}
+
+}  // namespace
+
+// Participants on all three servers change their votes twenty times a second for three seconds: every server
+// folds every ballot and sees a tally fall due, yet the session's tallies stay at most ten a second.
+TEST(ClusterPacing, TalliesStayTenASecondWhateverServerTheBallotsReach) {
+  cluster_session s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 9; ++i) people.push_back(s.join(i % 3, i));
+  const auto started = std::chrono::steady_clock::now();
+  int sent = 0;
+  for (; sent < 60; ++sent) {
+    people[sent % 9]->send(vote("gut", sent / 9 + sent));
+    std::this_thread::sleep_for(50ms);
+  }
+  for (int i = 0; i < 9; ++i) {
+    const auto last = people[i]->request(vote("gut", 2));  // the same last vote for all: the final tally is known
+    ASSERT_EQ(last["type"], "ack") << last.dump();
+  }
+  const auto final = s.console->wait_for(
+      [](const json& m) {
+        return m.value("type", "") == "results" && m.value("question", "") == "gut" &&
+               m.value("/tally/counts/conditions"_json_pointer, 0) == 9;
+      },
+      10s);
+  ASSERT_TRUE(final) << "no tally of the last votes";
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto tallies = count_of(s.stored(), "tally_published", "gut");
+  std::cout << tallies << " tallies in " << seconds << " s\n";
+  EXPECT_LE(static_cast<double>(tallies), 10 * seconds + 1) << "several servers published";
+  EXPECT_GE(tallies, 5u) << "tallies were held back, not paced";
+}
+
+// A timed round opened on one server closes once, and the participants of every server see it close.
+TEST(ClusterPacing, ATimedRoundClosesOnceAndEveryServersParticipantsSeeIt) {
+  cluster_session s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 6; ++i) people.push_back(s.join(i % 3, i));
+  std::vector<std::size_t> from;
+  for (auto& p : people) from.push_back(p->count());
+  s.command({{"type", "open"}, {"question", "feel"}, {"seconds", 5}});
+  for (std::size_t i = 0; i < people.size(); ++i) {
+    const auto closed = people[i]->wait_for(
+        [](const json& m) { return m["type"] == "round" && m["question"] == "feel" && m["status"] == "closed"; }, 15s,
+        from[i]);
+    EXPECT_TRUE(closed) << "participant " << i << " on server " << i % 3 << " never saw the round close";
+  }
+  EXPECT_EQ(count_of(s.stored(), "round_closed", "feel"), 1u) << "the round was closed by several servers";
+}
+
+// The pacer is SIGKILLed with a timed round open and votes still coming: another server publishes the tallies
+// and closes the round (within the grace it gives the pacer and the three seconds it takes to forget it).
+TEST(ClusterPacing, WhenThePacerDiesAnotherServerKeepsTheClocks) {
+  cluster_session s;
+  const auto pacer = pacer_of(s);
+  const auto other = (pacer + 1) % 3;
+  auto console = s.console_on(other);
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 4; ++i) people.push_back(s.join(i % 2 ? other : (pacer + 2) % 3, i));
+  // Round 2 of gut, timed.
+  for (const auto* type : {"close", "open"}) {
+    json cmd{{"type", type}, {"code", s.code}, {"question", "gut"}};
+    if (cmd["type"] == "open") cmd["seconds"] = 5;
+    const auto reply = console->request(cmd);
+    ASSERT_EQ(reply["type"], "ack") << reply.dump();
+  }
+  s.servers[pacer]->kill_hard();
+  for (int i = 0; i < 4; ++i) {
+    const auto acked = people[i]->request(vote("gut", 0), 10s);
+    ASSERT_EQ(acked["type"], "ack") << acked.dump();
+  }
+  EXPECT_TRUE(console->wait_for(
+      [](const json& m) {
+        return m.value("type", "") == "results" && m.value("question", "") == "gut" && m.value("round", 0) == 2 &&
+               m.value("ballots", 0) == 4;
+      },
+      10s))
+      << "no tally after the pacer died";
+  EXPECT_TRUE(people[0]->wait_for(
+      [](const json& m) {
+        return m.value("type", "") == "round" && m.value("question", "") == "gut" && m.value("round", 0) == 2 &&
+               m.value("status", "") == "closed";
+      },
+      15s))
+      << "the timed round never closed after the pacer died";
+  EXPECT_EQ(count_of(s.stored(), "round_closed", "gut"), 2u);  // round 1's close by command, round 2's by time
+  if (HasFailure())
+    for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+}
