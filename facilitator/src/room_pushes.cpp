@@ -142,7 +142,7 @@ void room::send_catch_up(const conn_ptr& c, role r) {
 
 void room::run_coalesced(coalesce& state, std::chrono::milliseconds interval, std::function<bool()> fn) {
   if (state.scheduled) return;
-  const auto go = [this, &state, fn = std::move(fn)] {  // map nodes are stable: &state stays valid
+  const auto go = [&state, fn = std::move(fn)] {  // map nodes are stable: &state stays valid
     state.scheduled = false;
     if (fn()) state.last = clock::now();
   };

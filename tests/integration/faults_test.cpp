@@ -21,6 +21,15 @@
 using namespace roundtable::test;
 using clk = std::chrono::steady_clock;
 
+// Built with AddressSanitizer: GCC defines __SANITIZE_ADDRESS__, Clang answers __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUNDTABLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ROUNDTABLE_ASAN 1
+#endif
+#endif
+
 namespace {
 
 std::string integrity(const std::string& db) {
@@ -265,7 +274,7 @@ long rss_kib(int pid) {
 }  // namespace
 
 TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ROUNDTABLE_ASAN)
   // Under AddressSanitizer freed memory sits in a quarantine (256 MiB by default) and counts in
   // RSS: keep it small for this server, so RSS measures what is live.
   const char* before_env = std::getenv("ASAN_OPTIONS");
@@ -276,7 +285,7 @@ TEST(Faults, AParticipantThatNeverReadsCostsBoundedMemory) {
   constexpr long bound_kib = 16 * 1024;
 #endif
   served_session s({.extra = {"--rate-messages", "1000"}});
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ROUNDTABLE_ASAN)
   setenv("ASAN_OPTIONS", saved.c_str(), 1);
 #endif
   namespace asio = boost::asio;

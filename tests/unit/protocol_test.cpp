@@ -173,10 +173,10 @@ TEST(Parse, TheIdIsKeptForTheErrorReply) {
 }
 
 TEST(Parse, NeverThrowsOnHostileInput) {
-  const char* frames[] = {
-      "{\"type\":\"vote\",\"question\":\"q\",\"ballot\":"
-      "[[[[[[[[[[]]]]]]]]]]}",
-      "\xff\xfe", "{\"type\":\"join\",\"code\":\"\\ud800\",\"token\":\"x\"}", "{\"a\":1e999999}", "nul\0l"};
+  const char* frames[] = {("{\"type\":\"vote\",\"question\":\"q\",\"ballot\":"
+                           "[[[[[[[[[[]]]]]]]]]]}"),
+                          "\xff\xfe", "{\"type\":\"join\",\"code\":\"\\ud800\",\"token\":\"x\"}", "{\"a\":1e999999}",
+                          "nul\0l"};
   for (const char* f : frames) EXPECT_NO_THROW(parse(f));
 }
 
