@@ -61,6 +61,9 @@ public:
   virtual void share_presence(const std::string& code, std::size_t count) = 0;
   /// This server's id among the servers (random, the one its presence messages carry).
   virtual const std::string& server_id() const = 0;
+  /// Runs work (a blocking JetStream request) on a thread of the link's own, off every room's strand; false,
+  /// and work dropped, when too many are waiting already (nothing a flood of requests can grow).
+  virtual bool run_blocking(std::function<void()> work) = 0;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -212,12 +215,9 @@ private:
   /// Answers the core's refusal, unless the log is shared and the stream holds events the room has not
   /// folded yet: then the room catches up and `again` decides the request on the state the stream holds.
   void refuse(const conn_ptr& c, const request_id& id, const error& e, std::function<void()> again);
-  /// True when the store holds more of this session's events than the room (another server wrote them);
-  /// false where this server is the only writer, or the store cannot tell now.
-  bool behind_stream() const;
-  /// The store's count of this session's events where the log is shared; nullopt where it is not, or the
-  /// store cannot tell now.
-  std::optional<std::uint64_t> stream_events() const;
+  /// Asks the store how many of this session's events it holds (a JetStream request, made off the strand), then
+  /// runs then(count) on the strand; nullopt where the log is not shared, or the store cannot tell now.
+  void ask_stream_events(std::function<void(std::optional<std::uint64_t>)> then);
   /// Folds events other servers stored after the room's log (room_follow.cpp).
   void fold(const std::vector<std::string>& payloads);
   /// One check of watch_stream: behind the stream twice in a row, with nothing of it folded between, is a

@@ -63,7 +63,9 @@ void room::check_stream() {
   behind_mark_ = 0;
   if (stalled) return resync("the stream's subscription delivered nothing for a second");
   // Behind now: a message may be on its way; the next check tells.
-  if (const auto stored = stream_events(); stored && *stored > logged_) behind_mark_ = *stored;
+  ask_stream_events([this](std::optional<std::uint64_t> stored) {
+    if (!failed_ && stored && *stored > logged_) behind_mark_ = *stored;
+  });
 }
 
 void room::fold(const std::vector<std::string>& payloads) {
@@ -105,23 +107,34 @@ void room::refresh_questions() {
 }
 
 void room::refuse(const conn_ptr& c, const request_id& id, const error& e, std::function<void()> again) {
-  if (!again || !behind_stream()) return error_to(c, id, e);
-  failed_ = true;  // catches up (reloads) once its pending writes are done, and decides the request then
-  recover();
-  again();
+  if (!again || !services_.cluster) return error_to(c, id, e);
+  ask_stream_events(
+      [this, c, id, e, again = std::move(again), decided_on = logged_](std::optional<std::uint64_t> stored) {
+        guarded(c, id, [&] {
+          if (!stored || *stored <= decided_on) return error_to(c, id, e);  // the refusal saw everything stored
+          // Decided on a state behind the stream: decided again once the room holds what the stream does (it may
+          // have folded it meanwhile; else it catches up, reloading once its pending writes are done).
+          if (*stored > logged_ && !failed_) {
+            failed_ = true;
+            recover();
+          }
+          again();
+        });
+      });
 }
 
-std::optional<std::uint64_t> room::stream_events() const {
-  try {
-    return services_.store.shared_events(code_);
-  } catch (const std::exception&) {
-    return std::nullopt;  // cannot tell now
-  }
-}
-
-bool room::behind_stream() const {
-  const auto stored = stream_events();
-  return stored && *stored > logged_;
+void room::ask_stream_events(std::function<void(std::optional<std::uint64_t>)> then) {
+  if (!services_.cluster) return then(std::nullopt);
+  auto ask = [self = shared_from_this(), then]() {
+    std::optional<std::uint64_t> stored;
+    try {
+      stored = self->services_.store.shared_events(self->code_);
+    } catch (const std::exception&) {
+      // cannot tell now
+    }
+    self->on_strand([then, stored] { then(stored); });
+  };
+  if (!services_.cluster->run_blocking(std::move(ask))) then(std::nullopt);
 }
 
 std::function<void()> room::redecide(int attempt, std::function<void()> fn) {

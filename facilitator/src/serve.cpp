@@ -240,6 +240,7 @@ int serve(const serve_options& o) {
   print_banner(o, scheme, srv->port(), base, key, generated, folder.scenarios()->size());
   log_start(o, scheme, srv->port(), folder.scenarios()->size(), follower ? follower->server_id() : "");
   run_threads(ioc, o.net.io_threads);
+  if (follower) follower->stop_blocking();  // its last requests use the rooms' services, which go with the app
   store->flush();
   log::write(log::level::info, "server_stopped", "stopped; every acked write is on disk");
   return 0;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/post.hpp>
+
 #include <stdexcept>
 
 #include "crypto.hpp"
@@ -19,6 +21,7 @@ stream_follower::stream_follower(const store::jetstream_options& options)
 }
 
 stream_follower::~stream_follower() {
+  stop_blocking();
   {
     std::lock_guard lock(mutex_);
     for (auto& [code, subs] : subs_) {
@@ -67,6 +70,25 @@ store::nats::handle<natsSubscription> stream_follower::subscribe(const std::shar
   }
   to.release();
   return sub;
+}
+
+bool stream_follower::run_blocking(std::function<void()> work) {
+  // Each room asks once a second, and a refusal at most once a request (themselves rate-limited): 256 waiting
+  // is a stream that stopped answering, not a load to queue behind.
+  constexpr int max_waiting = 256;
+  if (blocking_waiting_.fetch_add(1) >= max_waiting) {
+    --blocking_waiting_;
+    return false;
+  }
+  boost::asio::post(blocking_, [this, work = std::move(work)] {
+    --blocking_waiting_;
+    work();
+  });
+  return true;
+}
+
+void stream_follower::stop_blocking() {
+  blocking_.join();
 }
 
 void stream_follower::share_presence(const std::string& code, std::size_t count) {

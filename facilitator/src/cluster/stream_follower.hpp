@@ -6,6 +6,9 @@
 
 #include <nats/nats.h>
 
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +38,10 @@ public:
   /// Publishes {"server": this server's id, "count": count} on the session's presence subject.
   void share_presence(const std::string& code, std::size_t count) override;
   const std::string& server_id() const override { return server_id_; }
+  /// On the follower's one blocking thread, in order; false when 256 are waiting already.
+  bool run_blocking(std::function<void()> work) override;
+  /// Runs what run_blocking took and stops its thread (before the rooms' services go: serve's end).
+  void stop_blocking();
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
 
@@ -64,6 +71,8 @@ private:
     store::nats::handle<natsSubscription> presence;
   };
   std::map<std::string, subscriptions> subs_;
+  boost::asio::thread_pool blocking_{1};
+  std::atomic<int> blocking_waiting_{0};
 };
 
 }  // namespace roundtable::facilitator::cluster
