@@ -240,8 +240,9 @@ private:
   void on_written(std::uint64_t seq, bool ok);
   /// Runs every callback whose writes are durable now; one that throws leaves the others to run.
   void run_due();
-  /// Pushes what events changed (decided here or folded from another server) to this server's connections.
-  void push_effects(const std::vector<effect>& effects);
+  /// Pushes what events changed to this server's connections. own: the room decided these events (a ballot
+  /// of its own makes a tally due here; one another server stored, there).
+  void push_effects(const std::vector<effect>& effects, bool own = true);
   /// Serialises msg once and queues it on every connection of role r (slot: see coalesce).
   void broadcast(role r, const nlohmann::json& msg, std::uint64_t slot = 0);
   /// The same for two messages that go out back to back, in one write where the transport can.
@@ -259,20 +260,13 @@ private:
   std::uint64_t results_slot(const std::string& q, int round);
   void broadcast_perspectives(const std::string& q, bool everyone);
   void send_catch_up(const conn_ptr& c, role r);
-  /// Publishes q's tally once one is due: at once or at the next slot where this server paces the session,
-  /// else only if no tally was stored for pacing_delay (room_pacing.cpp).
   void schedule_publish(const std::string& q);
-  /// Where servers share the session, one of them keeps its clocks (publishes its tallies, closes its timed
-  /// rounds): the one with the smallest id among those that said their presence. True where the log is not
-  /// shared.
+  /// Where servers share the session, one of them closes its timed rounds: the one with the smallest id among
+  /// those that said their presence (room_pacing.cpp). True where the log is not shared.
   bool paces() const;
-  /// How long past a clock's due time this server waits before acting on it itself: 0 where it paces, else
-  /// long enough for the pacing server's event to arrive (it may have died and not be forgotten yet).
+  /// How long past a timed round's end this server waits before closing it itself: 0 where it paces, else
+  /// long enough for the pacing server's close to arrive (it may have died and not be forgotten yet).
   std::chrono::milliseconds pacing_delay() const;
-  /// A non-pacing server's stand-in for the pacer: q's tally, if no tally of q is stored within pacing_delay.
-  void publish_unless_paced(const std::string& q);
-  /// Commits q's tally if one is due; false if none was.
-  bool publish_due(const std::string& q);
   void schedule_progress(const std::string& q);
   void schedule_presence();
   /// Distinct participants connected here, plus those the other servers last said they hold.

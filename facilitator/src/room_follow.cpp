@@ -86,8 +86,8 @@ void room::fold(const std::vector<std::string>& payloads) {
   for (const auto& q : tallied) settle_coalesced(publish_[q]);
   after_pending([this, effects = std::move(*applied), tallied = std::move(tallied)] {
     if (failed_) return;
-    push_effects(effects);
-    for (const auto& q : tallied) schedule_publish(q);  // ballots the tally did not hold
+    push_effects(effects, false);
+    for (const auto& q : tallied) schedule_publish(q);  // ballots of this room's the tally did not hold
     update_summary();
   });
 }

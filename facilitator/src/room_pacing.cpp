@@ -1,19 +1,17 @@
-// A session's clocks: its tallies (published as ballots make them due, at most one a slot) and its timed rounds
-// (closed when their time runs out). Where several servers share the log (`serve --nats`), each of them folds
-// every ballot and sees the same tally fall due, so one of them keeps the clocks: the pacer, the server with
+// A session's timed rounds, closed when their time runs out. Where several servers share the log (`serve
+// --nats`), every one of them holds the round and its end, and if each closed it, one close would win and the
+// others' refused writes would reload their rooms. So one of them keeps the clock: the pacer, the server with
 // the smallest id among those that said their presence (docs/architecture.md "Cluster"). The others wait
-// pacing_delay past each due time and act only if the pacer's event has not come: it may have died, and is
-// forgotten three seconds after its last word.
+// pacing_delay past the end and close the round only if the pacer's close has not come: it may have died, and
+// is forgotten three seconds after its last word.
 #include "room.hpp"
 
 namespace roundtable::facilitator {
 
-namespace asio = boost::asio;
-
 namespace {
 
-// Longer than the pacer's write takes to reach the others (a PubAck round trip and a push, milliseconds), short
-// enough that a dead pacer delays a tally or a round's close by little.
+// Longer than the pacer's close takes to reach the others (a PubAck round trip and a push, milliseconds), short
+// enough that a dead pacer delays a round's close by little.
 constexpr std::chrono::milliseconds pacer_grace{1500};
 
 }  // namespace
@@ -26,30 +24,6 @@ bool room::paces() const {
 
 std::chrono::milliseconds room::pacing_delay() const {
   return paces() ? std::chrono::milliseconds{0} : pacer_grace;
-}
-
-bool room::publish_due(const std::string& q) {
-  if (stopping_ || failed_) return false;
-  auto e = session_.decide_publish(q);
-  if (!e) return false;
-  commit({*e}, [](bool) {});
-  return true;
-}
-
-void room::publish_unless_paced(const std::string& q) {
-  auto& state = publish_[q];  // map nodes are stable: &state stays valid
-  if (state.scheduled) return;
-  state.scheduled = true;
-  // A tally stored meanwhile (by the pacer) settles the state: a new generation, and this timer does nothing.
-  auto timer = std::make_shared<asio::steady_timer>(strand_, pacing_delay());
-  timer->async_wait(
-      [self = shared_from_this(), timer, q, &state, generation = state.generation](boost::system::error_code ec) {
-        if (ec || state.generation != generation) return;
-        self->guarded(nullptr, {}, [&self, &q, &state] {
-          state.scheduled = false;
-          if (self->publish_due(q)) state.last = clock::now();
-        });
-      });
 }
 
 void room::arm_round_timer() {

@@ -30,7 +30,7 @@ void room::peer_presence(std::string server, std::size_t count) {
     if (!known && peers_.size() >= max_peers) return;
     auto& peer = peers_[server];
     // A server new to this session hears of this one at once, not a second later: until it does, it takes
-    // itself for the only one and keeps the session's clocks (room_pacing.cpp).
+    // itself for the only one and closes the session's timed rounds (room_pacing.cpp).
     if (!known) share_presence(true);
     peer.heard = clock::now();
     if (peer.count == count) return;

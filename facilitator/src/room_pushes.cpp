@@ -102,7 +102,7 @@ void room::broadcast_perspectives(const std::string& q, bool everyone) {
     if (auto m = session_.perspectives_message(r, q)) broadcast(r, *m);
 }
 
-void room::push_effects(const std::vector<effect>& effects) {
+void room::push_effects(const std::vector<effect>& effects, bool own) {
   const auto now = now_ms();
   for (const auto& e : effects) {
     switch (e.kind) {
@@ -131,8 +131,9 @@ void room::push_effects(const std::vector<effect>& effects) {
         for (auto r : {role::facilitator, role::projector, role::participant}) broadcast(r, session_.ended_message(r));
         break;
     }
-    // Every ballot, stored here or by another server, may make a tally due.
-    if (e.kind == push_kind::progress) schedule_publish(e.question);
+    // Every ballot may make a tally due, decided where the ballot was: the server that stored it holds every
+    // event before it, and a tally decided elsewhere would race the next ballots' writes (docs/architecture.md).
+    if (e.kind == push_kind::progress && own) schedule_publish(e.question);
   }
 }
 
@@ -165,9 +166,13 @@ void room::settle_coalesced(coalesce& state) {
 
 void room::schedule_publish(const std::string& q) {
   if (!session_.decide_publish(q)) return;
-  if (!paces()) return publish_unless_paced(q);  // room_pacing.cpp
-  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()),
-                [this, q] { return publish_due(q); });
+  run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()), [this, q] {
+    if (stopping_ || failed_) return false;
+    auto e = session_.decide_publish(q);
+    if (!e) return false;
+    commit({*e}, [](bool) {});
+    return true;
+  });
 }
 
 void room::schedule_progress(const std::string& q) {

@@ -65,6 +65,9 @@ void room::reload() {
   if (services_.cluster) services_.cluster->follow(shared_from_this());
   broadcast_stage();
   update_summary();
+  // The log may hold tallies other servers stored meanwhile, unfolded: each question's interval starts again
+  // now, as after a folded tally, so the session's tallies stay at most one an interval.
+  for (const auto& q : session_.question_ids()) settle_coalesced(publish_[q]);
   arm_round_timer();    // a timed round's timer that fired while writes were refused did nothing
   refresh_questions();  // so did a tally's; and the log may hold other servers' events now
   push_rounds_changed(before);

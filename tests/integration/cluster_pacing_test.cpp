@@ -1,7 +1,6 @@
-// A session's clocks where three `facilitator serve --nats` processes share its log (issue 13): one server, the
-// pacer (the smallest server id), publishes its tallies and closes its timed rounds, so the session keeps
-// today's rules (at most ten tallies a second, one close) however many servers serve it; when the pacer dies,
-// another server takes its clocks over.
+// A session's clocks where three `facilitator serve --nats` processes share its log (issue 13): tallies keep
+// today's rule (at most ten a second) whichever servers take the ballots, and one server, the pacer (the
+// smallest server id), closes the timed rounds, once; when the pacer dies, another server closes them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,8 +43,9 @@ json vote(const std::string& question, int i) {
 
 }  // namespace
 
-// Participants on all three servers change their votes twenty times a second for three seconds: every server
-// folds every ballot and sees a tally fall due, yet the session's tallies stay at most ten a second.
+// Participants on all three servers change their votes twenty times a second for three seconds: each server
+// publishes the tallies its own ballots make due, yet the session's tallies stay at most ten a second (a tally
+// stored by any server starts every server's interval).
 TEST(ClusterPacing, TalliesStayTenASecondWhateverServerTheBallotsReach) {
   cluster_session s;
   std::vector<std::shared_ptr<ws_client>> people;
@@ -91,9 +91,9 @@ TEST(ClusterPacing, ATimedRoundClosesOnceAndEveryServersParticipantsSeeIt) {
   EXPECT_EQ(count_of(s.stored(), "round_closed", "feel"), 1u) << "the round was closed by several servers";
 }
 
-// The pacer is SIGKILLed with a timed round open and votes still coming: another server publishes the tallies
-// and closes the round (within the grace it gives the pacer and the three seconds it takes to forget it).
-TEST(ClusterPacing, WhenThePacerDiesAnotherServerKeepsTheClocks) {
+// The pacer is SIGKILLed with a timed round open and votes still coming: the tallies go on, and another server
+// closes the round (within the grace it gives the pacer and the three seconds it takes to forget it).
+TEST(ClusterPacing, WhenThePacerDiesAnotherServerClosesTheTimedRound) {
   cluster_session s;
   const auto pacer = pacer_of(s);
   const auto other = (pacer + 1) % 3;
