@@ -94,7 +94,8 @@ struct RoomBoundary : ::testing::Test {
     services = std::make_unique<room_services>(room_services{*store, counters, "http://x", nullptr, nullptr});
     rooms = std::make_unique<room_registry>(ioc, *services);
     std::atomic<bool> stored = false;
-    r = rooms->start(demo(), 1, protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt}, "",
+    r = rooms->start(demo(), 1,
+                     protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, "",
                      [&](const std::shared_ptr<room>&, bool ok) { stored = ok; });
     ASSERT_TRUE(run_until([&] { return stored.load(); }));
   }
@@ -123,7 +124,7 @@ struct RoomBoundary : ::testing::Test {
 
   // The console opens gut and `participant` joins with token-1.
   void open_gut_and_join() {
-    r->command(console, protocol::open{r->code(), "gut", std::nullopt}, "open");
+    r->command(console, protocol::open{r->code(), "gut", std::nullopt, std::nullopt}, "open");
     ASSERT_EQ(answer(*console, "open")["type"], "ack");
     r->join(participant, r->voter_key("token-1"), count, "join");
     ASSERT_EQ(answer(*participant, "join")["type"], "joined");
