@@ -261,11 +261,10 @@ private:
   void broadcast_perspectives(const std::string& q, bool everyone);
   void send_catch_up(const conn_ptr& c, role r);
   void schedule_publish(const std::string& q);
-  /// Where servers share the session, one of them closes its timed rounds: the one with the smallest id among
-  /// those that said their presence (room_pacing.cpp). True where the log is not shared.
-  bool paces() const;
-  /// How long past a timed round's end this server waits before closing it itself: 0 where it paces, else
-  /// long enough for the pacing server's close to arrive (it may have died and not be forgotten yet).
+  /// How long past a timed round's end this server waits before closing it itself (room_pacing.cpp): 0 where the
+  /// log is not shared or this server has the smallest id among those that said their presence (the pacer),
+  /// else 1.5 s for each server ahead of it in line, so the pacer's close has come, or, if the pacer died and is
+  /// not forgotten yet, the next server's alone.
   std::chrono::milliseconds pacing_delay() const;
   void schedule_progress(const std::string& q);
   void schedule_presence();

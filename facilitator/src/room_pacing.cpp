@@ -1,29 +1,30 @@
 // A session's timed rounds, closed when their time runs out. Where several servers share the log (`serve
-// --nats`), every one of them holds the round and its end, and if each closed it, one close would win and the
-// others' refused writes would reload their rooms. So one of them keeps the clock: the pacer, the server with
-// the smallest id among those that said their presence (docs/architecture.md "Cluster"). The others wait
-// pacing_delay past the end and close the round only if the pacer's close has not come: it may have died, and
-// is forgotten three seconds after its last word.
+// --nats`), every one of them holds the round and its end; when each closed it, one close won and the others'
+// refused writes reloaded their rooms, whose participants could miss the close. So the servers take turns: the
+// pacer, the server with the smallest id among those that said their presence (docs/architecture.md
+// "Cluster"), closes at the end; each other waits pacing_delay, longer the larger its id, and closes only if no
+// close has come. The pacer may have died (it is forgotten three seconds after its last word): the next in line
+// then closes, alone.
+#include <algorithm>
+
 #include "room.hpp"
 
 namespace roundtable::facilitator {
 
 namespace {
 
-// Longer than the pacer's close takes to reach the others (a PubAck round trip and a push, milliseconds), short
-// enough that a dead pacer delays a round's close by little.
+// Longer than a close takes to reach the others (a PubAck round trip and a push, milliseconds), short enough that
+// a dead pacer delays a round's close by little.
 constexpr std::chrono::milliseconds pacer_grace{1500};
 
 }  // namespace
 
-bool room::paces() const {
-  if (!services_.cluster) return true;
-  const auto& self = services_.cluster->server_id();
-  return std::none_of(peers_.begin(), peers_.end(), [&](const auto& p) { return p.first < self; });
-}
-
 std::chrono::milliseconds room::pacing_delay() const {
-  return paces() ? std::chrono::milliseconds{0} : pacer_grace;
+  if (!services_.cluster) return std::chrono::milliseconds{0};
+  // Its place in line: how many servers of the session have a smaller id.
+  const auto& self = services_.cluster->server_id();
+  const auto ahead = std::count_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p.first < self; });
+  return pacer_grace * ahead;
 }
 
 void room::arm_round_timer() {
@@ -38,7 +39,7 @@ void room::arm_round_timer() {
   round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
     if (ec || stopping_ || failed_) return;
     guarded(nullptr, {}, [this] {
-      // A server that does not pace closes a round only once the pacer's close is overdue.
+      // A server behind others in line closes a round only once their closes are overdue.
       const auto due = session_.decide_timeouts(now_ms() - pacing_delay().count());
       if (due.empty()) return arm_round_timer();
       commit(due, [this](bool) { arm_round_timer(); });
