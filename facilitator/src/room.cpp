@@ -27,6 +27,10 @@ room::room(asio::io_context& ioc, room_services& services, std::string hmac_key,
       reload_timer_(strand_),
       stream_check_timer_(strand_),
       round_timer_(strand_) {
+  if (services_.cluster) {
+    confirmed_ = session_;
+    confirmed_logged_ = logged_;
+  }
   update_summary();
 }
 
@@ -100,10 +104,15 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   auto effects = std::move(*applied);
   for (std::size_t i = 0; i < evs.size(); ++i) {
     const std::uint64_t seq = next_seq_++;
-    services_.store.append_at(code_, ++logged_, protocol::dump(events::to_json(evs[i])),
-                              [self = shared_from_this(), seq](bool committed) {
-                                self->on_strand([r = self.get(), seq, committed] { r->on_written(seq, committed); });
-                              });
+    const std::uint64_t at = ++logged_;
+    auto payload = protocol::dump(events::to_json(evs[i]));
+    if (confirmed_) own_.push_back({at, payload, evs[i]});  // folded into confirmed_ when it comes back
+    services_.store.append_at(code_, at, std::move(payload), [self = shared_from_this(), seq, at](bool committed) {
+      self->on_strand([r = self.get(), seq, at, committed] {
+        if (committed) r->stored(at);
+        r->on_written(seq, committed);
+      });
+    });
     if (const auto* end = std::get_if<events::ended>(&evs[i])) {
       log::write(log::level::info, "session_ended", "session ended", {{"code", code_}});
       services_.store.mark_ended(code_, end->at_ms, [](bool) {});
@@ -117,13 +126,18 @@ void room::commit(const std::vector<events::event>& evs, std::function<void(bool
   // Pushes are built when the writes are durable, from the state then: never ahead of the disk's word.
   after_pending([this, self = shared_from_this(), effects = std::move(effects), then = std::move(then), ends] {
     // The console list says "ended" before the end is acked: a purge right after the ack finds it ended.
-    if (!failed_ && ends) update_summary();
-    then(!failed_);
-    if (!failed_) push_effects(effects);
+    if (!refusing() && ends) update_summary();
+    then(!refusing());
+    if (!refusing()) push_effects(effects);
     // Once the end is durable, a confidential session's purge is scheduled (the `ended` push is out).
-    if (!failed_ && ends && session_.confidential() && services_.confidential_ended)
+    if (!refusing() && ends && session_.confidential() && services_.confidential_ended)
       services_.confidential_ended(code_, session_.ended_ms());
   });
+}
+
+void room::stored(std::uint64_t seq) {
+  stored_through_ = std::max(stored_through_, seq);
+  while (!own_effects_.empty() && own_effects_.front().first <= seq) own_effects_.pop_front();
 }
 
 void room::after_pending(std::function<void()> fn) {
@@ -135,10 +149,13 @@ void room::after_pending(std::function<void()> fn) {
 }
 
 void room::on_written(std::uint64_t seq, bool ok) {
-  if (!ok && !failed_) {
-    failed_ = true;
-    log::write(log::level::error, "store_write_failed", "a write failed; refusing writes until the store recovers",
-               {{"code", code_}});
+  if (!ok && !refusing()) {
+    // Where the log is shared, most failures are another server's write at the same seq: the room goes back to
+    // the stream's state (rebase). Where it is not, the store rolled back and the room reads the log again.
+    need(confirmed_ ? repair::rebase : repair::reload);
+    if (!confirmed_ || services_.store.stats().failing)
+      log::write(log::level::error, "store_write_failed", "a write failed; refusing writes until the store recovers",
+                 {{"code", code_}});
   }
   done_seq_ = seq;
   run_due();
@@ -171,8 +188,8 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
 void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
                              std::function<void()> done, std::function<void()> again) {
   if (!d) return refuse(c, id, d.err(), std::move(again));
-  if (failed_ && again) return again();  // catching up with another server's write: decided again after it
-  if (failed_) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
+  if (refusing() && again) return again();  // catching up with another server's write: decided again after it
+  if (refusing()) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
   auto answer = [this, c, id, lost, done = std::move(done), again = std::move(again)](bool ok) {
     guarded(c, id, [&] {
       if (ok) return done();
@@ -186,7 +203,7 @@ void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>
       again();
     });
   };
-  if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!failed_); });
+  if (d->empty()) return after_pending([this, answer = std::move(answer)] { answer(!refusing()); });
   commit(*d, std::move(answer));
 }
 

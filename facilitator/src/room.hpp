@@ -2,6 +2,7 @@
 // fans out (room_pushes.cpp), survives what throws by reloading from the store (room_recovery.cpp).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -138,6 +139,13 @@ private:
   using decided = result<std::vector<events::event>>;
   using request_id = std::optional<std::string>;
 
+  // What recover() must do, once no write is pending, before the room takes writes again.
+  enum class repair {
+    none,    // writes are taken
+    rebase,  // a write failed where the log is shared: back to confirmed_, no read of the log
+    reload,  // a write failed alone, something threw, or the log and the room disagree: read the whole log
+  };
+
   // ----- the strand's boundary (room_recovery.cpp): nothing thrown on the strand reaches the io_context -----
 
   /// Runs fn(c, id) on the room's strand, guarded: what it throws is answered `internal` to c.
@@ -172,10 +180,18 @@ private:
   /// guarded's catch: logs and counts what, answers c (when given) `internal`, refuses writes and recovers.
   void on_exception(const conn_ptr& c, const request_id& id, const char* what) noexcept;
   /// While writes are refused (a write failed, or something threw): once no write is pending,
-  /// replaces the session with the durable log's, and tries again every second while that fails.
+  /// repairs the state as repair_ says (rebase or reload), and tries a failed reload again every second.
   void recover();
   /// The session as the store holds it; throws when the log cannot be read or does not replay.
   void reload();
+  /// Where the log is shared and a write failed: the session goes back to the one the stream's messages built
+  /// (confirmed_), once every write this room stored has come back in them; other servers' events that were
+  /// folded into it meanwhile are pushed then. No read of the log (room_recovery.cpp).
+  void rebase();
+  /// What the room must do before it takes writes again; a reload outranks a rebase.
+  void need(repair r) { repair_ = std::max(repair_, r); }
+  /// True while writes are refused (a repair is due).
+  bool refusing() const { return repair_ != repair::none; }
   /// After a reload: the round pushes (and the end) of every question whose round the reload changed.
   void push_rounds_changed(const session& before);
   /// recover() again in a second (a reload that failed).
@@ -218,8 +234,18 @@ private:
   /// Asks the store how many of this session's events it holds (a JetStream request, made off the strand), then
   /// runs then(count) on the strand; nullopt where the log is not shared, or the store cannot tell now.
   void ask_stream_events(std::function<void(std::optional<std::uint64_t>)> then);
-  /// Folds events other servers stored after the room's log (room_follow.cpp).
-  void fold(const std::vector<std::string>& payloads);
+  /// Folds the next stored events into confirmed_ (this room's own writes coming back, or other servers'), and
+  /// into the room's state and out to its connections where that state is the stream's (room_follow.cpp).
+  void confirm(const std::vector<std::string>& payloads);
+  /// True when payloads are this room's own next writes coming back; their events are then folded.
+  bool confirm_own(const std::vector<std::string>& payloads);
+  /// Other servers' events, folded into confirmed_ (and the room's state when it is the stream's).
+  void confirm_others(const std::vector<std::string>& payloads);
+  /// Pushes other servers' events already folded into the room's state: their effects, and a tally where one is
+  /// due (tallied: the questions whose tally they held).
+  void push_others(std::vector<effect> effects, std::vector<std::string> tallied);
+  /// Keeps effects (each once) for the rebase to push: other servers' events the room's state does not hold yet.
+  void hold_back(std::vector<effect> effects);
   /// One check of watch_stream: behind the stream twice in a row, with nothing of it folded between, is a
   /// subscription that stopped delivering (seen after a stream leader's death): the room reloads.
   void check_stream();
@@ -238,6 +264,8 @@ private:
   /// Runs fn once every write appended so far is durable (at once when none is pending).
   void after_pending(std::function<void()> fn);
   void on_written(std::uint64_t seq, bool ok);
+  /// The store holds this room's write of log seq `seq`: its effects, if back already, went out with its answer.
+  void stored(std::uint64_t seq);
   /// Runs every callback whose writes are durable now; one that throws leaves the others to run.
   void run_due();
   /// Pushes what events changed to this server's connections. own: the room decided these events (a ballot
@@ -308,8 +336,27 @@ private:
   std::uint64_t next_seq_ = 1;
   std::uint64_t done_seq_ = 0;
   std::deque<std::pair<std::uint64_t, std::function<void()>>> waiting_;
-  bool failed_ = false;          // a write failed or something threw: refuse writes until reloaded from the store
+  repair repair_ = repair::none;
   bool reload_failing_ = false;  // the last reload failed (logged once until one succeeds)
+
+  // Where the log is shared (services_.cluster): the session as the stream's messages built it, in order, this
+  // room's own writes once they came back in them; the number of its events; and what the room appended that
+  // has not come back yet (its payload as written, and its event, folded then without parsing it again).
+  std::optional<session> confirmed_;
+  std::uint64_t confirmed_logged_ = 0;
+  struct own_write {
+    std::uint64_t seq;
+    std::string payload;
+    events::event event;
+  };
+  std::deque<own_write> own_;
+  std::uint64_t stored_through_ = 0;  // the last seq of a write of this room's the store said it holds
+  // The effects of own writes come back before the store's word on them: another server may have stored the same
+  // event (a tally two servers decided alike) and this room's write failed. The rebase pushes those.
+  std::deque<std::pair<std::uint64_t, std::vector<effect>>> own_effects_;
+  // Other servers' events folded into confirmed_ while the room's state held its own that failed: pushed by rebase.
+  std::vector<effect> unpushed_;
+  std::vector<std::string> unpushed_tallies_;
   boost::asio::steady_timer reload_timer_;
   boost::asio::steady_timer stream_check_timer_;
   std::uint64_t behind_mark_ = 0;  // the stream's event count when a check last found the room behind it

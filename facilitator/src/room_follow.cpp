@@ -1,7 +1,8 @@
-// A room whose log other servers write too (`serve --nats`, docs/architecture.md "Cluster"): the stream's
-// messages, handed over by cluster::stream_follower, are folded with the core's apply when they continue the
-// room's log; its own come back too and are skipped. A request whose write another server beat is decided
-// again once the room caught up, instead of being answered `internal`.
+// A room whose log other servers write too (`serve --nats`, docs/architecture.md "Cluster"). The stream's
+// messages, handed over by cluster::stream_follower, build confirmed_: the session as the stream holds it. Other
+// servers' events are folded into the room's state too and pushed when it is in step with the stream; this
+// room's own come back and are folded into confirmed_ only. A write another server beat sends the room back to
+// confirmed_ (rebase, room_recovery.cpp), and its request is decided again, instead of answered `internal`.
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -28,15 +29,14 @@ constexpr std::chrono::seconds stream_check_interval{1};
 
 void room::follow(std::uint64_t first, std::vector<std::string> payloads) {
   on_strand([this, first, payloads = std::move(payloads)] {
-    if (failed_ || stopping_) return;  // the reload reads the log as the stream holds it
+    if (!confirmed_ || repair_ == repair::reload || stopping_)
+      return;  // the reload reads the log as the stream holds it
     if (first == 0 || payloads.empty()) return resync("a stored message could not be read");
     const std::uint64_t last = first + payloads.size() - 1;
-
-    // This room's own writes coming back, or events it loaded already. (A rival's write at a seq this room
-    // wrote too fails the room's own write, which reloads.)
-    if (last <= logged_) return;
-    if (first != logged_ + 1) return resync("the stream holds events this room did not see");
-    fold(payloads);
+    if (last <= confirmed_logged_) return;  // loaded already (a subscription starts with the last message)
+    if (first != confirmed_logged_ + 1) return resync("the stream holds events this room did not see");
+    confirm(payloads);
+    if (repair_ == repair::rebase) recover();  // it may have waited for these
   });
 }
 
@@ -58,22 +58,48 @@ void room::watch_stream() {
 }
 
 void room::check_stream() {
-  if (failed_) return void(behind_mark_ = 0);  // reloading anyway
-  const bool stalled = behind_mark_ != 0 && logged_ < behind_mark_;
+  if (repair_ == repair::reload) return void(behind_mark_ = 0);  // reloading anyway
+  const bool stalled = behind_mark_ != 0 && confirmed_logged_ < behind_mark_;
   behind_mark_ = 0;
   if (stalled) return resync("the stream's subscription delivered nothing for a second");
   // Behind now: a message may be on its way; the next check tells.
   ask_stream_events([this](std::optional<std::uint64_t> stored) {
-    if (!failed_ && stored && *stored > logged_) behind_mark_ = *stored;
+    if (repair_ != repair::reload && stored && *stored > confirmed_logged_) behind_mark_ = *stored;
   });
 }
 
-void room::fold(const std::vector<std::string>& payloads) {
+void room::confirm(const std::vector<std::string>& payloads) {
+  // Own writes behind the stream's next seq failed: another server's events hold their seqs.
+  while (!own_.empty() && own_.front().seq <= confirmed_logged_) own_.pop_front();
+  if (!confirm_own(payloads)) confirm_others(payloads);
+}
+
+bool room::confirm_own(const std::vector<std::string>& payloads) {
+  if (own_.size() < payloads.size() || own_.front().seq != confirmed_logged_ + 1) return false;
+  for (std::size_t i = 0; i < payloads.size(); ++i)
+    if (own_[i].payload != payloads[i]) return false;
+  std::vector<events::event> evs;
+  evs.reserve(payloads.size());
+  for (std::size_t i = 0; i < payloads.size(); ++i) evs.push_back(std::move(own_.front().event)), own_.pop_front();
+  // Applied to the room's state when it was decided, and pushed once stored: only confirmed_ takes it now.
+  auto applied = confirmed_->apply_all(evs);
+  if (!applied) {
+    resync("this room's own stored event does not apply again");
+    return true;
+  }
+  confirmed_logged_ += payloads.size();
+  if (stored_through_ < confirmed_logged_) own_effects_.emplace_back(confirmed_logged_, std::move(*applied));
+  return true;
+}
+
+void room::confirm_others(const std::vector<std::string>& payloads) {
   auto parsed = parse_log(payloads);
   if (parsed.unreadable) return resync(*parsed.unreadable);
-  auto applied = session_.apply_all(parsed.events);
+  // The room's state is the stream's when nothing of its own is on its way and no repair is due.
+  const bool in_step = !refusing() && own_.empty() && logged_ == confirmed_logged_;
+  auto applied = confirmed_->apply_all(parsed.events);
   if (!applied) return resync("another server's event does not apply: " + applied.err().message);
-  logged_ += payloads.size();
+  confirmed_logged_ += payloads.size();
   std::vector<std::string> tallied;
   for (const auto& e : parsed.events) {
     if (const auto* t = std::get_if<events::tally_published>(&e)) tallied.push_back(t->question);
@@ -82,10 +108,27 @@ void room::fold(const std::vector<std::string>& payloads) {
       hmac_key_ = crypto::random_bytes(32);  // as the writer's room: a token no longer finds its ballots
     }
   }
+  if (!in_step) {
+    // This room's own writes at these seqs fail (or failed): the rebase takes these events and pushes them then.
+    hold_back(std::move(*applied));
+    unpushed_tallies_.insert(unpushed_tallies_.end(), tallied.begin(), tallied.end());
+    return;
+  }
+  if (!session_.apply_all(parsed.events)) return resync("another server's event applies to the stream's state only");
+  logged_ = confirmed_logged_;
+  push_others(std::move(*applied), std::move(tallied));
+}
+
+void room::hold_back(std::vector<effect> effects) {
+  for (auto& e : effects)
+    if (std::find(unpushed_.begin(), unpushed_.end(), e) == unpushed_.end()) unpushed_.push_back(std::move(e));
+}
+
+void room::push_others(std::vector<effect> effects, std::vector<std::string> tallied) {
   // A tally stored by any server starts the question's interval here too: tallies stay 100 ms apart.
   for (const auto& q : tallied) settle_coalesced(publish_[q]);
-  after_pending([this, effects = std::move(*applied), tallied = std::move(tallied)] {
-    if (failed_) return;
+  after_pending([this, effects = std::move(effects), tallied = std::move(tallied)] {
+    if (refusing()) return;
     push_effects(effects, false);
     for (const auto& q : tallied) schedule_publish(q);  // ballots of this room's the tally did not hold
     update_summary();
@@ -94,7 +137,7 @@ void room::fold(const std::vector<std::string>& payloads) {
 
 void room::resync(const std::string& why) {
   log::write(log::level::info, "room_resync", why + "; reloading from the stream", {{"code", code_}});
-  failed_ = true;
+  need(repair::reload);
   recover();
 }
 
@@ -112,12 +155,8 @@ void room::refuse(const conn_ptr& c, const request_id& id, const error& e, std::
       [this, c, id, e, again = std::move(again), decided_on = logged_](std::optional<std::uint64_t> stored) {
         guarded(c, id, [&] {
           if (!stored || *stored <= decided_on) return error_to(c, id, e);  // the refusal saw everything stored
-          // Decided on a state behind the stream: decided again once the room holds what the stream does (it may
-          // have folded it meanwhile; else it catches up, reloading once its pending writes are done).
-          if (*stored > logged_ && !failed_) {
-            failed_ = true;
-            recover();
-          }
+          // Decided on a state behind the stream: decided again a little later, once the subscription delivered
+          // what the stream holds (check_stream reloads the room if it stopped delivering).
           again();
         });
       });

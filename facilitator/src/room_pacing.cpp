@@ -37,7 +37,7 @@ void room::arm_round_timer() {
   const auto wait = std::chrono::milliseconds(*next - now_ms()) + pacing_delay();
   round_timer_.expires_after(std::max(wait, std::chrono::milliseconds{0}));
   round_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || stopping_ || failed_) return;
+    if (ec || stopping_ || refusing()) return;
     guarded(nullptr, {}, [this] {
       // A server behind others in line closes a round only once their closes are overdue.
       const auto due = session_.decide_timeouts(now_ms() - pacing_delay().count());

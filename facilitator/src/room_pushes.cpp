@@ -167,7 +167,7 @@ void room::settle_coalesced(coalesce& state) {
 void room::schedule_publish(const std::string& q) {
   if (!session_.decide_publish(q)) return;
   run_coalesced(publish_[q], tally_interval(participants_.size() + projectors_.size()), [this, q] {
-    if (stopping_ || failed_) return false;
+    if (stopping_ || refusing()) return false;
     auto e = session_.decide_publish(q);
     if (!e) return false;
     commit({*e}, [](bool) {});

@@ -26,16 +26,17 @@ void room::on_exception(const conn_ptr& c, const request_id& id, const char* wha
     services_.metrics.internal_errors++;
     log::write(log::level::error, "room_failed", std::string(what) + "; reloading from the store", {{"code", code_}});
     // The state may be ahead of the log (applied, never appended) or half-built: the durable log is the truth.
-    failed_ = true;
+    need(repair::reload);
     if (c) error_to(c, id, {error_code::internal, "the server failed on this request; try again"});
     recover();
   } catch (...) {
-    // Even the report failed (out of memory?): failed_ refuses writes; the next write report or retry recovers.
+    // Even the report failed (out of memory?): repair_ refuses writes; the next write report or retry recovers.
   }
 }
 
 void room::recover() {
-  if (!failed_ || stopping_ || done_seq_ + 1 != next_seq_) return;  // on_written calls again when writes are done
+  if (!refusing() || stopping_ || done_seq_ + 1 != next_seq_) return;  // on_written calls again when writes are done
+  if (repair_ == repair::rebase) return rebase();
   try {
     reload();
     if (reload_failing_) log::write(log::level::info, "room_reloaded", "reloaded from the store", {{"code", code_}});
@@ -59,7 +60,16 @@ void room::reload() {
   if (!s) throw std::runtime_error(s.err().message);
   const session before = std::exchange(session_, std::move(*s));
   logged_ = log.size();
-  failed_ = false;
+  repair_ = repair::none;
+  if (confirmed_) {
+    confirmed_ = session_;
+    confirmed_logged_ = logged_;
+    stored_through_ = std::min(stored_through_, logged_);  // the stream is the truth, even where it lost a write
+    own_.clear();
+    own_effects_.clear();
+    unpushed_.clear();
+    unpushed_tallies_.clear();
+  }
   // Where other servers write too, the subscription starts again from here: an ordered consumer may have
   // stopped delivering after a stream leader change, which is what made the log and the room disagree.
   if (services_.cluster) services_.cluster->follow(shared_from_this());
@@ -71,6 +81,21 @@ void room::reload() {
   arm_round_timer();    // a timed round's timer that fired while writes were refused did nothing
   refresh_questions();  // so did a tally's; and the log may hold other servers' events now
   push_rounds_changed(before);
+}
+
+void room::rebase() {
+  // A write of this room's the store holds is pushed already: the state must not go back behind it.
+  if (confirmed_logged_ < stored_through_) return;  // confirm() calls again as they come back
+  services_.store.resume(code_);
+  session_ = *confirmed_;
+  logged_ = confirmed_logged_;
+  own_.clear();  // failed; one whose PubAck was lost may still come back, and is then folded as another server's
+  // Events the stream holds as this room wrote them, but stored by another server: never pushed here.
+  for (auto& [seq, effects] : std::exchange(own_effects_, {})) hold_back(std::move(effects));
+  repair_ = repair::none;
+  push_others(std::exchange(unpushed_, {}), std::exchange(unpushed_tallies_, {}));
+  arm_round_timer();  // a timed round's timer that fired while writes were refused did nothing
+  for (const auto& q : session_.question_ids()) schedule_publish(q);  // nor did a tally's
 }
 
 void room::push_rounds_changed(const session& before) {
