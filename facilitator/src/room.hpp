@@ -291,8 +291,8 @@ private:
   void schedule_publish(const std::string& q);
   /// How long past a timed round's end this server waits before closing it itself (room_pacing.cpp): 0 where the
   /// log is not shared or this server has the smallest id among those that said their presence (the pacer),
-  /// else 1.5 s for each server ahead of it in line, so the pacer's close has come, or, if the pacer died and is
-  /// not forgotten yet, the next server's alone.
+  /// else 1.5 s for each server ahead of it in line (at most four), so the pacer's close has come, or, if the pacer
+  /// died and is not forgotten yet, the next server's alone.
   std::chrono::milliseconds pacing_delay() const;
   void schedule_progress(const std::string& q);
   void schedule_presence();

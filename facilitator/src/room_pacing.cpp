@@ -4,7 +4,9 @@
 // pacer, the server with the smallest id among those that said their presence (docs/architecture.md
 // "Cluster"), closes at the end; each other waits pacing_delay, longer the larger its id, and closes only if no
 // close has come. The pacer may have died (it is forgotten three seconds after its last word): the next in line
-// then closes, alone.
+// then closes, alone. The turns stop at four (6 s): whoever can publish on NATS can claim ids ahead of every real
+// server, and servers at the cap that close at once are safe: the losers' rooms go back to the stream's state,
+// which holds the winner's close, and push it (room::rebase).
 #include <algorithm>
 
 #include "room.hpp"
@@ -17,6 +19,9 @@ namespace {
 // a dead pacer delays a round's close by little.
 constexpr std::chrono::milliseconds pacer_grace{1500};
 
+// The most turns a server waits: past them, a dead pacer is forgotten anyway (three seconds).
+constexpr std::ptrdiff_t max_turns = 4;
+
 }  // namespace
 
 std::chrono::milliseconds room::pacing_delay() const {
@@ -24,7 +29,7 @@ std::chrono::milliseconds room::pacing_delay() const {
   // Its place in line: how many servers of the session have a smaller id.
   const auto& self = services_.cluster->server_id();
   const auto ahead = std::count_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p.first < self; });
-  return pacer_grace * ahead;
+  return pacer_grace * std::min(ahead, max_turns);
 }
 
 void room::arm_round_timer() {

@@ -2,8 +2,10 @@
 // today's rule (at most ten a second) whichever servers take the ballots, and one server, the pacer (the
 // smallest server id), closes the timed rounds, once; when the pacer dies, another server closes them.
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "facilitator_cluster.hpp"
@@ -129,4 +131,46 @@ TEST(ClusterPacing, WhenThePacerDiesAnotherServerClosesTheTimedRound) {
   EXPECT_EQ(count_of(s.stored(), "round_closed", "gut"), 2u);  // round 1's close by command, round 2's by time
   if (HasFailure())
     for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+}
+
+// Anyone who can publish on NATS can claim server ids smaller than every real server's, each one more turn ahead
+// of the real servers. The turns are capped at four (6 s): twenty forged ids, kept alive, delay a timed close by
+// 6 s, not 30; and the real servers, all at the cap, close at once: one close is stored, and the participants of
+// every server see it (the others' rooms go back to the stream's state and push it).
+TEST(ClusterPacing, ForgedServersAheadInLineDelayATimedCloseSixSecondsAtMost) {
+  cluster_session s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 3; ++i) people.push_back(s.join(i, i));
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, s.nats_urls().c_str()), NATS_OK);
+  std::atomic<bool> forging{true};
+  std::thread forger([&] {
+    const auto subject = "roundtable.presence." + s.code;
+    while (forging) {
+      for (int i = 0; i < 20; ++i) {
+        const auto body = R"({"server":"!forged-)" + std::to_string(i) + R"(","count":0})";  // '!' sorts first
+        natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size()));
+      }
+      natsConnection_Flush(nc);
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  std::this_thread::sleep_for(1s);  // every room holds the forged servers
+  std::vector<std::size_t> from;
+  for (auto& p : people) from.push_back(p->count());
+  const auto opened = std::chrono::steady_clock::now();
+  ASSERT_EQ(s.command({{"type", "open"}, {"question", "feel"}, {"seconds", 5}})["type"], "ack");
+  for (std::size_t i = 0; i < people.size(); ++i) {
+    const auto closed = people[i]->wait_for(
+        [](const json& m) { return m["type"] == "round" && m["question"] == "feel" && m["status"] == "closed"; }, 15s,
+        from[i]);
+    EXPECT_TRUE(closed) << "participant " << i << " never saw the round close (or only after 5 + 15 s)";
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
+  std::cout << "closed " << took << " s after the open\n";
+  EXPECT_GE(took, 5.0 + 4 * 1.5 - 0.5) << "the servers closed before the forged ones' turns were over";
+  forging = false;
+  forger.join();
+  natsConnection_Destroy(nc);
+  EXPECT_EQ(count_of(s.stored(), "round_closed", "feel"), 1u) << "the round was closed by several servers";
 }
