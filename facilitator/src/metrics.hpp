@@ -41,6 +41,8 @@ struct metrics {
   std::atomic<std::uint64_t> limited{0};          // requests refused with rate_limited
   std::atomic<std::uint64_t> write_failures{0};   // requests answered internal because a write failed
   std::atomic<std::uint64_t> internal_errors{0};  // exceptions caught at a room's strand (the room reloads)
+  std::atomic<std::uint64_t> reloads{0};          // rooms rebuilt by reading their whole log
+  std::atomic<std::uint64_t> rebases{0};          // rooms sent back to the stream's state (--nats, a write beaten)
   std::atomic<std::int64_t> quarantined{0};       // stored sessions not served: their log does not replay
   latency_histogram vote_ack;                     // a vote's arrival at its room to its ack being queued
 };

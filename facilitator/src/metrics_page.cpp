@@ -102,6 +102,11 @@ std::string prometheus_text(const metrics& m, std::size_t sessions, const store:
   w.counter("roundtable_internal_errors_total",
             "Exceptions caught at a room's boundary (answered internal; the room reloads from the store).",
             m.internal_errors.load());
+  w.counter("roundtable_room_reloads_total", "Rooms rebuilt by reading and replaying their whole log.",
+            m.reloads.load());
+  w.counter("roundtable_room_rebases_total",
+            "Rooms sent back to the state the stream holds after another server's write beat theirs (--nats).",
+            m.rebases.load());
   w.gauge("roundtable_sessions_quarantined",
           "Stored sessions not served because their log does not replay (named on stderr at start).",
           m.quarantined.load());

@@ -127,8 +127,14 @@ void room::hold_back(std::vector<effect> effects) {
 void room::push_others(std::vector<effect> effects, std::vector<std::string> tallied) {
   // A tally stored by any server starts the question's interval here too: tallies stay 100 ms apart.
   for (const auto& q : tallied) settle_coalesced(publish_[q]);
-  after_pending([this, effects = std::move(effects), tallied = std::move(tallied)] {
-    if (refusing()) return;
+  after_pending([this, effects = std::move(effects), tallied = std::move(tallied)]() mutable {
+    if (refusing()) {
+      // A write failed meanwhile: the state is repaired first, and these go out with the rebase's (a reload
+      // pushes everything anyway).
+      hold_back(std::move(effects));
+      unpushed_tallies_.insert(unpushed_tallies_.end(), tallied.begin(), tallied.end());
+      return;
+    }
     push_effects(effects, false);
     for (const auto& q : tallied) schedule_publish(q);  // ballots of this room's the tally did not hold
     update_summary();

@@ -54,6 +54,7 @@ void room::recover() {
 void room::reload() {
   // The store rolled back what failed: the durable log is the truth again.
   services_.store.resume(code_);
+  services_.metrics.reloads++;
   auto [log, unreadable] = read_log(services_.store, code_);
   if (unreadable) throw std::runtime_error(*unreadable);
   auto s = session::replay(log);
@@ -87,6 +88,7 @@ void room::rebase() {
   // A write of this room's the store holds is pushed already: the state must not go back behind it.
   if (confirmed_logged_ < stored_through_) return;  // confirm() calls again as they come back
   services_.store.resume(code_);
+  services_.metrics.rebases++;
   session_ = *confirmed_;
   logged_ = confirmed_logged_;
   own_.clear();  // failed; one whose PubAck was lost may still come back, and is then folded as another server's
