@@ -64,13 +64,6 @@ std::int64_t room::now_ms() const {
   return wall_ms();
 }
 
-std::vector<std::string> room::present() const {
-  std::vector<std::string> keys;
-  keys.reserve(connected_voters_.size());
-  for (const auto& [voter, connections] : connected_voters_) keys.push_back(voter);
-  return keys;
-}
-
 view_context room::context() const {
   return {services_.base_url + "/j/" + code_, present_count(), now_ms()};
 }
@@ -231,7 +224,7 @@ void room::admit_participant(const conn_ptr& c, const std::string& voter, const 
     participants_[c->id()] = c;
     const auto voter_entry = connected_voters_.try_emplace(voter, 0).first;
     voter_of_[c->id()] = &voter_entry->first;
-    if (voter_entry->second++ == 0) schedule_presence();
+    if (voter_entry->second++ == 0) voter_arrived(voter_entry->first);
     counted->count_as(services_.metrics.participants);
   }
   json msg{{"type", "joined"}, {"session", session_.view(role::participant, voter, context())}};
@@ -367,8 +360,8 @@ void room::leave(conn_ptr c) {
       const auto entry = connected_voters_.find(*voter_of_.at(id));
       voter_of_.erase(id);
       if (--entry->second == 0) {
+        voter_left(entry->first);
         connected_voters_.erase(entry);
-        schedule_presence();
       }
       update_summary();
     }

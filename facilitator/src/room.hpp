@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/handler.hpp"
+#include "presence_union.hpp"
 #include "recent_acks.hpp"
 #include "request.hpp"
 #include "role_count.hpp"
@@ -58,8 +59,8 @@ public:
   /// Subscribes r to the events any server stores (room::follow) and to the other servers' presence
   /// counts (room::peer_presence); following again replaces the subscriptions. Throws if it cannot.
   virtual void follow(const std::shared_ptr<room>& r) = 0;
-  /// Tells the other servers how many distinct participants of session `code` are connected here.
-  virtual void share_presence(const std::string& code, std::size_t count) = 0;
+  /// Tells the other servers which participants of session `code` are connected here (their voter ids).
+  virtual void share_presence(const std::string& code, const std::vector<voter_id>& voters) = 0;
   /// This server's id among the servers (random, the one its presence messages carry).
   virtual const std::string& server_id() const = 0;
   /// Runs work (a blocking JetStream request) on a thread of the link's own, off every room's strand; false,
@@ -121,9 +122,9 @@ public:
   /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp),
   /// and shares this server's presence count with the others (room_presence.cpp).
   void watch_stream();
-  /// Another server's count of this session's connected participants (room_presence.cpp); a count above
-  /// a million, or a 65th server, is ignored.
-  void peer_presence(std::string server, std::size_t count);
+  /// Another server's connected participants of this session (room_presence.cpp): their voter ids, or from a
+  /// server that sends none only their count. A count above a million, or a 65th server, is ignored.
+  void peer_presence(std::string server, std::size_t count, std::optional<std::vector<voter_id>> voters);
 
 private:
   using clock = std::chrono::steady_clock;
@@ -296,8 +297,13 @@ private:
   std::chrono::milliseconds pacing_delay() const;
   void schedule_progress(const std::string& q);
   void schedule_presence();
-  /// Distinct participants connected here, plus those the other servers last said they hold.
+  /// Distinct participants connected here or to the other servers (as they last said).
   std::size_t present_count() const;
+  /// The ids of the voters connected here, sorted.
+  std::vector<voter_id> present_here() const;
+  /// A voter's first connection here opened, or their last one closed: the presence count changes.
+  void voter_arrived(const std::string& voter);
+  void voter_left(const std::string& voter);
   /// Where servers share the session: sends this server's count when it changed since last sent (or when
   /// `always`: once a second, so the others know this server is there) (room_presence.cpp).
   void share_presence(bool always);
@@ -368,10 +374,13 @@ private:
   std::size_t presence_sent_ = 0;
   struct peer_count {
     std::size_t count = 0;
+    bool listed = false;           // it names its voters (in everyone_), else only counts them
+    std::vector<voter_id> voters;  // sorted
     clock::time_point heard;
   };
-  std::map<std::string, peer_count> peers_;  // other servers' presence counts, by server id
-  std::size_t presence_shared_ = 0;          // this server's count as last shared
+  std::map<std::string, peer_count> peers_;  // other servers' presence, by server id
+  presence_union everyone_;                  // cluster: the voters connected here or to a listing peer
+  std::vector<voter_id> presence_shared_;    // this server's voters as last shared
   boost::asio::steady_timer round_timer_;
   bool stopping_ = false;
 

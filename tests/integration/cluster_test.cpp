@@ -208,6 +208,59 @@ TEST(Cluster, PresenceCountsTheParticipantsOfEveryServerAndForgetsADeadOne) {
   EXPECT_TRUE(s.console->wait_for(presence(6), 10s, from)) << "the dead server's participants still counted";
 }
 
+// Presence is a union, not a sum: one participant connected to two servers (a phone and a laptop behind a load
+// balancer without stickiness) is one participant, until their last connection closes.
+TEST(Cluster, AParticipantConnectedToTwoServersCountsOnce) {
+  cluster_session s;
+  const auto presence = [](std::size_t n) {
+    return [n](const json& m) { return m["type"] == "presence" && m["participants"] == n; };
+  };
+  auto phone = s.join(1, 0);
+  auto laptop = s.join(2, 0);  // the same token
+  auto other = s.join(2, 1);
+  ASSERT_TRUE(s.console->wait_for(presence(2), 10s)) << "the console never counted two";
+  phone->close();  // the laptop still holds participant 0
+  auto third = s.join(0, 2);
+  EXPECT_TRUE(s.console->wait_for(presence(3), 10s)) << "participant 0 was dropped with one of their connections";
+  const auto from = s.console->count();
+  laptop->close();
+  EXPECT_TRUE(s.console->wait_for(presence(2), 10s, from)) << "participant 0 still counted with no connection";
+  for (const auto& m : s.console->received())
+    if (m["type"] == "presence") EXPECT_LE(m["participants"].get<std::size_t>(), 3u) << "counted twice: " << m.dump();
+}
+
+// A round deals its lenses over the participants connected to every server, not only to the one that opened it:
+// eight participants over three servers, four lenses, two holders each, all in the deal the stream stores.
+TEST(Cluster, ARoundDealsItsLensesOverEveryServersParticipants) {
+  cluster_session s;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < 8; ++i) people.push_back(s.join(i % 3, i));
+  ASSERT_TRUE(
+      s.console->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 8; }, 10s));
+  s.command({{"type", "goto"}, {"stage", "lens"}});
+  s.command({{"type", "open"}, {"question", "lens"}});
+  std::map<std::string, int> held;
+  for (auto& p : people) {
+    const auto st = p->wait_for(
+        [](const json& m) {
+          return m["type"] == "stage" && m["stage"]["status"] == "open" && m["stage"]["id"] == "lens";
+        },
+        10s);
+    ASSERT_TRUE(st) << "a participant never saw the round open";
+    ++held[(*st)["stage"].value("assigned_model", "none")];
+  }
+  EXPECT_EQ(held,
+            (std::map<std::string, int>{{"guidelines", 2}, {"stakeholder", 2}, {"utilitarian", 2}, {"virtue", 2}}));
+  std::size_t dealt = 0, late = 0;
+  for (const auto& e : s.stored()) {
+    if (e["type"] == "round_opened" && e["question"] == "lens")
+      for (const auto& holders : e["deal"]["holders"]) dealt += holders.size();
+    if (e["type"] == "lens_dealt") ++late;
+  }
+  EXPECT_EQ(dealt, 8u) << "the deal left out participants of the other servers";
+  EXPECT_EQ(late, 0u);
+}
+
 // Anyone on the NATS network can publish on a session's presence subject (as on the stream: NATS must be the
 // servers' private network). What is not a facilitator's count is ignored, a count no server can hold is
 // ignored, at most 64 other servers are held (memory stays bounded), and a forged server that falls silent
@@ -229,7 +282,11 @@ TEST(Cluster, ForgedPresenceOnNatsIsBoundedAndFadesAway) {
   };
   for (const auto& junk :
        {std::string("not json"), std::string(R"({"server":7,"count":1})"), std::string(R"({"server":"x","count":-3})"),
-        std::string(R"({"server":"x"})"), std::string(R"({"server":"huge","count":1000001})")})
+        std::string(R"({"server":"x"})"), std::string(R"({"server":"huge","count":1000001})"),
+        std::string(R"({"server":"x","count":1,"voters":"all"})"),
+        std::string(R"({"server":"x","count":1,"voters":[-1]})"),
+        std::string(R"({"server":"x","count":1,"voters":[1.5]})"),
+        std::string(R"({"server":"x","count":1,"voters":[4294967296]})")})
     say(junk);
   for (int i = 0; i < 100; ++i) say(R"({"server":"forged-)" + std::to_string(i) + R"(","count":1})");
   natsConnection_Flush(nc);

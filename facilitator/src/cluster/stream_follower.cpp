@@ -4,7 +4,11 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "crypto.hpp"
 #include "log.hpp"
@@ -91,8 +95,9 @@ void stream_follower::stop_blocking() {
   blocking_.join();
 }
 
-void stream_follower::share_presence(const std::string& code, std::size_t count) {
-  const auto body = nlohmann::json{{"server", server_id_}, {"count", count}}.dump();
+void stream_follower::share_presence(const std::string& code, const std::vector<voter_id>& voters) {
+  // The count too, for a server of an older version (it reads only that).
+  const auto body = nlohmann::json{{"server", server_id_}, {"count", voters.size()}, {"voters", voters}}.dump();
   // Core NATS, at most once: a lost count is said again within a second.
   natsConnection_Publish(nc_.get(), presence_subject(code).c_str(), body.data(), static_cast<int>(body.size()));
 }
@@ -115,7 +120,15 @@ void stream_follower::on_presence(natsConnection*, natsSubscription*, natsMsg* r
       !j["count"].is_number_unsigned())
     return;                                                        // not a facilitator's: ignored
   if (j["server"] == static_cast<target*>(closure)->self) return;  // this server's own count
-  r->peer_presence(j["server"].get<std::string>(), j["count"].get<std::size_t>());
+  std::optional<std::vector<voter_id>> voters;
+  if (const auto ids = j.find("voters"); ids != j.end()) {
+    const auto is_id = [](const nlohmann::json& v) {
+      return v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<voter_id>::max();
+    };
+    if (!ids->is_array() || !std::all_of(ids->begin(), ids->end(), is_id)) return;  // not a facilitator's
+    voters = ids->get<std::vector<voter_id>>();
+  }
+  r->peer_presence(j["server"].get<std::string>(), j["count"].get<std::size_t>(), std::move(voters));
 }
 
 void stream_follower::on_message(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {

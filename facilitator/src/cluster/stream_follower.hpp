@@ -36,7 +36,7 @@ public:
   /// subscription cannot be made.
   void follow(const std::shared_ptr<room>& r) override;
   /// Publishes {"server": this server's id, "count": count} on the session's presence subject.
-  void share_presence(const std::string& code, std::size_t count) override;
+  void share_presence(const std::string& code, const std::vector<voter_id>& voters) override;
   const std::string& server_id() const override { return server_id_; }
   /// On the follower's one blocking thread, in order; false when 256 are waiting already.
   bool run_blocking(std::function<void()> work) override;

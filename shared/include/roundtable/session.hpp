@@ -143,6 +143,12 @@ public:
   /// True when the scenario has an assigned model_outcome question.
   bool assigns_models() const { return assigns_; }
   std::size_t voters() const { return voter_keys_.size(); }
+  /// A voter's id: their place in join order, alike on every server that folds the log (none if unknown).
+  std::optional<voter_id> voter(const events::voter_key& key) const;
+  /// The key of the voter with that id (nullptr past the voters joined).
+  const events::voter_key* voter_key_of(voter_id who) const {
+    return who < voter_keys_.size() ? &voter_keys_[who] : nullptr;
+  }
   /// How many of a voter's request ids are kept for resends (at most request_window::size).
   std::size_t remembered_requests(const events::voter_key& voter) const;
   /// The latest round of a question (0 before the first), and whether it is open.
@@ -198,7 +204,6 @@ private:
 
   const question_state* find(const std::string& question) const;
   question_state* find(const std::string& question);
-  std::optional<voter_id> voter(const events::voter_key& key) const;
   /// The latest round of q if it is open, else nullptr.
   static const round_state* open_round(const question_state& q);
   static round_state* open_round(question_state& q);
