@@ -181,7 +181,9 @@ void room::started(conn_ptr c, std::optional<std::string> id) {
 void room::decide_and_commit(const conn_ptr& c, const std::optional<std::string>& id, decided d, const char* lost,
                              std::function<void()> done, std::function<void()> again) {
   if (!d) return refuse(c, id, d.err(), std::move(again));
-  if (refusing() && again) return again();  // catching up with another server's write: decided again after it
+  // Catching up with another server's write, or requests before this one wait to be decided again: decided
+  // again after them, so a connection's requests keep their order.
+  if ((refusing() || !retries_.empty()) && again) return again();
   if (refusing()) return error_to(c, id, {error_code::internal, "storage is failing; try again shortly"});
   auto answer = [this, c, id, lost, done = std::move(done), again = std::move(again)](bool ok) {
     guarded(c, id, [&] {

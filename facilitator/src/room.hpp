@@ -229,6 +229,9 @@ private:
   /// while the room reloads, where the log is shared (another server may have written first) and attempts
   /// remain; else null (answer the failure).
   std::function<void()> redecide(int attempt, std::function<void()> fn);
+  /// Decides fn again after a pause, behind every request already waiting (room_follow.cpp): requests are
+  /// decided again in the order they failed, so a participant's later ballot never lands before an earlier one.
+  void retry_later(int attempt, std::function<void()> fn);
   /// Answers the core's refusal, unless the log is shared and the stream holds events the room has not
   /// folded yet: then the room catches up and `again` decides the request on the state the stream holds.
   void refuse(const conn_ptr& c, const request_id& id, const error& e, std::function<void()> again);
@@ -366,6 +369,9 @@ private:
   boost::asio::steady_timer reload_timer_;
   boost::asio::steady_timer stream_check_timer_;
   std::uint64_t behind_mark_ = 0;  // the stream's event count when a check last found the room behind it
+
+  std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
+  bool retry_armed_ = false;                   // a timer will decide them
 
   std::map<std::string, coalesce> publish_;
   std::map<std::string, coalesce> progress_;

@@ -92,6 +92,41 @@ TEST(Cluster, ASessionOnThreeServersTalliesAndRevealsTheSameEverywhere) {
     for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
 }
 
+// A participant who taps quickly sends ballots one after another without waiting; on servers that beat each
+// other's writes, the refused ones are decided again, and they must be in the order they came: the last tap
+// stays, in the stream, in their restored ballot and in the final tally (before, each waited on a timer of its
+// own, and an earlier ballot could land last).
+TEST(Cluster, QuickBallotsDecidedAgainKeepTheirOrderAndTheLastStays) {
+  cluster_session s;
+  constexpr int n = 6, taps = 10;
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < n; ++i) people.push_back(s.join(i % 3, i));
+  for (int k = 0; k < taps; ++k)
+    for (int i = 0; i < n; ++i) people[i]->send(vote_msg("tap" + std::to_string(k), i + k));
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < taps; ++k)
+      EXPECT_EQ(reply_to(*people[i], "tap" + std::to_string(k))["type"], "ack") << "participant " << i << " tap " << k;
+  const auto last = [](int i) { return choices[(i + taps - 1) % 3]; };
+  for (int i = 0; i < n; ++i) {
+    auto again = ws_client::connect(s.port((i + 1) % 3));  // restored by another server
+    const auto joined = again->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}});
+    EXPECT_EQ(joined["session"]["mine"]["gut"], (json{{"choice", last(i)}})) << "participant " << i;
+  }
+  std::map<std::string, int> expected;
+  for (int i = 0; i < n; ++i) ++expected[last(i)];
+  const auto final_tally = s.console->wait_for(
+      [&](const json& m) {
+        return m["type"] == "results" && m["question"] == "gut" && m.contains("tally") &&
+               m["tally"]["counts"].value(last(0), 0) == expected[last(0)] &&
+               m["tally"]["counts"].value(last(1), 0) == expected[last(1)] &&
+               m["tally"]["counts"].value(last(2), 0) == expected[last(2)];
+      },
+      10s);
+  EXPECT_TRUE(final_tally) << "no tally of everyone's last ballot";
+  if (HasFailure())
+    for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+}
+
 TEST(Cluster, AFacilitatorKilledMidBurstLosesNoAckedVoteAndDuplicatesNone) {
   cluster_session s;
   constexpr int n = 24;
