@@ -82,7 +82,7 @@ bool room::confirm_own(const std::vector<std::string>& payloads) {
   evs.reserve(payloads.size());
   for (std::size_t i = 0; i < payloads.size(); ++i) evs.push_back(std::move(own_.front().event)), own_.pop_front();
   // Applied to the room's state when it was decided, and pushed once stored: only confirmed_ takes it now.
-  auto applied = confirmed_->apply_all(evs);
+  auto applied = confirmed_->fold(evs);  // a refusal reloads: no copy of the state to keep
   if (!applied) {
     resync("this room's own stored event does not apply again");
     return true;
@@ -97,7 +97,7 @@ void room::confirm_others(const std::vector<std::string>& payloads) {
   if (parsed.unreadable) return resync(*parsed.unreadable);
   // The room's state is the stream's when nothing of its own is on its way and no repair is due.
   const bool in_step = !refusing() && own_.empty() && logged_ == confirmed_logged_;
-  auto applied = confirmed_->apply_all(parsed.events);
+  auto applied = confirmed_->fold(parsed.events);  // as in confirm_own
   if (!applied) return resync("another server's event does not apply: " + applied.err().message);
   confirmed_logged_ += payloads.size();
   std::vector<std::string> tallied;
@@ -114,7 +114,7 @@ void room::confirm_others(const std::vector<std::string>& payloads) {
     unpushed_tallies_.insert(unpushed_tallies_.end(), tallied.begin(), tallied.end());
     return;
   }
-  if (!session_.apply_all(parsed.events)) return resync("another server's event applies to the stream's state only");
+  if (!session_.fold(parsed.events)) return resync("another server's event applies to the stream's state only");
   logged_ = confirmed_logged_;
   push_others(std::move(*applied), std::move(tallied));
 }

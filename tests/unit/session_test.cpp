@@ -294,6 +294,34 @@ TEST(Batch, AnAcceptedBatchHasTheEffectsOfItsEventsOneByOne) {
   EXPECT_TRUE(all.s.apply_all({}).ok());
 }
 
+// fold: the same events and effects as apply_all, without its copy; a refusal leaves the events before it
+// applied (its callers rebuild the state then), so the two differ only there.
+TEST(Batch, FoldHasApplyAllsEffectsAndStopsAtARefusal) {
+  workshop folded(1);
+  workshop batched(1);
+  for (auto* w : {&folded, &batched}) {
+    w->join_many(3);
+    w->open("gut");
+    w->cast(0, "gut", {{"choice", "refer"}});
+  }
+  const auto end = *folded.s.decide_end(9000);
+  auto a = folded.s.fold(end);
+  auto b = batched.s.apply_all(end);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(json::diff(everything(folded.s, 3), everything(batched.s, 3)), json::array());
+
+  workshop w(1);
+  w.join_many(2);
+  w.open("gut");
+  auto r = w.s.fold({events::ballot_cast{"gut", 1, voter_key(1), {{"choice", "decline"}}, "r1"},
+                     events::stage_shown{99}, events::joined{voter_key(5)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, error_code::unknown_stage);
+  EXPECT_TRUE(w.vote(1, "gut", {{"choice", "decline"}}, "r1")->empty()) << "the ballot before the refusal stays";
+  EXPECT_EQ(w.s.voters(), 2u) << "nothing after the refusal is applied";
+}
+
 TEST(Vote, ResentRequestIsAppliedOnceAndNeverOverwritesANewerBallot) {
   workshop w;
   w.join(0);

@@ -100,6 +100,9 @@ public:
   result<std::vector<effect>> apply(const events::event& e);
   /// Folds in every event of one decision or none (session_batch.cpp): a refused one leaves the session as it was.
   result<std::vector<effect>> apply_all(const std::vector<events::event>& evs);
+  /// Folds in events in order, in place, without apply_all's copy of the session: for a state that is rebuilt
+  /// whenever an event is refused (a follower of a shared log), since a refusal leaves it partly folded.
+  result<std::vector<effect>> fold(const std::vector<events::event>& evs);
 
   // --- views: what each role may see ---
 
