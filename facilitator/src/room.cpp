@@ -362,8 +362,9 @@ void room::leave(conn_ptr c) {
       const auto entry = connected_voters_.find(*voter_of_.at(id));
       voter_of_.erase(id);
       if (--entry->second == 0) {
-        voter_left(entry->first);
-        connected_voters_.erase(entry);
+        // Out of the map first: the presence push (at once after a quiet spell) counts what is left.
+        const auto gone = connected_voters_.extract(entry);
+        voter_left(gone.key());
       }
       update_summary();
     }

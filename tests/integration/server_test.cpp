@@ -252,6 +252,31 @@ TEST(Server, WholeWorkshopWithTwentyParticipants) {
   EXPECT_EQ(view["session"]["ended"], true);
 }
 
+// A participant's last connection closing after a quiet spell is pushed at once (the leading edge of the
+// presence slot): the count then must already be without them (it was not: the push counted the leaver).
+TEST(Server, PresenceDropsAtOnceWhenALastConnectionCloses) {
+  workshop w(3);
+  w.join_all(3);
+  auto twice = w.join(2);  // participant 2 on two connections
+  const auto presence = [](std::size_t n) {
+    return [n](const json& m) { return m["type"] == "presence" && m["participants"] == n; };
+  };
+  ASSERT_TRUE(w.console->wait_for(presence(3)));
+  std::this_thread::sleep_for(600ms);  // quiet: the next change is pushed at once
+  auto from = w.console->count();
+  w.people[1]->close();
+  EXPECT_TRUE(w.console->wait_for(presence(2), 5s, from)) << "the leaver is still counted";
+  std::this_thread::sleep_for(600ms);
+  from = w.console->count();
+  w.people[2]->close();  // their other connection stays
+  twice->close();
+  EXPECT_TRUE(w.console->wait_for(presence(1), 5s, from));
+  for (std::size_t i = from; i < w.console->received().size(); ++i) {
+    const auto& m = w.console->received()[i];
+    if (m["type"] == "presence") EXPECT_NE(m["participants"], 0) << "participant 0 never left";
+  }
+}
+
 TEST(Server, ReconnectRestoresMineAndResentIdsApplyOnce) {
   workshop w(3);
   w.join_all(3);
