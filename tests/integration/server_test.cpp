@@ -271,10 +271,9 @@ TEST(Server, PresenceDropsAtOnceWhenALastConnectionCloses) {
   w.people[2]->close();  // their other connection stays
   twice->close();
   EXPECT_TRUE(w.console->wait_for(presence(1), 5s, from));
-  for (std::size_t i = from; i < w.console->received().size(); ++i) {
-    const auto& m = w.console->received()[i];
-    if (m["type"] == "presence") EXPECT_NE(m["participants"], 0) << "participant 0 never left";
-  }
+  const auto seen = w.console->received();  // a copy: received() returns one
+  for (std::size_t i = from; i < seen.size(); ++i)
+    if (seen[i]["type"] == "presence") EXPECT_NE(seen[i]["participants"], 0) << "participant 0 never left";
 }
 
 TEST(Server, ReconnectRestoresMineAndResentIdsApplyOnce) {
