@@ -43,8 +43,11 @@ struct metrics {
   std::atomic<std::uint64_t> internal_errors{0};  // exceptions caught at a room's strand (the room reloads)
   std::atomic<std::uint64_t> reloads{0};          // rooms rebuilt by reading their whole log
   std::atomic<std::uint64_t> rebases{0};          // rooms sent back to the stream's state (--nats, a write beaten)
-  std::atomic<std::int64_t> quarantined{0};       // stored sessions not served: their log does not replay
-  latency_histogram vote_ack;                     // a vote's arrival at its room to its ack being queued
+  std::atomic<std::uint64_t> forwarded{0};        // participants' requests sent to the session's writer (--nats)
+  std::atomic<std::uint64_t> forwards_served{0};  // requests other servers forwarded, decided here
+  std::atomic<std::uint64_t> forwards_decided_here{0};  // forwarded requests the writer did not answer
+  std::atomic<std::int64_t> quarantined{0};             // stored sessions not served: their log does not replay
+  latency_histogram vote_ack;                           // a vote's arrival at its room to its ack being queued
 };
 
 }  // namespace roundtable::facilitator

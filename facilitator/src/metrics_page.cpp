@@ -107,6 +107,13 @@ std::string prometheus_text(const metrics& m, std::size_t sessions, const store:
   w.counter("roundtable_room_rebases_total",
             "Rooms sent back to the state the stream holds after another server's write beat theirs (--nats).",
             m.rebases.load());
+  w.counter("roundtable_forwarded_total",
+            "Participants' requests sent to the server that writes their session (--nats).", m.forwarded.load());
+  w.counter("roundtable_forwards_served_total", "Requests other servers forwarded, decided and answered here.",
+            m.forwards_served.load());
+  w.counter("roundtable_forwards_decided_here_total",
+            "Forwarded requests decided here after all, because the writing server did not answer.",
+            m.forwards_decided_here.load());
   w.gauge("roundtable_sessions_quarantined",
           "Stored sessions not served because their log does not replay (named on stderr at start).",
           m.quarantined.load());

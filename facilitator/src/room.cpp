@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cluster/forward_reply.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -73,7 +74,8 @@ void room::reply(const conn_ptr& c, const json& msg) {
 }
 
 void room::error_to(const conn_ptr& c, const std::optional<std::string>& id, const error& e) {
-  services_.metrics.errors++;
+  // A forwarded request's error is counted where its participant is connected (room_forwarding.cpp).
+  if (!cluster::is_forwarded(*c)) services_.metrics.errors++;
   reply(c, protocol::error_reply(id, e));
 }
 
@@ -287,6 +289,8 @@ void room::request(conn_ptr c, std::string voter, participant_request r, std::op
   const auto arrived = clock::now();
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
+              // Where another server writes the session, it decides (room_forwarding.cpp).
+              if (const auto w = writer()) return forward(c, id, voter, r, arrived, *w);
               serve_request(c, id, voter, r, arrived, 1);
             });
 }
@@ -303,10 +307,12 @@ void room::serve_request(const conn_ptr& c, const request_id& id, const std::str
       c, id, std::move(d), "could not store it; send it again",
       [this, c, id, is_vote, is_perspective, arrived, eventless, voter, request, content = remembered_as(r)] {
         if (eventless && !content.empty()) recent_acks_.remember(voter, request, content);
-        if (is_vote) services_.metrics.ballots++;
-        if (is_perspective) services_.metrics.perspectives++;
+        // A forwarded request is counted where its participant is connected (room_forwarding.cpp).
+        const bool counted = !cluster::is_forwarded(*c);
+        if (counted && is_vote) services_.metrics.ballots++;
+        if (counted && is_perspective) services_.metrics.perspectives++;
         reply(c, protocol::ack(id));
-        if (is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
+        if (counted && is_vote) services_.metrics.vote_ack.observe(clock::now() - arrived);
       },
       redecide(attempt,
                [this, c, id, voter, r, arrived, attempt] { serve_request(c, id, voter, r, arrived, attempt + 1); }));

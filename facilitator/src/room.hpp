@@ -66,6 +66,12 @@ public:
   /// Runs work (a blocking JetStream request) on a thread of the link's own, off every room's strand; false,
   /// and work dropped, when too many are waiting already (nothing a flood of requests can grow).
   virtual bool run_blocking(std::function<void()> work) = 0;
+  /// Hands a participant's request (body: cluster::encode) to `owner`, the server that writes session `code`; its
+  /// answer comes back to the room as room::forward_answered(token, ...). False when it could not be sent.
+  virtual bool forward(const std::string& code, const std::string& owner, std::uint64_t token,
+                       const std::string& body) = 0;
+  /// Sends a forwarded request's answer (a client frame) back to the server that forwarded it.
+  virtual void answer(const std::string& reply_to, const std::string& frame) = 0;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -122,6 +128,12 @@ public:
   /// Where the log is shared: checks every second that the stream delivers what it holds (room_follow.cpp),
   /// and shares this server's presence count with the others (room_presence.cpp).
   void watch_stream();
+  /// A participant's request that another server forwarded (room_forwarding.cpp): decided here, answered on
+  /// reply_to. Never forwarded again.
+  void forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to);
+  /// The answer to a request this server forwarded (token: forward's), a client frame; nullopt: no server
+  /// serves the subject (the writer is gone), the request is decided here.
+  void forward_answered(std::uint64_t token, std::optional<std::string> frame);
   /// Another server's connected participants of this session (room_presence.cpp): their voter ids, or from a
   /// server that sends none only their count. A count above a million, or a 65th server, is ignored.
   void peer_presence(std::string server, std::size_t count, std::optional<std::vector<voter_id>> voters);
@@ -225,6 +237,14 @@ private:
   void serve_request(const conn_ptr& c, const request_id& id, const std::string& voter, const participant_request& r,
                      clock::time_point arrived, int attempt);
   void serve_command(const conn_ptr& c, const request_id& id, const room_command& cmd, int attempt);
+  /// The server that writes this session, where it is another: the first in line among those that said their
+  /// presence (the pacer), unless forwarding is paused (room_forwarding.cpp).
+  std::optional<std::string> writer() const;
+  /// Sends a participant's request to the writer; decided here when it cannot be sent.
+  void forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
+               clock::time_point arrived, const std::string& to);
+  /// Decides here the forwarded requests that waited too long, or whose writer went silent (once a second).
+  void expire_forwards();
   /// What decides a request again, a little later (the room catching up meanwhile), after its write failed or
   /// while the room reloads, where the log is shared (another server may have written first) and attempts
   /// remain; else null (answer the failure).
@@ -369,6 +389,19 @@ private:
   boost::asio::steady_timer reload_timer_;
   boost::asio::steady_timer stream_check_timer_;
   std::uint64_t behind_mark_ = 0;  // the stream's event count when a check last found the room behind it
+
+  // Requests forwarded to the writer, by token, until answered (room_forwarding.cpp).
+  struct forwarding {
+    conn_ptr c;
+    request_id id;
+    std::string voter;
+    participant_request r;
+    clock::time_point arrived;
+    std::string writer;
+  };
+  std::map<std::uint64_t, forwarding> forwards_;
+  std::uint64_t next_forward_ = 1;
+  clock::time_point forwarding_paused_until_{};  // a writer that did not answer: requests decided here till then
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
   bool retry_armed_ = false;                   // a timer will decide them

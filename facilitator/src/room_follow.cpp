@@ -51,6 +51,7 @@ void room::watch_stream() {
       guarded(nullptr, {}, [this] {
         check_stream();
         forget_silent_peers();
+        expire_forwards();
       });
       if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
     });

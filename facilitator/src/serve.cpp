@@ -245,7 +245,11 @@ int serve(const serve_options& o) {
   // How often rooms were rebuilt from the log or went back to the stream's state: what a contended cluster costs.
   const auto& m = application->counters();
   log::write(log::level::info, "server_stopped", "stopped; every acked write is on disk",
-             {{"reloads", std::to_string(m.reloads.load())}, {"rebases", std::to_string(m.rebases.load())}});
+             {{"reloads", std::to_string(m.reloads.load())},
+              {"rebases", std::to_string(m.rebases.load())},
+              {"forwarded", std::to_string(m.forwarded.load())},
+              {"forwards_served", std::to_string(m.forwards_served.load())},
+              {"forwards_decided_here", std::to_string(m.forwards_decided_here.load())}});
   return 0;
 }
 

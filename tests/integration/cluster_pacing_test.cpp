@@ -16,24 +16,6 @@ namespace {
 
 const char* const choices[] = {"refer", "decline", "conditions"};
 
-// The id a facilitator logged at start (server_started ... server_id=ID).
-std::string server_id_of(const server_process& p) {
-  const std::string key = " server_id=";
-  const auto out = p.output();
-  const auto at = out.find(key);
-  if (at == std::string::npos) return "";
-  const auto from = at + key.size();
-  return out.substr(from, out.find_first_of(" \n", from) - from);
-}
-
-// The index of the server that paces the cluster's sessions: the smallest id.
-std::size_t pacer_of(const facilitator_cluster& c) {
-  std::vector<std::string> ids;
-  for (const auto& s : c.servers) ids.push_back(server_id_of(*s));
-  for (const auto& id : ids) EXPECT_FALSE(id.empty()) << "a facilitator logged no server_id";
-  return static_cast<std::size_t>(std::min_element(ids.begin(), ids.end()) - ids.begin());
-}
-
 std::size_t count_of(const std::vector<json>& log, const std::string& type, const std::string& question) {
   return std::count_if(log.begin(), log.end(),
                        [&](const json& e) { return e["type"] == type && e.value("question", "") == question; });

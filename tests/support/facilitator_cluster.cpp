@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "store/jetstream_store.hpp"
 
 namespace roundtable::test {
@@ -80,6 +82,22 @@ std::vector<json> cluster_session::stored() const {
   std::vector<json> out;
   for (const auto& e : store::jetstream_store::open(o)->events(code)) out.push_back(json::parse(e));
   return out;
+}
+
+std::string server_id_of(const server_process& p) {
+  const std::string key = " server_id=";
+  const auto out = p.output();
+  const auto at = out.find(key);
+  if (at == std::string::npos) return "";
+  const auto from = at + key.size();
+  return out.substr(from, out.find_first_of(" \n", from) - from);
+}
+
+std::size_t pacer_of(const facilitator_cluster& c) {
+  std::vector<std::string> ids;
+  for (const auto& s : c.servers) ids.push_back(server_id_of(*s));
+  for (const auto& id : ids) EXPECT_FALSE(id.empty()) << "a facilitator logged no server_id";
+  return static_cast<std::size_t>(std::min_element(ids.begin(), ids.end()) - ids.begin());
 }
 
 }  // namespace roundtable::test

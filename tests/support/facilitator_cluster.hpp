@@ -29,6 +29,13 @@ struct facilitator_cluster {
   unsigned short port(std::size_t server) const { return servers.at(server)->port(); }
 };
 
+/// The id a facilitator logged at start (server_started ... server_id=ID); "" when it logged none.
+std::string server_id_of(const server_process& p);
+
+/// The index of the server that paces the cluster's sessions and writes their participants' requests: the
+/// smallest id.
+std::size_t pacer_of(const facilitator_cluster& c);
+
 /// A facilitator cluster whose first server's console started one session (code) and opened "gut".
 struct cluster_session : facilitator_cluster {
   std::shared_ptr<ws_client> console;

@@ -5,11 +5,13 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <vector>
 
+#include "cluster/forwarded_request.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "store/nats_link.hpp"
@@ -28,10 +30,7 @@ stream_follower::~stream_follower() {
   stop_blocking();
   {
     std::lock_guard lock(mutex_);
-    for (auto& [code, subs] : subs_) {
-      natsSubscription_Unsubscribe(subs.events.get());
-      natsSubscription_Unsubscribe(subs.presence.get());
-    }
+    for (auto& [code, subs] : subs_) unsubscribe(subs);
     subs_.clear();
   }
   js_.reset();
@@ -48,11 +47,17 @@ void stream_follower::follow(const std::shared_ptr<room>& r) {
   so.Config.DeliverPolicy = js_DeliverLastPerSubject;
   auto events = subscribe(r, store::jetstream_store::subject(r->code()), &on_message, &so);
   auto presence = subscribe(r, presence_subject(r->code()), &on_presence, nullptr);
+  auto forwards = subscribe(r, forward_subject(r->code(), server_id_), &on_forward, nullptr);
+  auto answers = subscribe(r, answer_prefix(server_id_, r->code()) + "*", &on_answer, nullptr);
   std::lock_guard lock(mutex_);
   auto& slot = subs_[r->code()];
-  if (slot.events) natsSubscription_Unsubscribe(slot.events.get());
-  if (slot.presence) natsSubscription_Unsubscribe(slot.presence.get());
-  slot = {std::move(events), std::move(presence)};
+  unsubscribe(slot);
+  slot = {std::move(events), std::move(presence), std::move(forwards), std::move(answers)};
+}
+
+void stream_follower::unsubscribe(subscriptions& subs) {
+  for (auto* sub : {subs.events.get(), subs.presence.get(), subs.forwards.get(), subs.answers.get()})
+    if (sub) natsSubscription_Unsubscribe(sub);
 }
 
 store::nats::handle<natsSubscription> stream_follower::subscribe(const std::shared_ptr<room>& r,
@@ -104,6 +109,48 @@ void stream_follower::share_presence(const std::string& code, const std::vector<
 
 std::string stream_follower::presence_subject(const std::string& code) {
   return "roundtable.presence." + code;
+}
+
+std::string stream_follower::forward_subject(const std::string& code, const std::string& server) {
+  return "roundtable.forward." + code + "." + server;
+}
+
+std::string stream_follower::answer_prefix(const std::string& server, const std::string& code) {
+  return "roundtable.answer." + server + "." + code + ".";
+}
+
+bool stream_follower::forward(const std::string& code, const std::string& owner, std::uint64_t token,
+                              const std::string& body) {
+  const auto reply = answer_prefix(server_id_, code) + std::to_string(token);
+  return natsConnection_PublishRequest(nc_.get(), forward_subject(code, owner).c_str(), reply.c_str(), body.data(),
+                                       static_cast<int>(body.size())) == NATS_OK;
+}
+
+void stream_follower::answer(const std::string& reply_to, const std::string& frame) {
+  natsConnection_Publish(nc_.get(), reply_to.c_str(), frame.data(), static_cast<int>(frame.size()));
+}
+
+void stream_follower::on_forward(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+  store::nats::handle<natsMsg> msg(raw);
+  const auto r = static_cast<target*>(closure)->r.lock();
+  const char* reply = natsMsg_GetReply(msg.get());
+  if (!r || !reply || !*reply) return;
+  auto f = decode({natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))});
+  if (!f) return;  // not a facilitator's: ignored
+  r->forwarded(std::move(f->voter), std::move(f->request), std::move(f->id), reply);
+}
+
+void stream_follower::on_answer(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+  store::nats::handle<natsMsg> msg(raw);
+  const auto r = static_cast<target*>(closure)->r.lock();
+  if (!r) return;
+  // The token is the subject's last part.
+  const std::string_view subject = natsMsg_GetSubject(msg.get());
+  const auto last = subject.substr(subject.rfind('.') + 1);
+  std::uint64_t token = 0;
+  if (std::from_chars(last.data(), last.data() + last.size(), token).ec != std::errc{}) return;
+  if (natsMsg_IsNoResponders(msg.get())) return r->forward_answered(token, std::nullopt);
+  r->forward_answered(token, std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())));
 }
 
 void stream_follower::on_complete(void* closure) {

@@ -1,7 +1,8 @@
 // Keeps every room of a server that shares its event log (`serve --nats`) in step with the stream:
 // one ordered JetStream consumer per session, whose messages (the events any server stored, this one's
 // too) are handed to the room, which folds the ones it does not hold yet with the core's `apply`; and
-// one core NATS subscription per session on which the servers tell each other their presence counts.
+// core NATS subscriptions per session: the servers' presence, the participants' requests forwarded to the
+// session's writer, and the writer's answers (room_forwarding.cpp).
 #pragma once
 
 #include <nats/nats.h>
@@ -42,8 +43,17 @@ public:
   bool run_blocking(std::function<void()> work) override;
   /// Runs what run_blocking took and stops its thread (before the rooms' services go: serve's end).
   void stop_blocking();
+  /// Publishes body on the writer's forward subject, its answer to come on this server's answer subject.
+  bool forward(const std::string& code, const std::string& owner, std::uint64_t token,
+               const std::string& body) override;
+  /// Publishes frame on reply_to (core NATS: a lost answer is a request decided again after ten seconds).
+  void answer(const std::string& reply_to, const std::string& frame) override;
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
+  /// The subject on which server `server` takes the requests of session `code` that others forward to it.
+  static std::string forward_subject(const std::string& code, const std::string& server);
+  /// The subjects on which server `server` hears the answers to its forwards of session `code` (prefix + token).
+  static std::string answer_prefix(const std::string& server, const std::string& code);
 
 private:
   // What a subscription's callback reaches: the room, weakly (a room that is gone is skipped).
@@ -58,6 +68,8 @@ private:
                                                   natsMsgHandler handler, jsSubOptions* js_options);
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_presence(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_forward(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_answer(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   // A subscription closed and its handler returned: its target goes.
   static void on_complete(void* closure);
 
@@ -69,8 +81,11 @@ private:
   struct subscriptions {
     store::nats::handle<natsSubscription> events;
     store::nats::handle<natsSubscription> presence;
+    store::nats::handle<natsSubscription> forwards;  // requests forwarded to this server
+    store::nats::handle<natsSubscription> answers;   // answers to this server's forwards
   };
   std::map<std::string, subscriptions> subs_;
+  static void unsubscribe(subscriptions& subs);
   boost::asio::thread_pool blocking_{1};
   std::atomic<int> blocking_waiting_{0};
 };

@@ -1,0 +1,102 @@
+// One writer in practice where several servers serve a session (`serve --nats`, docs/architecture.md "Cluster"):
+// a participant's request (a vote, a perspective, an endorsement, a withdrawal) reaching a server that is not
+// first in line among the session's servers (the pacer, room_pacing.cpp) goes to that server over NATS, which
+// decides and stores it like one of its own and sends the answer back; this server sends it on. The stream's
+// expected sequence stays the safety, the routing is only speed: when the writer does not answer (no server
+// serves its subject, it went silent, or ten seconds passed), the request is decided here, and a resend with its
+// id is applied once wherever it lands. Joins and the facilitator's commands are decided where they arrive.
+#include "cluster/forward_reply.hpp"
+#include "cluster/forwarded_request.hpp"
+#include "metrics.hpp"
+#include "room.hpp"
+
+namespace roundtable::facilitator {
+
+namespace {
+
+// A writer that has not answered this long is stuck, not busy: the request is decided here.
+constexpr auto forward_patience = std::chrono::seconds(10);
+// After a writer failed to answer, this server decides its requests itself for this long.
+constexpr auto forwarding_pause = std::chrono::seconds(5);
+
+// The answer a writer sent is one a facilitator sends for this request: an ack or an error with the request's id.
+bool answers(const nlohmann::json& frame, const std::optional<std::string>& id) {
+  if (!frame.is_object()) return false;
+  const auto type = frame.find("type");
+  if (type == frame.end() || (*type != "ack" && *type != "error")) return false;
+  const auto said = frame.find("id");
+  if (!id) return said == frame.end();
+  return said != frame.end() && *said == *id;
+}
+
+}  // namespace
+
+std::optional<std::string> room::writer() const {
+  if (!services_.cluster || peers_.empty() || clock::now() < forwarding_paused_until_) return std::nullopt;
+  const auto& first = peers_.begin()->first;  // the smallest id among the others
+  if (first >= services_.cluster->server_id()) return std::nullopt;
+  return first;
+}
+
+void room::forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
+                   clock::time_point arrived, const std::string& to) {
+  const auto token = next_forward_++;
+  if (!services_.cluster->forward(code_, to, token, cluster::encode({voter, r, id})))
+    return serve_request(c, id, voter, r, arrived, 1);
+  services_.metrics.forwarded++;
+  forwards_.emplace(token, forwarding{c, id, voter, std::move(r), arrived, to});
+}
+
+void room::forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to) {
+  auto c = std::make_shared<cluster::forward_reply>(*services_.cluster, std::move(reply_to));
+  const auto arrived = clock::now();
+  on_strand(std::move(c), std::move(id),
+            [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
+              services_.metrics.forwards_served++;
+              serve_request(c, id, voter, r, arrived, 1);
+            });
+}
+
+void room::forward_answered(std::uint64_t token, std::optional<std::string> frame) {
+  on_strand([this, token, frame = std::move(frame)] {
+    auto node = forwards_.extract(token);
+    if (node.empty()) return;  // decided here meanwhile
+    auto& f = node.mapped();
+    const auto j = frame ? nlohmann::json::parse(*frame, nullptr, false) : nlohmann::json();
+    if (!answers(j, f.id)) {
+      // No server serves the writer's subject (it died), or what came back is not an answer: decided here.
+      forwarding_paused_until_ = clock::now() + forwarding_pause;
+      services_.metrics.forwards_decided_here++;
+      return serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
+    }
+    // Counted where the participant is connected, as its own requests are.
+    if (j["type"] == "error")
+      services_.metrics.errors++;
+    else if (std::holds_alternative<protocol::vote>(f.r)) {
+      services_.metrics.ballots++;
+      services_.metrics.vote_ack.observe(clock::now() - f.arrived);
+    } else if (std::holds_alternative<protocol::perspective>(f.r))
+      services_.metrics.perspectives++;
+    f.c->send(std::make_shared<const std::string>(std::move(*frame)));
+  });
+}
+
+void room::expire_forwards() {
+  const auto now = clock::now();
+  std::vector<forwarding> due;  // in the order they were forwarded
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    const bool waited = now - it->second.arrived >= forward_patience || !peers_.count(it->second.writer);
+    if (!waited) {
+      ++it;
+      continue;
+    }
+    due.push_back(std::move(it->second));
+    it = forwards_.erase(it);
+  }
+  if (due.empty()) return;
+  forwarding_paused_until_ = now + forwarding_pause;
+  services_.metrics.forwards_decided_here += due.size();
+  for (const auto& f : due) serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
+}
+
+}  // namespace roundtable::facilitator

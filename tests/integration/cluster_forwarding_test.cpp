@@ -1,0 +1,145 @@
+// One writer in practice where three `facilitator serve --nats` processes serve a session (issue 13): the
+// participants' requests reaching the other servers are forwarded to the pacer (the smallest server id), which
+// decides and stores them and answers through the server the participant is connected to; when the pacer is gone,
+// the requests are decided where they arrived, and nothing is stored twice. What is not a facilitator's forward is
+// ignored, and the servers stay up.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <map>
+#include <thread>
+
+#include "facilitator_cluster.hpp"
+#include "harness.hpp"
+
+using namespace roundtable::test;
+
+namespace {
+
+const char* const choices[] = {"refer", "decline", "conditions"};
+
+json vote_msg(const std::string& id, int i) {
+  return {{"type", "vote"}, {"id", id}, {"question", "gut"}, {"ballot", {{"choice", choices[i % 3]}}}};
+}
+
+// n participants, i on server i % 3, once every server counts all of them (each heard the others' presence,
+// so each knows who is first in line).
+std::vector<std::shared_ptr<ws_client>> everyone_present(cluster_session& s, int n) {
+  std::vector<std::shared_ptr<ws_client>> people;
+  for (int i = 0; i < n; ++i) people.push_back(s.join(i % 3, i));
+  for (int k = 0; k < 3; ++k)
+    EXPECT_TRUE(people[k]->wait_for(
+        [n](const json& m) { return m["type"] == "presence" && m["participants"] == n; }, 10s))
+        << "server " << k << " never counted all " << n;
+  return people;
+}
+
+// The stream's ballots on gut, by voter.
+std::map<std::string, int> ballots_by_voter(const std::vector<json>& log) {
+  std::map<std::string, int> n;
+  for (const auto& e : log)
+    if (e["type"] == "ballot_cast" && e["question"] == "gut") ++n[e["voter"].get<std::string>()];
+  return n;
+}
+
+}  // namespace
+
+TEST(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhereItArrived) {
+  cluster_session s;
+  auto people = everyone_present(s, 9);
+  const auto pacer = pacer_of(s);
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
+  // A refusal comes back the same way: the writer's error, with the request's id, to the participant.
+  const auto other = (pacer + 1) % 3;
+  const auto refused = people[other]->request(
+      {{"type", "vote"}, {"id", "nope"}, {"question", "no-such-question"}, {"ballot", {{"choice", "refer"}}}});
+  EXPECT_EQ(refused["type"], "error") << refused.dump();
+  EXPECT_EQ(refused.value("id", ""), "nope");
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto port = s.port(k);
+    // Three votes a server, counted where their participants are connected.
+    EXPECT_EQ(metric(port, "roundtable_ballots_total"), 3) << "server " << k;
+    EXPECT_EQ(metric(port, "roundtable_forwarded_total"), k == pacer ? 0 : (k == other ? 4 : 3)) << "server " << k;
+    EXPECT_EQ(metric(port, "roundtable_forwards_served_total"), k == pacer ? 7 : 0) << "server " << k;
+    EXPECT_EQ(metric(port, "roundtable_forwards_decided_here_total"), 0) << "server " << k;
+    EXPECT_GE(metric(port, "roundtable_errors_total"), k == other ? 1 : 0) << "server " << k;
+  }
+  const auto stored = ballots_by_voter(s.stored());
+  EXPECT_EQ(stored.size(), 9u);
+  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+}
+
+TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
+  cluster_session s;
+  auto people = everyone_present(s, 12);
+  const auto pacer = pacer_of(s);
+  s.servers[pacer]->kill_hard();  // its participants and the console, if it was the first, go with it
+  // At once: the others still take the pacer for the writer (it is forgotten after three seconds of silence).
+  std::vector<int> living;
+  for (int i = 0; i < 12; ++i)
+    if (static_cast<std::size_t>(i % 3) != pacer) living.push_back(i);
+  for (const int i : living) people[i]->send(vote_msg("v", i));
+  for (const int i : living) {
+    const auto r = people[i]->wait_for([](const json& m) { return m.value("id", "") == "v"; }, 20s);
+    ASSERT_TRUE(r) << "participant " << i << " got no answer";
+    EXPECT_EQ((*r)["type"], "ack") << r->dump();
+  }
+  double decided_here = 0;
+  for (std::size_t k = 0; k < 3; ++k)
+    if (k != pacer) decided_here += metric(s.port(k), "roundtable_forwards_decided_here_total");
+  EXPECT_GE(decided_here, 1) << "no forward to the dead pacer was decided here";
+  const auto stored = ballots_by_voter(s.stored());
+  EXPECT_EQ(stored.size(), living.size());
+  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+}
+
+// Anyone who can publish on NATS can send a server forwards (NATS must be the servers' private network, as for the
+// stream): what is not a participant's request as a facilitator encodes it gets no answer; a well-formed one for a
+// voter the session does not know is refused with the core's error; forged answers to forwards never made change
+// nothing; the servers go on.
+TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
+  cluster_session s;
+  auto people = everyone_present(s, 3);
+  const auto pacer = pacer_of(s);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, s.nats_urls().c_str()), NATS_OK);
+  natsSubscription* inbox = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&inbox, nc, "test.answers"), NATS_OK);
+  const auto forward_subject = "roundtable.forward." + s.code + "." + server_id_of(*s.servers[pacer]);
+  const auto send = [&](const std::string& subject, const std::string& body) {
+    natsConnection_PublishRequest(nc, subject.c_str(), "test.answers", body.data(), static_cast<int>(body.size()));
+  };
+  const std::string vote_frame = R"({\"type\":\"vote\",\"id\":\"f\",\"question\":\"gut\",\"ballot\":{\"choice\":\"refer\"}})";
+  for (const auto& junk : {std::string("not json"), std::string("[]"), std::string(R"({"voter":1,"frame":"x"})"),
+                           R"({"voter":"","frame":")" + vote_frame + R"("})",
+                           R"({"voter":")" + std::string(200, 'a') + R"(","frame":")" + vote_frame + R"("})",
+                           std::string(R"({"voter":"abc","frame":"not json"})"),
+                           std::string(R"({"voter":"abc","frame":{"type":"vote"}})"),
+                           std::string(R"({"voter":"abc","frame":"{\"type\":\"join\",\"code\":\"1\",\"token\":\"t\"}"})"),
+                           std::string(R"({"voter":"abc","frame":"{\"type\":\"open\",\"code\":\"1\",\"question\":\"gut\"}"})")})
+    send(forward_subject, junk);
+  // A request without a reply subject is no forward either.
+  const std::string unknown_voter = R"({"voter":"abc","frame":")" + vote_frame + R"("})";
+  natsConnection_Publish(nc, forward_subject.c_str(), unknown_voter.data(), static_cast<int>(unknown_voter.size()));
+  send(forward_subject, unknown_voter);
+  // Answers to forwards no server made: a token never handed out, and one that is no number.
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto prefix = "roundtable.answer." + server_id_of(*s.servers[k]) + "." + s.code + ".";
+    const std::string ack = R"({"type":"ack","id":"v"})";
+    natsConnection_Publish(nc, (prefix + "999999").c_str(), ack.data(), static_cast<int>(ack.size()));
+    natsConnection_Publish(nc, (prefix + "x").c_str(), ack.data(), static_cast<int>(ack.size()));
+  }
+  natsConnection_Flush(nc);
+  std::vector<json> answers;
+  for (natsMsg* m = nullptr; natsSubscription_NextMsg(&m, inbox, 2000) == NATS_OK; natsMsg_Destroy(m))
+    answers.push_back(json::parse(std::string(natsMsg_GetData(m), natsMsg_GetDataLength(m)), nullptr, false));
+  ASSERT_EQ(answers.size(), 1u) << "only the well-formed forward is answered";
+  EXPECT_EQ(answers[0]["type"], "error") << answers[0].dump();
+  EXPECT_EQ(answers[0]["code"], "not_joined") << answers[0].dump();
+  EXPECT_EQ(answers[0]["id"], "f");
+  // Every server still serves its participants, and the forged answers acked nothing.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
+  EXPECT_EQ(ballots_by_voter(s.stored()).size(), 3u);
+  natsSubscription_Destroy(inbox);
+  natsConnection_Destroy(nc);
+}
