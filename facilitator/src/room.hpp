@@ -243,7 +243,8 @@ private:
   /// Sends a participant's request to the writer; decided here when it cannot be sent.
   void forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
                clock::time_point arrived, const std::string& to);
-  /// Decides here the forwarded requests that waited too long, or whose writer went silent (once a second).
+  /// Decides here the forwarded requests whose writer answered nothing for a while, or that waited too long (once
+  /// a second).
   void expire_forwards();
   /// What decides a request again, a little later (the room catching up meanwhile), after its write failed or
   /// while the room reloads, where the log is shared (another server may have written first) and attempts
@@ -401,7 +402,9 @@ private:
   };
   std::map<std::uint64_t, forwarding> forwards_;
   std::uint64_t next_forward_ = 1;
-  clock::time_point forwarding_paused_until_{};  // a writer that did not answer: requests decided here till then
+  clock::time_point forwarding_paused_until_{};
+  clock::time_point last_answer_{};  // when the writer last answered one of this room's forwards  // a writer that did
+                                     // not answer: requests decided here till then
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
   bool retry_armed_ = false;                   // a timer will decide them

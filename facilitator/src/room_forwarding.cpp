@@ -3,8 +3,9 @@
 // first in line among the session's servers (the pacer, room_pacing.cpp) goes to that server over NATS, which
 // decides and stores it like one of its own and sends the answer back; this server sends it on. The stream's
 // expected sequence stays the safety, the routing is only speed: when the writer does not answer (no server
-// serves its subject, it went silent, or ten seconds passed), the request is decided here, and a resend with its
-// id is applied once wherever it lands. Joins and the facilitator's commands are decided where they arrive.
+// serves its subject, it answered nothing for five seconds, or thirty passed), the request is decided here, and a
+// resend with its id is applied once wherever it lands. Joins and the facilitator's commands are decided where they
+// arrive.
 #include "cluster/forward_reply.hpp"
 #include "cluster/forwarded_request.hpp"
 #include "metrics.hpp"
@@ -14,8 +15,11 @@ namespace roundtable::facilitator {
 
 namespace {
 
-// A writer that has not answered this long is stuck, not busy: the request is decided here.
-constexpr auto forward_patience = std::chrono::seconds(10);
+// A writer that answered nothing this long while requests wait is dead or stuck, not busy (a busy one answers
+// others): what waits is decided here.
+constexpr auto writer_silence = std::chrono::seconds(5);
+// Nothing waits longer than this for its answer (a lost one: core NATS delivers at most once).
+constexpr auto forward_limit = std::chrono::seconds(30);
 // After a writer failed to answer, this server decides its requests itself for this long.
 constexpr auto forwarding_pause = std::chrono::seconds(5);
 
@@ -69,6 +73,9 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
       services_.metrics.forwards_decided_here++;
       return serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
     }
+    // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
+    last_answer_ = clock::now();
+    if (const auto peer = peers_.find(f.writer); peer != peers_.end()) peer->second.heard = last_answer_;
     // Counted where the participant is connected, as its own requests are.
     if (j["type"] == "error")
       services_.metrics.errors++;
@@ -82,11 +89,12 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
 }
 
 void room::expire_forwards() {
+  if (forwards_.empty()) return;
   const auto now = clock::now();
+  const bool silent = now - std::max(forwards_.begin()->second.arrived, last_answer_) >= writer_silence;
   std::vector<forwarding> due;  // in the order they were forwarded
   for (auto it = forwards_.begin(); it != forwards_.end();) {
-    const bool waited = now - it->second.arrived >= forward_patience || !peers_.count(it->second.writer);
-    if (!waited) {
+    if (!silent && now - it->second.arrived < forward_limit) {
       ++it;
       continue;
     }

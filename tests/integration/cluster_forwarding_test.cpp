@@ -28,8 +28,8 @@ std::vector<std::shared_ptr<ws_client>> everyone_present(cluster_session& s, int
   std::vector<std::shared_ptr<ws_client>> people;
   for (int i = 0; i < n; ++i) people.push_back(s.join(i % 3, i));
   for (int k = 0; k < 3; ++k)
-    EXPECT_TRUE(people[k]->wait_for(
-        [n](const json& m) { return m["type"] == "presence" && m["participants"] == n; }, 10s))
+    EXPECT_TRUE(
+        people[k]->wait_for([n](const json& m) { return m["type"] == "presence" && m["participants"] == n; }, 10s))
         << "server " << k << " never counted all " << n;
   return people;
 }
@@ -109,14 +109,15 @@ TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   const auto send = [&](const std::string& subject, const std::string& body) {
     natsConnection_PublishRequest(nc, subject.c_str(), "test.answers", body.data(), static_cast<int>(body.size()));
   };
-  const std::string vote_frame = R"({\"type\":\"vote\",\"id\":\"f\",\"question\":\"gut\",\"ballot\":{\"choice\":\"refer\"}})";
-  for (const auto& junk : {std::string("not json"), std::string("[]"), std::string(R"({"voter":1,"frame":"x"})"),
-                           R"({"voter":"","frame":")" + vote_frame + R"("})",
-                           R"({"voter":")" + std::string(200, 'a') + R"(","frame":")" + vote_frame + R"("})",
-                           std::string(R"({"voter":"abc","frame":"not json"})"),
-                           std::string(R"({"voter":"abc","frame":{"type":"vote"}})"),
-                           std::string(R"({"voter":"abc","frame":"{\"type\":\"join\",\"code\":\"1\",\"token\":\"t\"}"})"),
-                           std::string(R"({"voter":"abc","frame":"{\"type\":\"open\",\"code\":\"1\",\"question\":\"gut\"}"})")})
+  const std::string vote_frame =
+      R"({\"type\":\"vote\",\"id\":\"f\",\"question\":\"gut\",\"ballot\":{\"choice\":\"refer\"}})";
+  for (const auto& junk :
+       {std::string("not json"), std::string("[]"), std::string(R"({"voter":1,"frame":"x"})"),
+        R"({"voter":"","frame":")" + vote_frame + R"("})",
+        R"({"voter":")" + std::string(200, 'a') + R"(","frame":")" + vote_frame + R"("})",
+        std::string(R"({"voter":"abc","frame":"not json"})"), std::string(R"({"voter":"abc","frame":{"type":"vote"}})"),
+        std::string(R"({"voter":"abc","frame":"{\"type\":\"join\",\"code\":\"1\",\"token\":\"t\"}"})"),
+        std::string(R"({"voter":"abc","frame":"{\"type\":\"open\",\"code\":\"1\",\"question\":\"gut\"}"})")})
     send(forward_subject, junk);
   // A request without a reply subject is no forward either.
   const std::string unknown_voter = R"({"voter":"abc","frame":")" + vote_frame + R"("})";
