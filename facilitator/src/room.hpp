@@ -389,7 +389,8 @@ private:
   std::vector<std::string> unpushed_tallies_;
   boost::asio::steady_timer reload_timer_;
   boost::asio::steady_timer stream_check_timer_;
-  std::uint64_t behind_mark_ = 0;  // the stream's event count when a check last found the room behind it
+  std::uint64_t behind_mark_ = 0;    // the stream's event count when a check last found the room behind it
+  std::uint64_t behind_folded_ = 0;  // the room's folded count then
 
   // Requests forwarded to the writer, by token, until answered (room_forwarding.cpp).
   struct forwarding {

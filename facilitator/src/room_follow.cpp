@@ -60,12 +60,15 @@ void room::watch_stream() {
 
 void room::check_stream() {
   if (repair_ == repair::reload) return void(behind_mark_ = 0);  // reloading anyway
-  const bool stalled = behind_mark_ != 0 && confirmed_logged_ < behind_mark_;
+  // Behind a second ago and nothing folded since: a room that folds, however far behind (its server busy), is fine.
+  const bool stalled = behind_mark_ != 0 && confirmed_logged_ < behind_mark_ && confirmed_logged_ == behind_folded_;
   behind_mark_ = 0;
   if (stalled) return resync("the stream's subscription delivered nothing for a second");
   // Behind now: a message may be on its way; the next check tells.
   ask_stream_events([this](std::optional<std::uint64_t> stored) {
-    if (repair_ != repair::reload && stored && *stored > confirmed_logged_) behind_mark_ = *stored;
+    if (repair_ == repair::reload || !stored || *stored <= confirmed_logged_) return;
+    behind_mark_ = *stored;
+    behind_folded_ = confirmed_logged_;
   });
 }
 

@@ -8,6 +8,7 @@
 // arrive.
 #include "cluster/forward_reply.hpp"
 #include "cluster/forwarded_request.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "room.hpp"
 
@@ -69,6 +70,9 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
     const auto j = frame ? nlohmann::json::parse(*frame, nullptr, false) : nlohmann::json();
     if (!answers(j, f.id)) {
       // No server serves the writer's subject (it died), or what came back is not an answer: decided here.
+      if (clock::now() >= forwarding_paused_until_)
+        log::write(log::level::warning, "forward_refused", "no answer from the writing server; deciding requests here",
+                   {{"code", code_}, {"writer", f.writer}});
       forwarding_paused_until_ = clock::now() + forwarding_pause;
       services_.metrics.forwards_decided_here++;
       return serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
@@ -102,6 +106,9 @@ void room::expire_forwards() {
     it = forwards_.erase(it);
   }
   if (due.empty()) return;
+  log::write(log::level::warning, "forwards_unanswered",
+             "the writing server did not answer; deciding its requests here for a while",
+             {{"code", code_}, {"requests", std::to_string(due.size())}, {"writer", due.front().writer}});
   forwarding_paused_until_ = now + forwarding_pause;
   services_.metrics.forwards_decided_here += due.size();
   for (const auto& f : due) serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
