@@ -404,7 +404,8 @@ private:
   std::map<std::uint64_t, forwarding> forwards_;
   std::uint64_t next_forward_ = 1;
   clock::time_point forwarding_paused_until_{};
-  clock::time_point last_answer_{};  // when the writer last answered one of this room's forwards  // a writer that did
+  clock::time_point last_answer_{};  // when the writer last answered one of this room's forwards
+  std::string last_writer_;          // the server that did  // a writer that did
                                      // not answer: requests decided here till then
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed

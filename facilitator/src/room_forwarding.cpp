@@ -37,7 +37,11 @@ bool answers(const nlohmann::json& frame, const std::optional<std::string>& id) 
 }  // namespace
 
 std::optional<std::string> room::writer() const {
-  if (!services_.cluster || peers_.empty() || clock::now() < forwarding_paused_until_) return std::nullopt;
+  if (!services_.cluster || clock::now() < forwarding_paused_until_) return std::nullopt;
+  // A writer that answers is still the writer while its presence comes late (its room busy with everyone's
+  // requests) and is forgotten for a moment.
+  if (!last_writer_.empty() && clock::now() - last_answer_ < writer_silence) return last_writer_;
+  if (peers_.empty()) return std::nullopt;
   const auto& first = peers_.begin()->first;  // the smallest id among the others
   if (first >= services_.cluster->server_id()) return std::nullopt;
   return first;
@@ -79,6 +83,7 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
     }
     // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
     last_answer_ = clock::now();
+    last_writer_ = f.writer;
     if (const auto peer = peers_.find(f.writer); peer != peers_.end()) peer->second.heard = last_answer_;
     // Counted where the participant is connected, as its own requests are.
     if (j["type"] == "error")
