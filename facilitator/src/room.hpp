@@ -70,8 +70,10 @@ public:
   /// answer comes back to the room as room::forward_answered(token, ...). False when it could not be sent.
   virtual bool forward(const std::string& code, const std::string& owner, std::uint64_t token,
                        const std::string& body) = 0;
-  /// Sends a forwarded request's answer (a client frame) back to the server that forwarded it.
-  virtual void answer(const std::string& reply_to, const std::string& frame) = 0;
+  /// Sends a forwarded request's answer (a client frame) back to the server that forwarded it; `through`: how many
+  /// of the session's events the stream holds at least once the answer is due (the forwarding server sends the
+  /// answer on once it folded them, so a participant who comes back reads what was acked).
+  virtual void answer(const std::string& reply_to, const std::string& frame, std::uint64_t through) = 0;
 };
 
 /// A session's summary for the `hosting` reply, readable from any thread.
@@ -133,7 +135,7 @@ public:
   void forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to);
   /// The answer to a request this server forwarded (token: forward's), a client frame; nullopt: no server
   /// serves the subject (the writer is gone), the request is decided here.
-  void forward_answered(std::uint64_t token, std::optional<std::string> frame);
+  void forward_answered(std::uint64_t token, std::optional<std::string> frame, std::uint64_t through);
   /// Another server's connected participants of this session (room_presence.cpp): their voter ids, or from a
   /// server that sends none only their count. A count above a million, or a 65th server, is ignored.
   void peer_presence(std::string server, std::size_t count, std::optional<std::vector<voter_id>> voters);
@@ -151,6 +153,26 @@ private:
 
   using decided = result<std::vector<events::event>>;
   using request_id = std::optional<std::string>;
+
+  // A request forwarded to the writer (room_forwarding.cpp), its answer, and an answer waiting to be sent on.
+  struct forwarding {
+    conn_ptr c;
+    request_id id;
+    std::string voter;
+    participant_request r;
+    clock::time_point arrived;
+    std::string writer;
+  };
+  struct answer {
+    forwarding f;
+    std::string frame;  // the writer's answer, as the participant gets it
+    bool error;
+  };
+  struct answer_due {
+    std::uint64_t through;
+    clock::time_point since;
+    answer a;
+  };
 
   // What recover() must do, once no write is pending, before the room takes writes again.
   enum class repair {
@@ -243,6 +265,12 @@ private:
   /// Sends a participant's request to the writer; decided here when it cannot be sent.
   void forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
                clock::time_point arrived, const std::string& to);
+  /// Sends a writer's answer on to its participant once the room folded `through` events (at once if it has and
+  /// no answer waits before it).
+  void deliver(answer a, std::uint64_t through);
+  void send_answer(answer a);
+  /// Sends the answers whose events the room has folded, and (overdue) those that waited five seconds.
+  void release_answers(bool overdue);
   /// Decides here the forwarded requests whose writer answered nothing for a while, or that waited too long (once
   /// a second).
   void expire_forwards();
@@ -393,15 +421,8 @@ private:
   std::uint64_t behind_folded_ = 0;  // the room's folded count then
 
   // Requests forwarded to the writer, by token, until answered (room_forwarding.cpp).
-  struct forwarding {
-    conn_ptr c;
-    request_id id;
-    std::string voter;
-    participant_request r;
-    clock::time_point arrived;
-    std::string writer;
-  };
   std::map<std::uint64_t, forwarding> forwards_;
+  std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
   std::uint64_t next_forward_ = 1;
   clock::time_point forwarding_paused_until_{};
   clock::time_point last_answer_{};  // when the writer last answered one of this room's forwards

@@ -52,6 +52,7 @@ void room::watch_stream() {
         check_stream();
         forget_silent_peers();
         expire_forwards();
+        release_answers(true);
       });
       if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
     });
@@ -76,6 +77,7 @@ void room::confirm(const std::vector<std::string>& payloads) {
   // Own writes behind the stream's next seq failed: another server's events hold their seqs.
   while (!own_.empty() && own_.front().seq <= confirmed_logged_) own_.pop_front();
   if (!confirm_own(payloads)) confirm_others(payloads);
+  release_answers(false);  // the writer's answers whose events are folded now
 }
 
 bool room::confirm_own(const std::vector<std::string>& payloads) {

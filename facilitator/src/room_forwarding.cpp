@@ -57,7 +57,9 @@ void room::forward(const conn_ptr& c, const request_id& id, const std::string& v
 }
 
 void room::forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to) {
-  auto c = std::make_shared<cluster::forward_reply>(*services_.cluster, std::move(reply_to));
+  // The answer goes once the ballot is durable: the store holds at least this room's writes through then.
+  auto c = std::make_shared<cluster::forward_reply>(*services_.cluster, std::move(reply_to),
+                                                    [this] { return stored_through_; });
   const auto arrived = clock::now();
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
@@ -66,8 +68,8 @@ void room::forwarded(std::string voter, participant_request r, std::optional<std
             });
 }
 
-void room::forward_answered(std::uint64_t token, std::optional<std::string> frame) {
-  on_strand([this, token, frame = std::move(frame)] {
+void room::forward_answered(std::uint64_t token, std::optional<std::string> frame, std::uint64_t through) {
+  on_strand([this, token, frame = std::move(frame), through] {
     auto node = forwards_.extract(token);
     if (node.empty()) return;  // decided here meanwhile
     auto& f = node.mapped();
@@ -85,16 +87,38 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
     last_answer_ = clock::now();
     last_writer_ = f.writer;
     if (const auto peer = peers_.find(f.writer); peer != peers_.end()) peer->second.heard = last_answer_;
-    // Counted where the participant is connected, as its own requests are.
-    if (j["type"] == "error")
-      services_.metrics.errors++;
-    else if (std::holds_alternative<protocol::vote>(f.r)) {
-      services_.metrics.ballots++;
-      services_.metrics.vote_ack.observe(clock::now() - f.arrived);
-    } else if (std::holds_alternative<protocol::perspective>(f.r))
-      services_.metrics.perspectives++;
-    f.c->send(std::make_shared<const std::string>(std::move(*frame)));
+    deliver({std::move(f), std::move(*frame), j["type"] == "error"}, through);
   });
+}
+
+void room::deliver(answer a, std::uint64_t through) {
+  if (confirmed_logged_ >= through && answers_due_.empty()) return send_answer(std::move(a));
+  // A participant who rejoins here right after the ack reads the ballot acked, not an older one.
+  answers_due_.push_back({through, clock::now(), std::move(a)});
+}
+
+void room::send_answer(answer a) {
+  // Counted where the participant is connected, as its own requests are.
+  if (a.error)
+    services_.metrics.errors++;
+  else if (std::holds_alternative<protocol::vote>(a.f.r)) {
+    services_.metrics.ballots++;
+    services_.metrics.vote_ack.observe(clock::now() - a.f.arrived);
+  } else if (std::holds_alternative<protocol::perspective>(a.f.r))
+    services_.metrics.perspectives++;
+  a.f.c->send(std::make_shared<const std::string>(std::move(a.frame)));
+}
+
+void room::release_answers(bool overdue) {
+  const auto now = clock::now();
+  // In arrival order: a participant's answers keep the order of their requests.
+  while (!answers_due_.empty()) {
+    auto& next = answers_due_.front();
+    if (next.through > confirmed_logged_ && !(overdue && now - next.since >= writer_silence)) return;
+    auto due = std::move(next.a);
+    answers_due_.pop_front();
+    send_answer(std::move(due));
+  }
 }
 
 void room::expire_forwards() {

@@ -108,7 +108,8 @@ TEST(Cluster, QuickBallotsDecidedAgainKeepTheirOrderAndTheLastStays) {
       EXPECT_EQ(reply_to(*people[i], "tap" + std::to_string(k))["type"], "ack") << "participant " << i << " tap " << k;
   const auto last = [](int i) { return choices[(i + taps - 1) % 3]; };
   for (int i = 0; i < n; ++i) {
-    // Restored by the server that decided their ballots (another may not have folded the last one yet).
+    // Restored by the server they are connected to (the writer decided their ballots and answered through it;
+    // it sends the ack on once it folded the ballot). Another server may not have folded the last one yet.
     auto again = ws_client::connect(s.port(i % 3));
     const auto joined = again->request({{"type", "join"}, {"code", s.code}, {"token", token(i)}});
     EXPECT_EQ(joined["session"]["mine"]["gut"], (json{{"choice", last(i)}})) << "participant " << i;
@@ -261,8 +262,9 @@ TEST(Cluster, AParticipantConnectedToTwoServersCountsOnce) {
   const auto from = s.console->count();
   laptop->close();
   EXPECT_TRUE(s.console->wait_for(presence(2), 10s, from)) << "participant 0 still counted with no connection";
-  for (const auto& m : s.console->received())
+  for (const auto& m : s.console->received()) {
     if (m["type"] == "presence") EXPECT_LE(m["participants"].get<std::size_t>(), 3u) << "counted twice: " << m.dump();
+  }
 }
 
 // A round deals its lenses over the participants connected to every server, not only to the one that opened it:

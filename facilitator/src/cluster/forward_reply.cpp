@@ -14,12 +14,12 @@ std::uint64_t next_id() {
 
 }  // namespace
 
-forward_reply::forward_reply(cluster_link& link, std::string reply_to)
-    : link_(link), reply_to_(std::move(reply_to)), id_(next_id()) {}
+forward_reply::forward_reply(cluster_link& link, std::string reply_to, std::function<std::uint64_t()> through)
+    : link_(link), reply_to_(std::move(reply_to)), through_(std::move(through)), id_(next_id()) {}
 
 void forward_reply::send(std::shared_ptr<const std::string> text, std::uint64_t) {
   if (!text || answered_.exchange(true)) return;
-  link_.answer(reply_to_, *text);
+  link_.answer(reply_to_, *text, through_());
 }
 
 void forward_reply::send_pair(std::shared_ptr<const std::string> first, std::uint64_t first_slot,

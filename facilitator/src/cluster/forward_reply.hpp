@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,8 +18,9 @@ namespace cluster {
 
 class forward_reply final : public net::connection {
 public:
-  /// Answers on the NATS subject reply_to, through link.
-  forward_reply(cluster_link& link, std::string reply_to);
+  /// Answers on the NATS subject reply_to, through link; through() tells, when the answer goes, how many of the
+  /// session's events the store holds at least (called on the room's strand, where the room answers).
+  forward_reply(cluster_link& link, std::string reply_to, std::function<std::uint64_t()> through);
 
   /// Sends the first frame to the forwarding server; a request has one answer, later frames are dropped.
   void send(std::shared_ptr<const std::string> text, std::uint64_t slot = 0) override;
@@ -35,6 +37,7 @@ public:
 private:
   cluster_link& link_;
   const std::string reply_to_;
+  const std::function<std::uint64_t()> through_;
   const std::uint64_t id_;
   std::atomic<bool> answered_{false};
 };

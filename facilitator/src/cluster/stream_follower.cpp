@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -126,8 +127,12 @@ bool stream_follower::forward(const std::string& code, const std::string& owner,
                                        static_cast<int>(body.size())) == NATS_OK;
 }
 
-void stream_follower::answer(const std::string& reply_to, const std::string& frame) {
-  natsConnection_Publish(nc_.get(), reply_to.c_str(), frame.data(), static_cast<int>(frame.size()));
+void stream_follower::answer(const std::string& reply_to, const std::string& frame, std::uint64_t through) {
+  natsMsg* raw = nullptr;
+  if (natsMsg_Create(&raw, reply_to.c_str(), nullptr, frame.data(), static_cast<int>(frame.size())) != NATS_OK) return;
+  store::nats::handle<natsMsg> msg(raw);
+  natsMsgHeader_Set(msg.get(), through_header, std::to_string(through).c_str());
+  natsConnection_PublishMsg(nc_.get(), msg.get());
 }
 
 void stream_follower::on_forward(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
@@ -149,8 +154,12 @@ void stream_follower::on_answer(natsConnection*, natsSubscription*, natsMsg* raw
   const auto last = subject.substr(subject.rfind('.') + 1);
   std::uint64_t token = 0;
   if (std::from_chars(last.data(), last.data() + last.size(), token).ec != std::errc{}) return;
-  if (natsMsg_IsNoResponders(msg.get())) return r->forward_answered(token, std::nullopt);
-  r->forward_answered(token, std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())));
+  if (natsMsg_IsNoResponders(msg.get())) return r->forward_answered(token, std::nullopt, 0);
+  // Without a readable count (a forged answer), nothing to wait for: the answer is checked like any.
+  std::uint64_t through = 0;
+  if (const char* said = nullptr; natsMsgHeader_Get(msg.get(), through_header, &said) == NATS_OK && said)
+    std::from_chars(said, said + std::strlen(said), through);
+  r->forward_answered(token, std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())), through);
 }
 
 void stream_follower::on_complete(void* closure) {

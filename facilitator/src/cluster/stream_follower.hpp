@@ -47,7 +47,9 @@ public:
   bool forward(const std::string& code, const std::string& owner, std::uint64_t token,
                const std::string& body) override;
   /// Publishes frame on reply_to (core NATS: a lost answer is a request decided again after ten seconds).
-  void answer(const std::string& reply_to, const std::string& frame) override;
+  void answer(const std::string& reply_to, const std::string& frame, std::uint64_t through) override;
+  /// The header of an answer that says how many events the stream holds at least.
+  static constexpr const char* through_header = "Roundtable-Through";
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
   /// The subject on which server `server` takes the requests of session `code` that others forward to it.
