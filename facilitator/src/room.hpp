@@ -271,9 +271,15 @@ private:
   void send_answer(answer a);
   /// Sends the answers whose events the room has folded, and (overdue) those that waited five seconds.
   void release_answers(bool overdue);
-  /// Decides here the forwarded requests whose writer answered nothing for a while, or that waited too long (once
-  /// a second).
+  /// Once a second: pings a writer that answered nothing for a while, and decides here the forwarded requests of
+  /// one that did not answer the ping either, or that waited a minute.
   void expire_forwards();
+  /// The writer answered (a request, or a ping): it is there.
+  void writer_heard(const std::string& writer);
+  /// The writer's answer to a ping (answered), or NATS's word that no server serves its subject.
+  void pong(bool answered);
+  /// Decides here forwarded requests the writer will not answer (why: for the log).
+  void decide_here(std::vector<forwarding> due, const char* why);
   /// What decides a request again, a little later (the room catching up meanwhile), after its write failed or
   /// while the room reloads, where the log is shared (another server may have written first) and attempts
   /// remain; else null (answer the failure).
@@ -425,9 +431,11 @@ private:
   std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
   std::uint64_t next_forward_ = 1;
   clock::time_point forwarding_paused_until_{};
-  clock::time_point last_answer_{};  // when the writer last answered one of this room's forwards
-  std::string last_writer_;          // the server that did  // a writer that did
-                                     // not answer: requests decided here till then
+  clock::time_point last_answer_{};             // when the writer last answered one of this room's forwards
+  std::string last_writer_;                     // the server that did
+  std::optional<clock::time_point> ping_sent_;  // a ping to the writer awaits its answer since then
+  std::string ping_writer_;                     // a writer that did
+                                                // not answer: requests decided here till then
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
   bool retry_armed_ = false;                   // a timer will decide them

@@ -1,11 +1,12 @@
 // One writer in practice where several servers serve a session (`serve --nats`, docs/architecture.md "Cluster"):
 // a participant's request (a vote, a perspective, an endorsement, a withdrawal) reaching a server that is not
 // first in line among the session's servers (the pacer, room_pacing.cpp) goes to that server over NATS, which
-// decides and stores it like one of its own and sends the answer back; this server sends it on. The stream's
-// expected sequence stays the safety, the routing is only speed: when the writer does not answer (no server
-// serves its subject, it answered nothing for five seconds, or thirty passed), the request is decided here, and a
-// resend with its id is applied once wherever it lands. Joins and the facilitator's commands are decided where they
-// arrive.
+// decides and stores it like one of its own and sends the answer back; this server sends it on once it folded the
+// events the answer stands on. The stream's expected sequence stays the safety, the routing is only speed: when the
+// writer does not answer (no server serves its subject; or it answered nothing for five seconds and then did not
+// answer a ping, which its NATS thread answers however busy its room is; or a minute passed), the request is
+// decided here, and a resend with its id is applied once wherever it lands. Joins and the facilitator's commands
+// are decided where they arrive.
 #include "cluster/forward_reply.hpp"
 #include "cluster/forwarded_request.hpp"
 #include "log.hpp"
@@ -16,11 +17,12 @@ namespace roundtable::facilitator {
 
 namespace {
 
-// A writer that answered nothing this long while requests wait is dead or stuck, not busy (a busy one answers
-// others): what waits is decided here.
+// A writer that answered nothing this long while requests wait is pinged; one that does not answer the ping
+// within as long again is gone (its process, or its network): what waits is decided here.
 constexpr auto writer_silence = std::chrono::seconds(5);
-// Nothing waits longer than this for its answer (a lost one: core NATS delivers at most once).
-constexpr auto forward_limit = std::chrono::seconds(30);
+// Nothing waits longer than this for its answer (a lost one: core NATS delivers at most once; a writer whose room
+// is stuck while its process answers pings).
+constexpr auto forward_limit = std::chrono::seconds(60);
 // After a writer failed to answer, this server decides its requests itself for this long.
 constexpr auto forwarding_pause = std::chrono::seconds(5);
 
@@ -70,25 +72,43 @@ void room::forwarded(std::string voter, participant_request r, std::optional<std
 
 void room::forward_answered(std::uint64_t token, std::optional<std::string> frame, std::uint64_t through) {
   on_strand([this, token, frame = std::move(frame), through] {
+    if (token == cluster::ping_token) {
+      // No subscriber (NATS's word), or the writer's pong; anything else on the ping's subject is not theirs.
+      if (!frame || *frame == cluster::pong_body) pong(frame.has_value());
+      return;
+    }
     auto node = forwards_.extract(token);
     if (node.empty()) return;  // decided here meanwhile
     auto& f = node.mapped();
     const auto j = frame ? nlohmann::json::parse(*frame, nullptr, false) : nlohmann::json();
     if (!answers(j, f.id)) {
       // No server serves the writer's subject (it died), or what came back is not an answer: decided here.
-      if (clock::now() >= forwarding_paused_until_)
-        log::write(log::level::warning, "forward_refused", "no answer from the writing server; deciding requests here",
-                   {{"code", code_}, {"writer", f.writer}});
-      forwarding_paused_until_ = clock::now() + forwarding_pause;
-      services_.metrics.forwards_decided_here++;
-      return serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
+      std::vector<forwarding> one;
+      one.push_back(std::move(f));
+      return decide_here(std::move(one), "no answer from the writing server");
     }
-    // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
-    last_answer_ = clock::now();
-    last_writer_ = f.writer;
-    if (const auto peer = peers_.find(f.writer); peer != peers_.end()) peer->second.heard = last_answer_;
+    writer_heard(f.writer);
     deliver({std::move(f), std::move(*frame), j["type"] == "error"}, through);
   });
+}
+
+void room::writer_heard(const std::string& writer) {
+  // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
+  last_answer_ = clock::now();
+  last_writer_ = writer;
+  ping_sent_.reset();
+  if (const auto peer = peers_.find(writer); peer != peers_.end()) peer->second.heard = last_answer_;
+}
+
+void room::pong(bool answered) {
+  if (!ping_sent_) return;  // answered already, or the forwards went meanwhile
+  if (answered) return writer_heard(ping_writer_);
+  // Its subject has no subscriber: the writer is gone; nothing it was sent will be answered.
+  std::vector<forwarding> all;
+  for (auto& [token, f] : forwards_) all.push_back(std::move(f));
+  forwards_.clear();
+  ping_sent_.reset();
+  decide_here(std::move(all), "the writing server is gone");
 }
 
 void room::deliver(answer a, std::uint64_t through) {
@@ -124,21 +144,34 @@ void room::release_answers(bool overdue) {
 void room::expire_forwards() {
   if (forwards_.empty()) return;
   const auto now = clock::now();
-  const bool silent = now - std::max(forwards_.begin()->second.arrived, last_answer_) >= writer_silence;
+  const auto& writer = forwards_.begin()->second.writer;
+  // Silent for a while: a ping tells a busy writer (it answers) from a gone one (it does not, or NATS says so).
+  if (!ping_sent_ && now - std::max(forwards_.begin()->second.arrived, last_answer_) >= writer_silence &&
+      services_.cluster->forward(code_, writer, cluster::ping_token, cluster::ping_body)) {
+    ping_sent_ = now;
+    ping_writer_ = writer;
+  }
+  const bool gone = ping_sent_ && now - *ping_sent_ >= writer_silence;
   std::vector<forwarding> due;  // in the order they were forwarded
   for (auto it = forwards_.begin(); it != forwards_.end();) {
-    if (!silent && now - it->second.arrived < forward_limit) {
+    if (!gone && now - it->second.arrived < forward_limit) {
       ++it;
       continue;
     }
     due.push_back(std::move(it->second));
     it = forwards_.erase(it);
   }
+  if (gone) ping_sent_.reset();
+  if (!due.empty())
+    decide_here(std::move(due), gone ? "the writing server answers nothing" : "a forward waited a minute");
+}
+
+void room::decide_here(std::vector<forwarding> due, const char* why) {
   if (due.empty()) return;
-  log::write(log::level::warning, "forwards_unanswered",
-             "the writing server did not answer; deciding its requests here for a while",
-             {{"code", code_}, {"requests", std::to_string(due.size())}, {"writer", due.front().writer}});
-  forwarding_paused_until_ = now + forwarding_pause;
+  if (clock::now() >= forwarding_paused_until_)
+    log::write(log::level::warning, "forwards_unanswered", std::string(why) + "; deciding its requests here a while",
+               {{"code", code_}, {"requests", std::to_string(due.size())}, {"writer", due.front().writer}});
+  forwarding_paused_until_ = clock::now() + forwarding_pause;
   services_.metrics.forwards_decided_here += due.size();
   for (const auto& f : due) serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
 }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <signal.h>
+
 #include <map>
 #include <thread>
 
@@ -90,6 +92,29 @@ TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
   EXPECT_GE(decided_here, 1) << "no forward to the dead pacer was decided here";
   const auto stored = ballots_by_voter(s.stored());
   EXPECT_EQ(stored.size(), living.size());
+  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+}
+
+// A writer that hangs (a stalled machine; SIGSTOP here) answers neither requests nor pings, though NATS still holds
+// its subscriptions: after five seconds of silence and five more without a pong, the participant's server decides
+// the request itself. When the writer wakes and decides it too, the request's id keeps it to one ballot.
+TEST(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUnansweredPing) {
+  cluster_session s;
+  auto people = everyone_present(s, 6);
+  const auto pacer = pacer_of(s);
+  const auto other = (pacer + 1) % 3;
+  ASSERT_EQ(::kill(s.servers[pacer]->pid(), SIGSTOP), 0);
+  people[other]->send(vote_msg("v", static_cast<int>(other)));
+  const auto r = people[other]->wait_for([](const json& m) { return m.value("id", "") == "v"; }, 30s);
+  ::kill(s.servers[pacer]->pid(), SIGCONT);
+  ASSERT_TRUE(r) << "no answer while the writer hung";
+  EXPECT_EQ((*r)["type"], "ack") << r->dump();
+  EXPECT_EQ(metric(s.port(other), "roundtable_forwarded_total"), 1);
+  EXPECT_EQ(metric(s.port(other), "roundtable_forwards_decided_here_total"), 1);
+  // The writer, awake, takes its own participant's vote after the forward it found waiting.
+  EXPECT_EQ(people[pacer]->request(vote_msg("w", static_cast<int>(pacer)))["type"], "ack");
+  const auto stored = ballots_by_voter(s.stored());
+  EXPECT_EQ(stored.size(), 2u);
   for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
 }
 

@@ -3,6 +3,7 @@
 // frame, parsed again by the writer with protocol::parse, which never throws and bounds every field).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,12 @@ struct forwarded_request {
   participant_request request;
   std::optional<std::string> id;  // the participant's request id, as sent
 };
+
+/// The token and body of a ping: a forward its server's NATS thread answers "pong" at once, whatever its rooms are
+/// doing (room_forwarding.cpp tells a busy writer from a gone one with it).
+inline constexpr std::uint64_t ping_token = 0;
+inline constexpr const char* ping_body = "ping";
+inline constexpr const char* pong_body = "pong";
 
 /// The body of a forward: {"voter": ..., "frame": the request as a client frame}.
 std::string encode(const forwarded_request& f);

@@ -135,12 +135,15 @@ void stream_follower::answer(const std::string& reply_to, const std::string& fra
   natsConnection_PublishMsg(nc_.get(), msg.get());
 }
 
-void stream_follower::on_forward(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+void stream_follower::on_forward(natsConnection* nc, natsSubscription*, natsMsg* raw, void* closure) {
   store::nats::handle<natsMsg> msg(raw);
   const auto r = static_cast<target*>(closure)->r.lock();
   const char* reply = natsMsg_GetReply(msg.get());
   if (!r || !reply || !*reply) return;
-  auto f = decode({natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))});
+  const std::string_view body(natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get())));
+  // Answered here, on NATS's thread, not by the room: a writer whose room is busy still says it is there.
+  if (body == ping_body) return void(natsConnection_PublishString(nc, reply, pong_body));
+  auto f = decode(body);
   if (!f) return;  // not a facilitator's: ignored
   r->forwarded(std::move(f->voter), std::move(f->request), std::move(f->id), reply);
 }
