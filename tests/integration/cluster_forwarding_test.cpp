@@ -36,12 +36,11 @@ std::vector<std::shared_ptr<ws_client>> everyone_present(cluster_session& s, int
   return people;
 }
 
-// The stream's ballots on gut, by voter.
-std::map<std::string, int> ballots_by_voter(const std::vector<json>& log) {
-  std::map<std::string, int> n;
-  for (const auto& e : log)
-    if (e["type"] == "ballot_cast" && e["question"] == "gut") ++n[e["voter"].get<std::string>()];
-  return n;
+// The stream holds one ballot on gut for each of `voters` participants, none twice.
+void expect_one_ballot_each(const cluster_session& s, std::size_t voters) {
+  const auto stored = ballots_by_voter(s.stored());
+  EXPECT_EQ(stored.size(), voters);
+  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
 }
 
 }  // namespace
@@ -66,9 +65,7 @@ TEST(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhe
     EXPECT_EQ(metric(port, "roundtable_forwards_decided_here_total"), 0) << "server " << k;
     EXPECT_GE(metric(port, "roundtable_errors_total"), k == other ? 1 : 0) << "server " << k;
   }
-  const auto stored = ballots_by_voter(s.stored());
-  EXPECT_EQ(stored.size(), 9u);
-  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+  expect_one_ballot_each(s, 9);
 }
 
 TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
@@ -90,9 +87,7 @@ TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
   for (std::size_t k = 0; k < 3; ++k)
     if (k != pacer) decided_here += metric(s.port(k), "roundtable_forwards_decided_here_total");
   EXPECT_GE(decided_here, 1) << "no forward to the dead pacer was decided here";
-  const auto stored = ballots_by_voter(s.stored());
-  EXPECT_EQ(stored.size(), living.size());
-  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+  expect_one_ballot_each(s, living.size());
 }
 
 // A writer that hangs (a stalled machine; SIGSTOP here) answers neither requests nor pings, though NATS still holds
@@ -113,9 +108,7 @@ TEST(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUnans
   EXPECT_EQ(metric(s.port(other), "roundtable_forwards_decided_here_total"), 1);
   // The writer, awake, takes its own participant's vote after the forward it found waiting.
   EXPECT_EQ(people[pacer]->request(vote_msg("w", static_cast<int>(pacer)))["type"], "ack");
-  const auto stored = ballots_by_voter(s.stored());
-  EXPECT_EQ(stored.size(), 2u);
-  for (const auto& [voter, n] : stored) EXPECT_EQ(n, 1) << voter;
+  expect_one_ballot_each(s, 2);
 }
 
 // Anyone who can publish on NATS can send a server forwards (NATS must be the servers' private network, as for the
@@ -165,7 +158,7 @@ TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   EXPECT_EQ(answers[0]["id"], "f");
   // Every server still serves its participants, and the forged answers acked nothing.
   for (int i = 0; i < 3; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
-  EXPECT_EQ(ballots_by_voter(s.stored()).size(), 3u);
+  expect_one_ballot_each(s, 3);
   natsSubscription_Destroy(inbox);
   natsConnection_Destroy(nc);
 }

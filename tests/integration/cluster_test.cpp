@@ -21,14 +21,6 @@ json vote_msg(const std::string& id, int i) {
   return {{"type", "vote"}, {"id", id}, {"question", "gut"}, {"ballot", {{"choice", choices[i % 3]}}}};
 }
 
-// The stream's ballots on gut, by voter: how many each has.
-std::map<std::string, int> ballots_by_voter(const std::vector<json>& log) {
-  std::map<std::string, int> n;
-  for (const auto& e : log)
-    if (e["type"] == "ballot_cast" && e["question"] == "gut") ++n[e["voter"].get<std::string>()];
-  return n;
-}
-
 // The reply to the request with that id (waiting for it).
 json reply_to(ws_client& c, const std::string& id) {
   const auto r = c.wait_for([&](const json& m) { return m.value("id", "") == id; }, 10s);

@@ -84,6 +84,13 @@ std::vector<json> cluster_session::stored() const {
   return out;
 }
 
+std::map<std::string, int> ballots_by_voter(const std::vector<json>& log) {
+  std::map<std::string, int> n;
+  for (const auto& e : log)
+    if (e["type"] == "ballot_cast" && e["question"] == "gut") ++n[e["voter"].get<std::string>()];
+  return n;
+}
+
 std::string server_id_of(const server_process& p) {
   const std::string key = " server_id=";
   const auto out = p.output();

@@ -2,6 +2,7 @@
 // JetStream cluster; a console hosting on the first server that started one session all three serve.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct facilitator_cluster {
   std::string nats_urls() const;
   unsigned short port(std::size_t server) const { return servers.at(server)->port(); }
 };
+
+/// The ballots a session's log holds on the question "gut", by voter: how many each has.
+std::map<std::string, int> ballots_by_voter(const std::vector<json>& log);
 
 /// The id a facilitator logged at start (server_started ... server_id=ID); "" when it logged none.
 std::string server_id_of(const server_process& p);
