@@ -290,7 +290,7 @@ void room::request(conn_ptr c, std::string voter, participant_request r, std::op
   on_strand(std::move(c), std::move(id),
             [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
               // Where another server writes the session, it decides (room_forwarding.cpp).
-              if (const auto w = writer()) return forward(c, id, voter, r, arrived, *w);
+              if (const auto w = route(voter)) return forward(c, id, voter, r, arrived, *w);
               serve_request(c, id, voter, r, arrived, 1);
             });
 }

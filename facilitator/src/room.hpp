@@ -262,6 +262,9 @@ private:
   /// The server that writes this session, where it is another: the first in line among those that said their
   /// presence (the pacer), unless forwarding is paused (room_forwarding.cpp).
   std::optional<std::string> writer() const;
+  /// Where a participant's request goes: the writer, unless this room's own writes or retries are ahead of it (then
+  /// here, behind them); the writer its earlier requests went to while they are on their way.
+  std::optional<std::string> route(const std::string& voter) const;
   /// Sends a participant's request to the writer; decided here when it cannot be sent.
   void forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
                clock::time_point arrived, const std::string& to);
@@ -274,6 +277,10 @@ private:
   /// Once a second: pings a writer that answered nothing for a while, and decides here the forwarded requests of
   /// one that did not answer the ping either, or that waited a minute.
   void expire_forwards();
+  /// A forward out of forwards_ (and of its voter's count in flight).
+  forwarding take_forward(std::map<std::uint64_t, forwarding>::iterator it);
+  /// Decides here every forward to `writer`, in the order they were forwarded (why: for the log).
+  void decide_all_for(const std::string& writer, const char* why);
   /// The writer answered (a request, or a ping): it is there.
   void writer_heard(const std::string& writer);
   /// The writer's answer to a ping (answered), or NATS's word that no server serves its subject.
@@ -428,6 +435,11 @@ private:
 
   // Requests forwarded to the writer, by token, until answered (room_forwarding.cpp).
   std::map<std::uint64_t, forwarding> forwards_;
+  struct in_flight {
+    std::string writer;
+    std::size_t count = 0;
+  };
+  std::unordered_map<std::string, in_flight> in_flight_;  // by voter: their forwards not answered yet
   std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
   std::uint64_t next_forward_ = 1;
   clock::time_point forwarding_paused_until_{};

@@ -54,7 +54,8 @@ void room::watch_stream() {
         expire_forwards();
         release_answers(true);
       });
-      if (!session_.ended()) watch_stream();  // an ended session's log takes no more events
+      // An ended session's log takes no more events; forwards and answers still waiting are seen to the end.
+      if (!session_.ended() || !forwards_.empty() || !answers_due_.empty()) watch_stream();
     });
   });
 }

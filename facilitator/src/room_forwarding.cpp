@@ -40,13 +40,24 @@ bool answers(const nlohmann::json& frame, const std::optional<std::string>& id) 
 
 std::optional<std::string> room::writer() const {
   if (!services_.cluster || clock::now() < forwarding_paused_until_) return std::nullopt;
+  const auto* first = peers_.empty() ? nullptr : &peers_.begin()->first;  // the smallest id among the others
   // A writer that answers is still the writer while its presence comes late (its room busy with everyone's
-  // requests) and is forgotten for a moment.
-  if (!last_writer_.empty() && clock::now() - last_answer_ < writer_silence) return last_writer_;
-  if (peers_.empty()) return std::nullopt;
-  const auto& first = peers_.begin()->first;  // the smallest id among the others
-  if (first >= services_.cluster->server_id()) return std::nullopt;
-  return first;
+  // requests) and is forgotten for a moment; a server with a smaller id that says its presence takes over.
+  if (!last_writer_.empty() && clock::now() - last_answer_ < writer_silence && (!first || *first >= last_writer_))
+    return last_writer_;
+  if (!first || *first >= services_.cluster->server_id()) return std::nullopt;
+  return *first;
+}
+
+std::optional<std::string> room::route(const std::string& voter) const {
+  // Behind the voter's requests still on their way to a writer: to the same one (if it is gone, they are all
+  // decided here, in order).
+  if (const auto in = in_flight_.find(voter); in != in_flight_.end()) return in->second.writer;
+  // An ended session's requests are refused here (and its rooms stop watching the stream soon).
+  if (session_.ended()) return std::nullopt;
+  // Behind this room's own writes and retries: decided here, after them (a later ballot never lands first).
+  if (refusing() || !retries_.empty() || done_seq_ + 1 != next_seq_) return std::nullopt;
+  return writer();
 }
 
 void room::forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
@@ -56,6 +67,27 @@ void room::forward(const conn_ptr& c, const request_id& id, const std::string& v
     return serve_request(c, id, voter, r, arrived, 1);
   services_.metrics.forwarded++;
   forwards_.emplace(token, forwarding{c, id, voter, std::move(r), arrived, to});
+  auto& in = in_flight_[voter];
+  in.writer = to;
+  ++in.count;
+}
+
+room::forwarding room::take_forward(std::map<std::uint64_t, forwarding>::iterator it) {
+  auto f = std::move(it->second);
+  forwards_.erase(it);
+  if (const auto in = in_flight_.find(f.voter); in != in_flight_.end() && --in->second.count == 0) in_flight_.erase(in);
+  return f;
+}
+
+void room::decide_all_for(const std::string& writer, const char* why) {
+  std::vector<forwarding> due;  // in the order they were forwarded
+  for (auto it = forwards_.begin(); it != forwards_.end();)
+    if (it->second.writer == writer)
+      due.push_back(take_forward(it++));
+    else
+      ++it;
+  if (ping_sent_ && ping_writer_ == writer) ping_sent_.reset();
+  decide_here(std::move(due), why);
 }
 
 void room::forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to) {
@@ -77,16 +109,13 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
       if (!frame || *frame == cluster::pong_body) pong(frame.has_value());
       return;
     }
-    auto node = forwards_.extract(token);
-    if (node.empty()) return;  // decided here meanwhile
-    auto& f = node.mapped();
+    const auto it = forwards_.find(token);
+    if (it == forwards_.end()) return;  // decided here meanwhile
     const auto j = frame ? nlohmann::json::parse(*frame, nullptr, false) : nlohmann::json();
-    if (!answers(j, f.id)) {
-      // No server serves the writer's subject (it died), or what came back is not an answer: decided here.
-      std::vector<forwarding> one;
-      one.push_back(std::move(f));
-      return decide_here(std::move(one), "no answer from the writing server");
-    }
+    // No server serves the writer's subject (it died), or what came back is not an answer: this one and every
+    // other forward to that writer are decided here, in the order they were forwarded.
+    if (!answers(j, it->second.id)) return decide_all_for(it->second.writer, "no answer from the writing server");
+    auto f = take_forward(it);
     writer_heard(f.writer);
     deliver({std::move(f), std::move(*frame), j["type"] == "error"}, through);
   });
@@ -96,7 +125,7 @@ void room::writer_heard(const std::string& writer) {
   // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
   last_answer_ = clock::now();
   last_writer_ = writer;
-  ping_sent_.reset();
+  if (ping_sent_ && ping_writer_ == writer) ping_sent_.reset();
   if (const auto peer = peers_.find(writer); peer != peers_.end()) peer->second.heard = last_answer_;
 }
 
@@ -104,11 +133,7 @@ void room::pong(bool answered) {
   if (!ping_sent_) return;  // answered already, or the forwards went meanwhile
   if (answered) return writer_heard(ping_writer_);
   // Its subject has no subscriber: the writer is gone; nothing it was sent will be answered.
-  std::vector<forwarding> all;
-  for (auto& [token, f] : forwards_) all.push_back(std::move(f));
-  forwards_.clear();
-  ping_sent_.reset();
-  decide_here(std::move(all), "the writing server is gone");
+  decide_all_for(ping_writer_, "the writing server is gone");
 }
 
 void room::deliver(answer a, std::uint64_t through) {
@@ -142,28 +167,24 @@ void room::release_answers(bool overdue) {
 }
 
 void room::expire_forwards() {
-  if (forwards_.empty()) return;
+  if (forwards_.empty()) return ping_sent_.reset();
   const auto now = clock::now();
-  const auto& writer = forwards_.begin()->second.writer;
+  const auto& oldest = forwards_.begin()->second;
   // Silent for a while: a ping tells a busy writer (it answers) from a gone one (it does not, or NATS says so).
-  if (!ping_sent_ && now - std::max(forwards_.begin()->second.arrived, last_answer_) >= writer_silence &&
-      services_.cluster->forward(code_, writer, cluster::ping_token, cluster::ping_body)) {
+  if (!ping_sent_ && now - std::max(oldest.arrived, last_answer_) >= writer_silence &&
+      services_.cluster->forward(code_, oldest.writer, cluster::ping_token, cluster::ping_body)) {
     ping_sent_ = now;
-    ping_writer_ = writer;
+    ping_writer_ = oldest.writer;
   }
-  const bool gone = ping_sent_ && now - *ping_sent_ >= writer_silence;
-  std::vector<forwarding> due;  // in the order they were forwarded
-  for (auto it = forwards_.begin(); it != forwards_.end();) {
-    if (!gone && now - it->second.arrived < forward_limit) {
+  if (ping_sent_ && now - *ping_sent_ >= writer_silence)
+    return decide_all_for(ping_writer_, "the writing server answers nothing");
+  std::vector<forwarding> due;  // waited a minute (a lost answer), in the order they were forwarded
+  for (auto it = forwards_.begin(); it != forwards_.end();)
+    if (now - it->second.arrived >= forward_limit)
+      due.push_back(take_forward(it++));
+    else
       ++it;
-      continue;
-    }
-    due.push_back(std::move(it->second));
-    it = forwards_.erase(it);
-  }
-  if (gone) ping_sent_.reset();
-  if (!due.empty())
-    decide_here(std::move(due), gone ? "the writing server answers nothing" : "a forward waited a minute");
+  decide_here(std::move(due), "a forward waited a minute");
 }
 
 void room::decide_here(std::vector<forwarding> due, const char* why) {

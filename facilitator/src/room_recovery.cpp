@@ -70,6 +70,7 @@ void room::reload() {
     own_effects_.clear();
     unpushed_.clear();
     unpushed_tallies_.clear();
+    release_answers(false);  // the writer's answers whose events the log read holds
   }
   // Where other servers write too, the subscription starts again from here: an ordered consumer may have
   // stopped delivering after a stream leader change, which is what made the log and the room disagree.

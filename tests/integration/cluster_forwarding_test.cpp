@@ -162,3 +162,33 @@ TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   natsSubscription_Destroy(inbox);
   natsConnection_Destroy(nc);
 }
+
+// A server id travels in the subject of the forwards sent to that server: a forged presence whose id would sort
+// first but is no server id (a space, a line break, a dot, too long) would otherwise turn every vote into a broken
+// or injected NATS protocol line. It is ignored: the votes go to the real pacer.
+TEST(ClusterForwarding, APresenceWhoseIdIsNoServerIdIsIgnored) {
+  cluster_session s;
+  auto people = everyone_present(s, 3);
+  const auto pacer = pacer_of(s);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, s.nats_urls().c_str()), NATS_OK);
+  const auto say = [&](const std::string& body) {
+    const auto subject = "roundtable.presence." + s.code;
+    natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size()));
+  };
+  for (const auto& id : {std::string("- x"), std::string("-\\r\\nUNSUB 1\\r\\n"), std::string("-.a"),
+                         std::string(40, '-'), std::string("")})
+    say(R"({"server":")" + id + R"(","count":1})");
+  say(R"({"server":"zzzzz-marker","count":1})");  // a valid id, said last: once counted, the others were read
+  natsConnection_Flush(nc);
+  for (int k = 0; k < 3; ++k)
+    ASSERT_TRUE(
+        people[k]->wait_for([](const json& m) { return m["type"] == "presence" && m["participants"] == 4; }, 10s))
+        << "server " << k << " never counted the marker (or counted more)";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
+  EXPECT_EQ(metric(s.port(pacer), "roundtable_forwards_served_total"), 2);
+  for (std::size_t k = 0; k < 3; ++k)
+    EXPECT_EQ(metric(s.port(k), "roundtable_forwards_decided_here_total"), 0) << "server " << k;
+  expect_one_ballot_each(s, 3);
+  natsConnection_Destroy(nc);
+}

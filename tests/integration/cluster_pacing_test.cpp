@@ -130,7 +130,7 @@ TEST(ClusterPacing, ForgedServersAheadInLineDelayATimedCloseSixSecondsAtMost) {
     const auto subject = "roundtable.presence." + s.code;
     while (forging) {
       for (int i = 0; i < 20; ++i) {
-        const auto body = R"({"server":"!forged-)" + std::to_string(i) + R"(","count":0})";  // '!' sorts first
+        const auto body = R"({"server":"-----forged-)" + std::to_string(i) + R"(","count":0})";  // "-" sorts first
         natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size()));
       }
       natsConnection_Flush(nc);

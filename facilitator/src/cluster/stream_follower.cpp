@@ -108,6 +108,15 @@ void stream_follower::share_presence(const std::string& code, const std::vector<
   natsConnection_Publish(nc_.get(), presence_subject(code).c_str(), body.data(), static_cast<int>(body.size()));
 }
 
+bool stream_follower::is_server_id(std::string_view id) {
+  // What crypto::random_token(12) makes, with room to spare: it becomes part of a NATS subject (forwards go to the
+  // writer's), where a space, a line break or a dot would break or inject into the protocol line.
+  const auto token_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  };
+  return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), token_char);
+}
+
 std::string stream_follower::presence_subject(const std::string& code) {
   return "roundtable.presence." + code;
 }
@@ -177,8 +186,9 @@ void stream_follower::on_presence(natsConnection*, natsSubscription*, natsMsg* r
                                        natsMsg_GetData(msg.get()) + natsMsg_GetDataLength(msg.get()), nullptr, false);
   if (!j.is_object() || !j.contains("server") || !j["server"].is_string() || !j.contains("count") ||
       !j["count"].is_number_unsigned())
-    return;                                                        // not a facilitator's: ignored
-  if (j["server"] == static_cast<target*>(closure)->self) return;  // this server's own count
+    return;                                                              // not a facilitator's: ignored
+  if (!is_server_id(j["server"].get_ref<const std::string&>())) return;  // not a facilitator's
+  if (j["server"] == static_cast<target*>(closure)->self) return;        // this server's own count
   std::optional<std::vector<voter_id>> voters;
   if (const auto ids = j.find("voters"); ids != j.end()) {
     const auto is_id = [](const nlohmann::json& v) {

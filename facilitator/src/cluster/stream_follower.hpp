@@ -50,6 +50,8 @@ public:
   void answer(const std::string& reply_to, const std::string& frame, std::uint64_t through) override;
   /// The header of an answer that says how many events the stream holds at least.
   static constexpr const char* through_header = "Roundtable-Through";
+  /// True for what a server id may be: 1 to 32 characters of the token alphabet (A-Z a-z 0-9 - _).
+  static bool is_server_id(std::string_view id);
   /// The subject on which the servers of a session say their presence counts.
   static std::string presence_subject(const std::string& code);
   /// The subject on which server `server` takes the requests of session `code` that others forward to it.
