@@ -279,8 +279,9 @@ private:
   void expire_forwards();
   /// A forward out of forwards_ (and of its voter's count in flight).
   forwarding take_forward(std::map<std::uint64_t, forwarding>::iterator it);
-  /// Decides here every forward to `writer`, in the order they were forwarded (why: for the log).
-  void decide_all_for(const std::string& writer, const char* why);
+  /// Decides here every forward to `writer`, in the order they were forwarded (why: for the log). By value: the
+  /// caller's string may be a forward's own, which this erases.
+  void decide_all_for(std::string writer, const char* why);
   /// The writer answered (a request, or a ping): it is there.
   void writer_heard(const std::string& writer);
   /// The writer's answer to a ping (answered), or NATS's word that no server serves its subject.

@@ -79,7 +79,7 @@ room::forwarding room::take_forward(std::map<std::uint64_t, forwarding>::iterato
   return f;
 }
 
-void room::decide_all_for(const std::string& writer, const char* why) {
+void room::decide_all_for(std::string writer, const char* why) {
   std::vector<forwarding> due;  // in the order they were forwarded
   for (auto it = forwards_.begin(); it != forwards_.end();)
     if (it->second.writer == writer)

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -45,8 +46,17 @@ void expect_one_ballot_each(const cluster_session& s, std::size_t voters) {
 
 }  // namespace
 
-TEST(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhereItArrived) {
+// Three facilitators serving one session; their logs are printed when a test fails.
+class ClusterForwarding : public ::testing::Test {
+protected:
+  void TearDown() override {
+    if (HasFailure())
+      for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+  }
   cluster_session s;
+};
+
+TEST_F(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhereItArrived) {
   auto people = everyone_present(s, 9);
   const auto pacer = pacer_of(s);
   for (int i = 0; i < 9; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
@@ -68,8 +78,7 @@ TEST(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhe
   expect_one_ballot_each(s, 9);
 }
 
-TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
-  cluster_session s;
+TEST_F(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
   auto people = everyone_present(s, 12);
   const auto pacer = pacer_of(s);
   s.servers[pacer]->kill_hard();  // its participants and the console, if it was the first, go with it
@@ -93,8 +102,7 @@ TEST(ClusterForwarding, RequestsForADeadPacerAreDecidedWhereTheyArrivedOnce) {
 // A writer that hangs (a stalled machine; SIGSTOP here) answers neither requests nor pings, though NATS still holds
 // its subscriptions: after five seconds of silence and five more without a pong, the participant's server decides
 // the request itself. When the writer wakes and decides it too, the request's id keeps it to one ballot.
-TEST(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUnansweredPing) {
-  cluster_session s;
+TEST_F(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUnansweredPing) {
   auto people = everyone_present(s, 6);
   const auto pacer = pacer_of(s);
   const auto other = (pacer + 1) % 3;
@@ -115,8 +123,7 @@ TEST(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUnans
 // stream): what is not a participant's request as a facilitator encodes it gets no answer; a well-formed one for a
 // voter the session does not know is refused with the core's error; forged answers to forwards never made change
 // nothing; the servers go on.
-TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
-  cluster_session s;
+TEST_F(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   auto people = everyone_present(s, 3);
   const auto pacer = pacer_of(s);
   natsConnection* nc = nullptr;
@@ -166,8 +173,7 @@ TEST(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
 // A server id travels in the subject of the forwards sent to that server: a forged presence whose id would sort
 // first but is no server id (a space, a line break, a dot, too long) would otherwise turn every vote into a broken
 // or injected NATS protocol line. It is ignored: the votes go to the real pacer.
-TEST(ClusterForwarding, APresenceWhoseIdIsNoServerIdIsIgnored) {
-  cluster_session s;
+TEST_F(ClusterForwarding, APresenceWhoseIdIsNoServerIdIsIgnored) {
   auto people = everyone_present(s, 3);
   const auto pacer = pacer_of(s);
   natsConnection* nc = nullptr;
