@@ -262,8 +262,8 @@ private:
   /// The server that writes this session, where it is another: the first in line among those that said their
   /// presence (the pacer), unless forwarding is paused (room_forwarding.cpp).
   std::optional<std::string> writer() const;
-  /// Where a participant's request goes: the writer, unless this room's own writes or retries are ahead of it (then
-  /// here, behind them); the writer its earlier requests went to while they are on their way.
+  /// Where a participant's request goes: the writer its earlier requests went to while they are on their way; here
+  /// while the voter's requests decided here lately may still be in flight (behind them); else the writer.
   std::optional<std::string> route(const std::string& voter) const;
   /// Sends a participant's request to the writer; decided here when it cannot be sent.
   void forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
@@ -277,6 +277,10 @@ private:
   /// Once a second: pings a writer that answered nothing for a while, and decides here the forwarded requests of
   /// one that did not answer the ping either, or that waited a minute.
   void expire_forwards();
+  /// The voter's request is decided here: their next ones too, for a while (route).
+  void decided_here(const std::string& voter);
+  /// Forgets the voters decided here long enough ago (once a second).
+  void forget_decided_here();
   /// A forward out of forwards_ (and of its voter's count in flight).
   forwarding take_forward(std::map<std::uint64_t, forwarding>::iterator it);
   /// Decides here every forward to `writer`, in the order they were forwarded (why: for the log). By value: the
@@ -440,7 +444,8 @@ private:
     std::string writer;
     std::size_t count = 0;
   };
-  std::unordered_map<std::string, in_flight> in_flight_;  // by voter: their forwards not answered yet
+  std::unordered_map<std::string, in_flight> in_flight_;             // by voter: their forwards not answered yet
+  std::unordered_map<std::string, clock::time_point> decided_here_;  // by voter: their last request decided here
   std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
   std::uint64_t next_forward_ = 1;
   clock::time_point forwarding_paused_until_{};

@@ -52,6 +52,7 @@ void room::watch_stream() {
         check_stream();
         forget_silent_peers();
         expire_forwards();
+        forget_decided_here();
         release_answers(true);
       });
       // An ended session's log takes no more events; forwards and answers still waiting are seen to the end.

@@ -23,6 +23,9 @@ constexpr auto writer_silence = std::chrono::seconds(5);
 // Nothing waits longer than this for its answer (a lost one: core NATS delivers at most once; a writer whose room
 // is stuck while its process answers pings).
 constexpr auto forward_limit = std::chrono::seconds(60);
+// A voter whose request was decided here has their next ones decided here for this long: longer than a request can
+// be decided again (about 5 s) plus a write's deadline (5 s), so none of theirs is still on its way.
+constexpr auto decided_here_kept = std::chrono::seconds(15);
 // After a writer failed to answer, this server decides its requests itself for this long.
 constexpr auto forwarding_pause = std::chrono::seconds(5);
 
@@ -55,9 +58,18 @@ std::optional<std::string> room::route(const std::string& voter) const {
   if (const auto in = in_flight_.find(voter); in != in_flight_.end()) return in->second.writer;
   // An ended session's requests are refused here (and its rooms stop watching the stream soon).
   if (session_.ended()) return std::nullopt;
-  // Behind this room's own writes and retries: decided here, after them (a later ballot never lands first).
-  if (refusing() || !retries_.empty() || done_seq_ + 1 != next_seq_) return std::nullopt;
+  // Behind the voter's requests decided here lately (their writes may be pending, or waiting to be decided again):
+  // here too, after them, so a later ballot never lands first.
+  if (decided_here_.count(voter)) return std::nullopt;
   return writer();
+}
+
+void room::decided_here(const std::string& voter) {
+  decided_here_[voter] = clock::now();
+}
+
+void room::forget_decided_here() {
+  std::erase_if(decided_here_, [now = clock::now()](const auto& v) { return now - v.second >= decided_here_kept; });
 }
 
 void room::forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
@@ -194,7 +206,10 @@ void room::decide_here(std::vector<forwarding> due, const char* why) {
                {{"code", code_}, {"requests", std::to_string(due.size())}, {"writer", due.front().writer}});
   forwarding_paused_until_ = clock::now() + forwarding_pause;
   services_.metrics.forwards_decided_here += due.size();
-  for (const auto& f : due) serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
+  for (const auto& f : due) {
+    decided_here(f.voter);
+    serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
+  }
 }
 
 }  // namespace roundtable::facilitator
