@@ -4,14 +4,6 @@
 
 namespace roundtable::facilitator {
 
-namespace {
-
-nanos window_of(const rate_limits& lim) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count();
-}
-
-}  // namespace
-
 address_limits::address_limits(const rate_limits& lim)
     : join_failures(lim.join_failures_per_address, window_of(lim), lim.max_addresses),
       key_failures(lim.key_failures_per_address, window_of(lim), lim.max_addresses),

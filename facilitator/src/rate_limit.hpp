@@ -41,6 +41,11 @@ struct rate_limits {
   std::size_t max_addresses = 10000;
 };
 
+/// The failure window of lim in the limits' clock units (nanos).
+inline nanos window_of(const rate_limits& lim) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count();
+}
+
 /// A token bucket in exact integer arithmetic: holds at most `burst` tokens, refills `per_second`
 /// tokens a second, starts full. With burst == per_second, any sequence with at most that many
 /// takes in every one-second interval is never refused.

@@ -75,8 +75,10 @@ void room::forget_decided_here() {
 void room::forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
                    clock::time_point arrived, const std::string& to) {
   const auto token = next_forward_++;
-  if (!services_.cluster->forward(code_, to, token, cluster::encode({voter, r, id})))
+  if (!services_.cluster->forward(code_, to, token, cluster::encode({voter, r, id}))) {
+    decided_here(voter);  // NATS would not take it: decided here, and the voter's next ones behind it
     return serve_request(c, id, voter, r, arrived, 1);
+  }
   services_.metrics.forwarded++;
   forwards_.emplace(token, forwarding{c, id, voter, std::move(r), arrived, to});
   auto& in = in_flight_[voter];

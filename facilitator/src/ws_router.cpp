@@ -21,11 +21,6 @@ const char* only_participants(const participant_request& r) {
                     r);
 }
 
-// The failure window in the limits' clock units.
-nanos window_of(const rate_limits& lim) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(lim.failure_window).count();
-}
-
 }  // namespace
 
 /// A connection's role and what it joined, read and written only on its strand.
