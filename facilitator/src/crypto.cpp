@@ -45,6 +45,10 @@ std::string random_token(std::size_t chars) {
   return token;
 }
 
+bool is_token_text(std::string_view s) {
+  return s.find_first_not_of(token_alphabet) == std::string_view::npos;
+}
+
 std::string random_digits(std::size_t n) {
   std::string digits;
   digits.reserve(n);

@@ -15,6 +15,9 @@ std::string random_bytes(std::size_t n);
 // A random string of chars characters from [A-Za-z0-9_-] (for keys and tokens).
 std::string random_token(std::size_t chars);
 
+/// True when every character of s is one random_token uses (A-Z a-z 0-9 - _).
+bool is_token_text(std::string_view s);
+
 // n uniformly random decimal digits (for join codes).
 std::string random_digits(std::size_t n);
 

@@ -448,12 +448,11 @@ private:
   std::unordered_map<std::string, clock::time_point> decided_here_;  // by voter: their last request decided here
   std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
   std::uint64_t next_forward_ = 1;
-  clock::time_point forwarding_paused_until_{};
-  clock::time_point last_answer_{};             // when the writer last answered one of this room's forwards
-  std::string last_writer_;                     // the server that did
-  std::optional<clock::time_point> ping_sent_;  // a ping to the writer awaits its answer since then
-  std::string ping_writer_;                     // a writer that did
-                                                // not answer: requests decided here till then
+  clock::time_point forwarding_paused_until_{};  // a writer did not answer: requests decided here till then
+  clock::time_point last_answer_{};              // when the writer last answered one of this room's forwards
+  std::string last_writer_;                      // the server that did
+  std::optional<clock::time_point> ping_sent_;   // a ping to the writer awaits its answer since then
+  std::string ping_writer_;                      // the writer the ping went to
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
   bool retry_armed_ = false;                   // a timer will decide them

@@ -52,8 +52,17 @@ protected:
   void TearDown() override {
     if (HasFailure())
       for (auto& srv : s.servers) std::cerr << "--- a facilitator's log:\n" << srv->output();
+    if (nc_) natsConnection_Destroy(nc_);
+  }
+  /// A NATS connection of the test's own (a stranger on the servers' network), made once.
+  natsConnection* nats() {
+    if (!nc_ && natsConnection_ConnectTo(&nc_, s.nats_urls().c_str()) != NATS_OK) nc_ = nullptr;
+    return nc_;
   }
   cluster_session s;
+
+private:
+  natsConnection* nc_ = nullptr;
 };
 
 TEST_F(ClusterForwarding, EveryParticipantsRequestIsDecidedByThePacerAndCountedWhereItArrived) {
@@ -119,6 +128,33 @@ TEST_F(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUna
   expect_one_ballot_each(s, 2);
 }
 
+// A forged answer to a forward that is waiting (the writer hangs, so no real answer comes first) is no answer for
+// this request (another id): it never reaches the participant, and the request is decided where it arrived at once.
+TEST_F(ClusterForwarding, AForgedAnswerToAWaitingForwardNeverReachesTheParticipant) {
+  auto people = everyone_present(s, 6);
+  const auto pacer = pacer_of(s);
+  const auto other = (pacer + 1) % 3;
+  auto* nc = nats();
+  ASSERT_NE(nc, nullptr);
+  ASSERT_EQ(::kill(s.servers[pacer]->pid(), SIGSTOP), 0);
+  people[other]->send(vote_msg("v", static_cast<int>(other)));
+  for (int i = 0; i < 1000 && metric(s.port(other), "roundtable_forwarded_total") < 1; ++i)
+    std::this_thread::sleep_for(10ms);
+  // This room's forwards count from 1: the vote's is among the first tokens.
+  const auto prefix = "roundtable.answer." + server_id_of(*s.servers[other]) + "." + s.code + ".";
+  const std::string forged = R"({"type":"ack","id":"forged"})";
+  for (int token = 1; token <= 5; ++token)
+    natsConnection_Publish(nc, (prefix + std::to_string(token)).c_str(), forged.data(),
+                           static_cast<int>(forged.size()));
+  natsConnection_Flush(nc);
+  const auto r = people[other]->wait_for([](const json& m) { return m.value("id", "") == "v"; }, 30s);
+  ::kill(s.servers[pacer]->pid(), SIGCONT);
+  ASSERT_TRUE(r) << "no answer";
+  EXPECT_EQ((*r)["type"], "ack") << r->dump();
+  for (const auto& m : people[other]->received()) EXPECT_NE(m.value("id", ""), "forged") << "a forged answer went on";
+  EXPECT_EQ(metric(s.port(other), "roundtable_forwards_decided_here_total"), 1);
+}
+
 // Anyone who can publish on NATS can send a server forwards (NATS must be the servers' private network, as for the
 // stream): what is not a participant's request as a facilitator encodes it gets no answer; a well-formed one for a
 // voter the session does not know is refused with the core's error; forged answers to forwards never made change
@@ -126,8 +162,8 @@ TEST_F(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUna
 TEST_F(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   auto people = everyone_present(s, 3);
   const auto pacer = pacer_of(s);
-  natsConnection* nc = nullptr;
-  ASSERT_EQ(natsConnection_ConnectTo(&nc, s.nats_urls().c_str()), NATS_OK);
+  auto* nc = nats();
+  ASSERT_NE(nc, nullptr);
   natsSubscription* inbox = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&inbox, nc, "test.answers"), NATS_OK);
   const auto forward_subject = "roundtable.forward." + s.code + "." + server_id_of(*s.servers[pacer]);
@@ -167,7 +203,6 @@ TEST_F(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(people[i]->request(vote_msg("v", i))["type"], "ack") << "participant " << i;
   expect_one_ballot_each(s, 3);
   natsSubscription_Destroy(inbox);
-  natsConnection_Destroy(nc);
 }
 
 // A server id travels in the subject of the forwards sent to that server: a forged presence whose id would sort
@@ -176,8 +211,8 @@ TEST_F(ClusterForwarding, ForgedForwardsAndAnswersAreIgnoredOrRefused) {
 TEST_F(ClusterForwarding, APresenceWhoseIdIsNoServerIdIsIgnored) {
   auto people = everyone_present(s, 3);
   const auto pacer = pacer_of(s);
-  natsConnection* nc = nullptr;
-  ASSERT_EQ(natsConnection_ConnectTo(&nc, s.nats_urls().c_str()), NATS_OK);
+  auto* nc = nats();
+  ASSERT_NE(nc, nullptr);
   const auto say = [&](const std::string& body) {
     const auto subject = "roundtable.presence." + s.code;
     natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size()));
@@ -196,5 +231,4 @@ TEST_F(ClusterForwarding, APresenceWhoseIdIsNoServerIdIsIgnored) {
   for (std::size_t k = 0; k < 3; ++k)
     EXPECT_EQ(metric(s.port(k), "roundtable_forwards_decided_here_total"), 0) << "server " << k;
   expect_one_ballot_each(s, 3);
-  natsConnection_Destroy(nc);
 }

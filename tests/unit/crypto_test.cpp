@@ -52,6 +52,14 @@ TEST(Crypto, RandomTokenHasLengthAndAlphabet) {
   EXPECT_EQ(crypto::random_token(0), "");
 }
 
+TEST(Crypto, TokenTextIsWhatRandomTokensAreMadeOf) {
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(crypto::is_token_text(crypto::random_token(12)));
+  EXPECT_TRUE(crypto::is_token_text("Az09-_"));
+  for (const auto* bad : {"a b", "a.b", "a*", "a>", "a\r\nUNSUB 1", "caf\xc3\xa9", "a+b"})
+    EXPECT_FALSE(crypto::is_token_text(bad)) << bad;
+  EXPECT_FALSE(crypto::is_token_text(std::string_view("a\0b", 3)));
+}
+
 TEST(Crypto, RandomDigitsAreDecimalAndRoughlyUniform) {
   std::array<int, 10> counts{};
   const int draws = 10000;

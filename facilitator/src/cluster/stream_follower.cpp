@@ -111,10 +111,7 @@ void stream_follower::share_presence(const std::string& code, const std::vector<
 bool stream_follower::is_server_id(std::string_view id) {
   // What crypto::random_token(12) makes, with room to spare: it becomes part of a NATS subject (forwards go to the
   // writer's), where a space, a line break or a dot would break or inject into the protocol line.
-  const auto token_char = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  };
-  return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), token_char);
+  return !id.empty() && id.size() <= 32 && crypto::is_token_text(id);
 }
 
 std::string stream_follower::presence_subject(const std::string& code) {
