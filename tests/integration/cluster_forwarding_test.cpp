@@ -128,6 +128,33 @@ TEST_F(ClusterForwarding, ARequestForAHungPacerIsDecidedWhereItArrivedAfterAnUna
   expect_one_ballot_each(s, 2);
 }
 
+// A forged answer to a forward that is waiting (the writer hangs, so no real answer comes first) is no answer for
+// this request (another id): it never reaches the participant, and the request is decided where it arrived at once.
+TEST_F(ClusterForwarding, AForgedAnswerToAWaitingForwardNeverReachesTheParticipant) {
+  auto people = everyone_present(s, 6);
+  const auto pacer = pacer_of(s);
+  const auto other = (pacer + 1) % 3;
+  auto* nc = nats();
+  ASSERT_NE(nc, nullptr);
+  ASSERT_EQ(::kill(s.servers[pacer]->pid(), SIGSTOP), 0);
+  people[other]->send(vote_msg("v", static_cast<int>(other)));
+  for (int i = 0; i < 1000 && metric(s.port(other), "roundtable_forwarded_total") < 1; ++i)
+    std::this_thread::sleep_for(10ms);
+  // This room's forwards count from 1: the vote's is among the first tokens.
+  const auto prefix = "roundtable.answer." + server_id_of(*s.servers[other]) + "." + s.code + ".";
+  const std::string forged = R"({"type":"ack","id":"forged"})";
+  for (int token = 1; token <= 5; ++token)
+    natsConnection_Publish(nc, (prefix + std::to_string(token)).c_str(), forged.data(),
+                           static_cast<int>(forged.size()));
+  natsConnection_Flush(nc);
+  const auto r = people[other]->wait_for([](const json& m) { return m.value("id", "") == "v"; }, 30s);
+  ::kill(s.servers[pacer]->pid(), SIGCONT);
+  ASSERT_TRUE(r) << "no answer";
+  EXPECT_EQ((*r)["type"], "ack") << r->dump();
+  for (const auto& m : people[other]->received()) EXPECT_NE(m.value("id", ""), "forged") << "a forged answer went on";
+  EXPECT_EQ(metric(s.port(other), "roundtable_forwards_decided_here_total"), 1);
+}
+
 // Anyone who can publish on NATS can send a server forwards (NATS must be the servers' private network, as for the
 // stream): what is not a participant's request as a facilitator encodes it gets no answer; a well-formed one for a
 // voter the session does not know is refused with the core's error; forged answers to forwards never made change
