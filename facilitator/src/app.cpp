@@ -1,5 +1,7 @@
 #include "app.hpp"
 
+#include "store/log_store.hpp"
+
 namespace roundtable::facilitator {
 
 app::app(boost::asio::io_context& ioc, store::log_store& store, store::key_store& keys, scenario_library& library,
@@ -17,6 +19,11 @@ app::app(boost::asio::io_context& ioc, store::log_store& store, store::key_store
     reaper_.schedule(code, ended_ms);
   };
   reaper_.schedule_held();
+  if (options.cluster) {
+    purges_ = std::make_unique<purge_watch>(ioc, rooms_, store, *options.cluster,
+                                            [this](const std::string& code) { auth_.forget_cohost(code); });
+    purges_->start();
+  }
 }
 
 }  // namespace roundtable::facilitator

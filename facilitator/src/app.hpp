@@ -15,6 +15,7 @@
 #include "http_routes.hpp"
 #include "metrics.hpp"
 #include "net/handler.hpp"
+#include "purge_watch.hpp"
 #include "rate_limit.hpp"
 #include "room.hpp"
 #include "room_registry.hpp"
@@ -68,6 +69,7 @@ public:
   void set_base_url(std::string url) { services_.base_url = std::move(url); }
   /// Stops every room's timers and the waiting purges (server shutdown).
   void shutdown() {
+    if (purges_) purges_->shutdown();
     reaper_.shutdown();
     rooms_.shutdown();
   }
@@ -79,6 +81,7 @@ private:
   room_services services_;
   room_registry rooms_;
   confidential_reaper reaper_;
+  std::unique_ptr<purge_watch> purges_;  // --nats: sessions other servers purged leave memory here too
   address_limits limits_;
   trusted_proxies proxies_;
   authenticator auth_;

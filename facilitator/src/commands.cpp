@@ -28,7 +28,9 @@ constexpr const char* report_about =
 
 constexpr const char* purge_about =
     "Deletes sessions for good: their events, ballots and perspectives. Codes are never reused.\n"
-    "Stop the server first, or purge from its console: a running server keeps its own copy in memory.";
+    "With --db, stop the server first, or purge from its console: a running server keeps its own copy in\n"
+    "memory. With --nats, the running servers forget the session too (at once, or at their next sweep, a\n"
+    "minute at most).";
 
 constexpr const char* backup_about =
     "Copies the database to a new file with SQLite's online backup API: one consistent snapshot, safe\n"

@@ -291,7 +291,7 @@ void room::request(conn_ptr c, std::string voter, participant_request r, std::op
             [this, voter = std::move(voter), r = std::move(r), arrived](const conn_ptr& c, const request_id& id) {
               // Where another server writes the session, it decides (room_forwarding.cpp).
               if (const auto w = route(voter)) return forward(c, id, voter, r, arrived, *w);
-              if (services_.cluster) decided_here(voter);
+              if (services_.cluster) forwards_.decided_here(voter, clock::now());
               serve_request(c, id, voter, r, arrived, 1);
             });
 }

@@ -22,6 +22,7 @@
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
+#include "forward_table.hpp"
 #include "net/handler.hpp"
 #include "presence_union.hpp"
 #include "recent_acks.hpp"
@@ -59,6 +60,11 @@ public:
   /// Subscribes r to the events any server stores (room::follow) and to the other servers' presence
   /// counts (room::peer_presence); following again replaces the subscriptions. Throws if it cannot.
   virtual void follow(const std::shared_ptr<room>& r) = 0;
+  /// Ends the subscriptions follow made for session `code` (a purged session).
+  virtual void unfollow(const std::string& code) = 0;
+  /// Calls told(code), on NATS's thread, whenever a store says it purged session `code` (a word to check, never to
+  /// trust); null stops it. Throws if it cannot subscribe.
+  virtual void on_purged(std::function<void(const std::string& code)> told) = 0;
   /// Tells the other servers which participants of session `code` are connected here (their voter ids).
   virtual void share_presence(const std::string& code, const std::vector<voter_id>& voters) = 0;
   /// This server's id among the servers (random, the one its presence messages carry).
@@ -153,26 +159,6 @@ private:
 
   using decided = result<std::vector<events::event>>;
   using request_id = std::optional<std::string>;
-
-  // A request forwarded to the writer (room_forwarding.cpp), its answer, and an answer waiting to be sent on.
-  struct forwarding {
-    conn_ptr c;
-    request_id id;
-    std::string voter;
-    participant_request r;
-    clock::time_point arrived;
-    std::string writer;
-  };
-  struct answer {
-    forwarding f;
-    std::string frame;  // the writer's answer, as the participant gets it
-    bool error;
-  };
-  struct answer_due {
-    std::uint64_t through;
-    clock::time_point since;
-    answer a;
-  };
 
   // What recover() must do, once no write is pending, before the room takes writes again.
   enum class repair {
@@ -270,28 +256,20 @@ private:
                clock::time_point arrived, const std::string& to);
   /// Sends a writer's answer on to its participant once the room folded `through` events (at once if it has and
   /// no answer waits before it).
-  void deliver(answer a, std::uint64_t through);
-  void send_answer(answer a);
+  void deliver(forward_table::answer a, std::uint64_t through);
+  void send_answer(forward_table::answer a);
   /// Sends the answers whose events the room has folded, and (overdue) those that waited five seconds.
   void release_answers(bool overdue);
   /// Once a second: pings a writer that answered nothing for a while, and decides here the forwarded requests of
   /// one that did not answer the ping either, or that waited a minute.
   void expire_forwards();
-  /// The voter's request is decided here: their next ones too, for a while (route).
-  void decided_here(const std::string& voter);
-  /// Forgets the voters decided here long enough ago (once a second).
-  void forget_decided_here();
-  /// A forward out of forwards_ (and of its voter's count in flight).
-  forwarding take_forward(std::map<std::uint64_t, forwarding>::iterator it);
-  /// Decides here every forward to `writer`, in the order they were forwarded (why: for the log). By value: the
-  /// caller's string may be a forward's own, which this erases.
-  void decide_all_for(std::string writer, const char* why);
   /// The writer answered (a request, or a ping): it is there.
   void writer_heard(const std::string& writer);
   /// The writer's answer to a ping (answered), or NATS's word that no server serves its subject.
   void pong(bool answered);
-  /// Decides here forwarded requests the writer will not answer (why: for the log).
-  void decide_here(std::vector<forwarding> due, const char* why);
+  /// Decides here forwarded requests the writer will not answer (why: for the log), in the order they were
+  /// forwarded; their voters' next requests too, for a while.
+  void decide_here(std::vector<forward_table::forwarding> due, const char* why);
   /// What decides a request again, a little later (the room catching up meanwhile), after its write failed or
   /// while the room reloads, where the log is shared (another server may have written first) and attempts
   /// remain; else null (answer the failure).
@@ -438,21 +416,7 @@ private:
   std::uint64_t behind_mark_ = 0;    // the stream's event count when a check last found the room behind it
   std::uint64_t behind_folded_ = 0;  // the room's folded count then
 
-  // Requests forwarded to the writer, by token, until answered (room_forwarding.cpp).
-  std::map<std::uint64_t, forwarding> forwards_;
-  struct in_flight {
-    std::string writer;
-    std::size_t count = 0;
-  };
-  std::unordered_map<std::string, in_flight> in_flight_;             // by voter: their forwards not answered yet
-  std::unordered_map<std::string, clock::time_point> decided_here_;  // by voter: their last request decided here
-  std::deque<answer_due> answers_due_;  // answers waiting for the room to fold their events, in arrival order
-  std::uint64_t next_forward_ = 1;
-  clock::time_point forwarding_paused_until_{};  // a writer did not answer: requests decided here till then
-  clock::time_point last_answer_{};              // when the writer last answered one of this room's forwards
-  std::string last_writer_;                      // the server that did
-  std::optional<clock::time_point> ping_sent_;   // a ping to the writer awaits its answer since then
-  std::string ping_writer_;                      // the writer the ping went to
+  forward_table forwards_;  // requests forwarded to the writer, and what is known of it (room_forwarding.cpp)
 
   std::deque<std::function<void()>> retries_;  // requests waiting to be decided again, in the order they failed
   bool retry_armed_ = false;                   // a timer will decide them

@@ -52,11 +52,11 @@ void room::watch_stream() {
         check_stream();
         forget_silent_peers();
         expire_forwards();
-        forget_decided_here();
+        forwards_.forget_decided_here(clock::now());
         release_answers(true);
       });
       // An ended session's log takes no more events; forwards and answers still waiting are seen to the end.
-      if (!session_.ended() || !forwards_.empty() || !answers_due_.empty()) watch_stream();
+      if (!session_.ended() || !forwards_.empty() || forwards_.answers_parked()) watch_stream();
     });
   });
 }

@@ -17,18 +17,6 @@ namespace roundtable::facilitator {
 
 namespace {
 
-// A writer that answered nothing this long while requests wait is pinged; one that does not answer the ping
-// within as long again is gone (its process, or its network): what waits is decided here.
-constexpr auto writer_silence = std::chrono::seconds(5);
-// Nothing waits longer than this for its answer (a lost one: core NATS delivers at most once; a writer whose room
-// is stuck while its process answers pings).
-constexpr auto forward_limit = std::chrono::seconds(60);
-// A voter whose request was decided here has their next ones decided here for this long: longer than a request can
-// be decided again (about 5 s) plus a write's deadline (5 s), so none of theirs is still on its way.
-constexpr auto decided_here_kept = std::chrono::seconds(15);
-// After a writer failed to answer, this server decides its requests itself for this long.
-constexpr auto forwarding_pause = std::chrono::seconds(5);
-
 // The answer a writer sent is one a facilitator sends for this request: an ack or an error with the request's id.
 bool answers(const nlohmann::json& frame, const std::optional<std::string>& id) {
   if (!frame.is_object()) return false;
@@ -42,12 +30,12 @@ bool answers(const nlohmann::json& frame, const std::optional<std::string>& id) 
 }  // namespace
 
 std::optional<std::string> room::writer() const {
-  if (!services_.cluster || clock::now() < forwarding_paused_until_) return std::nullopt;
+  const auto now = clock::now();
+  if (!services_.cluster || forwards_.paused(now)) return std::nullopt;
   const auto* first = peers_.empty() ? nullptr : &peers_.begin()->first;  // the smallest id among the others
   // A writer that answers is still the writer while its presence comes late (its room busy with everyone's
   // requests) and is forgotten for a moment; a server with a smaller id that says its presence takes over.
-  if (!last_writer_.empty() && clock::now() - last_answer_ < writer_silence && (!first || *first >= last_writer_))
-    return last_writer_;
+  if (auto answering = forwards_.answering(first, now)) return answering;
   if (!first || *first >= services_.cluster->server_id()) return std::nullopt;
   return *first;
 }
@@ -55,53 +43,24 @@ std::optional<std::string> room::writer() const {
 std::optional<std::string> room::route(const std::string& voter) const {
   // Behind the voter's requests still on their way to a writer: to the same one (if it is gone, they are all
   // decided here, in order).
-  if (const auto in = in_flight_.find(voter); in != in_flight_.end()) return in->second.writer;
+  if (const auto* to = forwards_.in_flight(voter)) return *to;
   // An ended session's requests are refused here (and its rooms stop watching the stream soon).
   if (session_.ended()) return std::nullopt;
   // Behind the voter's requests decided here lately (their writes may be pending, or waiting to be decided again):
   // here too, after them, so a later ballot never lands first.
-  if (decided_here_.count(voter)) return std::nullopt;
+  if (forwards_.decided_here_lately(voter)) return std::nullopt;
   return writer();
-}
-
-void room::decided_here(const std::string& voter) {
-  decided_here_[voter] = clock::now();
-}
-
-void room::forget_decided_here() {
-  std::erase_if(decided_here_, [now = clock::now()](const auto& v) { return now - v.second >= decided_here_kept; });
 }
 
 void room::forward(const conn_ptr& c, const request_id& id, const std::string& voter, participant_request r,
                    clock::time_point arrived, const std::string& to) {
-  const auto token = next_forward_++;
+  const auto token = forwards_.next_token();
   if (!services_.cluster->forward(code_, to, token, cluster::encode({voter, r, id}))) {
-    decided_here(voter);  // NATS would not take it: decided here, and the voter's next ones behind it
+    forwards_.decided_here(voter, clock::now());  // NATS would not take it: decided here, and the voter's next ones
     return serve_request(c, id, voter, r, arrived, 1);
   }
   services_.metrics.forwarded++;
-  forwards_.emplace(token, forwarding{c, id, voter, std::move(r), arrived, to});
-  auto& in = in_flight_[voter];
-  in.writer = to;
-  ++in.count;
-}
-
-room::forwarding room::take_forward(std::map<std::uint64_t, forwarding>::iterator it) {
-  auto f = std::move(it->second);
-  forwards_.erase(it);
-  if (const auto in = in_flight_.find(f.voter); in != in_flight_.end() && --in->second.count == 0) in_flight_.erase(in);
-  return f;
-}
-
-void room::decide_all_for(std::string writer, const char* why) {
-  std::vector<forwarding> due;  // in the order they were forwarded
-  for (auto it = forwards_.begin(); it != forwards_.end();)
-    if (it->second.writer == writer)
-      due.push_back(take_forward(it++));
-    else
-      ++it;
-  if (ping_sent_ && ping_writer_ == writer) ping_sent_.reset();
-  decide_here(std::move(due), why);
+  forwards_.add(token, {c, id, voter, std::move(r), arrived, to});
 }
 
 void room::forwarded(std::string voter, participant_request r, std::optional<std::string> id, std::string reply_to) {
@@ -123,40 +82,41 @@ void room::forward_answered(std::uint64_t token, std::optional<std::string> fram
       if (!frame || *frame == cluster::pong_body) pong(frame.has_value());
       return;
     }
-    const auto it = forwards_.find(token);
-    if (it == forwards_.end()) return;  // decided here meanwhile
+    const auto* f = forwards_.find(token);
+    if (!f) return;  // decided here meanwhile
     const auto j = frame ? nlohmann::json::parse(*frame, nullptr, false) : nlohmann::json();
     // No server serves the writer's subject (it died), or what came back is not an answer: this one and every
     // other forward to that writer are decided here, in the order they were forwarded.
-    if (!answers(j, it->second.id)) return decide_all_for(it->second.writer, "no answer from the writing server");
-    auto f = take_forward(it);
-    writer_heard(f.writer);
-    deliver({std::move(f), std::move(*frame), j["type"] == "error"}, through);
+    if (!answers(j, f->id)) return decide_here(forwards_.take_all_for(f->writer), "no answer from the writing server");
+    auto answered = forwards_.take(token);
+    writer_heard(answered.writer);
+    deliver({std::move(answered), std::move(*frame), j["type"] == "error"}, through);
   });
 }
 
 void room::writer_heard(const std::string& writer) {
   // A writer that answers is there, even when its presence comes late (its room busy with everyone's requests).
-  last_answer_ = clock::now();
-  last_writer_ = writer;
-  if (ping_sent_ && ping_writer_ == writer) ping_sent_.reset();
-  if (const auto peer = peers_.find(writer); peer != peers_.end()) peer->second.heard = last_answer_;
+  const auto now = clock::now();
+  forwards_.heard(writer, now);
+  if (const auto peer = peers_.find(writer); peer != peers_.end()) peer->second.heard = now;
 }
 
 void room::pong(bool answered) {
-  if (!ping_sent_) return;  // answered already, or the forwards went meanwhile
-  if (answered) return writer_heard(ping_writer_);
+  const auto* waiting = forwards_.ping_waiting();
+  if (!waiting) return;                 // answered already, or the forwards went meanwhile
+  const std::string pinged = *waiting;  // the ping's own string goes with it
+  if (answered) return writer_heard(pinged);
   // Its subject has no subscriber: the writer is gone; nothing it was sent will be answered.
-  decide_all_for(ping_writer_, "the writing server is gone");
+  decide_here(forwards_.take_all_for(pinged), "the writing server is gone");
 }
 
-void room::deliver(answer a, std::uint64_t through) {
-  if (confirmed_logged_ >= through && answers_due_.empty()) return send_answer(std::move(a));
+void room::deliver(forward_table::answer a, std::uint64_t through) {
+  if (forwards_.can_send(through, confirmed_logged_)) return send_answer(std::move(a));
   // A participant who rejoins here right after the ack reads the ballot acked, not an older one.
-  answers_due_.push_back({through, clock::now(), std::move(a)});
+  forwards_.park(std::move(a), through, clock::now());
 }
 
-void room::send_answer(answer a) {
+void room::send_answer(forward_table::answer a) {
   // Counted where the participant is connected, as its own requests are.
   if (a.error)
     services_.metrics.errors++;
@@ -169,47 +129,30 @@ void room::send_answer(answer a) {
 }
 
 void room::release_answers(bool overdue) {
-  const auto now = clock::now();
-  // In arrival order: a participant's answers keep the order of their requests.
-  while (!answers_due_.empty()) {
-    auto& next = answers_due_.front();
-    if (next.through > confirmed_logged_ && !(overdue && now - next.since >= writer_silence)) return;
-    auto due = std::move(next.a);
-    answers_due_.pop_front();
-    send_answer(std::move(due));
-  }
+  for (auto& a : forwards_.releasable(confirmed_logged_, overdue, clock::now())) send_answer(std::move(a));
 }
 
 void room::expire_forwards() {
-  if (forwards_.empty()) return ping_sent_.reset();
+  if (forwards_.empty()) return forwards_.forget_ping();
   const auto now = clock::now();
-  const auto& oldest = forwards_.begin()->second;
   // Silent for a while: a ping tells a busy writer (it answers) from a gone one (it does not, or NATS says so).
-  if (!ping_sent_ && now - std::max(oldest.arrived, last_answer_) >= writer_silence &&
-      services_.cluster->forward(code_, oldest.writer, cluster::ping_token, cluster::ping_body)) {
-    ping_sent_ = now;
-    ping_writer_ = oldest.writer;
-  }
-  if (ping_sent_ && now - *ping_sent_ >= writer_silence)
-    return decide_all_for(ping_writer_, "the writing server answers nothing");
-  std::vector<forwarding> due;  // waited a minute (a lost answer), in the order they were forwarded
-  for (auto it = forwards_.begin(); it != forwards_.end();)
-    if (now - it->second.arrived >= forward_limit)
-      due.push_back(take_forward(it++));
-    else
-      ++it;
-  decide_here(std::move(due), "a forward waited a minute");
+  if (const auto to = forwards_.ping_due(now);
+      to && services_.cluster->forward(code_, *to, cluster::ping_token, cluster::ping_body))
+    forwards_.pinged(*to, now);
+  if (const auto gone = forwards_.ping_unanswered(now))
+    return decide_here(forwards_.take_all_for(*gone), "the writing server answers nothing");
+  decide_here(forwards_.take_expired(now), "a forward waited a minute");  // a lost answer
 }
 
-void room::decide_here(std::vector<forwarding> due, const char* why) {
+void room::decide_here(std::vector<forward_table::forwarding> due, const char* why) {
   if (due.empty()) return;
-  if (clock::now() >= forwarding_paused_until_)
+  const auto now = clock::now();
+  if (forwards_.pause(now))
     log::write(log::level::warning, "forwards_unanswered", std::string(why) + "; deciding its requests here a while",
                {{"code", code_}, {"requests", std::to_string(due.size())}, {"writer", due.front().writer}});
-  forwarding_paused_until_ = clock::now() + forwarding_pause;
   services_.metrics.forwards_decided_here += due.size();
   for (const auto& f : due) {
-    decided_here(f.voter);
+    forwards_.decided_here(f.voter, now);
     serve_request(f.c, f.id, f.voter, f.r, f.arrived, 1);
   }
 }

@@ -105,7 +105,7 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
     if (ok)
       log::write(log::level::info, "session_started", "session started", {{"code", code}, {"scenario", scenario}});
     if (ok && services_.cluster) hold(r);
-    if (!ok) erase(code);
+    if (!ok) forget(code);
     stored(r, ok);
   };
   // The started event only once the code is ours: another server may have taken it meanwhile (create-if-absent).
@@ -119,15 +119,35 @@ std::shared_ptr<room> room_registry::start(const scenario& sc, int min_group, co
 }
 
 void room_registry::purge(const std::string& code) {
-  auto r = find(code);
   services_.store.purge(code);
-  erase(code);
-  if (r) r->shutdown();
+  forget(code);
 }
 
-void room_registry::erase(const std::string& code) {
+bool room_registry::forget(const std::string& code) {
+  std::shared_ptr<room> r;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(code);
+    if (it == rooms_.end()) return false;
+    r = std::move(it->second);
+    rooms_.erase(it);
+  }
+  if (services_.cluster) services_.cluster->unfollow(code);
+  r->shutdown();
+  return true;
+}
+
+bool room_registry::holds(const std::string& code) const {
   std::lock_guard lock(mutex_);
-  rooms_.erase(code);
+  return rooms_.count(code) != 0;
+}
+
+std::vector<std::string> room_registry::codes() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(rooms_.size());
+  for (const auto& [code, r] : rooms_) out.push_back(code);
+  return out;
 }
 
 void room_registry::shutdown() {

@@ -43,6 +43,13 @@ public:
                               std::function<void(const std::shared_ptr<room>&, bool)> stored);
   /// Deletes a session for good (store and room) and stops its timers.
   void purge(const std::string& code);
+  /// Forgets a session another server purged: its room, its timers and subscriptions; the store is not asked.
+  /// False when it was not held.
+  bool forget(const std::string& code);
+  /// True when the session is held here (never loads it from the store, unlike find).
+  bool holds(const std::string& code) const;
+  /// The codes of the sessions held.
+  std::vector<std::string> codes() const;
   /// Stops every room's timers (server shutdown).
   void shutdown();
 
@@ -52,7 +59,6 @@ private:
   void quarantine(const std::string& code, const std::string& why) const;
   /// Six random digits never used in this store (ended and purged sessions keep theirs).
   std::string new_code() const;
-  void erase(const std::string& code);
   /// Holds r under its code and, where the log is shared, has it follow the stream; returns the room
   /// held (another thread's, when it loaded the same session first).
   std::shared_ptr<room> hold(std::shared_ptr<room> r) const;

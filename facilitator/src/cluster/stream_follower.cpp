@@ -29,6 +29,9 @@ stream_follower::stream_follower(const store::jetstream_options& options)
 
 stream_follower::~stream_follower() {
   stop_blocking();
+  // Its handler reaches this object: it must have returned for good before the object goes.
+  if (purged_ && natsSubscription_Drain(purged_.get()) == NATS_OK)
+    natsSubscription_WaitForDrainCompletion(purged_.get(), 2000);
   {
     std::lock_guard lock(mutex_);
     for (auto& [code, subs] : subs_) unsubscribe(subs);
@@ -54,6 +57,33 @@ void stream_follower::follow(const std::shared_ptr<room>& r) {
   auto& slot = subs_[r->code()];
   unsubscribe(slot);
   slot = {std::move(events), std::move(presence), std::move(forwards), std::move(answers)};
+}
+
+void stream_follower::unfollow(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  const auto it = subs_.find(code);
+  if (it == subs_.end()) return;
+  unsubscribe(it->second);
+  subs_.erase(it);
+}
+
+void stream_follower::on_purged(std::function<void(const std::string& code)> told) {
+  std::lock_guard lock(purged_mutex_);
+  purged_told_ = std::move(told);
+  if (purged_ || !purged_told_) return;
+  natsSubscription* raw = nullptr;
+  store::nats::check(
+      natsConnection_Subscribe(&raw, nc_.get(), store::jetstream_store::purged_subject, &on_purged_word, this),
+      "watching purges");
+  purged_.reset(raw);
+}
+
+void stream_follower::on_purged_word(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) {
+  store::nats::handle<natsMsg> msg(raw);
+  auto* self = static_cast<stream_follower*>(closure);
+  const std::string code(natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get())));
+  std::lock_guard lock(self->purged_mutex_);
+  if (self->purged_told_) self->purged_told_(code);
 }
 
 void stream_follower::unsubscribe(subscriptions& subs) {

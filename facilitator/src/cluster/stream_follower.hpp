@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,11 @@ public:
   /// in order; a room that follows again (after each reload) replaces its subscription. Throws if the
   /// subscription cannot be made.
   void follow(const std::shared_ptr<room>& r) override;
+  /// Unsubscribes what follow subscribed for code.
+  void unfollow(const std::string& code) override;
+  /// Subscribes (once) to the store's purged subject; told runs under a lock, so once on_purged(nullptr) returned,
+  /// the one before it is never called again.
+  void on_purged(std::function<void(const std::string& code)> told) override;
   /// Publishes {"server": this server's id, "count": count} on the session's presence subject.
   void share_presence(const std::string& code, const std::vector<voter_id>& voters) override;
   const std::string& server_id() const override { return server_id_; }
@@ -74,6 +80,7 @@ private:
   static void on_presence(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_forward(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_answer(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_purged_word(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   // A subscription closed and its handler returned: its target goes.
   static void on_complete(void* closure);
 
@@ -90,6 +97,9 @@ private:
   };
   std::map<std::string, subscriptions> subs_;
   static void unsubscribe(subscriptions& subs);
+  std::mutex purged_mutex_;  // held while purged_told_ runs
+  std::function<void(const std::string&)> purged_told_;
+  store::nats::handle<natsSubscription> purged_;  // the store's purged subject
   boost::asio::thread_pool blocking_{1};
   std::atomic<int> blocking_waiting_{0};
 };

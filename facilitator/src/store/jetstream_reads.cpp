@@ -134,6 +134,9 @@ bool jetstream_store::purge(const std::string& code) {
   rec["key"] = "";
   std::uint64_t rev = 0;
   nats::check(kvStore_PutString(&rev, kv_.get(), code.c_str(), rec.dump().c_str()), "purging session " + code);
+  // Said at most once (core NATS): a server that misses it finds the purge at its next sweep.
+  if (natsConnection_PublishString(nc_.get(), purged_subject, code.c_str()) == NATS_OK)
+    natsConnection_FlushTimeout(nc_.get(), 1000);
   return true;
 }
 

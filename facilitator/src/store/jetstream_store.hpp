@@ -86,6 +86,9 @@ public:
 
   // The subject of a session's events.
   static std::string subject(const std::string& code);
+  // The core NATS subject on which purge() says which session it purged (the body: its code), so the servers
+  // holding it forget it (purge_watch.hpp). A word to check against the bucket, never to trust.
+  static constexpr const char* purged_subject = "roundtable.purged";
   // The header that names the seq of a message's first event (its others follow it).
   static constexpr const char* first_seq_header = "Roundtable-Seq";
   // The header that names the store and message that wrote a message (its Nats-Msg-Id names only the slot).

@@ -1,0 +1,50 @@
+// Where several servers serve the same sessions (`serve --nats`): a session purged on one of them (its console,
+// its confidential reaper, or `facilitator purge --nats`) leaves the memory of every other too. The store that
+// purged says so on NATS (jetstream_store::purged_subject); a server that missed the word (core NATS delivers at
+// most once: it was reconnecting) finds the purge at its next sweep of the sessions it holds. Either way the
+// store is asked first: a forged word forgets nothing.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace roundtable::store {
+class log_reader;
+}
+
+namespace roundtable::facilitator {
+
+class cluster_link;
+class room_registry;
+
+class purge_watch {
+public:
+  /// How often the sessions held are checked against the store, for a word missed.
+  static constexpr auto sweep_interval = std::chrono::seconds(60);
+
+  /// forgotten(code) runs after a purged session left the registry (the app forgets its co-host key then).
+  purge_watch(boost::asio::io_context& ioc, room_registry& rooms, store::log_reader& store, cluster_link& cluster,
+              std::function<void(const std::string& code)> forgotten);
+  /// Listens for the stores' word and arms the sweep. Throws if it cannot subscribe.
+  void start();
+  /// Stops listening and sweeping (server shutdown); the word's handler is never called after this returns.
+  void shutdown();
+
+private:
+  /// On the cluster link's blocking thread: forgets each of codes the store says was purged.
+  void check(const std::vector<std::string>& codes);
+  void arm_sweep();
+
+  room_registry& rooms_;
+  store::log_reader& store_;
+  cluster_link& cluster_;
+  std::function<void(const std::string&)> forgotten_;
+  boost::asio::steady_timer sweep_;
+};
+
+}  // namespace roundtable::facilitator
