@@ -81,12 +81,13 @@ private:
   room_services services_;
   room_registry rooms_;
   confidential_reaper reaper_;
-  std::unique_ptr<purge_watch> purges_;  // --nats: sessions other servers purged leave memory here too
   address_limits limits_;
   trusted_proxies proxies_;
   authenticator auth_;
   ws_router router_;
   http_routes routes_;
+  // --nats: sessions other servers purged leave memory here too. Last: it goes first, before what it uses.
+  std::unique_ptr<purge_watch> purges_;
 };
 
 }  // namespace roundtable::facilitator

@@ -65,7 +65,7 @@ public:
   std::vector<forwarding> take_all_for(const std::string& writer);
   /// Takes the forwards that waited forward_limit by now out, in the order they were sent.
   std::vector<forwarding> take_expired(clock::time_point now);
-  /// No forward waits.
+  /// True when no forward waits.
   bool empty() const { return forwards_.empty(); }
   /// The writer the voter's forwards in flight went to, or null.
   const std::string* in_flight(const std::string& voter) const;
@@ -80,6 +80,7 @@ public:
   /// The writer to ping now: the oldest forward's, when it (and every writer) was silent for writer_silence and no
   /// ping waits. Once sent, say so with pinged.
   std::optional<std::string> ping_due(clock::time_point now) const;
+  /// A ping went to writer at now.
   void pinged(const std::string& writer, clock::time_point now);
   /// The writer a ping waits on, or null.
   const std::string* ping_waiting() const { return ping_ ? &ping_->writer : nullptr; }
@@ -90,12 +91,14 @@ public:
   /// A writer did not answer: requests are decided here for forwarding_pause. True when forwarding was not paused
   /// already (worth a line in the log).
   bool pause(clock::time_point now);
+  /// True while requests are decided here (a pause runs).
   bool paused(clock::time_point now) const { return now < paused_until_; }
 
   // ----- voters decided here -----
 
   /// The voter's request was decided here: their next ones too, for decided_here_kept.
   void decided_here(const std::string& voter, clock::time_point now) { decided_here_[voter] = now; }
+  /// True while the voter's requests stay here (one of theirs was decided here lately).
   bool decided_here_lately(const std::string& voter) const { return decided_here_.count(voter) != 0; }
   /// Forgets the voters decided here decided_here_kept ago or longer.
   void forget_decided_here(clock::time_point now);
@@ -109,6 +112,7 @@ public:
   void park(answer a, std::uint64_t through, clock::time_point now) { due_.push_back({through, now, std::move(a)}); }
   /// The parked answers that can go, in arrival order: their events folded, or (overdue) parked writer_silence ago.
   std::vector<answer> releasable(std::uint64_t folded, bool overdue, clock::time_point now);
+  /// True while an answer waits for its events.
   bool answers_parked() const { return !due_.empty(); }
 
 private:

@@ -1,5 +1,7 @@
 #include "purge_watch.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "log.hpp"
 #include "room_registry.hpp"
 #include "store/log_store.hpp"
@@ -8,41 +10,71 @@ namespace roundtable::facilitator {
 
 purge_watch::purge_watch(boost::asio::io_context& ioc, room_registry& rooms, store::log_reader& store,
                          cluster_link& cluster, std::function<void(const std::string& code)> forgotten)
-    : rooms_(rooms), store_(store), cluster_(cluster), forgotten_(std::move(forgotten)), sweep_(ioc) {}
+    : rooms_(rooms),
+      store_(store),
+      cluster_(cluster),
+      forgotten_(std::move(forgotten)),
+      strand_(ioc.get_executor()),
+      sweep_(strand_) {}
+
+purge_watch::~purge_watch() {
+  cluster_.on_purged(nullptr);
+}
 
 void purge_watch::start() {
   cluster_.on_purged([this](const std::string& code) {
-    // On NATS's thread: the store is asked on the link's blocking thread, and only about a session held here.
-    if (!is_code(code) || !rooms_.holds(code)) return;
-    cluster_.run_blocking([this, code] { check({code}); });
+    // On NATS's thread: only a session held here is asked about, off every strand.
+    if (is_code(code) && rooms_.holds(code)) ask({code});
   });
-  arm_sweep();
+  boost::asio::post(strand_, [this] { arm_sweep(); });
 }
 
 void purge_watch::shutdown() {
+  stopped_ = true;
   cluster_.on_purged(nullptr);
-  sweep_.cancel();
+  boost::asio::post(strand_, [this] { sweep_.cancel(); });
 }
 
 void purge_watch::arm_sweep() {
+  if (stopped_) return;
   sweep_.expires_after(sweep_interval);
   sweep_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    cluster_.run_blocking([this, codes = rooms_.codes()] { check(codes); });
+    if (ec || stopped_) return;
+    ask(rooms_.codes());
     arm_sweep();
   });
 }
 
+void purge_watch::ask(const std::vector<std::string>& codes) {
+  std::vector<std::string> fresh;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& code : codes)
+      if (asked_.insert(code).second) fresh.push_back(code);
+  }
+  if (fresh.empty()) return;
+  if (!cluster_.run_blocking([this, fresh] { check(fresh); })) {
+    std::lock_guard lock(mutex_);  // the thread is full: the next word or sweep asks again
+    for (const auto& code : fresh) asked_.erase(code);
+  }
+}
+
 void purge_watch::check(const std::vector<std::string>& codes) {
+  bool reachable = true;
   for (const auto& code : codes) {
+    bool purged = false;
     try {
       // A purged session keeps its code taken and has no row. Asked in this order: a code taken stays taken, and a
       // session being started meanwhile has its row from then on.
-      if (!store_.code_used(code) || store_.session(code)) continue;
+      purged = reachable && store_.code_used(code) && !store_.session(code);
     } catch (const std::exception&) {
-      continue;  // the store cannot tell now: the next sweep asks again
+      reachable = false;
     }
-    if (!rooms_.forget(code)) continue;
+    {
+      std::lock_guard lock(mutex_);
+      asked_.erase(code);
+    }
+    if (!purged || !rooms_.forget(code)) continue;
     forgotten_(code);
     log::write(log::level::info, "session_forgotten",
                "the session was purged (here or on another server): it left this server's memory", {{"code", code}});

@@ -386,6 +386,8 @@ void room::shutdown() {
     round_timer_.cancel();
     reload_timer_.cancel();
     stream_check_timer_.cancel();
+    // On the strand, after stopping_: a reload under way cannot follow the stream again.
+    if (services_.cluster) services_.cluster->unfollow(code_);
   });
 }
 

@@ -125,7 +125,8 @@ public:
   void command(conn_ptr c, room_command cmd, std::optional<std::string> id);
   /// The connection closed: forget it (presence follows, coalesced).
   void leave(conn_ptr c);
-  /// Server shutdown: cancel timers so the io_context can run out.
+  /// Server shutdown, or the session purged: cancels the timers so the io_context can run out, and ends the
+  /// subscriptions to the stream.
   void shutdown();
   /// Closes timed rounds whose time ran out while the server was down.
   void resume_timers();

@@ -74,7 +74,7 @@ void room::reload() {
   }
   // Where other servers write too, the subscription starts again from here: an ordered consumer may have
   // stopped delivering after a stream leader change, which is what made the log and the room disagree.
-  if (services_.cluster) services_.cluster->follow(shared_from_this());
+  if (services_.cluster && !stopping_) services_.cluster->follow(shared_from_this());
   broadcast_stage();
   update_summary();
   // The log may hold tallies other servers stored meanwhile, unfolded: each question's interval starts again

@@ -132,8 +132,7 @@ bool room_registry::forget(const std::string& code) {
     r = std::move(it->second);
     rooms_.erase(it);
   }
-  if (services_.cluster) services_.cluster->unfollow(code);
-  r->shutdown();
+  r->shutdown();  // its subscriptions end too
   return true;
 }
 
