@@ -9,11 +9,13 @@
 namespace roundtable::facilitator {
 
 purge_watch::purge_watch(boost::asio::io_context& ioc, room_registry& rooms, store::log_reader& store,
-                         cluster_link& cluster, std::function<void(const std::string& code)> forgotten)
+                         cluster_link& cluster, std::function<void(const std::string& code)> forgotten,
+                         std::chrono::milliseconds sweep)
     : rooms_(rooms),
       store_(store),
       cluster_(cluster),
       forgotten_(std::move(forgotten)),
+      sweep_every_(sweep),
       strand_(ioc.get_executor()),
       sweep_(strand_) {}
 
@@ -37,7 +39,7 @@ void purge_watch::shutdown() {
 
 void purge_watch::arm_sweep() {
   if (stopped_) return;
-  sweep_.expires_after(sweep_interval);
+  sweep_.expires_after(sweep_every_);
   sweep_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     ask(rooms_.codes());

@@ -28,12 +28,12 @@ class room_registry;
 
 class purge_watch {
 public:
-  /// How often the sessions held are checked against the store, for a word missed.
-  static constexpr auto sweep_interval = std::chrono::seconds(60);
+  /// How often the sessions held are checked against the store, for a word missed (serve's; tests sweep sooner).
+  static constexpr std::chrono::milliseconds default_sweep{60'000};
 
   /// forgotten(code) runs after a purged session left the registry (the app forgets its co-host key then).
   purge_watch(boost::asio::io_context& ioc, room_registry& rooms, store::log_reader& store, cluster_link& cluster,
-              std::function<void(const std::string& code)> forgotten);
+              std::function<void(const std::string& code)> forgotten, std::chrono::milliseconds sweep = default_sweep);
   /// Stops listening (shutdown), so no word reaches a watch that is gone.
   ~purge_watch();
   purge_watch(const purge_watch&) = delete;
@@ -56,6 +56,7 @@ private:
   store::log_reader& store_;
   cluster_link& cluster_;
   std::function<void(const std::string&)> forgotten_;
+  const std::chrono::milliseconds sweep_every_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;  // the sweep's timer and its stop
   boost::asio::steady_timer sweep_;
   std::atomic<bool> stopped_{false};
