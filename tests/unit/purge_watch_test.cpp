@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cluster/stream_follower.hpp"
+#include "demo_scenario.hpp"
 #include "metrics.hpp"
 #include "nats_server.hpp"
 #include "room_registry.hpp"
@@ -26,15 +27,6 @@ using namespace roundtable::facilitator;
 using namespace std::chrono_literals;
 
 namespace {
-
-scenario demo() {
-  std::ifstream in(std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server/demo.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = parse_scenario(text.str(), "demo.json");
-  EXPECT_TRUE(parsed.errors.empty());
-  return *parsed.value;
-}
 
 // True once pred holds, checked every 20 ms for up to `limit`.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
@@ -62,7 +54,7 @@ TEST(PurgeWatch, ASweepFindsAPurgeWhoseWordWasMissedAndForgetsOnlyThatSession) {
   room_registry rooms(ioc, services);
   const auto start = [&] {
     std::promise<bool> stored;
-    const auto r = rooms.start(demo(), 1, protocol::start{"demo", {}, {}, {}, {}, {}}, "",
+    const auto r = rooms.start(test::demo_scenario(), 1, protocol::start{"demo", {}, {}, {}, {}, {}}, "",
                                [&](const std::shared_ptr<room>&, bool ok) { stored.set_value(ok); });
     EXPECT_TRUE(stored.get_future().get());
     return r->code();

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "demo_scenario.hpp"
 #include "metrics.hpp"
 #include "room_registry.hpp"
 #include "store/event_store.hpp"
@@ -67,15 +68,6 @@ private:
   std::vector<json> received_;
 };
 
-scenario demo() {
-  std::ifstream in(std::string(ROUNDTABLE_SOURCE_DIR) + "/tests/fixtures/server/demo.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = parse_scenario(text.str(), "demo.json");
-  EXPECT_TRUE(parsed.errors.empty());
-  return *parsed.value;
-}
-
 struct RoomBoundary : ::testing::Test {
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
                               ("room-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
@@ -94,7 +86,7 @@ struct RoomBoundary : ::testing::Test {
     services = std::make_unique<room_services>(room_services{*store, counters, "http://x", nullptr, nullptr});
     rooms = std::make_unique<room_registry>(ioc, *services);
     std::atomic<bool> stored = false;
-    r = rooms->start(demo(), 1,
+    r = rooms->start(test::demo_scenario(), 1,
                      protocol::start{"demo", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, "",
                      [&](const std::shared_ptr<room>&, bool ok) { stored = ok; });
     ASSERT_TRUE(run_until([&] { return stored.load(); }));
