@@ -138,8 +138,7 @@ TEST_F(ClusterForwarding, AForgedAnswerToAWaitingForwardNeverReachesTheParticipa
   ASSERT_NE(nc, nullptr);
   ASSERT_EQ(::kill(s.servers[pacer]->pid(), SIGSTOP), 0);
   people[other]->send(vote_msg("v", static_cast<int>(other)));
-  for (int i = 0; i < 1000 && metric(s.port(other), "roundtable_forwarded_total") < 1; ++i)
-    std::this_thread::sleep_for(10ms);
+  eventually([&] { return metric(s.port(other), "roundtable_forwarded_total") >= 1; }, 10s);
   // This room's forwards count from 1: the vote's is among the first tokens.
   const auto prefix = "roundtable.answer." + server_id_of(*s.servers[other]) + "." + s.code + ".";
   const std::string forged = R"({"type":"ack","id":"forged"})";

@@ -24,16 +24,6 @@ bool lists(unsigned short port, const std::string& code) {
   return false;
 }
 
-// Waits up to `limit` for lists(port, code) to become `expected`; true when it did.
-bool listed_becomes(unsigned short port, const std::string& code, bool expected, std::chrono::seconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (lists(port, code) == expected) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
-
 // True when the server logged that it forgot session `code`.
 bool forgotten(const server_process& server, const std::string& code) {
   std::istringstream log(server.output());
@@ -69,7 +59,8 @@ TEST_F(ClusterPurge, ASessionPurgedOnOneServerLeavesTheOthersMemory) {
   for (std::size_t k = 1; k < 3; ++k) ASSERT_TRUE(lists(s.port(k), s.code)) << "server " << k << " never held it";
   EXPECT_EQ(s.console->request({{"type", "purge"}, {"code", s.code}})["type"], "ack");
   for (std::size_t k = 1; k < 3; ++k) {
-    EXPECT_TRUE(listed_becomes(s.port(k), s.code, false, 10s)) << "server " << k << " still holds the purged session";
+    EXPECT_TRUE(eventually([&] { return !lists(s.port(k), s.code); }, 10s))
+        << "server " << k << " still holds the purged session";
     auto console = ws_client::connect(s.port(k));
     ASSERT_EQ(console->request({{"type", "host"}, {"key", test_key}})["type"], "hosting");
     EXPECT_EQ(console->request({{"type", "attach"}, {"code", s.code}})["code"], "unknown_code") << "server " << k;
@@ -105,7 +96,8 @@ TEST_F(ClusterPurge, AForgedWordOfAPurgeForgetsNothing) {
   natsConnection_Destroy(nc);
   EXPECT_EQ(s.console->request({{"type", "purge"}, {"code", second}})["type"], "ack");
   for (std::size_t k = 1; k < 3; ++k)
-    EXPECT_TRUE(listed_becomes(s.port(k), second, false, 10s)) << "server " << k << " still holds the purged one";
+    EXPECT_TRUE(eventually([&] { return !lists(s.port(k), second); }, 10s))
+        << "server " << k << " still holds the purged one";
   for (std::size_t k = 0; k < 3; ++k) {
     EXPECT_TRUE(lists(s.port(k), s.code)) << "server " << k << " forgot a live session";
     EXPECT_EQ(people[k]->request({{"type", "vote"}, {"question", "gut"}, {"ballot", {{"choice", "decline"}}}})["type"],

@@ -317,6 +317,14 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  for (const auto until = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < until;) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
 std::string token(int i) {
   std::string t = "tok_" + std::to_string(i) + "_";
   while (t.size() < 24) t += 'x';

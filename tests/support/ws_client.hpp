@@ -140,6 +140,9 @@ private:
 /// A valid participant token, distinct for each i.
 std::string token(int i);
 
+/// Polls pred every 20 ms until it holds (true) or timeout passed (false, after a last look).
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
 /// HTTP GET on 127.0.0.1:port: status and body.
 struct http_result {
   int status = 0;

@@ -26,18 +26,7 @@ using namespace roundtable;
 using namespace roundtable::facilitator;
 using namespace std::chrono_literals;
 
-namespace {
-
-// True once pred holds, checked every 20 ms for up to `limit`.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(PurgeWatch, ASweepFindsAPurgeWhoseWordWasMissedAndForgetsOnlyThatSession) {
   test::temp_dir dir;
@@ -75,7 +64,7 @@ TEST(PurgeWatch, ASweepFindsAPurgeWhoseWordWasMissedAndForgetsOnlyThatSession) {
       },
       200ms);
   watch.start();
-  EXPECT_TRUE(eventually([&] { return !rooms.holds(purged); }, 5s)) << "the sweep never found the purge";
+  EXPECT_TRUE(test::eventually([&] { return !rooms.holds(purged); }, 5s)) << "the sweep never found the purge";
   std::this_thread::sleep_for(500ms);  // two more sweeps: the live session stays
   EXPECT_TRUE(rooms.holds(kept));
   {
