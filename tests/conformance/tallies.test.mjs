@@ -193,6 +193,9 @@ test('assigned model_outcome shift: only models comparing >= min_group participa
   const model = [];
   for (const p of ps) model.push((await p.ok({ type: 'join', code, token: p.token })).session.stage.assigned_model);
   const big = model.filter((m) => m === 'm1').length === 3 ? 'm1' : 'm2';
+  // The round deals over those present where it opens: with several servers, once the facilitator's counts all five
+  // (their presence reached its server), so each keeps the lens its join showed.
+  await f.waitFor((m) => m.type === 'presence' && m.participants === 5, { timeout: 10000 });
   const castAll = async (pick) => {
     await f.ok({ type: 'open', code, question: 'moa' });
     for (const [i, p] of ps.entries()) await p.ok({ type: 'vote', question: 'moa', ballot: { outcomes: { [model[i]]: pick(i) } } });
